@@ -1,0 +1,197 @@
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ...client import AuthenticatedClient, Client
+from ...models.problem import Problem
+from ...models.run_accepted import RunAccepted
+from ...models.run_yaml_submit_request import RunYamlSubmitRequest
+from ...types import Response
+
+
+def _get_kwargs(
+    *,
+    body: RunYamlSubmitRequest,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/runs/yaml",
+    }
+
+    _kwargs["files"] = body.to_multipart()
+
+    headers["Content-Type"] = "multipart/form-data; boundary=+++"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Problem | RunAccepted:
+    if response.status_code == 201:
+        response_201 = RunAccepted.from_dict(response.json())
+
+        return response_201
+
+    if response.status_code == 400:
+        response_400 = Problem.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 413:
+        response_413 = Problem.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
+
+    response_default = Problem.from_dict(response.json())
+
+    return response_default
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Problem | RunAccepted]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient | Client,
+    body: RunYamlSubmitRequest,
+) -> Response[Problem | RunAccepted]:
+    """Submit a run of a flow.yaml workflow
+
+     Uploads a single-flow `flow.yaml` (pyoco 0.8 format) and queues a run of it. The file is
+    validated before anything is stored: a file that is not UTF-8 YAML, does not follow the
+    format, or whose graph does not parse is refused with 422 and the reason. `params`, a JSON
+    object, overrides `flow.defaults` key by key.
+
+    Args:
+        body (RunYamlSubmitRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Problem | RunAccepted]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient | Client,
+    body: RunYamlSubmitRequest,
+) -> Problem | RunAccepted | None:
+    """Submit a run of a flow.yaml workflow
+
+     Uploads a single-flow `flow.yaml` (pyoco 0.8 format) and queues a run of it. The file is
+    validated before anything is stored: a file that is not UTF-8 YAML, does not follow the
+    format, or whose graph does not parse is refused with 422 and the reason. `params`, a JSON
+    object, overrides `flow.defaults` key by key.
+
+    Args:
+        body (RunYamlSubmitRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Problem | RunAccepted
+    """
+
+    return sync_detailed(
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient | Client,
+    body: RunYamlSubmitRequest,
+) -> Response[Problem | RunAccepted]:
+    """Submit a run of a flow.yaml workflow
+
+     Uploads a single-flow `flow.yaml` (pyoco 0.8 format) and queues a run of it. The file is
+    validated before anything is stored: a file that is not UTF-8 YAML, does not follow the
+    format, or whose graph does not parse is refused with 422 and the reason. `params`, a JSON
+    object, overrides `flow.defaults` key by key.
+
+    Args:
+        body (RunYamlSubmitRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Problem | RunAccepted]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient | Client,
+    body: RunYamlSubmitRequest,
+) -> Problem | RunAccepted | None:
+    """Submit a run of a flow.yaml workflow
+
+     Uploads a single-flow `flow.yaml` (pyoco 0.8 format) and queues a run of it. The file is
+    validated before anything is stored: a file that is not UTF-8 YAML, does not follow the
+    format, or whose graph does not parse is refused with 422 and the reason. `params`, a JSON
+    object, overrides `flow.defaults` key by key.
+
+    Args:
+        body (RunYamlSubmitRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Problem | RunAccepted
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            body=body,
+        )
+    ).parsed

@@ -1,0 +1,368 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+from ..models.run_status import RunStatus, check_run_status
+from ..types import UNSET, Unset
+
+if TYPE_CHECKING:
+    from ..models.params import Params
+    from ..models.run_snapshot_task_records import RunSnapshotTaskRecords
+    from ..models.run_snapshot_tasks import RunSnapshotTasks
+
+
+T = TypeVar("T", bound="RunSnapshot")
+
+
+@_attrs_define
+class RunSnapshot:
+    """The latest state of a run, as stored in the `pyoco_runs` key-value bucket (see
+    asyncapi.yaml) and returned by the API.
+
+    """
+
+    run_id: str
+    """ A run id (a UUID4 string for runs created by this server). """
+    flow_name: str
+    tag: str
+    """ A routing tag; one subject token of letters, digits, `_` and `-`. """
+    tags: list[str]
+    status: RunStatus
+    """ Status of a run. COMPLETED, FAILED and CANCELLED are terminal; CANCELLING means a cancel
+    was requested and the worker is stopping the run.
+     """
+    params: Params
+    """ Parameters of the run, passed to the flow's tasks by name. """
+    tasks: RunSnapshotTasks
+    """ State of each task, by task name. """
+    updated_at: float
+    task_records: RunSnapshotTaskRecords | Unset = UNSET
+    """ Record of each task, by task name (only with `include=records`). """
+    task_records_truncated: bool | Unset = UNSET
+    """ True when task records were dropped to keep the snapshot under its size limit. """
+    tenant_id: None | str | Unset = UNSET
+    api_key_id: None | str | Unset = UNSET
+    worker_id: None | str | Unset = UNSET
+    """ The worker running or last running the run. """
+    attempt: int | Unset = UNSET
+    """ Delivery attempt of the job that wrote this snapshot (0 before any worker took it). """
+    submitted_at: float | Unset = UNSET
+    start_time: float | None | Unset = UNSET
+    end_time: float | None | Unset = UNSET
+    heartbeat_at: float | None | Unset = UNSET
+    error: None | str | Unset = UNSET
+    """ Why the run failed, for a person. """
+    error_reason: None | str | Unset = UNSET
+    """ Why the run failed, as a code: `flow_not_found`, `invalid_workflow`,
+    `execution_error`.
+     """
+    workflow_yaml_sha256: None | str | Unset = UNSET
+    """ SHA-256 (hex) of the uploaded flow.yaml, for YAML runs. """
+    workflow_yaml_bytes: int | None | Unset = UNSET
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        run_id = self.run_id
+
+        flow_name = self.flow_name
+
+        tag = self.tag
+
+        tags = self.tags
+
+        status: str = self.status
+
+        params = self.params.to_dict()
+
+        tasks = self.tasks.to_dict()
+
+        updated_at = self.updated_at
+
+        task_records: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.task_records, Unset):
+            task_records = self.task_records.to_dict()
+
+        task_records_truncated = self.task_records_truncated
+
+        tenant_id: None | str | Unset
+        if isinstance(self.tenant_id, Unset):
+            tenant_id = UNSET
+        else:
+            tenant_id = self.tenant_id
+
+        api_key_id: None | str | Unset
+        if isinstance(self.api_key_id, Unset):
+            api_key_id = UNSET
+        else:
+            api_key_id = self.api_key_id
+
+        worker_id: None | str | Unset
+        if isinstance(self.worker_id, Unset):
+            worker_id = UNSET
+        else:
+            worker_id = self.worker_id
+
+        attempt = self.attempt
+
+        submitted_at = self.submitted_at
+
+        start_time: float | None | Unset
+        if isinstance(self.start_time, Unset):
+            start_time = UNSET
+        else:
+            start_time = self.start_time
+
+        end_time: float | None | Unset
+        if isinstance(self.end_time, Unset):
+            end_time = UNSET
+        else:
+            end_time = self.end_time
+
+        heartbeat_at: float | None | Unset
+        if isinstance(self.heartbeat_at, Unset):
+            heartbeat_at = UNSET
+        else:
+            heartbeat_at = self.heartbeat_at
+
+        error: None | str | Unset
+        if isinstance(self.error, Unset):
+            error = UNSET
+        else:
+            error = self.error
+
+        error_reason: None | str | Unset
+        if isinstance(self.error_reason, Unset):
+            error_reason = UNSET
+        else:
+            error_reason = self.error_reason
+
+        workflow_yaml_sha256: None | str | Unset
+        if isinstance(self.workflow_yaml_sha256, Unset):
+            workflow_yaml_sha256 = UNSET
+        else:
+            workflow_yaml_sha256 = self.workflow_yaml_sha256
+
+        workflow_yaml_bytes: int | None | Unset
+        if isinstance(self.workflow_yaml_bytes, Unset):
+            workflow_yaml_bytes = UNSET
+        else:
+            workflow_yaml_bytes = self.workflow_yaml_bytes
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "run_id": run_id,
+                "flow_name": flow_name,
+                "tag": tag,
+                "tags": tags,
+                "status": status,
+                "params": params,
+                "tasks": tasks,
+                "updated_at": updated_at,
+            }
+        )
+        if task_records is not UNSET:
+            field_dict["task_records"] = task_records
+        if task_records_truncated is not UNSET:
+            field_dict["task_records_truncated"] = task_records_truncated
+        if tenant_id is not UNSET:
+            field_dict["tenant_id"] = tenant_id
+        if api_key_id is not UNSET:
+            field_dict["api_key_id"] = api_key_id
+        if worker_id is not UNSET:
+            field_dict["worker_id"] = worker_id
+        if attempt is not UNSET:
+            field_dict["attempt"] = attempt
+        if submitted_at is not UNSET:
+            field_dict["submitted_at"] = submitted_at
+        if start_time is not UNSET:
+            field_dict["start_time"] = start_time
+        if end_time is not UNSET:
+            field_dict["end_time"] = end_time
+        if heartbeat_at is not UNSET:
+            field_dict["heartbeat_at"] = heartbeat_at
+        if error is not UNSET:
+            field_dict["error"] = error
+        if error_reason is not UNSET:
+            field_dict["error_reason"] = error_reason
+        if workflow_yaml_sha256 is not UNSET:
+            field_dict["workflow_yaml_sha256"] = workflow_yaml_sha256
+        if workflow_yaml_bytes is not UNSET:
+            field_dict["workflow_yaml_bytes"] = workflow_yaml_bytes
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.params import Params  # noqa: PLC0415
+        from ..models.run_snapshot_task_records import RunSnapshotTaskRecords  # noqa: PLC0415
+        from ..models.run_snapshot_tasks import RunSnapshotTasks  # noqa: PLC0415
+
+        d = dict(src_dict)
+        run_id = d.pop("run_id")
+
+        flow_name = d.pop("flow_name")
+
+        tag = d.pop("tag")
+
+        tags = cast(list[str], d.pop("tags"))
+
+        status = check_run_status(d.pop("status"))
+
+        params = Params.from_dict(d.pop("params"))
+
+        tasks = RunSnapshotTasks.from_dict(d.pop("tasks"))
+
+        updated_at = d.pop("updated_at")
+
+        _task_records = d.pop("task_records", UNSET)
+        task_records: RunSnapshotTaskRecords | Unset
+        if isinstance(_task_records, Unset):
+            task_records = UNSET
+        else:
+            task_records = RunSnapshotTaskRecords.from_dict(_task_records)
+
+        task_records_truncated = d.pop("task_records_truncated", UNSET)
+
+        def _parse_tenant_id(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        tenant_id = _parse_tenant_id(d.pop("tenant_id", UNSET))
+
+        def _parse_api_key_id(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        api_key_id = _parse_api_key_id(d.pop("api_key_id", UNSET))
+
+        def _parse_worker_id(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        worker_id = _parse_worker_id(d.pop("worker_id", UNSET))
+
+        attempt = d.pop("attempt", UNSET)
+
+        submitted_at = d.pop("submitted_at", UNSET)
+
+        def _parse_start_time(data: object) -> float | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(float | None | Unset, data)
+
+        start_time = _parse_start_time(d.pop("start_time", UNSET))
+
+        def _parse_end_time(data: object) -> float | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(float | None | Unset, data)
+
+        end_time = _parse_end_time(d.pop("end_time", UNSET))
+
+        def _parse_heartbeat_at(data: object) -> float | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(float | None | Unset, data)
+
+        heartbeat_at = _parse_heartbeat_at(d.pop("heartbeat_at", UNSET))
+
+        def _parse_error(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        error = _parse_error(d.pop("error", UNSET))
+
+        def _parse_error_reason(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        error_reason = _parse_error_reason(d.pop("error_reason", UNSET))
+
+        def _parse_workflow_yaml_sha256(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        workflow_yaml_sha256 = _parse_workflow_yaml_sha256(d.pop("workflow_yaml_sha256", UNSET))
+
+        def _parse_workflow_yaml_bytes(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        workflow_yaml_bytes = _parse_workflow_yaml_bytes(d.pop("workflow_yaml_bytes", UNSET))
+
+        run_snapshot = cls(
+            run_id=run_id,
+            flow_name=flow_name,
+            tag=tag,
+            tags=tags,
+            status=status,
+            params=params,
+            tasks=tasks,
+            updated_at=updated_at,
+            task_records=task_records,
+            task_records_truncated=task_records_truncated,
+            tenant_id=tenant_id,
+            api_key_id=api_key_id,
+            worker_id=worker_id,
+            attempt=attempt,
+            submitted_at=submitted_at,
+            start_time=start_time,
+            end_time=end_time,
+            heartbeat_at=heartbeat_at,
+            error=error,
+            error_reason=error_reason,
+            workflow_yaml_sha256=workflow_yaml_sha256,
+            workflow_yaml_bytes=workflow_yaml_bytes,
+        )
+
+        run_snapshot.additional_properties = d
+        return run_snapshot
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from io import BytesIO
+from typing import Any, TypeVar
+
+from attrs import define as _attrs_define
+
+from .. import types
+from ..types import UNSET, File, Unset
+
+T = TypeVar("T", bound="RunYamlSubmitRequest")
+
+
+@_attrs_define
+class RunYamlSubmitRequest:
+    workflow: File
+    """ The flow.yaml file (UTF-8 YAML, at most PYOCO_WORKFLOW_YAML_MAX_BYTES). """
+    flow_name: str
+    """ Name of the flow to run; must contain a non-blank character. """
+    tag: str | Unset = UNSET
+    """ A routing tag; one subject token of letters, digits, `_` and `-`. """
+    params: str | Unset = UNSET
+    """ A JSON object whose keys override `flow.defaults`. """
+
+    def to_dict(self) -> dict[str, Any]:
+        workflow = self.workflow.to_tuple()
+
+        flow_name = self.flow_name
+
+        tag = self.tag
+
+        params = self.params
+
+        field_dict: dict[str, Any] = {}
+
+        field_dict.update(
+            {
+                "workflow": workflow,
+                "flow_name": flow_name,
+            }
+        )
+        if tag is not UNSET:
+            field_dict["tag"] = tag
+        if params is not UNSET:
+            field_dict["params"] = params
+
+        return field_dict
+
+    def to_multipart(self) -> types.RequestFiles:
+        files: types.RequestFiles = []
+
+        files.append(("workflow", self.workflow.to_tuple()))
+
+        files.append(("flow_name", (None, str(self.flow_name).encode(), "text/plain")))
+
+        if not isinstance(self.tag, Unset):
+            files.append(("tag", (None, str(self.tag).encode(), "text/plain")))
+
+        if not isinstance(self.params, Unset):
+            files.append(("params", (None, str(self.params).encode(), "text/plain")))
+
+        return files
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        d = dict(src_dict)
+        workflow = File(payload=BytesIO(d.pop("workflow")))
+
+        flow_name = d.pop("flow_name")
+
+        tag = d.pop("tag", UNSET)
+
+        params = d.pop("params", UNSET)
+
+        run_yaml_submit_request = cls(
+            workflow=workflow,
+            flow_name=flow_name,
+            tag=tag,
+            params=params,
+        )
+
+        return run_yaml_submit_request

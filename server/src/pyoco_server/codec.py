@@ -1,0 +1,238 @@
+"""Bytes to messages and back: the only place payloads are (de)serialised.
+
+Every encode and decode validates against asyncapi.yaml. A decode failure raises `DecodeError`,
+which keeps the raw bytes so the caller can dead-letter them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from pyoco_server.contracts import validate_payload
+from pyoco_server.errors import ContractError, DecodeError
+from pyoco_server.messages import DeadLetter, DeadLetterReason, Job
+from pyoco_server.snapshot import RunSnapshot, RunStatus, TaskRecord, TaskState
+
+_JOB = "Job"
+_SNAPSHOT = "RunSnapshot"
+_DEAD_LETTER = "DeadLetter"
+
+
+def dumps(value: object) -> bytes:
+    """Compact UTF-8 JSON, the wire format of every payload."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+
+
+def _loads(message_name: str, raw: bytes) -> dict[str, Any]:
+    try:
+        value = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DecodeError(message_name, f"not UTF-8 JSON: {exc}", raw) from None
+    try:
+        validate_payload(message_name, value)
+    except ContractError as exc:
+        raise DecodeError(message_name, exc.detail, raw) from None
+    return value  # type: ignore[no-any-return]
+
+
+def job_to_dict(job: Job) -> dict[str, Any]:
+    """The JSON form of a job."""
+    data: dict[str, Any] = {
+        "run_id": job.run_id,
+        "flow_name": job.flow_name,
+        "tag": job.tag,
+        "tags": list(job.tags),
+        "params": dict(job.params),
+        "submitted_at": job.submitted_at,
+    }
+    optional = {
+        "tenant_id": job.tenant_id,
+        "api_key_id": job.api_key_id,
+        "workflow_yaml": job.workflow_yaml,
+        "workflow_yaml_sha256": job.workflow_yaml_sha256,
+        "workflow_yaml_bytes": job.workflow_yaml_bytes,
+    }
+    data.update({key: value for key, value in optional.items() if value is not None})
+    return data
+
+
+def job_from_dict(data: Mapping[str, Any]) -> Job:
+    """A job from its (already validated) JSON form."""
+    return Job(
+        run_id=data["run_id"],
+        flow_name=data["flow_name"],
+        tag=data["tag"],
+        tags=tuple(data["tags"]),
+        params=data["params"],
+        submitted_at=data["submitted_at"],
+        tenant_id=data.get("tenant_id"),
+        api_key_id=data.get("api_key_id"),
+        workflow_yaml=data.get("workflow_yaml"),
+        workflow_yaml_sha256=data.get("workflow_yaml_sha256"),
+        workflow_yaml_bytes=data.get("workflow_yaml_bytes"),
+    )
+
+
+def encode_job(job: Job) -> bytes:
+    """Validate and serialise a job."""
+    data = job_to_dict(job)
+    validate_payload(_JOB, data)
+    return dumps(data)
+
+
+def decode_job(raw: bytes) -> Job:
+    """Parse and validate a job message."""
+    return job_from_dict(_loads(_JOB, raw))
+
+
+def _record_to_dict(record: TaskRecord) -> dict[str, Any]:
+    return {
+        "state": record.state.value,
+        "started_at": record.started_at,
+        "ended_at": record.ended_at,
+        "duration_ms": record.duration_ms,
+        "error": record.error,
+        "traceback": record.traceback,
+        "inputs": dict(record.inputs),
+        "output": record.output,
+        "output_converted": record.output_converted,
+    }
+
+
+def _record_from_dict(data: Mapping[str, Any]) -> TaskRecord:
+    return TaskRecord(
+        state=TaskState(data["state"]),
+        started_at=data.get("started_at"),
+        ended_at=data.get("ended_at"),
+        duration_ms=data.get("duration_ms"),
+        error=data.get("error"),
+        traceback=data.get("traceback"),
+        inputs=data.get("inputs") or {},
+        output=data.get("output"),
+        output_converted=bool(data.get("output_converted", False)),
+    )
+
+
+def snapshot_to_dict(snapshot: RunSnapshot) -> dict[str, Any]:
+    """The JSON form of a snapshot, as stored and as returned by the API."""
+    return {
+        "run_id": snapshot.run_id,
+        "flow_name": snapshot.flow_name,
+        "tag": snapshot.tag,
+        "tags": list(snapshot.tags),
+        "status": snapshot.status.value,
+        "params": dict(snapshot.params),
+        "tasks": {name: state.value for name, state in snapshot.tasks.items()},
+        "task_records": {
+            name: _record_to_dict(record) for name, record in snapshot.task_records.items()
+        },
+        "task_records_truncated": snapshot.task_records_truncated,
+        "tenant_id": snapshot.tenant_id,
+        "api_key_id": snapshot.api_key_id,
+        "worker_id": snapshot.worker_id,
+        "attempt": snapshot.attempt,
+        "submitted_at": snapshot.submitted_at,
+        "start_time": snapshot.start_time,
+        "end_time": snapshot.end_time,
+        "heartbeat_at": snapshot.heartbeat_at,
+        "updated_at": snapshot.updated_at,
+        "error": snapshot.error,
+        "error_reason": snapshot.error_reason,
+        "workflow_yaml_sha256": snapshot.workflow_yaml_sha256,
+        "workflow_yaml_bytes": snapshot.workflow_yaml_bytes,
+    }
+
+
+def snapshot_from_dict(data: Mapping[str, Any]) -> RunSnapshot:
+    """A snapshot from its (already validated) JSON form."""
+    return RunSnapshot(
+        run_id=data["run_id"],
+        flow_name=data["flow_name"],
+        tag=data["tag"],
+        tags=tuple(data["tags"]),
+        status=RunStatus(data["status"]),
+        params=data["params"],
+        submitted_at=data.get("submitted_at", data["updated_at"]),
+        updated_at=data["updated_at"],
+        tasks={name: TaskState(state) for name, state in data["tasks"].items()},
+        task_records={
+            name: _record_from_dict(record)
+            for name, record in (data.get("task_records") or {}).items()
+        },
+        task_records_truncated=bool(data.get("task_records_truncated", False)),
+        tenant_id=data.get("tenant_id"),
+        api_key_id=data.get("api_key_id"),
+        worker_id=data.get("worker_id"),
+        attempt=data.get("attempt", 0),
+        start_time=data.get("start_time"),
+        end_time=data.get("end_time"),
+        heartbeat_at=data.get("heartbeat_at"),
+        error=data.get("error"),
+        error_reason=data.get("error_reason"),
+        workflow_yaml_sha256=data.get("workflow_yaml_sha256"),
+        workflow_yaml_bytes=data.get("workflow_yaml_bytes"),
+    )
+
+
+def encode_snapshot(snapshot: RunSnapshot, max_bytes: int | None = None) -> bytes:
+    """Validate and serialise a snapshot.
+
+    When the result is over `max_bytes`, the task records are dropped (and the snapshot marked
+    `task_records_truncated`) so that run status stays visible however large the outputs are.
+    """
+    data = snapshot_to_dict(snapshot)
+    validate_payload(_SNAPSHOT, data)
+    raw = dumps(data)
+    if max_bytes is not None and len(raw) > max_bytes and snapshot.task_records:
+        return encode_snapshot(snapshot.without_records())
+    return raw
+
+
+def decode_snapshot(raw: bytes) -> RunSnapshot:
+    """Parse and validate a stored snapshot."""
+    return snapshot_from_dict(_loads(_SNAPSHOT, raw))
+
+
+def dead_letter_to_dict(letter: DeadLetter) -> dict[str, Any]:
+    """The JSON form of a dead letter."""
+    return {
+        "reason": letter.reason.value,
+        "error": letter.error,
+        "timestamp": letter.timestamp,
+        "tag": letter.tag,
+        "subject": letter.subject,
+        "run_id": letter.run_id,
+        "flow_name": letter.flow_name,
+        "worker_id": letter.worker_id,
+        "num_delivered": letter.num_delivered,
+        "job": job_to_dict(letter.job) if letter.job else None,
+        "payload": letter.payload,
+    }
+
+
+def encode_dead_letter(letter: DeadLetter) -> bytes:
+    """Validate and serialise a dead letter."""
+    data = {key: value for key, value in dead_letter_to_dict(letter).items() if value is not None}
+    validate_payload(_DEAD_LETTER, data)
+    return dumps(data)
+
+
+def decode_dead_letter(raw: bytes) -> DeadLetter:
+    """Parse and validate a dead letter."""
+    data = _loads(_DEAD_LETTER, raw)
+    job = data.get("job")
+    return DeadLetter(
+        reason=DeadLetterReason(data["reason"]),
+        error=data["error"],
+        timestamp=data["timestamp"],
+        tag=data["tag"],
+        subject=data.get("subject"),
+        run_id=data.get("run_id"),
+        flow_name=data.get("flow_name"),
+        worker_id=data.get("worker_id"),
+        num_delivered=data.get("num_delivered"),
+        job=job_from_dict(job) if job else None,
+        payload=data.get("payload"),
+    )

@@ -1,0 +1,134 @@
+"""The errors of pyoco-server, one tree with fields rather than strings.
+
+::
+
+    PyocoError
+    ├── SettingsError            a PYOCO_* variable holds a value its setting does not accept
+    ├── ContractError            a payload does not match asyncapi.yaml
+    │   └── DecodeError          inbound bytes are not a valid message (keeps the raw bytes)
+    ├── RequestError             a client sent something we cannot accept (HTTP 4xx)
+    │   ├── InvalidInput         malformed field or body                        400
+    │   ├── RunNotFound          no run with that id                            404
+    │   ├── PayloadTooLarge      upload or resulting job over its limit         413
+    │   └── InvalidWorkflow      flow.yaml that does not parse or validate      422
+    ├── FlowNotFound             a worker has no flow for the job (worker side)
+    ├── RevisionConflict         a compare-and-set lost to a newer write
+    │   └── StaleAttempt         a newer delivery attempt (or the end of the run) fenced us out
+    └── BackendUnavailable       NATS cannot be reached; retry later            503
+
+The gateway maps this tree to problem responses in one table (`pyoco_server.gateway.problems`).
+"""
+
+from __future__ import annotations
+
+
+class PyocoError(Exception):
+    """Root of every error pyoco-server raises on purpose."""
+
+
+class SettingsError(PyocoError):
+    """An environment variable holds a value its setting does not accept."""
+
+    def __init__(self, variable: str, value: str, expected: str) -> None:
+        self.variable = variable
+        self.value = value
+        self.expected = expected
+        super().__init__(f"{variable}={value!r} is invalid: {expected}")
+
+
+class ContractError(PyocoError):
+    """A payload does not match its schema in asyncapi.yaml."""
+
+    def __init__(self, message_name: str, detail: str) -> None:
+        self.message_name = message_name
+        self.detail = detail
+        super().__init__(f"invalid {message_name}: {detail}")
+
+
+class DecodeError(ContractError):
+    """Inbound bytes could not be decoded into a valid message."""
+
+    def __init__(self, message_name: str, detail: str, raw: bytes) -> None:
+        self.raw = raw
+        super().__init__(message_name, detail)
+
+
+class RequestError(PyocoError):
+    """A client request that cannot be accepted as sent; `detail` says how to fix it."""
+
+    reason = "invalid_request"
+
+    def __init__(self, detail: str) -> None:
+        self.detail = detail
+        super().__init__(detail)
+
+
+class InvalidInput(RequestError):
+    """A malformed field or body."""
+
+    reason = "invalid_input"
+
+
+class RunNotFound(RequestError):
+    """No run has this id (or it belongs to another tenant)."""
+
+    reason = "run_not_found"
+
+    def __init__(self, run_id: str) -> None:
+        self.run_id = run_id
+        super().__init__(f"run {run_id!r} not found; check the id returned by the submit call")
+
+
+class PayloadTooLarge(RequestError):
+    """An upload, or the job built from a request, is larger than its limit."""
+
+    reason = "payload_too_large"
+
+    def __init__(self, what: str, size: int, limit: int, setting: str | None = None) -> None:
+        self.size = size
+        self.limit = limit
+        hint = f" (raise {setting} to allow more)" if setting else ""
+        super().__init__(f"{what} is {size} bytes, over the limit of {limit} bytes{hint}")
+
+
+class InvalidWorkflow(RequestError):
+    """A flow.yaml that does not parse or does not follow the format; `reason` is a code."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        self.reason = reason
+        super().__init__(f"invalid workflow yaml ({reason}): {detail}")
+
+
+class FlowNotFound(PyocoError):
+    """The worker cannot build a flow for the job."""
+
+    def __init__(self, flow_name: str, detail: str) -> None:
+        self.flow_name = flow_name
+        self.detail = detail
+        super().__init__(f"flow {flow_name!r} not found: {detail}")
+
+
+class RevisionConflict(PyocoError):
+    """A compare-and-set write lost: the record changed since it was read."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        super().__init__(f"{key} changed concurrently")
+
+
+class StaleAttempt(RevisionConflict):
+    """This delivery attempt no longer owns the run: a newer attempt does, or the run ended."""
+
+    def __init__(self, key: str, detail: str) -> None:
+        self.detail = detail
+        super().__init__(key)
+        self.args = (f"{key}: {detail}",)
+
+
+class BackendUnavailable(PyocoError):
+    """NATS JetStream cannot be reached or did not answer in time."""
+
+    def __init__(self, detail: str, retry_after: int = 2) -> None:
+        self.detail = detail
+        self.retry_after = retry_after
+        super().__init__(detail)

@@ -1,0 +1,98 @@
+"""The gateway application: Connexion `AsyncApp` on openapi.yaml, served by uvicorn.
+
+Each OpenAPI tag has one handler class; the resolver maps every operationId to the method of the
+same name on the handler object of the operation's tag, so the spec and the code cannot drift
+apart silently (a missing handler fails at start-up, and a contract test checks the reverse).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+from connexion import AsyncApp
+from connexion.resolver import Resolution, Resolver
+
+from pyoco_server.contracts import compile_all, load_openapi
+from pyoco_server.errors import SettingsError
+from pyoco_server.gateway.health import HealthApi
+from pyoco_server.gateway.problems import EXCEPTION_HANDLERS
+from pyoco_server.gateway.runs import RunsApi
+from pyoco_server.gateway.validation import VALIDATORS
+from pyoco_server.logs import configure_logging
+from pyoco_server.jetstream import Connection, NatsJobQueue, NatsRunStore
+from pyoco_server.runs import RunService
+from pyoco_server.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class TagResolver(Resolver):
+    """Resolves an operation to `handlers[tag].<operationId>`."""
+
+    def __init__(self, handlers: Mapping[str, object]) -> None:
+        super().__init__()
+        self._handlers = handlers
+
+    def resolve(self, operation: Any) -> Resolution:
+        """The bound method implementing `operation`."""
+        tags = operation._operation.get("tags") or []
+        operation_id = operation.operation_id
+        if len(tags) != 1 or tags[0] not in self._handlers:
+            raise SettingsError("openapi.yaml", operation_id, "exactly one known tag")
+        return Resolution(getattr(self._handlers[tags[0]], operation_id), operation_id)
+
+
+def handlers_for(connection: Connection, settings: Settings) -> dict[str, object]:
+    """The handler object of each OpenAPI tag."""
+    service = RunService(NatsRunStore(connection), NatsJobQueue(connection), settings)
+    return {"health": HealthApi(), "runs": RunsApi(service, settings)}
+
+
+def served_spec(settings: Settings) -> dict[str, Any]:
+    """openapi.yaml as this gateway serves it: with auth off, no operation requires a key."""
+    spec = load_openapi()
+    if settings.http_auth_mode == "none":
+        spec["security"] = []
+    return spec
+
+
+def app_from_env() -> AsyncApp:
+    """The uvicorn factory: settings and logging from the environment."""
+    settings = Settings.from_env()
+    configure_logging(settings, "pyoco-server")
+    return create_app(settings, validate_responses=settings.http_validate_responses)
+
+
+def create_app(settings: Settings, *, validate_responses: bool = False) -> AsyncApp:
+    """Build the gateway for `settings`."""
+    if settings.http_auth_mode != "none":
+        raise SettingsError(
+            "PYOCO_HTTP_AUTH_MODE", settings.http_auth_mode,
+            "only 'none' is available in this version; API keys are not implemented yet",
+        )
+    compile_all()
+    connection = Connection(settings, "pyoco-http-api")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: object) -> AsyncIterator[None]:
+        await connection.start()
+        try:
+            yield
+        finally:
+            await connection.close()
+
+    app = AsyncApp(__name__, lifespan=lifespan)
+    app.add_api(
+        served_spec(settings),
+        resolver=TagResolver(handlers_for(connection, settings)),
+        strict_validation=True,
+        validate_responses=validate_responses,
+        pythonic_params=True,
+        validator_map=VALIDATORS,
+    )
+    for exception, handler in EXCEPTION_HANDLERS:
+        app.add_error_handler(exception, handler)
+    return app

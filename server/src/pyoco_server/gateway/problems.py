@@ -1,0 +1,80 @@
+"""The one table mapping pyoco-server errors (and framework errors) to problem responses."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from connexion.lifecycle import ConnexionRequest, ConnexionResponse
+from connexion.problem import problem
+from starlette.formparsers import MultiPartException
+
+from pyoco_server.errors import (
+    BackendUnavailable,
+    InvalidInput,
+    InvalidWorkflow,
+    PayloadTooLarge,
+    PyocoError,
+    RequestError,
+    RunNotFound,
+)
+
+log = logging.getLogger(__name__)
+
+_TABLE: tuple[tuple[type[PyocoError], int, str], ...] = (
+    (InvalidInput, 400, "Bad Request"),
+    (RunNotFound, 404, "Not Found"),
+    (PayloadTooLarge, 413, "Payload Too Large"),
+    (InvalidWorkflow, 422, "Unprocessable Entity"),
+    (RequestError, 400, "Bad Request"),
+    (BackendUnavailable, 503, "Service Unavailable"),
+)
+
+
+def status_of(exc: PyocoError) -> tuple[int, str]:
+    """HTTP status and title for an error of the tree (500 for anything unexpected)."""
+    for kind, status, title in _TABLE:
+        if isinstance(exc, kind):
+            return status, title
+    return 500, "Internal Server Error"
+
+
+def problem_for(exc: PyocoError) -> ConnexionResponse:
+    """The problem response for an error of the tree."""
+    status, title = status_of(exc)
+    headers: dict[str, str] = {}
+    ext: dict[str, Any] = {}
+    if isinstance(exc, RequestError):
+        detail = exc.detail
+        ext["reason"] = exc.reason
+    elif isinstance(exc, BackendUnavailable):
+        detail = exc.detail
+        headers["Retry-After"] = str(exc.retry_after)
+        ext["reason"] = "backend_unavailable"
+    else:
+        log.error("unexpected %s: %s", type(exc).__name__, exc)
+        detail = "the server failed to handle the request; see its log"
+    return problem(status, title, detail, headers=headers or None, ext=ext or None)
+
+
+async def handle_pyoco_error(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    """Connexion error handler for `PyocoError`."""
+    assert isinstance(exc, PyocoError)
+    return problem_for(exc)
+
+
+async def handle_multipart_error(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    """Starlette raises on a malformed multipart body; that is the client's error (400)."""
+    return problem(
+        400,
+        "Bad Request",
+        f"the multipart/form-data body is malformed: {exc}; send the file as form field "
+        "'workflow' (curl -F workflow=@flow.yaml)",
+        ext={"reason": "invalid_multipart"},
+    )
+
+
+EXCEPTION_HANDLERS = (
+    (PyocoError, handle_pyoco_error),
+    (MultiPartException, handle_multipart_error),
+)

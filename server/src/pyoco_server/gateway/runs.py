@@ -1,0 +1,113 @@
+"""Operations of the `runs` tag: submit runs and read their snapshots."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.datastructures import UploadFile
+
+from pyoco_server.codec import snapshot_to_dict
+from pyoco_server.errors import InvalidInput, PayloadTooLarge
+from pyoco_server.gateway.responses import Reply, json_reply
+from pyoco_server.runs import RunService, Submission
+from pyoco_server.settings import Settings
+from pyoco_server.snapshot import RunSnapshot
+from pyoco_server.workflow import parse_workflow
+
+_RECORDS = frozenset({"records", "task_records", "all", "full"})
+
+
+class RunsApi:
+    """Handlers of `/runs*`; each method is the operationId of one operation."""
+
+    def __init__(self, service: RunService, settings: Settings) -> None:
+        self._service = service
+        self._settings = settings
+
+    async def submit_run(self, body: dict[str, Any]) -> Reply:
+        """`POST /runs`."""
+        submission = Submission(
+            flow_name=body["flow_name"],
+            params=body.get("params") or {},
+            tag=body.get("tag"),
+            tags=body.get("tags") or (),
+        )
+        return _accepted(await self._service.submit(submission))
+
+    async def submit_run_yaml(self, body: dict[str, Any], workflow: Any) -> Reply:
+        """`POST /runs/yaml` (multipart: workflow file, flow_name, tag, params)."""
+        raw = await self._read_upload(workflow)
+        parsed = parse_workflow(raw)
+        params = {**parsed.defaults, **_form_params(body.get("params"))}
+        submission = Submission(
+            flow_name=body["flow_name"],
+            params=params,
+            tag=body.get("tag") or None,
+            workflow=parsed,
+        )
+        return _accepted(await self._service.submit(submission))
+
+    async def _read_upload(self, workflow: Any) -> bytes:
+        limit = self._settings.workflow_yaml_max_bytes
+        if isinstance(workflow, UploadFile):
+            raw = await workflow.read(limit + 1)
+        elif isinstance(workflow, (bytes, str)):
+            raw = workflow.encode() if isinstance(workflow, str) else workflow
+        else:
+            raise InvalidInput("send the flow.yaml file as form field 'workflow'")
+        if len(raw) > limit:
+            size = workflow.size if isinstance(workflow, UploadFile) and workflow.size else len(raw)
+            raise PayloadTooLarge("the workflow file", size, limit, "PYOCO_WORKFLOW_YAML_MAX_BYTES")
+        return raw
+
+    async def get_run(self, run_id: str, include: list[str] | None = None) -> Reply:
+        """`GET /runs/{run_id}`."""
+        stored = await self._service.get(run_id)
+        return json_reply(_view(stored.snapshot, records=bool(_RECORDS & set(include or ()))))
+
+    async def get_run_tasks(self, run_id: str) -> Reply:
+        """`GET /runs/{run_id}/tasks`."""
+        snapshot = (await self._service.get(run_id)).snapshot
+        data = snapshot_to_dict(snapshot)
+        return json_reply(
+            {
+                key: data[key]
+                for key in (
+                    "run_id", "flow_name", "status", "tasks", "task_records",
+                    "task_records_truncated",
+                )
+            }
+        )
+
+
+def _accepted(snapshot: RunSnapshot) -> Reply:
+    body = {
+        "run_id": snapshot.run_id,
+        "status": snapshot.status.value,
+        "flow_name": snapshot.flow_name,
+        "tag": snapshot.tag,
+    }
+    return json_reply(body, 201, Location=f"/runs/{snapshot.run_id}")
+
+
+def _view(snapshot: RunSnapshot, *, records: bool) -> dict[str, Any]:
+    data = snapshot_to_dict(snapshot)
+    if not records:
+        data.pop("task_records")
+        data.pop("task_records_truncated")
+    return data
+
+
+def _form_params(raw: str | None) -> dict[str, Any]:
+    if raw is None or not raw.strip():
+        return {}
+    try:
+        params = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(
+            f"form field 'params' is not valid JSON: {exc.msg} at column {exc.colno}"
+        ) from None
+    if not isinstance(params, dict):
+        raise InvalidInput("form field 'params' must be a JSON object such as {\"x\": 2}")
+    return params

@@ -1,0 +1,18 @@
+"""The JetStream layer: the only package that imports `nats`."""
+
+from pyoco_server.jetstream._connection import Connection, translate_errors
+from pyoco_server.jetstream._dlq import NatsDeadLetters
+from pyoco_server.jetstream._queue import NatsDelivery, NatsJobQueue, NatsTagSubscription
+from pyoco_server.jetstream._resources import ensure_resources
+from pyoco_server.jetstream._runs import NatsRunStore
+
+__all__ = [
+    "Connection",
+    "NatsDeadLetters",
+    "NatsDelivery",
+    "NatsJobQueue",
+    "NatsRunStore",
+    "NatsTagSubscription",
+    "ensure_resources",
+    "translate_errors",
+]

@@ -1,0 +1,148 @@
+"""The NATS connection: connects (and reconnects) in the background, ensures resources on connect.
+
+Callers never wait on a dead connection: while NATS is unreachable every operation fails fast
+with `BackendUnavailable`, which the gateway turns into 503 with Retry-After.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterator
+
+import nats
+import nats.errors
+from nats.aio.client import Client as NATS
+from nats.js import JetStreamContext
+
+from pyoco_server.aio import cancel_and_wait
+from pyoco_server.errors import BackendUnavailable
+from pyoco_server.jetstream._resources import ensure_resources
+from pyoco_server.settings import Settings
+
+log = logging.getLogger(__name__)
+
+_RECONNECT_WAIT_SEC = 0.5
+
+
+@contextlib.contextmanager
+def translate_errors(action: str) -> Iterator[None]:
+    """Turn NATS failures inside the block into `BackendUnavailable`."""
+    try:
+        yield
+    except (nats.errors.Error, TimeoutError) as exc:
+        detail = str(exc) or type(exc).__name__
+        raise BackendUnavailable(f"NATS did not complete {action}: {detail}") from exc
+
+
+class Connection:
+    """One NATS connection with JetStream, shared by everything in a process."""
+
+    def __init__(self, settings: Settings, name: str) -> None:
+        self.settings = settings
+        self.name = name
+        self._nc: NATS | None = None
+        self._js: JetStreamContext | None = None
+        self._ready = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._ensure_task: asyncio.Task[None] | None = None
+        self._last_error = ""
+
+    @property
+    def ready(self) -> bool:
+        """True while connected with resources in place."""
+        return self._ready.is_set() and self._nc is not None and self._nc.is_connected
+
+    @property
+    def nc(self) -> NATS:
+        """The connected client, or `BackendUnavailable`."""
+        self._check()
+        assert self._nc is not None
+        return self._nc
+
+    @property
+    def js(self) -> JetStreamContext:
+        """The JetStream context, or `BackendUnavailable`."""
+        self._check()
+        assert self._js is not None
+        return self._js
+
+    def _check(self) -> None:
+        if not self.ready:
+            reason = f" ({self._last_error})" if self._last_error else ""
+            raise BackendUnavailable(
+                f"NATS at {self.settings.nats_url} is not reachable{reason}; retry shortly"
+            )
+
+    async def start(self) -> None:
+        """Begin connecting in the background; returns at once."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._connect(), name=f"nats-connect:{self.name}")
+
+    async def wait_ready(self, timeout: float | None = None) -> bool:
+        """Wait until connected with resources ensured; False on timeout."""
+        try:
+            await asyncio.wait_for(self._ready.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
+
+    async def _connect(self) -> None:
+        self._nc = await nats.connect(
+            servers=[url.strip() for url in self.settings.nats_url.split(",")],
+            name=self.name,
+            allow_reconnect=True,
+            max_reconnect_attempts=-1,
+            reconnect_time_wait=_RECONNECT_WAIT_SEC,
+            connect_timeout=2,
+            error_cb=self._on_error,
+            disconnected_cb=self._on_disconnected,
+            reconnected_cb=self._on_reconnected,
+        )
+        self._js = self._nc.jetstream(timeout=self.settings.nats_request_timeout_sec)
+        await self._ensure_until_done()
+
+    async def _ensure_until_done(self) -> None:
+        assert self._js is not None
+        while True:
+            try:
+                await ensure_resources(self._js, self.settings)
+            except (nats.errors.Error, TimeoutError) as exc:
+                self._last_error = f"setting up JetStream: {exc or type(exc).__name__}"
+                log.warning("JetStream not ready (%s); retrying", self._last_error)
+                await asyncio.sleep(_RECONNECT_WAIT_SEC)
+                continue
+            self._last_error = ""
+            self._ready.set()
+            log.info("connected to NATS at %s", self.settings.nats_url)
+            return
+
+    async def _on_error(self, exc: Exception) -> None:
+        message = str(exc) or type(exc).__name__
+        if message != self._last_error:
+            log.warning("NATS at %s: %s", self.settings.nats_url, message)
+        self._last_error = message
+
+    async def _on_disconnected(self) -> None:
+        if self._closing:
+            return
+        log.warning("disconnected from NATS at %s; reconnecting", self.settings.nats_url)
+
+    async def _on_reconnected(self) -> None:
+        log.info("reconnected to NATS at %s", self.settings.nats_url)
+        # A restarted server may have lost its store: make sure the resources exist again.
+        self._ready.clear()
+        await cancel_and_wait(self._ensure_task)
+        self._ensure_task = asyncio.create_task(self._ensure_until_done())
+
+    async def close(self) -> None:
+        """Close the connection (pending acks and publishes are flushed first)."""
+        self._closing = True
+        await cancel_and_wait(self._task)
+        await cancel_and_wait(self._ensure_task)
+        if self._nc is not None and not self._nc.is_closed:
+            with contextlib.suppress(nats.errors.Error, TimeoutError):
+                await self._nc.flush(timeout=1)
+            await self._nc.close()
+        self._ready.clear()

@@ -1,0 +1,147 @@
+"""Create the JetStream resources idempotently and keep them in line with the settings.
+
+A setting that changed since a resource was created is applied to it when JetStream allows the
+change, and logged as an error with the way out when it does not (retention and storage type are
+fixed at creation); it is never silently ignored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from typing import Any
+
+import nats.js.errors
+from nats.js import JetStreamContext
+from nats.js.api import (
+    KeyValueConfig,
+    RetentionPolicy,
+    StorageType,
+    StreamConfig,
+)
+
+from pyoco_server.settings import Settings
+from pyoco_server.subjects import Subjects
+
+log = logging.getLogger(__name__)
+
+_MUTABLE = ("subjects", "max_age", "max_msgs", "max_bytes", "num_replicas", "duplicate_window")
+_FIXED = ("retention", "storage")
+_DUPLICATE_WINDOW_SEC = 120.0
+
+
+def work_stream_config(settings: Settings) -> StreamConfig:
+    """The work queue: one subject per tag, each job removed once acknowledged."""
+    return StreamConfig(
+        name=settings.work_stream,
+        subjects=[Subjects.from_settings(settings).work_all],
+        retention=RetentionPolicy.WORK_QUEUE,
+        storage=StorageType.FILE,
+        num_replicas=settings.nats_replicas,
+        duplicate_window=_DUPLICATE_WINDOW_SEC,
+    )
+
+
+def dead_letter_stream_config(settings: Settings) -> StreamConfig:
+    """The dead-letter stream: bounded by age, count and size."""
+    return StreamConfig(
+        name=settings.dlq_stream,
+        subjects=[Subjects.from_settings(settings).dead_letter_all],
+        retention=RetentionPolicy.LIMITS,
+        storage=StorageType.FILE,
+        num_replicas=settings.nats_replicas,
+        max_age=settings.dlq_max_age_sec,
+        max_msgs=settings.dlq_max_msgs,
+        max_bytes=settings.dlq_max_bytes,
+        duplicate_window=_DUPLICATE_WINDOW_SEC,
+    )
+
+
+def bucket_configs(settings: Settings) -> list[KeyValueConfig]:
+    """The key-value buckets: run snapshots, the worker registry and API keys."""
+    return [
+        KeyValueConfig(
+            bucket=bucket,
+            history=1,
+            storage=StorageType.FILE,
+            replicas=settings.nats_replicas,
+            direct=True,
+        )
+        for bucket in (
+            settings.runs_kv_bucket,
+            settings.workers_kv_bucket,
+            settings.auth_kv_bucket,
+        )
+    ]
+
+
+async def ensure_resources(js: JetStreamContext, settings: Settings) -> None:
+    """Create what is missing and reconcile what exists; safe to call from every process."""
+    await _ensure_stream(js, work_stream_config(settings))
+    await _ensure_stream(js, dead_letter_stream_config(settings))
+    for config in bucket_configs(settings):
+        await _ensure_bucket(js, config)
+
+
+async def _ensure_stream(js: JetStreamContext, wanted: StreamConfig) -> None:
+    assert wanted.name is not None
+    try:
+        info = await js.stream_info(wanted.name)
+    except nats.js.errors.NotFoundError:
+        try:
+            await js.add_stream(wanted)
+        except nats.js.errors.BadRequestError:
+            # Another process created it first: fall through to reconcile with theirs.
+            info = await js.stream_info(wanted.name)
+        else:
+            log.info("created stream %s", wanted.name)
+            return
+    await _reconcile(js, info.config, wanted)
+
+
+async def _ensure_bucket(js: JetStreamContext, config: KeyValueConfig) -> None:
+    stream = f"KV_{config.bucket}"
+    try:
+        info = await js.stream_info(stream)
+    except nats.js.errors.NotFoundError:
+        await js.create_key_value(config)
+        log.info("created key-value bucket %s", config.bucket)
+        return
+    wanted = dataclasses.replace(info.config, num_replicas=config.replicas)
+    await _reconcile(js, info.config, wanted)
+
+
+async def _reconcile(js: JetStreamContext, current: StreamConfig, wanted: StreamConfig) -> None:
+    fixed = _differences(current, wanted, _FIXED)
+    if fixed:
+        log.error(
+            "stream %s exists with %s; these cannot change in place: delete the stream "
+            "(losing its messages) or restore the settings it was created with",
+            current.name,
+            fixed,
+        )
+    changed = _differences(current, wanted, _MUTABLE)
+    if not changed:
+        return
+    update = dataclasses.replace(current, **{name: getattr(wanted, name) for name in changed})
+    await js.update_stream(update)
+    log.warning("updated stream %s to the current settings: %s", current.name, changed)
+
+
+def _differences(current: StreamConfig, wanted: StreamConfig, names: tuple[str, ...]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for name in names:
+        want = getattr(wanted, name)
+        have = getattr(current, name)
+        if want is None or (name == "duplicate_window" and not want) or _same(have, want):
+            continue
+        found[name] = {"is": have, "wanted": want}
+    return found
+
+
+def _same(have: Any, want: Any) -> bool:
+    if isinstance(want, float) and isinstance(have, (int, float)):
+        return abs(have - want) < 1e-6
+    if isinstance(want, list) and isinstance(have, list):
+        return sorted(have) == sorted(want)
+    return bool(have == want)

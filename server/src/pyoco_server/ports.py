@@ -1,0 +1,90 @@
+"""The narrow interfaces through which the gateway and the worker use JetStream.
+
+The NATS implementations live in `pyoco_server.jetstream`; tests of logic can use fakes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Protocol
+
+from pyoco_server.messages import DeadLetter, Job
+from pyoco_server.snapshot import RunSnapshot
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class StoredSnapshot:
+    """A snapshot with the KV revision it was read or written at."""
+
+    snapshot: RunSnapshot
+    revision: int
+
+
+class RunStore(Protocol):
+    """The `pyoco_runs` bucket: one snapshot per run, every write a compare-and-set."""
+
+    async def create(self, snapshot: RunSnapshot) -> int:
+        """Store a new run's first snapshot; returns its revision."""
+
+    async def get(self, run_id: str) -> StoredSnapshot | None:
+        """The latest snapshot of a run, or None."""
+
+    async def update(self, snapshot: RunSnapshot, revision: int) -> int:
+        """Replace the snapshot if it is still at `revision` (else `RevisionConflict`)."""
+
+    async def delete(self, run_id: str) -> None:
+        """Remove a run's snapshot."""
+
+
+class JobQueue(Protocol):
+    """The work stream: jobs by tag."""
+
+    async def publish(self, job: Job) -> None:
+        """Queue a job on its tag (deduplicated by run id)."""
+
+
+class Delivery(Protocol):
+    """One delivery of a job message to a worker."""
+
+    @property
+    def data(self) -> bytes:
+        """The raw payload."""
+
+    @property
+    def subject(self) -> str:
+        """The work subject it was published on."""
+
+    @property
+    def attempt(self) -> int:
+        """How many times it has been delivered, this one included (1 on first delivery)."""
+
+    async def ack(self) -> None:
+        """Done: remove it from the queue."""
+
+    async def nak(self, delay: float | None = None) -> None:
+        """Not done: deliver it again (after `delay` seconds)."""
+
+    async def term(self) -> None:
+        """Never deliver it again."""
+
+    async def in_progress(self) -> None:
+        """Still working: restart the ack timer."""
+
+
+class TagSubscription(Protocol):
+    """A worker's handle on the shared consumer of one tag."""
+
+    tag: str
+
+    async def fetch(self, batch: int, timeout: float) -> list[Delivery]:
+        """Wait up to `timeout` seconds for up to `batch` jobs; [] when none came."""
+
+    async def close(self) -> None:
+        """Stop fetching."""
+
+
+class DeadLetterSink(Protocol):
+    """The dead-letter stream."""
+
+    async def publish(self, letter: DeadLetter) -> None:
+        """Record a job that could not be run."""

@@ -1,0 +1,129 @@
+"""Submitting and reading runs: the gateway's domain logic, independent of HTTP and of NATS."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from pyoco_server.codec import dumps
+from pyoco_server.errors import BackendUnavailable, InvalidInput, PayloadTooLarge, RunNotFound
+from pyoco_server.messages import Job
+from pyoco_server.ports import JobQueue, RunStore, StoredSnapshot
+from pyoco_server.settings import Settings
+from pyoco_server.snapshot import RunSnapshot, RunStatus
+from pyoco_server.workflow import Workflow
+
+log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Submission:
+    """What a client asked to run."""
+
+    flow_name: str
+    params: Mapping[str, Any]
+    tag: str | None = None
+    tags: Sequence[str] = ()
+    workflow: Workflow | None = None
+    tenant_id: str | None = None
+    api_key_id: str | None = None
+
+
+class RunService:
+    """Creates runs (PENDING snapshot, then the job) and reads their snapshots."""
+
+    def __init__(
+        self,
+        store: RunStore,
+        queue: JobQueue,
+        settings: Settings,
+        *,
+        clock: Callable[[], float] = time.time,
+        new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+    ) -> None:
+        self._store = store
+        self._queue = queue
+        self._settings = settings
+        self._clock = clock
+        self._new_id = new_id
+
+    async def submit(self, submission: Submission) -> RunSnapshot:
+        """Store the run as PENDING and queue its job.
+
+        The snapshot is written first so the run is visible the moment this returns; if the job
+        cannot be queued, the snapshot is removed again and the error propagates, so a failed
+        submit leaves nothing behind.
+        """
+        job = self._job(submission)
+        snapshot = self._pending(job)
+        await self._store.create(snapshot)
+        try:
+            await self._queue.publish(job)
+        except (BackendUnavailable, PayloadTooLarge):
+            await self._forget(job.run_id)
+            raise
+        return snapshot
+
+    def _job(self, submission: Submission) -> Job:
+        params = dict(submission.params)
+        try:
+            size = len(dumps(params))
+        except (TypeError, ValueError):
+            raise InvalidInput(
+                "params must be plain JSON; NaN and Infinity are not allowed"
+            ) from None
+        limit = self._settings.max_run_snapshot_bytes
+        if size > limit:
+            raise PayloadTooLarge("params", size, limit, "PYOCO_MAX_RUN_SNAPSHOT_BYTES")
+        tag = submission.tag or self._settings.default_tag
+        workflow = submission.workflow
+        return Job(
+            run_id=self._new_id(),
+            flow_name=submission.flow_name,
+            tag=tag,
+            tags=tuple(submission.tags) or (tag,),
+            params=params,
+            submitted_at=self._clock(),
+            tenant_id=submission.tenant_id,
+            api_key_id=submission.api_key_id,
+            workflow_yaml=workflow.text if workflow else None,
+            workflow_yaml_sha256=workflow.sha256 if workflow else None,
+            workflow_yaml_bytes=workflow.size if workflow else None,
+        )
+
+    @staticmethod
+    def _pending(job: Job) -> RunSnapshot:
+        return RunSnapshot(
+            run_id=job.run_id,
+            flow_name=job.flow_name,
+            tag=job.tag,
+            tags=job.tags,
+            status=RunStatus.PENDING,
+            params=job.params,
+            submitted_at=job.submitted_at,
+            updated_at=job.submitted_at,
+            heartbeat_at=job.submitted_at,
+            tenant_id=job.tenant_id,
+            api_key_id=job.api_key_id,
+            workflow_yaml_sha256=job.workflow_yaml_sha256,
+            workflow_yaml_bytes=job.workflow_yaml_bytes,
+        )
+
+    async def _forget(self, run_id: str) -> None:
+        try:
+            await self._store.delete(run_id)
+        except BackendUnavailable as exc:
+            # The worker acks and skips a job whose snapshot is gone; a snapshot whose job was
+            # never queued would stay PENDING, so say which one.
+            log.error("run %s: could not remove the snapshot of a failed submit: %s", run_id, exc)
+
+    async def get(self, run_id: str) -> StoredSnapshot:
+        """The latest snapshot of a run (`RunNotFound` if there is none)."""
+        stored = await self._store.get(run_id)
+        if stored is None:
+            raise RunNotFound(run_id)
+        return stored

@@ -1,0 +1,96 @@
+"""`pyoco-worker`: run a worker that executes the runs of its tags.
+
+    pyoco-worker --nats-url nats://127.0.0.1:4222 --tags hello --worker-id w1
+
+SIGTERM or SIGINT stops it in order (see `Worker._shutdown`); a second signal exits at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import socket
+import sys
+
+import click
+
+from pyoco_server.errors import SettingsError
+from pyoco_server.logs import configure_logging
+from pyoco_server.settings import TAG_PATTERN, Settings
+from pyoco_worker.execution import InProcessExecutor
+from pyoco_worker.flows import FlowSource, ResolverError, load_resolver
+from pyoco_worker.worker import Worker
+
+log = logging.getLogger("pyoco_worker")
+
+
+def _tags(_ctx: click.Context, _param: click.Parameter, value: str | None) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    tags = tuple(tag.strip() for tag in value.split(",") if tag.strip())
+    bad = [tag for tag in tags if not TAG_PATTERN.match(tag)]
+    if not tags or bad:
+        raise click.BadParameter(
+            f"{', '.join(bad) or value!r}: tags are comma-separated names of letters, digits, "
+            "'_' and '-' (for example --tags cpu,gpu)"
+        )
+    return tags
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--nats-url", help="NATS server URL [default: PYOCO_NATS_URL or nats://127.0.0.1:4222]")
+@click.option("--tags", callback=_tags, help="Comma-separated tags to serve [default: PYOCO_DEFAULT_TAG]")
+@click.option("--worker-id", default=socket.gethostname(), show_default="the host name",
+              help="Name of this worker in snapshots and the registry.")
+@click.option("--flow-resolver", metavar="MODULE:FUNCTION",
+              help="Function mapping a flow name to a pyoco Flow, for runs submitted with "
+              "POST /runs ('module:function' or 'path/to/file.py:function').")
+def main(
+    nats_url: str | None,
+    tags: tuple[str, ...] | None,
+    worker_id: str,
+    flow_resolver: str | None,
+) -> None:
+    """Pull runs of TAGS from NATS JetStream and execute them with pyoco."""
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        raise click.UsageError(f"{exc} (fix the environment variable or .env)") from None
+    if nats_url:
+        settings = settings.replace(nats_url=nats_url)
+    configure_logging(settings, "pyoco-worker")
+    try:
+        resolver = load_resolver(flow_resolver) if flow_resolver else None
+    except ResolverError as exc:
+        raise click.UsageError(str(exc)) from None
+    worker = Worker(
+        settings,
+        worker_id=worker_id,
+        tags=tags or (settings.default_tag,),
+        executor=InProcessExecutor(FlowSource(resolver)),
+        shutdown_grace_sec=settings.worker_shutdown_grace_sec,
+    )
+    asyncio.run(_serve(worker))
+
+
+async def _serve(worker: Worker) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def on_signal(signum: int) -> None:
+        if stop.is_set():
+            log.warning("second %s: exiting now", signal.Signals(signum).name)
+            sys.stderr.flush()
+            os._exit(1)
+        log.info("%s: stopping (send it again to exit at once)", signal.Signals(signum).name)
+        stop.set()
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, on_signal, signum)
+    await worker.run(stop)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,183 @@
+"""Building the pyoco `Flow` of a job, on the worker.
+
+A job that carries a flow.yaml is built with pyoco 0.8's own loader (`TaskLoader`) and graph
+parser (`build_flow_from_graph`), never `exec`. The loaded task templates are cached by the file's
+SHA-256, and every run gets fresh `Task` objects, because building a flow mutates its tasks.
+Any other job is resolved by name through the worker's `--flow-resolver`.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import copy
+import importlib
+import importlib.util
+import io
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pyoco.core.models import Flow, Task
+from pyoco.discovery.loader import TaskLoader
+from pyoco.dsl.graph import GraphReferenceError, build_flow_from_graph
+from pyoco.schemas.config import FlowConfig, PyocoConfig, RuntimeConfig, TaskConfig
+
+from pyoco_server.errors import FlowNotFound, InvalidWorkflow
+from pyoco_server.messages import Job
+from pyoco_server.workflow import Workflow, parse_workflow
+
+FlowResolver = Callable[[str], Flow]
+_CACHE_SIZE = 128
+
+
+class ResolverError(ValueError):
+    """A `--flow-resolver` spec that cannot be loaded."""
+
+
+def load_resolver(spec: str) -> FlowResolver:
+    """Load `module:function` or `path/to/file.py:function` (split at the last ':')."""
+    target, sep, attribute = spec.rpartition(":")
+    if not sep or not target or not attribute:
+        raise ResolverError(f"--flow-resolver {spec!r} must look like 'module:function'")
+    module = _import_target(target)
+    value: Any = module
+    for part in attribute.split("."):
+        try:
+            value = getattr(value, part)
+        except AttributeError:
+            raise ResolverError(f"--flow-resolver: {target!r} has no attribute {attribute!r}") from None
+    if not callable(value):
+        raise ResolverError(f"--flow-resolver: {spec!r} is not callable")
+    return value  # type: ignore[no-any-return]
+
+
+def _import_target(target: str) -> Any:
+    if target.endswith(".py"):
+        path = Path(target).expanduser().resolve()
+        if not path.is_file():
+            raise ResolverError(f"--flow-resolver: no such file {target!r}")
+        name = f"pyoco_worker_resolver_{path.stem}"
+        spec = importlib.util.spec_from_file_location(name, path)
+        if spec is None or spec.loader is None:
+            raise ResolverError(f"--flow-resolver: cannot import {target!r}")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+        return module
+    try:
+        return importlib.import_module(target)
+    except ImportError as exc:
+        raise ResolverError(f"--flow-resolver: cannot import {target!r}: {exc}") from None
+
+
+class FlowSource:
+    """Builds the flow of each job: from its flow.yaml, or by name through a resolver."""
+
+    def __init__(self, resolver: FlowResolver | None = None) -> None:
+        self._resolver = resolver
+        self._templates: collections.OrderedDict[str, tuple[Workflow, dict[str, Task]]] = (
+            collections.OrderedDict()
+        )
+
+    def build(self, job: Job) -> Flow:
+        """A fresh flow for `job`.
+
+        Raises:
+            FlowNotFound: no resolver knows the flow, or its tasks cannot be imported here.
+            InvalidWorkflow: the job's flow.yaml is invalid or its graph does not compile.
+        """
+        if job.workflow_yaml is not None:
+            return self._from_yaml(job, job.workflow_yaml)
+        return self._from_resolver(job.flow_name)
+
+    def _from_resolver(self, flow_name: str) -> Flow:
+        if self._resolver is None:
+            raise FlowNotFound(
+                flow_name,
+                "this worker has no --flow-resolver; submit a flow.yaml (POST /runs/yaml) or "
+                "start the worker with --flow-resolver module:function",
+            )
+        try:
+            flow = self._resolver(flow_name)
+        except KeyError as exc:
+            raise FlowNotFound(flow_name, f"the flow resolver does not know it ({exc})") from None
+        if not isinstance(flow, Flow):
+            raise FlowNotFound(
+                flow_name, f"the flow resolver returned {type(flow).__name__}, not a pyoco Flow"
+            )
+        return flow
+
+    def _from_yaml(self, job: Job, text: str) -> Flow:
+        workflow, templates = self._template(job, text)
+        tasks = {name: _clone(task) for name, task in templates.items()}
+        try:
+            return build_flow_from_graph(
+                graph=workflow.graph, tasks=tasks, pipes=dict(workflow.pipes),
+                flow_name=job.flow_name,
+            )
+        except GraphReferenceError as exc:
+            raise FlowNotFound(job.flow_name, str(exc)) from None
+        except ValueError as exc:
+            raise InvalidWorkflow("invalid_graph", str(exc)) from None
+
+    def _template(self, job: Job, text: str) -> tuple[Workflow, dict[str, Task]]:
+        key = job.workflow_yaml_sha256 or text
+        cached = self._templates.get(key)
+        if cached is not None:
+            self._templates.move_to_end(key)
+            return cached
+        workflow = parse_workflow(text.encode())
+        loaded = (workflow, _load_tasks(job.flow_name, workflow))
+        self._templates[key] = loaded
+        if len(self._templates) > _CACHE_SIZE:
+            self._templates.popitem(last=False)
+        return loaded
+
+    def forget(self) -> None:
+        """Drop cached task templates (after installing new task code)."""
+        self._templates.clear()
+
+
+def _load_tasks(flow_name: str, workflow: Workflow) -> dict[str, Task]:
+    config = PyocoConfig(
+        version=1,
+        flow=FlowConfig(graph=workflow.graph, defaults=dict(workflow.defaults)),
+        tasks={
+            name: TaskConfig(
+                callable=spec.callable, use=spec.use, inputs=copy.deepcopy(dict(spec.inputs)),
+                outputs=list(spec.outputs),
+            )
+            for name, spec in workflow.tasks.items()
+        },
+        pipes=dict(workflow.pipes),
+        runtime=RuntimeConfig(expose_env=list(workflow.expose_env)),
+    )
+    loader = TaskLoader(config)
+    printed = io.StringIO()
+    try:
+        # TaskLoader reports import failures by printing them; keep them for the error.
+        with contextlib.redirect_stdout(printed):
+            loader.load()
+    except ValueError as exc:
+        raise FlowNotFound(flow_name, str(exc)) from None
+    missing = [name for name in workflow.tasks if name not in loader.tasks]
+    if missing:
+        reason = printed.getvalue().strip().replace("\n", "; ") or "not importable"
+        raise FlowNotFound(flow_name, f"cannot load task(s) {', '.join(missing)}: {reason}")
+    return dict(loader.tasks)
+
+
+def _clone(task: Task) -> Task:
+    return Task(
+        func=task.func,
+        name=task.name,
+        inputs=copy.deepcopy(task.inputs),
+        outputs=list(task.outputs),
+        parallel_group=task.parallel_group,
+        fail_policy=task.fail_policy,
+        retries=task.retries,
+        timeout_sec=task.timeout_sec,
+        trigger_policy=task.trigger_policy,
+    )

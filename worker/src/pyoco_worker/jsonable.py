@@ -1,0 +1,95 @@
+"""Deterministic conversion of task values to JSON.
+
+Task outputs and inputs are stored in run snapshots, which are JSON. A value JSON cannot carry is
+converted the same way every time (never a memory address) and the caller marks it converted:
+
+- tuples become lists (not counted as a conversion); sets and frozensets become lists sorted by their JSON text;
+- dict keys that are not strings become their `str()`;
+- bytes become base64 text; NaN and infinities become their names ("NaN", "Infinity");
+- enums become their value, dataclasses a dict of their fields, dates ISO 8601 text;
+- anything else becomes its `repr()` with ` at 0x...` addresses removed.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import datetime
+import enum
+import json
+import math
+import re
+from pathlib import PurePath
+from typing import Any
+
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+_MAX_DEPTH = 64
+
+
+def to_json(value: Any) -> tuple[Any, bool]:
+    """`(json_value, converted)`: the value as plain JSON, and whether it had to be converted."""
+    state = _State()
+    result = _convert(value, state, 0)
+    return result, state.converted
+
+
+class _State:
+    __slots__ = ("converted",)
+
+    def __init__(self) -> None:
+        self.converted = False
+
+
+def _convert(value: Any, state: _State, depth: int) -> Any:
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        if math.isfinite(value):
+            return value
+        state.converted = True
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if depth >= _MAX_DEPTH:
+        state.converted = True
+        return _text(value)
+    if isinstance(value, dict):
+        return _convert_dict(value, state, depth)
+    if isinstance(value, (list, tuple)):
+        return [_convert(item, state, depth + 1) for item in value]
+    state.converted = True
+    return _convert_other(value, state, depth)
+
+
+def _convert_dict(value: dict[Any, Any], state: _State, depth: int) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, item in value.items():
+        if not isinstance(key, str):
+            state.converted = True
+            key = str(key.value) if isinstance(key, enum.Enum) else str(key)
+        result[key] = _convert(item, state, depth + 1)
+    return result
+
+
+def _convert_other(value: Any, state: _State, depth: int) -> Any:
+    if isinstance(value, (set, frozenset)):
+        items = [_convert(item, state, depth + 1) for item in value]
+        return sorted(items, key=lambda item: json.dumps(item, sort_keys=True))
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    if isinstance(value, enum.Enum):
+        return _convert(value.value, state, depth + 1)
+    if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
+        return value.isoformat()
+    if isinstance(value, PurePath):
+        return str(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = {field.name: getattr(value, field.name) for field in dataclasses.fields(value)}
+        return _convert_dict(fields, state, depth)
+    return _text(value)
+
+
+def _text(value: Any) -> str:
+    try:
+        text = repr(value)
+    except Exception:  # a broken __repr__ must not fail the run
+        text = f"<{type(value).__qualname__}>"
+    return _ADDRESS.sub("", text)

@@ -1,0 +1,131 @@
+"""Writing one run's snapshots for one delivery attempt.
+
+Every write is a compare-and-set on the KV revision. When it loses, the writer re-reads the run
+and re-applies its change on top, unless the run now belongs to a newer delivery attempt (or has
+ended), in which case it raises `StaleAttempt`: a worker that was presumed dead can never
+overwrite the attempt that replaced it. Progress is coalesced: at most one write per flush
+interval, and none at all for a run that finishes within it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+
+from pyoco_server.aio import cancel_and_wait
+from pyoco_server.errors import BackendUnavailable, RevisionConflict, StaleAttempt
+from pyoco_server.ports import RunStore, StoredSnapshot
+from pyoco_server.snapshot import RunSnapshot
+from pyoco_worker.execution import Outcome, Progress
+
+log = logging.getLogger(__name__)
+
+_MAX_CONFLICTS = 16
+Change = Callable[[RunSnapshot], RunSnapshot]
+
+
+class RunWriter:
+    """The snapshot writer of one delivery attempt of one run."""
+
+    def __init__(
+        self,
+        store: RunStore,
+        stored: StoredSnapshot,
+        *,
+        worker_id: str,
+        attempt: int,
+        flush_interval: float,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._store = store
+        self._snapshot = stored.snapshot
+        self._revision = stored.revision
+        self._worker_id = worker_id
+        self._attempt = attempt
+        self._flush_interval = flush_interval
+        self._clock = clock
+        self._pending: Progress | None = None
+        self._flush_task: asyncio.Task[None] | None = None
+        self._finished = False
+
+    @property
+    def snapshot(self) -> RunSnapshot:
+        """The last snapshot written (or read) by this writer."""
+        return self._snapshot
+
+    async def claim(self) -> RunSnapshot:
+        """Write RUNNING under this attempt; `StaleAttempt` if the run is not ours to run."""
+        self._check_owner(self._snapshot)
+        return await self._write(
+            lambda current: current.claimed(self._worker_id, self._attempt, self._clock())
+        )
+
+    def progress(self, progress: Progress) -> None:
+        """Record new task states; written within one flush interval, coalesced."""
+        if self._finished:
+            return
+        self._pending = progress
+        if self._flush_task is None:
+            self._flush_task = asyncio.create_task(self._flush_later())
+
+    async def _flush_later(self) -> None:
+        await asyncio.sleep(self._flush_interval)
+        progress, self._pending = self._pending, None
+        self._flush_task = None
+        if progress is None or self._finished:
+            return
+        try:
+            await self._write(
+                lambda current: current.progressed(progress.tasks, progress.records, self._clock())
+            )
+        except (BackendUnavailable, RevisionConflict) as exc:
+            # Progress is best effort; the terminal write retries and decides.
+            log.warning("run %s: progress not written: %s", self._snapshot.run_id, exc)
+
+    async def finish(self, outcome: Outcome) -> RunSnapshot:
+        """Write the terminal snapshot."""
+        self._finished = True
+        await cancel_and_wait(self._flush_task)
+        self._flush_task = None
+
+        def change(current: RunSnapshot) -> RunSnapshot:
+            now = self._clock()
+            return current.progressed(outcome.tasks, outcome.records, now).finished(
+                outcome.status, now, error=outcome.error, reason=outcome.reason
+            )
+
+        return await self._write(change)
+
+    async def _write(self, change: Change) -> RunSnapshot:
+        for _ in range(_MAX_CONFLICTS):
+            new = change(self._snapshot)
+            try:
+                self._revision = await self._store.update(new, self._revision)
+            except RevisionConflict:
+                await self._reload()
+                continue
+            self._snapshot = new
+            return new
+        raise RevisionConflict(self._snapshot.run_id)
+
+    async def _reload(self) -> None:
+        stored = await self._store.get(self._snapshot.run_id)
+        if stored is None:
+            raise StaleAttempt(self._snapshot.run_id, "the run was deleted")
+        self._check_owner(stored.snapshot)
+        self._snapshot, self._revision = stored.snapshot, stored.revision
+
+    def _check_owner(self, current: RunSnapshot) -> None:
+        if current.terminal:
+            raise StaleAttempt(current.run_id, f"the run already ended {current.status}")
+        if current.attempt > self._attempt or (
+            current.attempt == self._attempt
+            and current.worker_id not in (None, self._worker_id)
+        ):
+            raise StaleAttempt(
+                current.run_id,
+                f"attempt {current.attempt} by {current.worker_id} replaced attempt "
+                f"{self._attempt}",
+            )

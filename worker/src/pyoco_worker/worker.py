@@ -1,0 +1,202 @@
+"""The worker: pulls jobs of its tags from JetStream and runs up to `concurrency` at once.
+
+Each tag has one fetch loop on the tag's shared durable consumer. A loop asks for jobs only while
+the worker has more free run slots than jobs already waiting, so every tag keeps a pull request
+open whenever there is room: no tag is favoured, and an idle worker picks up a job on any of its
+tags as soon as it is published. Jobs wait (with in-progress acks) in one first-in, first-out
+queue until a slot frees up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+from collections.abc import Sequence
+
+from pyoco_server.errors import BackendUnavailable
+from pyoco_server.jetstream import Connection, NatsDeadLetters, NatsJobQueue, NatsRunStore
+from pyoco_server.ports import Delivery, TagSubscription
+from pyoco_server.settings import Settings
+from pyoco_worker.execution import Executor
+from pyoco_worker.runner import JobRunner
+
+log = logging.getLogger(__name__)
+
+FETCH_TIMEOUT_SEC = 1.0
+"""Long-poll length of one fetch; also bounds how long a stop waits for the fetch loops."""
+
+_RETRY_SEC = 1.0
+
+
+class Worker:
+    """A pyoco-server worker process's main object."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        worker_id: str,
+        tags: Sequence[str],
+        executor: Executor,
+        concurrency: int = 1,
+        shutdown_grace_sec: float = 30.0,
+    ) -> None:
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        self.settings = settings
+        self.worker_id = worker_id
+        self.tags = tuple(dict.fromkeys(tags))
+        self._executor = executor
+        self._concurrency = concurrency
+        self._shutdown_grace_sec = shutdown_grace_sec
+        self._free = concurrency
+        self._ready: collections.deque[Delivery] = collections.deque()
+        self._held: set[Delivery] = set()
+        self._changed = asyncio.Condition()
+        self._runs: set[asyncio.Task[None]] = set()
+        self._runner: JobRunner | None = None
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Serve until `stop` is set, then shut down in order (see `_shutdown`)."""
+        connection = Connection(self.settings, f"pyoco-nats-worker:{self.worker_id}")
+        await connection.start()
+        try:
+            if await self._wait_for_nats(connection, stop):
+                await self._serve(connection, stop)
+        finally:
+            await connection.close()
+
+    async def _wait_for_nats(self, connection: Connection, stop: asyncio.Event) -> bool:
+        while not await connection.wait_ready(timeout=5.0):
+            if stop.is_set():
+                return False
+            log.warning("waiting for NATS at %s", self.settings.nats_url)
+        return not stop.is_set()
+
+    async def _serve(self, connection: Connection, stop: asyncio.Event) -> None:
+        queue = NatsJobQueue(connection)
+        subscriptions = [await queue.subscribe(tag) for tag in self.tags]
+        self._runner = JobRunner(
+            store=NatsRunStore(connection),
+            dead_letters=NatsDeadLetters(connection),
+            executor=self._executor,
+            settings=self.settings,
+            worker_id=self.worker_id,
+        )
+        log.info(
+            "worker %s serving tags %s with concurrency %d",
+            self.worker_id, ",".join(self.tags), self._concurrency,
+        )
+        try:
+            async with asyncio.TaskGroup() as group:
+                fetchers = [
+                    group.create_task(self._fetch_loop(subscription, stop))
+                    for subscription in subscriptions
+                ]
+                group.create_task(self._dispatch_loop(stop))
+                keepalive = group.create_task(self._keepalive_loop())
+                await stop.wait()
+                await self._shutdown(fetchers, keepalive)
+        finally:
+            for subscription in subscriptions:
+                await subscription.close()
+
+    async def _shutdown(
+        self, fetchers: list[asyncio.Task[None]], keepalive: asyncio.Task[None]
+    ) -> None:
+        """Stop in order.
+
+        1. fetch loops end after their current long-poll (at most FETCH_TIMEOUT_SEC);
+        2. jobs fetched but not started are handed back at once (nak) for other workers;
+        3. runs in flight get the shutdown grace period to finish;
+        4. the keepalive stops; the caller then closes subscriptions and the connection.
+        """
+        async with self._changed:
+            self._changed.notify_all()
+        await asyncio.wait(fetchers)
+        waiting = list(self._ready)
+        self._ready.clear()
+        for delivery in waiting:
+            self._held.discard(delivery)
+            await _quietly(delivery.nak())
+        if self._runs:
+            log.info("waiting up to %.0fs for %d run(s)", self._shutdown_grace_sec, len(self._runs))
+            _, late = await asyncio.wait(self._runs, timeout=self._shutdown_grace_sec)
+            if late:
+                log.warning("%d run(s) still running at shutdown; they will be redelivered", len(late))
+        keepalive.cancel()
+        log.info("worker %s stopped: %d job(s) handed back", self.worker_id, len(waiting))
+
+    async def _fetch_loop(self, subscription: TagSubscription, stop: asyncio.Event) -> None:
+        while True:
+            async with self._changed:
+                await self._changed.wait_for(
+                    lambda: stop.is_set() or self._free > len(self._ready)
+                )
+                if stop.is_set():
+                    return
+                wanted = self._free - len(self._ready)
+            try:
+                deliveries = await subscription.fetch(wanted, FETCH_TIMEOUT_SEC)
+            except BackendUnavailable as exc:
+                log.warning("fetching tag %s: %s", subscription.tag, exc)
+                await _wait(stop, _RETRY_SEC)
+                continue
+            if not deliveries:
+                continue
+            async with self._changed:
+                self._ready.extend(deliveries)
+                self._held.update(deliveries)
+                self._changed.notify_all()
+
+    async def _dispatch_loop(self, stop: asyncio.Event) -> None:
+        while True:
+            async with self._changed:
+                await self._changed.wait_for(
+                    lambda: stop.is_set() or (self._free > 0 and bool(self._ready))
+                )
+                if stop.is_set():
+                    return
+                delivery = self._ready.popleft()
+                self._free -= 1
+            task = asyncio.create_task(self._run_one(delivery))
+            self._runs.add(task)
+            task.add_done_callback(self._runs.discard)
+
+    async def _run_one(self, delivery: Delivery) -> None:
+        assert self._runner is not None
+        try:
+            await self._runner.handle(delivery)
+        except Exception:
+            # A bug must cost one delivery, not the worker: log it and let the job come back.
+            log.exception("unexpected error handling a job on %s", delivery.subject)
+            await _quietly(delivery.nak(_RETRY_SEC))
+        finally:
+            self._held.discard(delivery)
+            async with self._changed:
+                self._free += 1
+                self._changed.notify_all()
+
+    async def _keepalive_loop(self) -> None:
+        settings = self.settings
+        interval = min(settings.ack_progress_interval_sec, settings.consumer_ack_wait_sec / 2)
+        while True:
+            await asyncio.sleep(interval)
+            for delivery in list(self._held):
+                await _quietly(delivery.in_progress())
+
+
+async def _quietly(action: object) -> None:
+    """Await an ack-type action whose failure only delays redelivery."""
+    try:
+        await action  # type: ignore[misc]
+    except BackendUnavailable as exc:
+        log.debug("ack action failed: %s", exc)
+
+
+async def _wait(stop: asyncio.Event, seconds: float) -> None:
+    try:
+        await asyncio.wait_for(stop.wait(), seconds)
+    except TimeoutError:
+        return
