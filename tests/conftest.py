@@ -102,7 +102,11 @@ def start_process(name: str, args: Sequence[str], env: dict[str, str], log_dir: 
     log_path = log_dir / f"{name}-{time.monotonic_ns()}.log"
     with log_path.open("wb") as log:
         popen = subprocess.Popen(
-            list(args), env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+            list(args),
+            env=env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
         )
     return Process(name, popen, log_path)
@@ -204,16 +208,24 @@ def start_worker(settings: Settings, tmp_path: Path) -> Iterator[WorkerFactory]:
         env: dict[str, str] | None = None,
     ) -> Process:
         command = [
-            sys.executable, "-m", "pyoco_worker.cli", "--tags", ",".join(tags),
-            "--worker-id", worker_id, *args,
+            sys.executable,
+            "-m",
+            "pyoco_worker.cli",
+            "--tags",
+            ",".join(tags),
+            "--worker-id",
+            worker_id,
+            *args,
         ]
         process = start_process(
             f"worker-{worker_id}", command, process_env(settings, **(env or {})), tmp_path
         )
         started.append(process)
         wait_until(
-            lambda: "serving tags" in process.log()
-            or (not process.alive() and pytest.fail(process.log())),
+            lambda: (
+                "serving tags" in process.log()
+                or (not process.alive() and pytest.fail(process.log()))
+            ),
             timeout=30,
             what=f"worker {worker_id}",
         )

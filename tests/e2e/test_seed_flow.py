@@ -5,7 +5,9 @@ from __future__ import annotations
 from tests.conftest import FLOW_YAML, Gateway, WorkerFactory, wait_terminal
 
 
-def test_seed_flow_yaml_completes_with_outputs(gateway: Gateway, start_worker: WorkerFactory) -> None:
+def test_seed_flow_yaml_completes_with_outputs(
+    gateway: Gateway, start_worker: WorkerFactory
+) -> None:
     start_worker(tags=["hello"], worker_id="w1")
     with gateway.client() as client:
         response = client.post(

@@ -17,7 +17,7 @@ T = TypeVar("T", bound="RunSubmitRequest")
 @_attrs_define
 class RunSubmitRequest:
     flow_name: str
-    """ Name of the flow to run; must contain a non-blank character. """
+    """ Name of the flow to run; printable text with at least one non-blank character. """
     params: Params | Unset = UNSET
     """ Parameters of the run, passed to the flow's tasks by name. """
     tag: str | Unset = UNSET

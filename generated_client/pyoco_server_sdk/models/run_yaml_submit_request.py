@@ -17,7 +17,7 @@ class RunYamlSubmitRequest:
     workflow: File
     """ The flow.yaml file (UTF-8 YAML, at most PYOCO_WORKFLOW_YAML_MAX_BYTES). """
     flow_name: str
-    """ Name of the flow to run; must contain a non-blank character. """
+    """ Name of the flow to run; printable text with at least one non-blank character. """
     tag: str | Unset = UNSET
     """ A routing tag; one subject token of letters, digits, `_` and `-`. """
     params: str | Unset = UNSET

@@ -95,8 +95,16 @@ class NatsServer:
         """The nats-server command line."""
         ports_dir = self.store_dir / "ports"
         command = [
-            str(binary), "-a", self.host, "-p", str(self.port), "-js",
-            "-sd", str(self.store_dir / "jetstream"), "--ports_file_dir", str(ports_dir),
+            str(binary),
+            "-a",
+            self.host,
+            "-p",
+            str(self.port),
+            "-js",
+            "-sd",
+            str(self.store_dir / "jetstream"),
+            "--ports_file_dir",
+            str(ports_dir),
         ]
         if self.http_port is not None:
             command += ["-m", str(self.http_port)]
@@ -110,8 +118,11 @@ class NatsServer:
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
         with self.log_file.open("ab") as log:
             self._process = subprocess.Popen(
-                self.command(binary), stdout=log, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, start_new_session=True,
+                self.command(binary),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
             )
         self.url = self._wait_for_url(timeout)
         return self.url

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from pyoco_server import names
 from pyoco_server.codec import dumps
 from pyoco_server.errors import BackendUnavailable, InvalidInput, PayloadTooLarge, RunNotFound
 from pyoco_server.messages import Job
@@ -69,6 +70,7 @@ class RunService:
         return snapshot
 
     def _job(self, submission: Submission) -> Job:
+        _check_names(submission)
         params = dict(submission.params)
         try:
             size = len(dumps(params))
@@ -123,7 +125,18 @@ class RunService:
 
     async def get(self, run_id: str) -> StoredSnapshot:
         """The latest snapshot of a run (`RunNotFound` if there is none)."""
+        if not names.is_run_id(run_id):
+            raise InvalidInput(f"{run_id!r} is not a run id; use the id a submit call returned")
         stored = await self._store.get(run_id)
         if stored is None:
             raise RunNotFound(run_id)
         return stored
+
+
+def _check_names(submission: Submission) -> None:
+    if not names.is_flow_name(submission.flow_name):
+        raise InvalidInput(
+            "flow_name must be printable text (no control characters) with a non-blank character"
+        )
+    if submission.tag is not None and not names.is_tag(submission.tag):
+        raise InvalidInput(f"tag {submission.tag!r} is invalid: use {names.TAG_RULE}")

@@ -17,10 +17,8 @@ from typing import Any, Literal
 
 from dotenv import dotenv_values
 
+from pyoco_server import names
 from pyoco_server.errors import SettingsError
-
-TAG_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-"""A routing tag: one NATS subject token."""
 
 _NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _SUBJECT_PREFIX_PATTERN = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")
@@ -62,11 +60,17 @@ def _positive_int(raw: str) -> int:
 
 def _pattern(pattern: re.Pattern[str], what: str) -> Callable[[str], str]:
     def parse(raw: str) -> str:
-        if not pattern.match(raw):
+        if not pattern.fullmatch(raw):
             raise ValueError(f"expected {what}")
         return raw
 
     return parse
+
+
+def _tag(raw: str) -> str:
+    if not names.is_tag(raw):
+        raise ValueError(f"expected a tag of {names.TAG_RULE}")
+    return raw
 
 
 def _choice(*choices: str) -> Callable[[str], str]:
@@ -100,10 +104,7 @@ class Settings:
     """Every tunable of pyoco-server. Build it with `Settings.from_env()`; pass it down."""
 
     nats_url: str = _env("PYOCO_NATS_URL", _nats_url, default="nats://127.0.0.1:4222")
-    default_tag: str = _env(
-        "PYOCO_DEFAULT_TAG", _pattern(TAG_PATTERN, "a tag of letters, digits, '_' and '-'"),
-        default="default",
-    )
+    default_tag: str = _env("PYOCO_DEFAULT_TAG", _tag, default="default")
     work_stream: str = _env("PYOCO_WORK_STREAM", _bucket, default="PYOCO_WORK")
     work_subject_prefix: str = _env("PYOCO_WORK_SUBJECT_PREFIX", _prefix, default="pyoco.work")
     consumer_prefix: str = _env("PYOCO_CONSUMER_PREFIX", _bucket, default="pyoco_workers")
@@ -167,11 +168,10 @@ class Settings:
     worker_shutdown_grace_sec: float = _env(
         "PYOCO_WORKER_SHUTDOWN_GRACE_SEC", _positive_float, default=30.0
     )
-    dashboard_lang: str = _env(
-        "PYOCO_DASHBOARD_LANG", _choice("auto", "ja", "en"), default="auto"
-    )
+    dashboard_lang: str = _env("PYOCO_DASHBOARD_LANG", _choice("auto", "ja", "en"), default="auto")
     log_level: str = _env(
-        "PYOCO_LOG_LEVEL", _choice("debug", "info", "warning", "error", "critical"),
+        "PYOCO_LOG_LEVEL",
+        _choice("debug", "info", "warning", "error", "critical"),
         default="info",
     )
     log_format: LogFormat = _env("PYOCO_LOG_FORMAT", _choice("json", "text"), default="text")

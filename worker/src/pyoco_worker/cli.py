@@ -16,9 +16,10 @@ import sys
 
 import click
 
+from pyoco_server import names
 from pyoco_server.errors import SettingsError
 from pyoco_server.logs import configure_logging
-from pyoco_server.settings import TAG_PATTERN, Settings
+from pyoco_server.settings import Settings
 from pyoco_worker.execution import InProcessExecutor
 from pyoco_worker.flows import FlowSource, ResolverError, load_resolver
 from pyoco_worker.worker import Worker
@@ -26,27 +27,40 @@ from pyoco_worker.worker import Worker
 log = logging.getLogger("pyoco_worker")
 
 
-def _tags(_ctx: click.Context, _param: click.Parameter, value: str | None) -> tuple[str, ...] | None:
+def _tags(
+    _ctx: click.Context, _param: click.Parameter, value: str | None
+) -> tuple[str, ...] | None:
     if value is None:
         return None
     tags = tuple(tag.strip() for tag in value.split(",") if tag.strip())
-    bad = [tag for tag in tags if not TAG_PATTERN.match(tag)]
+    bad = [tag for tag in tags if not names.is_tag(tag)]
     if not tags or bad:
         raise click.BadParameter(
-            f"{', '.join(bad) or value!r}: tags are comma-separated names of letters, digits, "
-            "'_' and '-' (for example --tags cpu,gpu)"
+            f"{', '.join(bad) or value!r}: tags are comma-separated, each {names.TAG_RULE} "
+            "(for example --tags cpu,gpu)"
         )
     return tags
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--nats-url", help="NATS server URL [default: PYOCO_NATS_URL or nats://127.0.0.1:4222]")
-@click.option("--tags", callback=_tags, help="Comma-separated tags to serve [default: PYOCO_DEFAULT_TAG]")
-@click.option("--worker-id", default=socket.gethostname(), show_default="the host name",
-              help="Name of this worker in snapshots and the registry.")
-@click.option("--flow-resolver", metavar="MODULE:FUNCTION",
-              help="Function mapping a flow name to a pyoco Flow, for runs submitted with "
-              "POST /runs ('module:function' or 'path/to/file.py:function').")
+@click.option(
+    "--nats-url", help="NATS server URL [default: PYOCO_NATS_URL or nats://127.0.0.1:4222]"
+)
+@click.option(
+    "--tags", callback=_tags, help="Comma-separated tags to serve [default: PYOCO_DEFAULT_TAG]"
+)
+@click.option(
+    "--worker-id",
+    default=socket.gethostname(),
+    show_default="the host name",
+    help="Name of this worker in snapshots and the registry.",
+)
+@click.option(
+    "--flow-resolver",
+    metavar="MODULE:FUNCTION",
+    help="Function mapping a flow name to a pyoco Flow, for runs submitted with "
+    "POST /runs ('module:function' or 'path/to/file.py:function').",
+)
 def main(
     nats_url: str | None,
     tags: tuple[str, ...] | None,

@@ -101,16 +101,24 @@ class _ProgressRelay:
         self._closed = True
 
 
-def run_job(flows: FlowSource, job: Job, changed: Callable[[Callable[[], Progress]], None]) -> Outcome:
+def run_job(
+    flows: FlowSource, job: Job, changed: Callable[[Callable[[], Progress]], None]
+) -> Outcome:
     """Build and run `job`'s flow synchronously; never raises for flow or task failures."""
     try:
         flow = flows.build(job)
     except FlowNotFound as exc:
-        return Outcome(RunStatus.FAILED, {}, {}, f"flow_not_found: {exc.detail}",
-                       FailureReason.FLOW_NOT_FOUND)
+        return Outcome(
+            RunStatus.FAILED, {}, {}, f"flow_not_found: {exc.detail}", FailureReason.FLOW_NOT_FOUND
+        )
     except InvalidWorkflow as exc:
-        return Outcome(RunStatus.FAILED, {}, {}, f"invalid_workflow: {exc.detail}",
-                       FailureReason.INVALID_WORKFLOW)
+        return Outcome(
+            RunStatus.FAILED,
+            {},
+            {},
+            f"invalid_workflow: {exc.detail}",
+            FailureReason.INVALID_WORKFLOW,
+        )
     run_ctx = RunContext(run_id=job.run_id)
     reader = _RecordReader(run_ctx)
     engine = Engine(trace_backend=_Trace(lambda: changed(reader.progress)))
@@ -118,8 +126,13 @@ def run_job(flows: FlowSource, job: Job, changed: Callable[[Callable[[], Progres
         engine.run(flow, dict(job.params), run_ctx)
     except Exception as exc:  # task code may raise anything; it ends this run, not the worker
         progress = reader.progress()
-        return Outcome(RunStatus.FAILED, progress.tasks, progress.records,
-                       _describe(exc), FailureReason.EXECUTION_ERROR)
+        return Outcome(
+            RunStatus.FAILED,
+            progress.tasks,
+            progress.records,
+            _describe(exc),
+            FailureReason.EXECUTION_ERROR,
+        )
     progress = reader.progress()
     status = _final_status(run_ctx.status)
     return Outcome(status, progress.tasks, progress.records)
@@ -180,7 +193,9 @@ class _RecordReader:
         if done is not None and done.ended_at == record.ended_at:
             return done
         state = TaskState(record.state.value)
-        output, converted = to_json(record.output) if state is TaskState.SUCCEEDED else (None, False)
+        output, converted = (
+            to_json(record.output) if state is TaskState.SUCCEEDED else (None, False)
+        )
         inputs, _ = to_json(dict(record.inputs))
         result = TaskRecord(
             state=state,
@@ -196,4 +211,3 @@ class _RecordReader:
         if state in (TaskState.SUCCEEDED, TaskState.FAILED):
             self._converted[name] = result
         return result
-

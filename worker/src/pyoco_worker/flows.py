@@ -47,7 +47,9 @@ def load_resolver(spec: str) -> FlowResolver:
         try:
             value = getattr(value, part)
         except AttributeError:
-            raise ResolverError(f"--flow-resolver: {target!r} has no attribute {attribute!r}") from None
+            raise ResolverError(
+                f"--flow-resolver: {target!r} has no attribute {attribute!r}"
+            ) from None
     if not callable(value):
         raise ResolverError(f"--flow-resolver: {spec!r} is not callable")
     return value  # type: ignore[no-any-return]
@@ -114,7 +116,9 @@ class FlowSource:
         tasks = {name: _clone(task) for name, task in templates.items()}
         try:
             return build_flow_from_graph(
-                graph=workflow.graph, tasks=tasks, pipes=dict(workflow.pipes),
+                graph=workflow.graph,
+                tasks=tasks,
+                pipes=dict(workflow.pipes),
                 flow_name=job.flow_name,
             )
         except GraphReferenceError as exc:
@@ -146,7 +150,9 @@ def _load_tasks(flow_name: str, workflow: Workflow) -> dict[str, Task]:
         flow=FlowConfig(graph=workflow.graph, defaults=dict(workflow.defaults)),
         tasks={
             name: TaskConfig(
-                callable=spec.callable, use=spec.use, inputs=copy.deepcopy(dict(spec.inputs)),
+                callable=spec.callable,
+                use=spec.use,
+                inputs=copy.deepcopy(dict(spec.inputs)),
                 outputs=list(spec.outputs),
             )
             for name, spec in workflow.tasks.items()

@@ -3,7 +3,8 @@
 Task outputs and inputs are stored in run snapshots, which are JSON. A value JSON cannot carry is
 converted the same way every time (never a memory address) and the caller marks it converted:
 
-- tuples become lists (not counted as a conversion); sets and frozensets become lists sorted by their JSON text;
+- tuples become lists (not counted as a conversion);
+- sets and frozensets become lists sorted by their JSON text;
 - dict keys that are not strings become their `str()`;
 - bytes become base64 text; NaN and infinities become their names ("NaN", "Infinity");
 - enums become their value, dataclasses a dict of their fields, dates ISO 8601 text;

@@ -18,6 +18,7 @@ NATS unreachable             as far as it got       nak         -
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -65,10 +66,9 @@ class JobRunner:
             return await self._handle(delivery)
         except BackendUnavailable as exc:
             log.warning("job on %s returned for redelivery: %s", delivery.subject, exc)
-            try:
+            # If NATS is gone the nak fails too; the ack wait redelivers the job anyway.
+            with contextlib.suppress(BackendUnavailable):
                 await delivery.nak(_RETRY_DELAY_SEC)
-            except BackendUnavailable:
-                pass  # NATS is gone; the ack wait redelivers the job anyway
             return None
 
     async def _handle(self, delivery: Delivery) -> RunStatus | None:
@@ -87,8 +87,12 @@ class JobRunner:
             await delivery.ack()
             return None
         writer = RunWriter(
-            self._store, stored, worker_id=self._worker_id, attempt=delivery.attempt,
-            flush_interval=self._settings.snapshot_flush_interval_sec, clock=self._clock,
+            self._store,
+            stored,
+            worker_id=self._worker_id,
+            attempt=delivery.attempt,
+            flush_interval=self._settings.snapshot_flush_interval_sec,
+            clock=self._clock,
         )
         try:
             return await self._run(job, delivery, writer)
@@ -153,6 +157,9 @@ def _log_end(snapshot: RunSnapshot) -> None:
     log.log(
         level,
         "run %s %s in %.1f ms (attempt %d)%s",
-        snapshot.run_id, snapshot.status, duration * 1000, snapshot.attempt,
+        snapshot.run_id,
+        snapshot.status,
+        duration * 1000,
+        snapshot.attempt,
         f": {snapshot.error}" if snapshot.error else "",
     )

@@ -121,8 +121,7 @@ class RunWriter:
         if current.terminal:
             raise StaleAttempt(current.run_id, f"the run already ended {current.status}")
         if current.attempt > self._attempt or (
-            current.attempt == self._attempt
-            and current.worker_id not in (None, self._worker_id)
+            current.attempt == self._attempt and current.worker_id not in (None, self._worker_id)
         ):
             raise StaleAttempt(
                 current.run_id,

@@ -86,7 +86,9 @@ class Worker:
         )
         log.info(
             "worker %s serving tags %s with concurrency %d",
-            self.worker_id, ",".join(self.tags), self._concurrency,
+            self.worker_id,
+            ",".join(self.tags),
+            self._concurrency,
         )
         try:
             async with asyncio.TaskGroup() as group:
@@ -124,16 +126,16 @@ class Worker:
             log.info("waiting up to %.0fs for %d run(s)", self._shutdown_grace_sec, len(self._runs))
             _, late = await asyncio.wait(self._runs, timeout=self._shutdown_grace_sec)
             if late:
-                log.warning("%d run(s) still running at shutdown; they will be redelivered", len(late))
+                log.warning(
+                    "%d run(s) still running at shutdown; they will be redelivered", len(late)
+                )
         keepalive.cancel()
         log.info("worker %s stopped: %d job(s) handed back", self.worker_id, len(waiting))
 
     async def _fetch_loop(self, subscription: TagSubscription, stop: asyncio.Event) -> None:
         while True:
             async with self._changed:
-                await self._changed.wait_for(
-                    lambda: stop.is_set() or self._free > len(self._ready)
-                )
+                await self._changed.wait_for(lambda: stop.is_set() or self._free > len(self._ready))
                 if stop.is_set():
                     return
                 wanted = self._free - len(self._ready)

@@ -28,28 +28,52 @@ def cli() -> None:
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="HTTP listen address.")
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
-@click.option("--workers", "gateway_workers", type=click.IntRange(1, 64), default=1,
-              show_default=True, help="Gateway processes.")
-@click.option("--log-level", default="warning", show_default=True,
-              type=click.Choice(["critical", "error", "warning", "info", "debug"]),
-              help="uvicorn's log level (application logs follow PYOCO_LOG_LEVEL).")
+@click.option(
+    "--workers",
+    "gateway_workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Gateway processes.",
+)
+@click.option(
+    "--log-level",
+    default="warning",
+    show_default=True,
+    type=click.Choice(["critical", "error", "warning", "info", "debug"]),
+    help="uvicorn's log level (application logs follow PYOCO_LOG_LEVEL).",
+)
 @click.option("--nats-url", help="Use this NATS (no embedded one) [env: PYOCO_NATS_URL].")
-@click.option("--with-nats-bootstrap", is_flag=True,
-              help="Start NATS through nats-bootstrap instead of directly.")
+@click.option(
+    "--with-nats-bootstrap",
+    is_flag=True,
+    help="Start NATS through nats-bootstrap instead of directly.",
+)
 @click.option("--nats-listen-host", default="127.0.0.1", show_default=True)
 @click.option("--nats-client-port", type=click.IntRange(1, 65535), default=4222, show_default=True)
-@click.option("--nats-http-port", type=click.IntRange(1, 65535), default=None,
-              help="Also serve NATS monitoring on this port.")
-@click.option("--nats-store-dir", type=click.Path(path_type=Path), default=Path(".pyoco/nats"),
-              show_default=True, help="JetStream store of the embedded NATS.")
+@click.option(
+    "--nats-http-port",
+    type=click.IntRange(1, 65535),
+    default=None,
+    help="Also serve NATS monitoring on this port.",
+)
+@click.option(
+    "--nats-store-dir",
+    type=click.Path(path_type=Path),
+    default=Path(".pyoco/nats"),
+    show_default=True,
+    help="JetStream store of the embedded NATS.",
+)
 @click.option("--dashboard-lang", type=click.Choice(["auto", "ja", "en"]), default=None)
-@click.option("--worker/--no-worker", default=True, show_default=True,
-              help="Start a local worker.")
+@click.option("--worker/--no-worker", default=True, show_default=True, help="Start a local worker.")
 @click.option("--with-worker", is_flag=True, hidden=True, help="Accepted for compatibility.")
 @click.option("--worker-tags", help="Tags of the local worker, comma-separated [default: default].")
 @click.option("--worker-id", default="local-worker", show_default=True)
-@click.option("--worker-flow-resolver", metavar="MODULE:FUNCTION",
-              help="Flow resolver of the local worker, for runs submitted by name.")
+@click.option(
+    "--worker-flow-resolver",
+    metavar="MODULE:FUNCTION",
+    help="Flow resolver of the local worker, for runs submitted by name.",
+)
 def up(with_worker: bool, **options: object) -> None:
     """Start NATS (unless given one), the gateway and a local worker; Ctrl-C stops them all."""
     del with_worker  # the worker is on by default now; --no-worker turns it off

@@ -14,6 +14,8 @@ import jsonschema_rs
 from pyoco_server.contracts._specs import message_names, message_payload_schema
 from pyoco_server.errors import ContractError
 
+_MAX_REPORTED = 5
+
 
 @functools.cache
 def _validators() -> dict[str, Any]:
@@ -27,14 +29,16 @@ def validate_payload(message_name: str, payload: object) -> None:
     """Check `payload` against message `message_name` of asyncapi.yaml.
 
     Raises:
-        ContractError: the payload breaks the schema; `detail` names the first offending field.
+        ContractError: the payload breaks the schema; `detail` names the offending fields.
     """
     validator = _validators()[message_name]
-    try:
-        validator.validate(payload)
-    except jsonschema_rs.ValidationError as exc:
-        where = "/".join(str(part) for part in exc.instance_path) or "(root)"
-        raise ContractError(message_name, f"{where}: {exc.message}") from None
+    if validator.is_valid(payload):
+        return
+    problems = [
+        f"{'/'.join(str(part) for part in error.instance_path) or '(root)'}: {error.message}"
+        for _, error in zip(range(_MAX_REPORTED), validator.iter_errors(payload), strict=False)
+    ]
+    raise ContractError(message_name, "; ".join(problems))
 
 
 def compile_all() -> list[str]:

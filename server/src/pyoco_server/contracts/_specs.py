@@ -55,13 +55,16 @@ def message_names() -> list[str]:
 def message_payload_schema(name: str) -> dict[str, Any]:
     """The payload schema of message `name`, dereferenced into one JSON Schema document."""
     message = load_document(ASYNCAPI_PATH)["components"]["messages"][name]
-    return _inline(message["payload"], ASYNCAPI_PATH, depth=0)
+    schema: dict[str, Any] = _inline(message["payload"], ASYNCAPI_PATH, depth=0)
+    return schema
 
 
 def openapi_schema(name: str) -> dict[str, Any]:
     """Schema `name` of openapi.yaml's components, dereferenced into one JSON Schema document."""
-    schema = load_document(OPENAPI_PATH)["components"]["schemas"][name]
-    return _inline(schema, OPENAPI_PATH, depth=0)
+    inlined: dict[str, Any] = _inline(
+        load_document(OPENAPI_PATH)["components"]["schemas"][name], OPENAPI_PATH, depth=0
+    )
+    return inlined
 
 
 def _inline(node: Any, base: Path, depth: int) -> Any:

@@ -21,12 +21,14 @@ from pyoco_server.gateway.health import HealthApi
 from pyoco_server.gateway.problems import EXCEPTION_HANDLERS
 from pyoco_server.gateway.runs import RunsApi
 from pyoco_server.gateway.validation import VALIDATORS
-from pyoco_server.logs import configure_logging
 from pyoco_server.jetstream import Connection, NatsJobQueue, NatsRunStore
+from pyoco_server.logs import configure_logging
 from pyoco_server.runs import RunService
 from pyoco_server.settings import Settings
 
 log = logging.getLogger(__name__)
+
+_STARTUP_WAIT_SEC = 5.0
 
 
 class TagResolver(Resolver):
@@ -70,7 +72,8 @@ def create_app(settings: Settings, *, validate_responses: bool = False) -> Async
     """Build the gateway for `settings`."""
     if settings.http_auth_mode != "none":
         raise SettingsError(
-            "PYOCO_HTTP_AUTH_MODE", settings.http_auth_mode,
+            "PYOCO_HTTP_AUTH_MODE",
+            settings.http_auth_mode,
             "only 'none' is available in this version; API keys are not implemented yet",
         )
     compile_all()
@@ -79,6 +82,8 @@ def create_app(settings: Settings, *, validate_responses: bool = False) -> Async
     @contextlib.asynccontextmanager
     async def lifespan(_app: object) -> AsyncIterator[None]:
         await connection.start()
+        if not await connection.wait_ready(_STARTUP_WAIT_SEC):
+            log.warning("NATS not ready yet; answering 503 until it is")
         try:
             yield
         finally:

@@ -74,7 +74,11 @@ class RunsApi:
             {
                 key: data[key]
                 for key in (
-                    "run_id", "flow_name", "status", "tasks", "task_records",
+                    "run_id",
+                    "flow_name",
+                    "status",
+                    "tasks",
+                    "task_records",
                     "task_records_truncated",
                 )
             }

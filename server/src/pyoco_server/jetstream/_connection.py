@@ -15,6 +15,7 @@ import nats
 import nats.errors
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
+from nats.js.kv import KeyValue
 
 from pyoco_server.aio import cancel_and_wait
 from pyoco_server.errors import BackendUnavailable
@@ -47,6 +48,7 @@ class Connection:
         self._ready = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._ensure_task: asyncio.Task[None] | None = None
+        self._buckets: dict[str, KeyValue] = {}
         self._last_error = ""
 
     @property
@@ -75,9 +77,20 @@ class Connection:
                 f"NATS at {self.settings.nats_url} is not reachable{reason}; retry shortly"
             )
 
+    async def key_value(self, bucket: str) -> KeyValue:
+        """The KV bucket `bucket` on the current connection (looked up once per connection)."""
+        js = self.js
+        kv = self._buckets.get(bucket)
+        if kv is None:
+            with translate_errors(f"opening bucket {bucket}"):
+                kv = await js.key_value(bucket)
+            self._buckets[bucket] = kv
+        return kv
+
     async def start(self) -> None:
-        """Begin connecting in the background; returns at once."""
+        """Begin connecting in the background; returns at once. Restartable after `close`."""
         if self._task is None:
+            self._closing = False
             self._task = asyncio.create_task(self._connect(), name=f"nats-connect:{self.name}")
 
     async def wait_ready(self, timeout: float | None = None) -> bool:
@@ -141,8 +154,11 @@ class Connection:
         self._closing = True
         await cancel_and_wait(self._task)
         await cancel_and_wait(self._ensure_task)
+        self._task = self._ensure_task = None
         if self._nc is not None and not self._nc.is_closed:
             with contextlib.suppress(nats.errors.Error, TimeoutError):
                 await self._nc.flush(timeout=1)
             await self._nc.close()
+        self._nc = self._js = None
+        self._buckets.clear()
         self._ready.clear()

@@ -56,9 +56,7 @@ class NatsJobQueue:
         js = self._connection.js
         with translate_errors(f"creating the consumer of tag {tag!r}"):
             await js.add_consumer(settings.work_stream, config)
-            subscription = await js.pull_subscribe_bind(
-                consumer, stream=settings.work_stream
-            )
+            subscription = await js.pull_subscribe_bind(consumer, stream=settings.work_stream)
         return NatsTagSubscription(tag, subscription)
 
 

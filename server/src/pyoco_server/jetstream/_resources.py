@@ -128,7 +128,9 @@ async def _reconcile(js: JetStreamContext, current: StreamConfig, wanted: Stream
     log.warning("updated stream %s to the current settings: %s", current.name, changed)
 
 
-def _differences(current: StreamConfig, wanted: StreamConfig, names: tuple[str, ...]) -> dict[str, Any]:
+def _differences(
+    current: StreamConfig, wanted: StreamConfig, names: tuple[str, ...]
+) -> dict[str, Any]:
     found: dict[str, Any] = {}
     for name in names:
         want = getattr(wanted, name)

@@ -19,14 +19,9 @@ class NatsRunStore:
         self._connection = connection
         self._bucket = connection.settings.runs_kv_bucket
         self._max_bytes = connection.settings.max_run_snapshot_bytes
-        self._kv: KeyValue | None = None
 
     async def _store(self) -> KeyValue:
-        js = self._connection.js
-        if self._kv is None:
-            with translate_errors("opening the runs bucket"):
-                self._kv = await js.key_value(self._bucket)
-        return self._kv
+        return await self._connection.key_value(self._bucket)
 
     async def create(self, snapshot: RunSnapshot) -> int:
         """Store a new run's first snapshot; `RevisionConflict` if the id exists."""

@@ -1,0 +1,101 @@
+"""A throwaway deployment for benchmarks: nats-server, gateway and worker processes on loopback."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from pyoco_server.natsserver import NatsServer
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its reaped children (from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = sum(int(value) for value in fields[11:15])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU of a process plus its live descendants."""
+    total = cpu_seconds(pid)
+    for child in Path(f"/proc/{pid}/task").glob("*/children"):
+        for child_pid in child.read_text().split():
+            total += tree_cpu_seconds(int(child_pid))
+    return total
+
+
+@dataclass
+class Stack:
+    nats_url: str
+    gateway_url: str
+    gateway: subprocess.Popen[bytes]
+    worker: subprocess.Popen[bytes] | None
+
+
+def _wait_http(url: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=1.0):
+                return
+        except OSError:
+            time.sleep(0.02)
+    raise RuntimeError(f"{url} did not answer")
+
+
+@contextmanager
+def stack(
+    *, worker: bool = True, worker_args: Sequence[str] = (), gateway_workers: int = 1
+) -> Iterator[Stack]:
+    with tempfile.TemporaryDirectory() as scratch:
+        nats_server = NatsServer(Path(scratch) / "nats")
+        nats_server.start()
+        env = {
+            **os.environ,
+            "PYOCO_NATS_URL": nats_server.url,
+            "PYOCO_LOAD_DOTENV": "0",
+            "PYOCO_LOG_LEVEL": "warning",
+        }
+        port = free_port()
+        log = open(Path(scratch) / "stack.log", "wb")  # noqa: SIM115
+        gateway = subprocess.Popen(
+            [sys.executable, "-m", "pyoco_server.gateway", "--port", str(port),
+             "--workers", str(gateway_workers)],
+            env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+        )
+        worker_process = None
+        if worker:
+            worker_process = subprocess.Popen(
+                [sys.executable, "-m", "pyoco_worker.cli", "--tags", "default",
+                 "--flow-resolver", "bench.flows:resolve", *worker_args],
+                env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+            )
+        try:
+            url = f"http://127.0.0.1:{port}"
+            _wait_http(f"{url}/health")
+            yield Stack(nats_server.url, url, gateway, worker_process)
+        finally:
+            for process in (gateway, worker_process):
+                if process is not None:
+                    process.send_signal(signal.SIGTERM)
+                    process.wait(60)
+            log.close()
+            nats_server.stop()

@@ -1,0 +1,169 @@
+"""Task runner: one set of commands for people and CI (`.ci/run` calls these).
+
+Sessions run in the project's uv environment (`uv sync` first), so there is one environment to
+install and the versions are exactly those of uv.lock.
+
+    uv run nox -s generate          regenerate generated_client/ from openapi.yaml
+    uv run nox -s check_generated   fail if generated_client/ differs from a fresh generation
+    uv run nox -s lint typecheck    ruff and mypy (strict) on the hand-written packages
+    uv run nox -s tests             the test suite
+    uv run nox -s fuzz              schemathesis CLI against a live gateway with a real NATS
+    uv run nox -s bench             the benchmarks under bench/
+"""
+
+from __future__ import annotations
+
+import filecmp
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).resolve().parent
+GENERATED = ROOT / "generated_client"
+HAND_WRITTEN = ["server/src", "worker/src", "cli/src", "tests", "bench", "noxfile.py"]
+
+nox.options.default_venv_backend = "none"
+nox.options.sessions = ["check_generated", "lint", "typecheck", "tests"]
+
+
+def _generate(session: nox.Session, output: Path) -> None:
+    session.run(
+        "openapi-python-client",
+        "generate",
+        "--path",
+        str(ROOT / "openapi.yaml"),
+        "--config",
+        str(ROOT / "openapi-client-config.yaml"),
+        "--meta",
+        "uv",
+        "--output-path",
+        str(output),
+        "--overwrite",
+        "--fail-on-warning",
+        external=True,
+    )
+
+
+@nox.session
+def generate(session: nox.Session) -> None:
+    """Regenerate the SDK in generated_client/ from openapi.yaml."""
+    _generate(session, GENERATED)
+
+
+def _differences(committed: Path, fresh: Path, prefix: str = "") -> list[str]:
+    comparison = filecmp.dircmp(committed, fresh, ignore=["__pycache__", ".ruff_cache"])
+    problems = [f"not generated any more: {prefix}{name}" for name in comparison.left_only]
+    problems += [f"missing: {prefix}{name}" for name in comparison.right_only]
+    problems += [f"differs: {prefix}{name}" for name in comparison.diff_files]
+    for name in comparison.common_dirs:
+        problems += _differences(committed / name, fresh / name, f"{prefix}{name}/")
+    return problems
+
+
+@nox.session
+def check_generated(session: nox.Session) -> None:
+    """Fail when generated_client/ is not exactly what openapi.yaml generates."""
+    with tempfile.TemporaryDirectory() as scratch:
+        fresh = Path(scratch) / "generated_client"
+        _generate(session, fresh)
+        problems = _differences(GENERATED, fresh)
+    if problems:
+        session.error(
+            "generated_client/ is out of date with openapi.yaml; run `uv run nox -s generate` "
+            "and commit the result:\n  " + "\n  ".join(problems)
+        )
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff: lint and formatting."""
+    session.run("ruff", "check", *HAND_WRITTEN, external=True)
+    session.run("ruff", "format", "--check", *HAND_WRITTEN, external=True)
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict on the hand-written packages."""
+    session.run("mypy", external=True)
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The test suite (real nats-server, gateway and worker processes)."""
+    session.run("pytest", *session.posargs, external=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _wait_http(url: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=1.0):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{url} did not answer within {timeout}s")
+
+
+@nox.session
+def fuzz(session: nox.Session) -> None:
+    """schemathesis (all phases) against a live gateway + worker on a throwaway NATS."""
+    sys.path.insert(0, str(ROOT / "server" / "src"))
+    from pyoco_server.natsserver import NatsServer
+
+    with tempfile.TemporaryDirectory() as scratch:
+        nats_server = NatsServer(Path(scratch) / "nats")
+        nats_server.start()
+        port = _free_port()
+        env = {
+            **os.environ,
+            "PYOCO_NATS_URL": nats_server.url,
+            "PYOCO_LOAD_DOTENV": "0",
+            "PYOCO_HTTP_VALIDATE_RESPONSES": "1",
+        }
+        children = [
+            subprocess.Popen(
+                [sys.executable, "-m", "pyoco_server.gateway", "--port", str(port)], env=env
+            ),
+            subprocess.Popen(
+                [sys.executable, "-m", "pyoco_worker.cli", "--tags", "default"], env=env
+            ),
+        ]
+        try:
+            url = f"http://127.0.0.1:{port}"
+            _wait_http(f"{url}/health")
+            session.run(
+                "schemathesis",
+                "run",
+                f"{url}/openapi.json",
+                "--max-examples",
+                session.posargs[0] if session.posargs else "200",
+                "--report",
+                "junit",
+                "--report-dir",
+                str(ROOT / "reports"),
+                external=True,
+            )
+        finally:
+            for child in children:
+                child.terminate()
+                child.wait(30)
+            nats_server.stop()
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Run the benchmarks (see bench/README.md)."""
+    session.run("python", "-m", "bench", *session.posargs, external=True)

@@ -1,0 +1,32 @@
+"""Identifier rules (tags, run ids, flow names), compiled from openapi.yaml's patterns.
+
+The spec's patterns are checked by Connexion with `re.search`, where `$` also matches before a
+trailing newline; the gateway and the worker therefore re-check values here with `fullmatch`.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pyoco_server.contracts import openapi_schema
+
+TAG = re.compile(openapi_schema("Tag")["pattern"])
+RUN_ID = re.compile(openapi_schema("RunId")["pattern"])
+FLOW_NAME = re.compile(openapi_schema("FlowName")["pattern"])
+
+TAG_RULE = "1-64 letters, digits, '_' or '-'"
+
+
+def is_tag(value: str) -> bool:
+    """True when `value` can be a routing tag (one NATS subject token)."""
+    return TAG.fullmatch(value) is not None
+
+
+def is_run_id(value: str) -> bool:
+    """True when `value` has the shape of a run id."""
+    return RUN_ID.fullmatch(value) is not None
+
+
+def is_flow_name(value: str) -> bool:
+    """True when `value` is printable text with a non-blank character."""
+    return FLOW_NAME.fullmatch(value) is not None and len(value) <= 200
