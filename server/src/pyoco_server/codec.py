@@ -25,11 +25,17 @@ def dumps(value: object) -> bytes:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
 
 
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
 def _loads(message_name: str, raw: bytes) -> dict[str, Any]:
     try:
-        value = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        value = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+    except (UnicodeDecodeError, ValueError) as exc:
         raise DecodeError(message_name, f"not UTF-8 JSON: {exc}", raw) from None
+    except RecursionError:
+        raise DecodeError(message_name, "not UTF-8 JSON: nested too deeply", raw) from None
     try:
         validate_payload(message_name, value)
     except ContractError as exc:

@@ -110,6 +110,8 @@ def _load_yaml(text: str) -> Any:
         raise InvalidWorkflow("invalid_yaml", f"{where}{exc.problem}") from None
     except yaml.YAMLError as exc:
         raise InvalidWorkflow("invalid_yaml", str(exc)) from None
+    except RecursionError:
+        raise InvalidWorkflow("too_complex", "the file is nested too deeply") from None
 
 
 def _check_size(document: Any) -> None:
@@ -159,10 +161,16 @@ def _flow_section(flow: Any) -> tuple[str, dict[str, Any]]:
     graph = flow.get("graph")
     if not isinstance(graph, str) or not graph.strip():
         raise InvalidWorkflow("missing_flow_graph", "'flow.graph' must be a non-empty string")
-    defaults = flow.get("defaults") or {}
+    defaults = _optional(flow, "defaults", {})
     if not isinstance(defaults, dict):
         raise InvalidWorkflow("invalid_defaults", "'flow.defaults' must be a mapping")
     return graph, json_value(defaults, "flow.defaults", reason="invalid_defaults")
+
+
+def _optional(section: Mapping[str, Any], key: str, default: Any) -> Any:
+    """`section[key]`, or `default` when the key is absent or null (but not when it is falsy)."""
+    value = section.get(key)
+    return default if value is None else value
 
 
 def json_value(value: Any, where: str, *, reason: str) -> Any:
@@ -193,7 +201,7 @@ def _tasks_section(tasks: Any) -> dict[str, TaskSpec]:
 
 
 def _task_name(name: Any) -> str:
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise InvalidWorkflow(
             "invalid_task", f"task name {name!r} must be an identifier (letters, digits, '_')"
         )
@@ -209,17 +217,17 @@ def _task(name: str, body: Any) -> TaskSpec:
         raise InvalidWorkflow(
             "invalid_task", f"tasks.{name} needs exactly one of 'callable:' or 'use:'"
         )
-    if target is not None and (not isinstance(target, str) or not _CALLABLE.match(target)):
+    if target is not None and (not isinstance(target, str) or not _CALLABLE.fullmatch(target)):
         raise InvalidWorkflow(
             "invalid_task_callable",
             f"tasks.{name}.callable must look like 'package.module:function', not {target!r}",
         )
     if use is not None and (not isinstance(use, str) or not use.strip()):
         raise InvalidWorkflow("invalid_task", f"tasks.{name}.use must be a task name")
-    inputs = body.get("inputs") or {}
+    inputs = _optional(body, "inputs", {})
     if not isinstance(inputs, dict):
         raise InvalidWorkflow("invalid_task", f"tasks.{name}.inputs must be a mapping")
-    outputs = body.get("outputs") or []
+    outputs = _optional(body, "outputs", [])
     if not isinstance(outputs, list) or not all(isinstance(item, str) for item in outputs):
         raise InvalidWorkflow("invalid_task", f"tasks.{name}.outputs must be a list of paths")
     return TaskSpec(
@@ -246,7 +254,7 @@ def _runtime_section(runtime: Any) -> tuple[str, ...]:
     if not isinstance(runtime, dict):
         raise InvalidWorkflow("invalid_runtime", "'runtime:' must be a mapping")
     _check_keys(runtime, _RUNTIME_KEYS, "runtime")
-    expose = runtime.get("expose_env") or []
+    expose = _optional(runtime, "expose_env", [])
     if not isinstance(expose, list) or not all(isinstance(item, str) for item in expose):
         raise InvalidWorkflow("invalid_runtime", "'runtime.expose_env' must be a list of names")
     return tuple(expose)
@@ -257,6 +265,8 @@ def _check_graph(graph: str, pipes: Mapping[str, str]) -> None:
         pipeline = resolve_pipe_refs(parse_graph(graph), dict(pipes))
     except ValueError as exc:
         raise InvalidWorkflow("invalid_graph", f"flow.graph: {exc}") from None
+    except RecursionError:
+        raise InvalidWorkflow("too_complex", "flow.graph is nested too deeply") from None
     report = validate_graph_terms(pipeline)
     if report.errors:
         raise InvalidWorkflow("invalid_graph", "flow.graph: " + "; ".join(report.errors))

@@ -66,12 +66,16 @@ def _import_target(target: str) -> Any:
             raise ResolverError(f"--flow-resolver: cannot import {target!r}")
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
-        spec.loader.exec_module(module)
+        try:
+            spec.loader.exec_module(module)
+        except Exception as exc:  # the user's file may fail in any way; report it, do not crash
+            sys.modules.pop(name, None)
+            raise ResolverError(f"--flow-resolver: importing {target!r} failed: {exc!r}") from exc
         return module
     try:
         return importlib.import_module(target)
-    except ImportError as exc:
-        raise ResolverError(f"--flow-resolver: cannot import {target!r}: {exc}") from None
+    except Exception as exc:  # as above: a syntax or runtime error in the user's module
+        raise ResolverError(f"--flow-resolver: cannot import {target!r}: {exc!r}") from exc
 
 
 class FlowSource:
@@ -167,7 +171,9 @@ def _load_tasks(flow_name: str, workflow: Workflow) -> dict[str, Task]:
         with contextlib.redirect_stdout(printed):
             loader.load()
     except ValueError as exc:
-        raise FlowNotFound(flow_name, str(exc)) from None
+        printed_errors = printed.getvalue().strip().replace("\n", "; ")
+        detail = f"{exc}; {printed_errors}" if printed_errors else str(exc)
+        raise FlowNotFound(flow_name, detail) from None
     missing = [name for name in workflow.tasks if name not in loader.tasks]
     if missing:
         reason = printed.getvalue().strip().replace("\n", "; ") or "not importable"

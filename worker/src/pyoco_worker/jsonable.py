@@ -5,7 +5,8 @@ converted the same way every time (never a memory address) and the caller marks 
 
 - tuples become lists (not counted as a conversion);
 - sets and frozensets become lists sorted by their JSON text;
-- dict keys that are not strings become their `str()`;
+- dict keys that are not strings become their `str()`, suffixed with the type name when that
+  text is already a key;
 - bytes become base64 text; NaN and infinities become their names ("NaN", "Infinity");
 - enums become their value, dataclasses a dict of their fields, dates ISO 8601 text;
 - anything else becomes its `repr()` with ` at 0x...` addresses removed.
@@ -42,7 +43,8 @@ class _State:
 
 
 def _convert(value: Any, state: _State, depth: int) -> Any:
-    if value is None or isinstance(value, (bool, int, str)):
+    kind = type(value)
+    if value is None or kind is str or kind is int or kind is bool:
         return value
     if isinstance(value, float):
         if math.isfinite(value):
@@ -63,21 +65,29 @@ def _convert(value: Any, state: _State, depth: int) -> Any:
 def _convert_dict(value: dict[Any, Any], state: _State, depth: int) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, item in value.items():
-        if not isinstance(key, str):
+        if type(key) is not str:
             state.converted = True
-            key = str(key.value) if isinstance(key, enum.Enum) else str(key)
+            key = _key_text(key, value, result)
         result[key] = _convert(item, state, depth + 1)
     return result
 
 
+def _key_text(key: Any, source: dict[Any, Any], taken: dict[str, Any]) -> str:
+    """A text key for a non-text one, qualified by its type when the plain text is taken."""
+    text = str(key.value) if isinstance(key, enum.Enum) else str(key)
+    return f"{text} ({type(key).__name__})" if text in source or text in taken else text
+
+
 def _convert_other(value: Any, state: _State, depth: int) -> Any:
+    if isinstance(value, enum.Enum):
+        return _convert(value.value, state, depth + 1)
+    if isinstance(value, (str, int)):  # subclasses of str and int that are not enums
+        return str(value) if isinstance(value, str) else int(value)
     if isinstance(value, (set, frozenset)):
         items = [_convert(item, state, depth + 1) for item in value]
         return sorted(items, key=lambda item: json.dumps(item, sort_keys=True))
     if isinstance(value, (bytes, bytearray, memoryview)):
         return base64.b64encode(bytes(value)).decode("ascii")
-    if isinstance(value, enum.Enum):
-        return _convert(value.value, state, depth + 1)
     if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
         return value.isoformat()
     if isinstance(value, PurePath):

@@ -71,11 +71,17 @@ class RunWriter:
             self._flush_task = asyncio.create_task(self._flush_later())
 
     async def _flush_later(self) -> None:
-        await asyncio.sleep(self._flush_interval)
-        progress, self._pending = self._pending, None
-        self._flush_task = None
-        if progress is None or self._finished:
-            return
+        try:
+            while self._pending is not None and not self._finished:
+                await asyncio.sleep(self._flush_interval)
+                progress, self._pending = self._pending, None
+                if progress is None or self._finished:
+                    return
+                await self._write_progress(progress)
+        finally:
+            self._flush_task = None
+
+    async def _write_progress(self, progress: Progress) -> None:
         try:
             await self._write(
                 lambda current: current.progressed(progress.tasks, progress.records, self._clock())

@@ -1,0 +1,362 @@
+"""Settings: defaults, parsing of every PYOCO_* variable, errors, and dotenv precedence."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from pyoco_server.errors import SettingsError
+from pyoco_server.settings import Settings, is_configured
+
+NO_DOTENV = {"PYOCO_LOAD_DOTENV": "0"}
+
+# One valid, non-default value per variable, and what it parses to.
+SAMPLES: dict[str, tuple[str, str, object]] = {
+    "PYOCO_NATS_URL": ("nats_url", "nats://a:1,tls://b:2", "nats://a:1,tls://b:2"),
+    "PYOCO_DEFAULT_TAG": ("default_tag", "gpu_2", "gpu_2"),
+    "PYOCO_WORK_STREAM": ("work_stream", "WORK-2", "WORK-2"),
+    "PYOCO_WORK_SUBJECT_PREFIX": ("work_subject_prefix", "acme.work", "acme.work"),
+    "PYOCO_CONSUMER_PREFIX": ("consumer_prefix", "acme_workers", "acme_workers"),
+    "PYOCO_RUNS_KV_BUCKET": ("runs_kv_bucket", "acme_runs", "acme_runs"),
+    "PYOCO_WORKERS_KV_BUCKET": ("workers_kv_bucket", "acme_wk", "acme_wk"),
+    "PYOCO_AUTH_KV_BUCKET": ("auth_kv_bucket", "acme_auth", "acme_auth"),
+    "PYOCO_DLQ_STREAM": ("dlq_stream", "ACME_DLQ", "ACME_DLQ"),
+    "PYOCO_DLQ_SUBJECT_PREFIX": ("dlq_subject_prefix", "acme.dlq", "acme.dlq"),
+    "PYOCO_DLQ_MAX_AGE_SEC": ("dlq_max_age_sec", "60.5", 60.5),
+    "PYOCO_DLQ_MAX_MSGS": ("dlq_max_msgs", "7", 7),
+    "PYOCO_DLQ_MAX_BYTES": ("dlq_max_bytes", "1024", 1024),
+    "PYOCO_DLQ_PUBLISH_EXECUTION_ERROR": ("dlq_publish_execution_error", "false", False),
+    "PYOCO_NATS_REPLICAS": ("nats_replicas", "3", 3),
+    "PYOCO_NATS_REQUEST_TIMEOUT_SEC": ("nats_request_timeout_sec", "2.5", 2.5),
+    "PYOCO_CONSUMER_ACK_WAIT_SEC": ("consumer_ack_wait_sec", "45", 45.0),
+    "PYOCO_CONSUMER_MAX_DELIVER": ("consumer_max_deliver", "3", 3),
+    "PYOCO_CONSUMER_MAX_ACK_PENDING": ("consumer_max_ack_pending", "12", 12),
+    "PYOCO_ACK_PROGRESS_INTERVAL_SEC": ("ack_progress_interval_sec", "1.5", 1.5),
+    "PYOCO_RUN_HEARTBEAT_INTERVAL_SEC": ("run_heartbeat_interval_sec", "0.5", 0.5),
+    "PYOCO_SNAPSHOT_FLUSH_INTERVAL_SEC": ("snapshot_flush_interval_sec", "0.2", 0.2),
+    "PYOCO_WORKER_HEARTBEAT_INTERVAL_SEC": ("worker_heartbeat_interval_sec", "2", 2.0),
+    "PYOCO_WORKER_DISCONNECT_TIMEOUT_SEC": ("worker_disconnect_timeout_sec", "9", 9.0),
+    "PYOCO_CANCEL_GRACE_PERIOD_SEC": ("cancel_grace_period_sec", "4", 4.0),
+    "PYOCO_MAX_RUN_SNAPSHOT_BYTES": ("max_run_snapshot_bytes", "4096", 4096),
+    "PYOCO_WORKFLOW_YAML_MAX_BYTES": ("workflow_yaml_max_bytes", "2048", 2048),
+    "PYOCO_HTTP_AUTH_MODE": ("http_auth_mode", "API_KEY", "api_key"),
+    "PYOCO_HTTP_API_KEY_HEADER": ("http_api_key_header", "X-Token", "X-Token"),
+    "PYOCO_HTTP_VALIDATE_RESPONSES": ("http_validate_responses", "yes", True),
+    "PYOCO_WORKER_SHUTDOWN_GRACE_SEC": ("worker_shutdown_grace_sec", "12", 12.0),
+    "PYOCO_DASHBOARD_LANG": ("dashboard_lang", "ja", "ja"),
+    "PYOCO_LOG_LEVEL": ("log_level", "DEBUG", "debug"),
+    "PYOCO_LOG_FORMAT": ("log_format", "json", "json"),
+}
+
+
+def write_env_file(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_defaults_without_environment_or_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+
+    settings = Settings.from_env({})
+
+    assert settings == Settings()
+    assert settings.nats_url == "nats://127.0.0.1:4222"
+    assert settings.default_tag == "default"
+    assert settings.work_subject_prefix == "pyoco.work"
+    assert settings.runs_kv_bucket == "pyoco_runs"
+    assert settings.consumer_ack_wait_sec == 30.0
+    assert settings.consumer_max_deliver == 20
+    assert settings.snapshot_flush_interval_sec == 0.05
+    assert settings.max_run_snapshot_bytes == 262_144
+    assert settings.dlq_publish_execution_error is True
+    assert settings.http_auth_mode == "none"
+    assert settings.http_validate_responses is False
+    assert settings.log_level == "info"
+    assert settings.log_format == "text"
+
+
+def test_samples_cover_every_field() -> None:
+    declared = {field.metadata["env"]: field.name for field in dataclasses.fields(Settings)}
+
+    assert {name: sample[0] for name, sample in SAMPLES.items()} == declared
+
+
+@pytest.mark.parametrize(("variable", "sample"), SAMPLES.items(), ids=list(SAMPLES))
+def test_every_field_parses_from_its_variable(
+    variable: str, sample: tuple[str, str, object]
+) -> None:
+    field, raw, expected = sample
+
+    settings = Settings.from_env({**NO_DOTENV, variable: raw})
+
+    assert getattr(settings, field) == expected
+    assert getattr(settings, field) != getattr(Settings(), field)
+
+
+def test_values_are_stripped() -> None:
+    settings = Settings.from_env({**NO_DOTENV, "PYOCO_CONSUMER_MAX_DELIVER": "  5 \n"})
+
+    assert settings.consumer_max_deliver == 5
+
+
+def test_from_env_reads_the_process_environment_by_default(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PYOCO_DEFAULT_TAG", "from_process")
+
+    assert Settings.from_env().default_tag == "from_process"
+
+
+@pytest.mark.parametrize(
+    ("variable", "raw", "accepts"),
+    [
+        ("PYOCO_CONSUMER_ACK_WAIT_SEC", "abc", "a number of seconds"),
+        ("PYOCO_CONSUMER_ACK_WAIT_SEC", "-1", "greater than 0"),
+        ("PYOCO_CONSUMER_ACK_WAIT_SEC", "0", "greater than 0"),
+        ("PYOCO_CONSUMER_ACK_WAIT_SEC", "nan", "greater than 0"),
+        ("PYOCO_CONSUMER_ACK_WAIT_SEC", "inf", "greater than 0"),
+        ("PYOCO_DLQ_MAX_MSGS", "1.5", "a whole number"),
+        ("PYOCO_DLQ_MAX_MSGS", "0", "at least 1"),
+        ("PYOCO_DEFAULT_TAG", "a.b", "letters, digits"),
+        ("PYOCO_DEFAULT_TAG", "x" * 65, "letters, digits"),
+        ("PYOCO_WORK_STREAM", "has space", "letters, digits"),
+        ("PYOCO_WORK_SUBJECT_PREFIX", "a..b", "dot-separated subject tokens"),
+        ("PYOCO_NATS_URL", "http://x", "nats://host:port"),
+        ("PYOCO_NATS_URL", "nats://a:1,", "nats://host:port"),
+        ("PYOCO_HTTP_AUTH_MODE", "oauth", "one of none, api_key"),
+        ("PYOCO_HTTP_API_KEY_HEADER", "X_Key", "an HTTP header name"),
+        ("PYOCO_LOG_LEVEL", "verbose", "one of debug, info"),
+        ("PYOCO_DLQ_PUBLISH_EXECUTION_ERROR", "maybe", "1/true/yes/on or 0/false/no/off"),
+        ("PYOCO_HTTP_VALIDATE_RESPONSES", "2", "1/true/yes/on or 0/false/no/off"),
+    ],
+)
+def test_invalid_value_names_the_variable_and_what_it_accepts(
+    variable: str, raw: str, accepts: str
+) -> None:
+    with pytest.raises(SettingsError) as info:
+        Settings.from_env({**NO_DOTENV, variable: raw})
+
+    error = info.value
+    assert error.variable == variable
+    assert error.value == raw
+    assert accepts in error.expected
+    assert variable in str(error)
+    assert accepts in str(error)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("1", True),
+        ("true", True),
+        ("YES", True),
+        ("On", True),
+        ("0", False),
+        ("false", False),
+        ("No", False),
+        ("OFF", False),
+    ],
+)
+def test_booleans_accept_the_usual_spellings(raw: str, expected: bool) -> None:
+    settings = Settings.from_env({**NO_DOTENV, "PYOCO_HTTP_VALIDATE_RESPONSES": raw})
+
+    assert settings.http_validate_responses is expected
+
+
+def test_non_empty_process_value_wins_over_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_env_file(tmp_path / ".env", "PYOCO_DEFAULT_TAG=from_file\n")
+
+    settings = Settings.from_env({"PYOCO_DEFAULT_TAG": "from_env"})
+
+    assert settings.default_tag == "from_env"
+
+
+def test_file_value_wins_over_the_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_env_file(tmp_path / ".env", "PYOCO_DEFAULT_TAG=from_file\nPYOCO_NATS_REPLICAS=3\n")
+
+    settings = Settings.from_env({})
+
+    assert settings.default_tag == "from_file"
+    assert settings.nats_replicas == 3
+
+
+@pytest.mark.parametrize("empty", ["", "   "])
+def test_empty_process_value_counts_as_unset(
+    empty: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_env_file(tmp_path / ".env", "PYOCO_DEFAULT_TAG=from_file\n")
+
+    with_file = Settings.from_env({"PYOCO_DEFAULT_TAG": empty})
+    without_file = Settings.from_env({**NO_DOTENV, "PYOCO_DEFAULT_TAG": empty})
+
+    assert with_file.default_tag == "from_file"
+    assert without_file.default_tag == "default"
+
+
+def test_empty_file_value_counts_as_unset(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_env_file(tmp_path / ".env", "PYOCO_DEFAULT_TAG=\nPYOCO_LOG_FORMAT\n")
+
+    settings = Settings.from_env({})
+
+    assert settings.default_tag == "default"
+    assert settings.log_format == "text"
+
+
+@pytest.mark.parametrize("flag", ["0", "false", "no", "OFF"])
+def test_load_dotenv_false_disables_the_file(
+    flag: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_env_file(tmp_path / ".env", "PYOCO_DEFAULT_TAG=from_file\n")
+
+    settings = Settings.from_env({"PYOCO_LOAD_DOTENV": flag})
+
+    assert settings.default_tag == "default"
+
+
+@pytest.mark.parametrize("flag", ["1", "true", ""])
+def test_load_dotenv_true_or_unset_loads_the_file(
+    flag: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_env_file(tmp_path / ".env", "PYOCO_DEFAULT_TAG=from_file\n")
+
+    settings = Settings.from_env({"PYOCO_LOAD_DOTENV": flag})
+
+    assert settings.default_tag == "from_file"
+
+
+def test_invalid_load_dotenv_flag_is_an_error() -> None:
+    with pytest.raises(SettingsError) as info:
+        Settings.from_env({"PYOCO_LOAD_DOTENV": "sometimes"})
+
+    assert info.value.variable == "PYOCO_LOAD_DOTENV"
+    assert "0/false/no/off" in str(info.value)
+
+
+def test_env_file_picks_another_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_env_file(tmp_path / ".env", "PYOCO_DEFAULT_TAG=from_dot_env\n")
+    (tmp_path / "conf").mkdir()
+    custom = write_env_file(tmp_path / "conf" / "prod.env", "PYOCO_DEFAULT_TAG=from_custom\n")
+
+    by_absolute_path = Settings.from_env({"PYOCO_ENV_FILE": str(custom)})
+    by_relative_path = Settings.from_env({"PYOCO_ENV_FILE": "conf/prod.env"})
+
+    assert by_absolute_path.default_tag == "from_custom"
+    assert by_relative_path.default_tag == "from_custom"
+
+
+def test_missing_env_file_means_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_env_file(tmp_path / ".env", "PYOCO_DEFAULT_TAG=from_dot_env\n")
+
+    settings = Settings.from_env({"PYOCO_ENV_FILE": str(tmp_path / "absent.env")})
+
+    assert settings.default_tag == "default"
+
+
+def test_env_file_syntax_quotes_export_and_comments(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_env_file(
+        tmp_path / ".env",
+        "# deployment settings\n"
+        "export PYOCO_DEFAULT_TAG=exported\n"
+        'PYOCO_LOG_LEVEL="warning"\n'
+        "PYOCO_WORK_STREAM='SINGLE_QUOTED'\n"
+        "PYOCO_DLQ_STREAM=plain # trailing comment\n"
+        "\n"
+        "#PYOCO_LOG_FORMAT=json\n",
+    )
+
+    settings = Settings.from_env({})
+
+    assert settings.default_tag == "exported"
+    assert settings.log_level == "warning"
+    assert settings.work_stream == "SINGLE_QUOTED"
+    assert settings.dlq_stream == "plain"
+    assert settings.log_format == "text"
+
+
+def test_invalid_value_in_the_file_names_the_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_env_file(tmp_path / ".env", "PYOCO_CONSUMER_ACK_WAIT_SEC=soon\n")
+
+    with pytest.raises(SettingsError) as info:
+        Settings.from_env({})
+
+    assert info.value.variable == "PYOCO_CONSUMER_ACK_WAIT_SEC"
+    assert info.value.value == "soon"
+
+
+def test_is_configured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_env_file(tmp_path / ".env", "PYOCO_DEFAULT_TAG=from_file\nPYOCO_LOG_LEVEL=\n")
+
+    assert is_configured("PYOCO_NATS_URL", {"PYOCO_NATS_URL": "nats://h:1"})
+    assert is_configured("PYOCO_DEFAULT_TAG", {})
+    assert not is_configured("PYOCO_DEFAULT_TAG", NO_DOTENV)
+    assert not is_configured("PYOCO_LOG_LEVEL", {})
+    assert not is_configured("PYOCO_NATS_URL", {"PYOCO_NATS_URL": "  "})
+    assert not is_configured("PYOCO_NATS_URL", {})
+
+
+def test_is_configured_reads_the_process_environment_by_default(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert not is_configured("PYOCO_NATS_URL")
+
+    monkeypatch.setenv("PYOCO_NATS_URL", "nats://h:1")
+
+    assert is_configured("PYOCO_NATS_URL")
+
+
+def test_to_env_round_trips_the_defaults() -> None:
+    settings = Settings()
+
+    assert Settings.from_env(settings.to_env()) == settings
+
+
+def test_to_env_round_trips_every_changed_field(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings.from_env({**NO_DOTENV, **{name: s[1] for name, s in SAMPLES.items()}})
+    # A child's working directory may hold a .env; the rendered environment must not read it.
+    monkeypatch.chdir(tmp_path)
+    write_env_file(tmp_path / ".env", "PYOCO_DEFAULT_TAG=from_file\nPYOCO_NATS_REPLICAS=5\n")
+
+    env = settings.to_env()
+
+    assert env["PYOCO_LOAD_DOTENV"] == "0"
+    assert all(isinstance(value, str) for value in env.values())
+    assert Settings.from_env(env) == settings
+
+
+def test_replace_returns_a_changed_copy() -> None:
+    settings = Settings()
+
+    changed = settings.replace(nats_url="nats://other:4222")
+
+    assert changed.nats_url == "nats://other:4222"
+    assert settings.nats_url == "nats://127.0.0.1:4222"
+
+
+def test_settings_are_frozen() -> None:
+    settings = Settings()
+
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        settings.nats_url = "nats://other:4222"  # type: ignore[misc]
