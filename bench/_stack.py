@@ -77,16 +77,37 @@ def stack(
         port = free_port()
         log = open(Path(scratch) / "stack.log", "wb")  # noqa: SIM115
         gateway = subprocess.Popen(
-            [sys.executable, "-m", "pyoco_server.gateway", "--port", str(port),
-             "--workers", str(gateway_workers)],
-            env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "pyoco_server.gateway",
+                "--port",
+                str(port),
+                "--workers",
+                str(gateway_workers),
+            ],
+            env=env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         worker_process = None
         if worker:
             worker_process = subprocess.Popen(
-                [sys.executable, "-m", "pyoco_worker.cli", "--tags", "default",
-                 "--flow-resolver", "bench.flows:resolve", *worker_args],
-                env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                [
+                    sys.executable,
+                    "-m",
+                    "pyoco_worker.cli",
+                    "--tags",
+                    "default",
+                    "--flow-resolver",
+                    "bench.flows:resolve",
+                    *worker_args,
+                ],
+                env=env,
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
         try:
             url = f"http://127.0.0.1:{port}"

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import statistics
 import time
 from dataclasses import dataclass
 
@@ -96,7 +95,8 @@ async def throughput(deployment: Stack, runs: int, concurrency: int) -> dict[str
     limit = asyncio.Semaphore(concurrency)
     run_ids: list[str] = []
     async with httpx.AsyncClient(
-        base_url=deployment.gateway_url, timeout=60,
+        base_url=deployment.gateway_url,
+        timeout=60,
         limits=httpx.Limits(max_connections=concurrency),
     ) as client:
 
@@ -130,8 +130,9 @@ async def raw_jetstream_latency(url: str, runs: int) -> Latency:
     """Baseline: publish a job, a pull consumer acks it and puts a KV record, a watcher sees it."""
     nc = await nats.connect(url)
     js = nc.jetstream()
-    await js.add_stream(StreamConfig(name="BENCH", subjects=["bench.work"],
-                                     retention=RetentionPolicy.WORK_QUEUE))
+    await js.add_stream(
+        StreamConfig(name="BENCH", subjects=["bench.work"], retention=RetentionPolicy.WORK_QUEUE)
+    )
     kv = await js.create_key_value(bucket="bench_runs", history=1)
     subscription = await js.pull_subscribe("bench.work", durable="bench", stream="BENCH")
     seen: dict[str, asyncio.Future[float]] = {}
@@ -164,11 +165,14 @@ async def raw_jetstream_latency(url: str, runs: int) -> Latency:
         if i >= 20:
             samples.append(ended - started)
     consumer.cancel()
+    await asyncio.gather(consumer, return_exceptions=True)
     await nc.close()
     return Latency.of(samples)
 
 
-def run(latency_runs: int = 300, throughput_runs: int = 2000, concurrency: int = 64) -> dict[str, object]:
+def run(
+    latency_runs: int = 300, throughput_runs: int = 2000, concurrency: int = 64
+) -> dict[str, object]:
     with stack() as deployment:
         baseline = asyncio.run(raw_jetstream_latency(deployment.nats_url, latency_runs))
         idle = asyncio.run(idle_latency(deployment, latency_runs))

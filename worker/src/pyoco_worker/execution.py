@@ -174,11 +174,16 @@ class _Trace(TraceBackend):
 
 
 class _RecordReader:
-    """Reads a pyoco RunContext into our records, converting each finished output once."""
+    """Reads a pyoco RunContext into our records, converting each task output once.
+
+    Progress reads run on the event loop while pyoco's threads update the records field by
+    field, so a read may see a record half-updated; only the conversion of an output object is
+    reused, never a whole record.
+    """
 
     def __init__(self, run_ctx: RunContext) -> None:
         self._run_ctx = run_ctx
-        self._converted: dict[str, TaskRecord] = {}
+        self._outputs: dict[str, tuple[object, object, bool]] = {}
 
     def progress(self) -> Progress:
         tasks = {name: TaskState(state.value) for name, state in dict(self._run_ctx.tasks).items()}
@@ -189,15 +194,12 @@ class _RecordReader:
         return Progress(tasks, records)
 
     def _record(self, name: str, record: PyocoTaskRecord) -> TaskRecord:
-        done = self._converted.get(name)
-        if done is not None and done.ended_at == record.ended_at:
-            return done
         state = TaskState(record.state.value)
         output, converted = (
-            to_json(record.output) if state is TaskState.SUCCEEDED else (None, False)
+            self._output(name, record.output) if state is TaskState.SUCCEEDED else (None, False)
         )
         inputs, _ = to_json(dict(record.inputs))
-        result = TaskRecord(
+        return TaskRecord(
             state=state,
             started_at=record.started_at,
             ended_at=record.ended_at,
@@ -208,6 +210,11 @@ class _RecordReader:
             output=output,
             output_converted=converted,
         )
-        if state in (TaskState.SUCCEEDED, TaskState.FAILED):
-            self._converted[name] = result
-        return result
+
+    def _output(self, name: str, raw: object) -> tuple[object, bool]:
+        cached = self._outputs.get(name)
+        if cached is not None and cached[0] is raw:
+            return cached[1], cached[2]
+        output, converted = to_json(raw)
+        self._outputs[name] = (raw, output, converted)
+        return output, converted

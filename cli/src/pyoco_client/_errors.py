@@ -1,0 +1,73 @@
+"""The errors of pyoco_client, one tree with fields rather than strings.
+
+::
+
+    ClientError                  root of every error pyoco_client raises on purpose
+    ├── InputError               something the user gave cannot be used (a flag, a file)
+    ├── ProblemError             the server answered with an HTTP error (a problem document)
+    │   └── RunNotFound          404 for a run id: the server has no such run
+    └── ConnectionFailed         no answer from the server at `url`
+        └── TimedOut             the server did not answer within the timeout
+
+`Client` raises the `ProblemError` and `ConnectionFailed` branches; the command line also raises
+`InputError` for flags and files it cannot use.
+"""
+
+from __future__ import annotations
+
+
+class ClientError(Exception):
+    """Root of every error pyoco_client raises on purpose."""
+
+
+class InputError(ClientError):
+    """A flag value or a file given by the user cannot be used; `hint` says how to fix it."""
+
+    def __init__(self, message: str, hint: str) -> None:
+        self.message = message
+        self.hint = hint
+        super().__init__(message)
+
+
+class ProblemError(ClientError):
+    """The server answered with an HTTP error, described as an RFC 7807 problem.
+
+    Attributes:
+        status: The HTTP status code.
+        title: Short summary of the problem type (for example "Not Found").
+        detail: What went wrong and how to fix it, when the server said.
+        reason: Stable machine-readable code of the problem, when there is one.
+    """
+
+    def __init__(self, status: int, title: str, detail: str | None, reason: str | None) -> None:
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.reason = reason
+        text = f"HTTP {status} {title}"
+        super().__init__(f"{text}: {detail}" if detail else text)
+
+
+class RunNotFound(ProblemError):
+    """The server has no run with id `run_id` (HTTP 404 on a run's URL)."""
+
+    def __init__(self, run_id: str, problem: ProblemError) -> None:
+        self.run_id = run_id
+        super().__init__(problem.status, problem.title, problem.detail, problem.reason)
+
+
+class ConnectionFailed(ClientError):
+    """No answer from the server at `url`: refused, unreachable, reset; `reason` says which."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.url = url
+        self.reason = reason
+        super().__init__(f"cannot reach the pyoco-server at {url}: {reason}")
+
+
+class TimedOut(ConnectionFailed):
+    """The server at `url` did not answer within `timeout` seconds."""
+
+    def __init__(self, url: str, timeout: float) -> None:
+        self.timeout = timeout
+        super().__init__(url, f"no answer within {timeout:g}s")

@@ -1,0 +1,98 @@
+"""How the command line shows an error: one line saying what went wrong, one saying what to do.
+
+::
+
+    pyoco-client: error: HTTP 404 Not Found: run 'abc' not found; check the id ...
+      hint: run id 'abc' is unknown to this server; use a run_id printed by submit or submit-yaml
+
+`failures()` turns a `ClientError` or a click usage error into `Failure`, a click exception that
+click shows in this format (exit status 1) instead of its own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import traceback
+from collections.abc import Iterator
+from typing import IO, Any
+
+import click
+
+from pyoco_client._errors import (
+    ClientError,
+    ConnectionFailed,
+    InputError,
+    ProblemError,
+    RunNotFound,
+    TimedOut,
+)
+
+_PROBLEM_HINTS: dict[int, str] = {
+    400: "the server refused the request as sent; change it as the detail says",
+    401: "pass a valid API key with --api-key or PYOCO_API_KEY",
+    403: "this API key may not do that; use one that may (--api-key or PYOCO_API_KEY)",
+    404: "check that --server (or PYOCO_SERVER_URL) is the URL of a pyoco-server",
+    413: "send less, or raise the server's limit named in the detail",
+    422: "fix the workflow file as the detail says, then submit it again",
+    503: "the server cannot reach NATS right now; retry in a few seconds, or check NATS",
+}
+"""What to do about an HTTP problem, by status; other statuses point at the server's log."""
+
+
+class Failure(click.ClickException):
+    """An error shown as two lines on stderr, the error and a hint; exit status 1."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, hint: str) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        """Write the error and its hint to stderr (`file` is ignored)."""
+        report(self.message, self.hint)
+
+
+@contextlib.contextmanager
+def failures(*, debug: bool = False) -> Iterator[None]:
+    """Raise `Failure` for a `ClientError` or usage error inside; `debug` prints the traceback."""
+    try:
+        yield
+    except ClientError as exc:
+        if debug:
+            traceback.print_exc()
+        raise Failure(str(exc), hint_for(exc)) from exc
+    except click.UsageError as exc:
+        command = exc.ctx.command_path if exc.ctx else "pyoco-client"
+        raise Failure(exc.format_message(), f"see '{command} --help'") from exc
+
+
+def hint_for(exc: ClientError) -> str:
+    """What the user can do about `exc`."""
+    if isinstance(exc, InputError):
+        return exc.hint
+    if isinstance(exc, RunNotFound):
+        return (
+            f"run id {exc.run_id!r} is unknown to this server; "
+            "use a run_id printed by submit or submit-yaml"
+        )
+    if isinstance(exc, ProblemError):
+        return _PROBLEM_HINTS.get(exc.status, "the server's log says more about what went wrong")
+    if isinstance(exc, TimedOut):
+        return "raise --timeout, or check that the server is healthy"
+    if isinstance(exc, ConnectionFailed):
+        return (
+            "start a server with `uv run pyoco-server up`, "
+            "or point --server (or PYOCO_SERVER_URL) at a running one"
+        )
+    return "check that --server is a pyoco-server of this version; --debug shows the traceback"
+
+
+def report(message: str, hint: str) -> None:
+    """Write the error `message` and its `hint` to stderr, one line each."""
+    click.echo(f"pyoco-client: error: {_one_line(message)}", err=True)
+    click.echo(f"  hint: {_one_line(hint)}", err=True)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.splitlines())

@@ -1,0 +1,147 @@
+"""`pyoco_client.Client`, the facade over the generated SDK: plain dicts out, one error tree."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
+
+import pytest
+
+from pyoco_client import (
+    Client,
+    ClientError,
+    ConnectionFailed,
+    ProblemError,
+    RunNotFound,
+)
+from tests.conftest import FLOW_YAML, Gateway, WorkerFactory, free_port, wait_until
+
+
+def test_submit_get_and_tasks_return_plain_dicts(gateway: Gateway) -> None:
+    with Client(gateway.url) as client:
+        assert client.health() == {"status": "ok"}
+        accepted = client.submit("main", params={"x": [1, 2]}, tag="t1", tags=("a", "b"))
+        assert accepted == {
+            "run_id": accepted["run_id"],
+            "status": "PENDING",
+            "flow_name": "main",
+            "tag": "t1",
+        }
+        run = client.get(accepted["run_id"])
+        assert run["params"] == {"x": [1, 2]}
+        assert run["tags"] == ["a", "b"]
+        assert json.loads(json.dumps(run)) == run  # JSON through and through
+        tasks = client.tasks(accepted["run_id"])
+        assert tasks["task_records"] == {}
+
+
+def test_submit_yaml_runs_to_completion(gateway: Gateway, start_worker: WorkerFactory) -> None:
+    start_worker(tags=["hello"])
+    with Client(gateway.url) as client:
+        accepted = client.submit_yaml(FLOW_YAML, "main", tag="hello", params={"x": 9})
+
+        def completed() -> dict[str, object] | None:
+            run = client.get(accepted["run_id"], records=True)
+            return run if run["status"] == "COMPLETED" else None
+
+        run = wait_until(completed, timeout=30, what="the run to complete")
+    assert run["task_records"]["to_text"]["output"] == "10"  # type: ignore[index]
+
+
+def test_problems_carry_their_fields(gateway: Gateway) -> None:
+    with Client(gateway.url) as client, pytest.raises(ProblemError) as caught:
+        client.submit_yaml(b"version: 1\nflows: {}\n", "main")
+    problem = caught.value
+    assert problem.status == 422
+    assert problem.title == "Unprocessable Entity"
+    assert problem.detail is not None
+    assert "one flow per file" in problem.detail
+    assert problem.reason is not None
+    assert str(problem) == f"HTTP 422 Unprocessable Entity: {problem.detail}"
+
+
+def test_unknown_run_is_run_not_found(gateway: Gateway) -> None:
+    with Client(gateway.url) as client, pytest.raises(RunNotFound) as caught:
+        client.get("no-such-run")
+    assert caught.value.run_id == "no-such-run"
+    assert caught.value.status == 404
+    assert caught.value.reason == "run_not_found"
+
+
+def test_no_server_is_connection_failed() -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    with Client(url) as client, pytest.raises(ConnectionFailed) as caught:
+        client.health()
+    assert caught.value.url == url
+    assert isinstance(caught.value, ClientError)
+
+
+class _Foreign(BaseHTTPRequestHandler):
+    """Answers that are not pyoco-server's: a proxy's HTML error page, a stranger's JSON."""
+
+    headers_seen: ClassVar[list[dict[str, str]]] = []
+
+    def do_GET(self) -> None:
+        self.headers_seen.append(dict(self.headers))
+        if self.path.startswith("/runs/"):
+            self._answer(502, "text/html", b"<html><body>\n<h1>502 Bad Gateway</h1></body></html>")
+        else:
+            self._answer(200, "application/json", b'{"hello": "world"}')
+
+    def _answer(self, status: int, content_type: str, body: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Keep the test output quiet."""
+
+
+@pytest.fixture
+def foreign_url() -> Iterator[str]:
+    """A small HTTP server standing in for a proxy or a server that is not pyoco-server."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Foreign)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    _Foreign.headers_seen.clear()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=10)
+
+
+def test_an_error_page_that_is_not_a_problem_is_a_problem_error(foreign_url: str) -> None:
+    with Client(foreign_url) as client, pytest.raises(ProblemError) as caught:
+        client.get("abc")
+    assert caught.value.status == 502
+    assert caught.value.title == "Bad Gateway"
+    assert caught.value.detail == "<html><body> <h1>502 Bad Gateway</h1></body></html>"
+
+
+def test_an_answer_outside_the_api_is_a_client_error(foreign_url: str) -> None:
+    with Client(foreign_url) as client, pytest.raises(ClientError) as caught:
+        client.health()
+    assert "does not follow the pyoco-server API" in str(caught.value)
+
+
+def test_the_api_key_goes_in_its_header_without_prefix(foreign_url: str) -> None:
+    keyed = Client(foreign_url, api_key="k-123", api_key_header="X-Custom-Key")
+    with keyed as client, pytest.raises(ClientError):
+        client.health()
+    assert _Foreign.headers_seen[-1]["X-Custom-Key"] == "k-123"
+    with Client(foreign_url) as client, pytest.raises(ClientError):
+        client.health()
+    assert "X-API-Key" not in _Foreign.headers_seen[-1]
+
+
+def test_params_that_are_not_json_fail_before_sending() -> None:
+    with Client(f"http://127.0.0.1:{free_port()}") as client:
+        with pytest.raises(ValueError, match="JSON compliant"):
+            client.submit("main", params={"x": float("nan")})
+        with pytest.raises(TypeError, match="set is not JSON serializable"):
+            client.submit_yaml(FLOW_YAML, "main", params={"x": {1, 2}})

@@ -1,0 +1,125 @@
+"""submit, submit-yaml, get and tasks against the real gateway, NATS and workers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.cli.conftest import document, invoke
+from tests.conftest import Gateway, WorkerFactory, wait_terminal
+
+
+def test_submit_merges_params_file_then_params_then_param(gateway: Gateway, tmp_path: Path) -> None:
+    params_file = tmp_path / "params.yaml"
+    params_file.write_text("a: file\nb: file\nc: file\nnested: {k: [1, 2]}\n")
+    result = invoke(
+        "--server", gateway.url, "submit", "--flow-name", "nightly",
+        "--params-file", str(params_file),
+        "--params", '{"b": "params", "c": "params"}',
+        "--param", "c=3", "--param", "d=", "--param", "e=hello", "--param", 'f=[1, "x"]',
+        "--param", "g=true", "--param", "h=a=b", "--param", "e=again",
+        "--tag", "batch", "--tags", "team-a, nightly,,",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    accepted = document(result.stdout)
+    assert accepted["status"] == "PENDING"
+    assert accepted["flow_name"] == "nightly"
+    assert accepted["tag"] == "batch"
+
+    # No worker serves the tag: the run stays PENDING with the params as submitted.
+    stored = document(invoke("--server", gateway.url, "get", accepted["run_id"]).stdout)
+    assert stored["params"] == {
+        "a": "file",
+        "b": "params",
+        "c": 3,
+        "d": "",
+        "e": "again",
+        "f": [1, "x"],
+        "g": True,
+        "h": "a=b",
+        "nested": {"k": [1, 2]},
+    }
+    assert stored["tags"] == ["team-a", "nightly"]
+    assert stored["status"] == "PENDING"
+
+
+def test_submit_reads_a_json_params_file_and_defaults_to_flow_main(
+    gateway: Gateway, tmp_path: Path
+) -> None:
+    params_file = tmp_path / "params.json"
+    params_file.write_text(json.dumps({"x": 1, "text": "ü"}), encoding="utf-8")
+    result = invoke("--server", gateway.url, "submit", "--params-file", str(params_file))
+    assert result.exit_code == 0, result.stderr
+    accepted = document(result.stdout)
+    assert accepted["flow_name"] == "main"
+    assert accepted["tag"] == "default"
+    shown = invoke("--server", gateway.url, "get", accepted["run_id"]).stdout
+    assert '"text": "ü"' in shown  # UTF-8 JSON, not \u escapes
+    assert document(shown)["params"] == {"x": 1, "text": "ü"}
+
+
+def test_submit_without_params_sends_none(gateway: Gateway) -> None:
+    accepted = document(invoke("--server", gateway.url, "submit").stdout)
+    stored = document(invoke("--server", gateway.url, "get", accepted["run_id"]).stdout)
+    assert stored["params"] == {}
+
+
+def test_submit_yaml_params_override_defaults_on_the_default_tag(
+    gateway: Gateway, start_worker: WorkerFactory, flow_file: Path
+) -> None:
+    start_worker()
+    result = invoke(
+        "--server", gateway.url, "submit-yaml", "--workflow-file", str(flow_file),
+        "--flow-name", "main", "--params", '{"x": 41}',
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    accepted = document(result.stdout)
+    assert accepted["tag"] == "default"
+    with gateway.client() as client:
+        run = wait_terminal(client, accepted["run_id"])
+    assert run["status"] == "COMPLETED", run
+    assert run["params"] == {"x": 41}
+
+
+@pytest.fixture
+def completed_run_id(gateway: Gateway, start_worker: WorkerFactory, flow_file: Path) -> str:
+    start_worker(tags=["hello"])
+    result = invoke(
+        "--server", gateway.url, "submit-yaml", "--workflow-file", str(flow_file),
+        "--flow-name", "main", "--tag", "hello",
+    )  # fmt: skip
+    run_id: str = document(result.stdout)["run_id"]
+    with gateway.client() as client:
+        assert wait_terminal(client, run_id)["status"] == "COMPLETED"
+    return run_id
+
+
+def test_get_leaves_records_out_unless_asked(gateway: Gateway, completed_run_id: str) -> None:
+    plain = document(invoke("--server", gateway.url, "get", completed_run_id).stdout)
+    assert plain["run_id"] == completed_run_id
+    assert plain["status"] == "COMPLETED"
+    assert "task_records" not in plain
+
+    full = document(invoke("--server", gateway.url, "get", completed_run_id, "--records").stdout)
+    assert full["task_records"]["to_text"]["output"] == "2"
+    assert full["task_records"]["add_one"]["inputs"] == {"x": 1}
+    assert full["task_records_truncated"] is False
+
+
+def test_tasks_shows_states_and_records(gateway: Gateway, completed_run_id: str) -> None:
+    result = invoke("--server", gateway.url, "tasks", completed_run_id)
+    assert result.exit_code == 0, result.stderr
+    tasks = document(result.stdout)
+    assert set(tasks) == {
+        "run_id", "flow_name", "status", "tasks", "task_records", "task_records_truncated",
+    }  # fmt: skip
+    assert tasks["tasks"] == {"add_one": "SUCCEEDED", "to_text": "SUCCEEDED"}
+    assert tasks["task_records"]["add_one"]["output"] == 2
+
+
+def test_server_defaults_to_pyoco_server_url(gateway: Gateway, completed_run_id: str) -> None:
+    result = invoke("get", completed_run_id, env={"PYOCO_SERVER_URL": gateway.url})
+    assert result.exit_code == 0, result.stderr
+    assert document(result.stdout)["status"] == "COMPLETED"
