@@ -14,6 +14,14 @@ T = TypeVar("T", bound="RunYamlSubmitRequest")
 
 @_attrs_define
 class RunYamlSubmitRequest:
+    """
+    Example:
+        {'workflow': 'version: 1\\nflow:\\n  graph: add_one >> to_text\\n  defaults: {x: 1}\\ntasks:\\n  add_one:
+            {callable: "pyoco_server._workflow_test_tasks:add_one"}\\n  to_text: {callable:
+            "pyoco_server._workflow_test_tasks:to_text"}\\n', 'flow_name': 'main', 'tag': 'default'}
+
+    """
+
     workflow: File
     """ The flow.yaml file (UTF-8 YAML, at most PYOCO_WORKFLOW_YAML_MAX_BYTES). """
     flow_name: str

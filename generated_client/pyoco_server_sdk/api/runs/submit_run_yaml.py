@@ -84,7 +84,10 @@ def sync_detailed(
     object, overrides `flow.defaults` key by key.
 
     Args:
-        body (RunYamlSubmitRequest):
+        body (RunYamlSubmitRequest):  Example: {'workflow': 'version: 1\\nflow:\\n  graph: add_one
+            >> to_text\\n  defaults: {x: 1}\\ntasks:\\n  add_one: {callable:
+            "pyoco_server._workflow_test_tasks:add_one"}\\n  to_text: {callable:
+            "pyoco_server._workflow_test_tasks:to_text"}\\n', 'flow_name': 'main', 'tag': 'default'}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -118,7 +121,10 @@ def sync(
     object, overrides `flow.defaults` key by key.
 
     Args:
-        body (RunYamlSubmitRequest):
+        body (RunYamlSubmitRequest):  Example: {'workflow': 'version: 1\\nflow:\\n  graph: add_one
+            >> to_text\\n  defaults: {x: 1}\\ntasks:\\n  add_one: {callable:
+            "pyoco_server._workflow_test_tasks:add_one"}\\n  to_text: {callable:
+            "pyoco_server._workflow_test_tasks:to_text"}\\n', 'flow_name': 'main', 'tag': 'default'}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -147,7 +153,10 @@ async def asyncio_detailed(
     object, overrides `flow.defaults` key by key.
 
     Args:
-        body (RunYamlSubmitRequest):
+        body (RunYamlSubmitRequest):  Example: {'workflow': 'version: 1\\nflow:\\n  graph: add_one
+            >> to_text\\n  defaults: {x: 1}\\ntasks:\\n  add_one: {callable:
+            "pyoco_server._workflow_test_tasks:add_one"}\\n  to_text: {callable:
+            "pyoco_server._workflow_test_tasks:to_text"}\\n', 'flow_name': 'main', 'tag': 'default'}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -179,7 +188,10 @@ async def asyncio(
     object, overrides `flow.defaults` key by key.
 
     Args:
-        body (RunYamlSubmitRequest):
+        body (RunYamlSubmitRequest):  Example: {'workflow': 'version: 1\\nflow:\\n  graph: add_one
+            >> to_text\\n  defaults: {x: 1}\\ntasks:\\n  add_one: {callable:
+            "pyoco_server._workflow_test_tasks:add_one"}\\n  to_text: {callable:
+            "pyoco_server._workflow_test_tasks:to_text"}\\n', 'flow_name': 'main', 'tag': 'default'}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
