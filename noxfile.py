@@ -14,13 +14,8 @@ install and the versions are exactly those of uv.lock.
 from __future__ import annotations
 
 import filecmp
-import os
-import socket
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 import nox
@@ -100,67 +95,25 @@ def tests(session: nox.Session) -> None:
     session.run("pytest", *session.posargs, external=True)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _wait_http(url: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=1.0):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"{url} did not answer within {timeout}s")
-
-
 @nox.session
 def fuzz(session: nox.Session) -> None:
     """schemathesis (all phases) against a live gateway + worker on a throwaway NATS."""
-    sys.path.insert(0, str(ROOT / "server" / "src"))
-    from pyoco_server.natsserver import NatsServer
+    sys.path.insert(0, str(ROOT))
+    from bench._stack import stack
 
-    with tempfile.TemporaryDirectory() as scratch:
-        nats_server = NatsServer(Path(scratch) / "nats")
-        nats_server.start()
-        port = _free_port()
-        env = {
-            **os.environ,
-            "PYOCO_NATS_URL": nats_server.url,
-            "PYOCO_LOAD_DOTENV": "0",
-            "PYOCO_HTTP_VALIDATE_RESPONSES": "1",
-        }
-        children = [
-            subprocess.Popen(
-                [sys.executable, "-m", "pyoco_server.gateway", "--port", str(port)], env=env
-            ),
-            subprocess.Popen(
-                [sys.executable, "-m", "pyoco_worker.cli", "--tags", "default"], env=env
-            ),
-        ]
-        try:
-            url = f"http://127.0.0.1:{port}"
-            _wait_http(f"{url}/health")
-            session.run(
-                "schemathesis",
-                "run",
-                f"{url}/openapi.json",
-                "--max-examples",
-                session.posargs[0] if session.posargs else "200",
-                "--report",
-                "junit",
-                "--report-dir",
-                str(ROOT / "reports"),
-                external=True,
-            )
-        finally:
-            for child in children:
-                child.terminate()
-                child.wait(30)
-            nats_server.stop()
+    with stack(extra_env={"PYOCO_HTTP_VALIDATE_RESPONSES": "1"}) as deployment:
+        session.run(
+            "schemathesis",
+            "run",
+            f"{deployment.gateway_url}/openapi.json",
+            "--max-examples",
+            session.posargs[0] if session.posargs else "200",
+            "--report",
+            "junit",
+            "--report-dir",
+            str(ROOT / "reports"),
+            external=True,
+        )
 
 
 @nox.session

@@ -10,7 +10,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,8 +63,13 @@ def _wait_http(url: str, timeout: float = 60.0) -> None:
 
 @contextmanager
 def stack(
-    *, worker: bool = True, worker_args: Sequence[str] = (), gateway_workers: int = 1
+    *,
+    worker: bool = True,
+    worker_args: Sequence[str] = (),
+    gateway_workers: int = 1,
+    extra_env: Mapping[str, str] | None = None,
 ) -> Iterator[Stack]:
+    """nats-server, gateway and (optionally) a worker on loopback, stopped on exit."""
     with tempfile.TemporaryDirectory() as scratch:
         nats_server = NatsServer(Path(scratch) / "nats")
         nats_server.start()
@@ -73,6 +78,7 @@ def stack(
             "PYOCO_NATS_URL": nats_server.url,
             "PYOCO_LOAD_DOTENV": "0",
             "PYOCO_LOG_LEVEL": "warning",
+            **(extra_env or {}),
         }
         port = free_port()
         log = open(Path(scratch) / "stack.log", "wb")  # noqa: SIM115
