@@ -1,10 +1,18 @@
 """Contains all the data models used in inputs/outputs"""
 
+from .attempt_record import AttemptRecord
+from .attempt_record_status import AttemptRecordStatus
+from .cancel_request import CancelRequest
+from .dead_letter import DeadLetter
+from .dead_letter_page import DeadLetterPage
+from .dead_letter_reason import DeadLetterReason
 from .get_run_include_item import GetRunIncludeItem
 from .health import Health
 from .health_status import HealthStatus
+from .list_workers_scope import ListWorkersScope
 from .params import Params
 from .problem import Problem
+from .retry_policy import RetryPolicy
 from .run_accepted import RunAccepted
 from .run_snapshot import RunSnapshot
 from .run_snapshot_task_records import RunSnapshotTaskRecords
@@ -18,13 +26,24 @@ from .run_yaml_submit_request import RunYamlSubmitRequest
 from .task_record import TaskRecord
 from .task_record_inputs import TaskRecordInputs
 from .task_state import TaskState
+from .worker_patch import WorkerPatch
+from .worker_record import WorkerRecord
+from .worker_state import WorkerState
 
 __all__ = (
+    "AttemptRecord",
+    "AttemptRecordStatus",
+    "CancelRequest",
+    "DeadLetter",
+    "DeadLetterPage",
+    "DeadLetterReason",
     "GetRunIncludeItem",
     "Health",
     "HealthStatus",
+    "ListWorkersScope",
     "Params",
     "Problem",
+    "RetryPolicy",
     "RunAccepted",
     "RunSnapshot",
     "RunSnapshotTaskRecords",
@@ -38,4 +57,7 @@ __all__ = (
     "TaskRecord",
     "TaskRecordInputs",
     "TaskState",
+    "WorkerPatch",
+    "WorkerRecord",
+    "WorkerState",
 )

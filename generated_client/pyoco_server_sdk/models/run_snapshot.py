@@ -10,7 +10,9 @@ from ..models.run_status import RunStatus, check_run_status
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
+    from ..models.attempt_record import AttemptRecord
     from ..models.params import Params
+    from ..models.retry_policy import RetryPolicy
     from ..models.run_snapshot_task_records import RunSnapshotTaskRecords
     from ..models.run_snapshot_tasks import RunSnapshotTasks
 
@@ -57,12 +59,30 @@ class RunSnapshot:
     error: None | str | Unset = UNSET
     """ Why the run failed, for a person. """
     error_reason: None | str | Unset = UNSET
-    """ Why the run failed, as a code: `flow_not_found`, `invalid_workflow`,
-    `execution_error`.
+    """ Why the run failed or was cancelled, as a code: `flow_not_found`,
+    `invalid_workflow`, `execution_error`, `crashed` (its process died),
+    `timeout`, `max_deliveries_exceeded`, `cancelled`.
      """
     workflow_yaml_sha256: None | str | Unset = UNSET
     """ SHA-256 (hex) of the uploaded flow.yaml, for YAML runs. """
     workflow_yaml_bytes: int | None | Unset = UNSET
+    timeout_sec: float | None | Unset = UNSET
+    """ The run's time limit in seconds, if any. """
+    retry: RetryPolicy | Unset = UNSET
+    """ Run a failed run again: after a task error, a crash of its process or a timeout (not
+    after `flow_not_found` or a cancel). Attempt n+1 starts `backoff_sec *
+    backoff_multiplier^(n-1)` seconds (at most `max_backoff_sec`) after attempt n failed.
+    Retries are deliveries of the same job, so `max_attempts` is at most
+    PYOCO_CONSUMER_MAX_DELIVER.
+     """
+    attempts: list[AttemptRecord] | Unset = UNSET
+    """ Every attempt at running the run, oldest first. """
+    next_attempt_at: float | None | Unset = UNSET
+    """ When a retry is due, while the run waits for it (status PENDING). """
+    cancel_requested_at: float | None | Unset = UNSET
+    cancel_requested_by: None | str | Unset = UNSET
+    """ Who asked to cancel (`api_key:<key_id>` or `address:<client address>`). """
+    cancel_reason: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -152,6 +172,47 @@ class RunSnapshot:
         else:
             workflow_yaml_bytes = self.workflow_yaml_bytes
 
+        timeout_sec: float | None | Unset
+        if isinstance(self.timeout_sec, Unset):
+            timeout_sec = UNSET
+        else:
+            timeout_sec = self.timeout_sec
+
+        retry: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.retry, Unset):
+            retry = self.retry.to_dict()
+
+        attempts: list[dict[str, Any]] | Unset = UNSET
+        if not isinstance(self.attempts, Unset):
+            attempts = []
+            for attempts_item_data in self.attempts:
+                attempts_item = attempts_item_data.to_dict()
+                attempts.append(attempts_item)
+
+        next_attempt_at: float | None | Unset
+        if isinstance(self.next_attempt_at, Unset):
+            next_attempt_at = UNSET
+        else:
+            next_attempt_at = self.next_attempt_at
+
+        cancel_requested_at: float | None | Unset
+        if isinstance(self.cancel_requested_at, Unset):
+            cancel_requested_at = UNSET
+        else:
+            cancel_requested_at = self.cancel_requested_at
+
+        cancel_requested_by: None | str | Unset
+        if isinstance(self.cancel_requested_by, Unset):
+            cancel_requested_by = UNSET
+        else:
+            cancel_requested_by = self.cancel_requested_by
+
+        cancel_reason: None | str | Unset
+        if isinstance(self.cancel_reason, Unset):
+            cancel_reason = UNSET
+        else:
+            cancel_reason = self.cancel_reason
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -194,12 +255,28 @@ class RunSnapshot:
             field_dict["workflow_yaml_sha256"] = workflow_yaml_sha256
         if workflow_yaml_bytes is not UNSET:
             field_dict["workflow_yaml_bytes"] = workflow_yaml_bytes
+        if timeout_sec is not UNSET:
+            field_dict["timeout_sec"] = timeout_sec
+        if retry is not UNSET:
+            field_dict["retry"] = retry
+        if attempts is not UNSET:
+            field_dict["attempts"] = attempts
+        if next_attempt_at is not UNSET:
+            field_dict["next_attempt_at"] = next_attempt_at
+        if cancel_requested_at is not UNSET:
+            field_dict["cancel_requested_at"] = cancel_requested_at
+        if cancel_requested_by is not UNSET:
+            field_dict["cancel_requested_by"] = cancel_requested_by
+        if cancel_reason is not UNSET:
+            field_dict["cancel_reason"] = cancel_reason
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.attempt_record import AttemptRecord  # noqa: PLC0415
         from ..models.params import Params  # noqa: PLC0415
+        from ..models.retry_policy import RetryPolicy  # noqa: PLC0415
         from ..models.run_snapshot_task_records import RunSnapshotTaskRecords  # noqa: PLC0415
         from ..models.run_snapshot_tasks import RunSnapshotTasks  # noqa: PLC0415
 
@@ -323,6 +400,67 @@ class RunSnapshot:
 
         workflow_yaml_bytes = _parse_workflow_yaml_bytes(d.pop("workflow_yaml_bytes", UNSET))
 
+        def _parse_timeout_sec(data: object) -> float | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(float | None | Unset, data)
+
+        timeout_sec = _parse_timeout_sec(d.pop("timeout_sec", UNSET))
+
+        _retry = d.pop("retry", UNSET)
+        retry: RetryPolicy | Unset
+        if isinstance(_retry, Unset):
+            retry = UNSET
+        else:
+            retry = RetryPolicy.from_dict(_retry)
+
+        _attempts = d.pop("attempts", UNSET)
+        attempts: list[AttemptRecord] | Unset = UNSET
+        if _attempts is not UNSET:
+            attempts = []
+            for attempts_item_data in _attempts:
+                attempts_item = AttemptRecord.from_dict(attempts_item_data)
+
+                attempts.append(attempts_item)
+
+        def _parse_next_attempt_at(data: object) -> float | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(float | None | Unset, data)
+
+        next_attempt_at = _parse_next_attempt_at(d.pop("next_attempt_at", UNSET))
+
+        def _parse_cancel_requested_at(data: object) -> float | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(float | None | Unset, data)
+
+        cancel_requested_at = _parse_cancel_requested_at(d.pop("cancel_requested_at", UNSET))
+
+        def _parse_cancel_requested_by(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        cancel_requested_by = _parse_cancel_requested_by(d.pop("cancel_requested_by", UNSET))
+
+        def _parse_cancel_reason(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        cancel_reason = _parse_cancel_reason(d.pop("cancel_reason", UNSET))
+
         run_snapshot = cls(
             run_id=run_id,
             flow_name=flow_name,
@@ -346,6 +484,13 @@ class RunSnapshot:
             error_reason=error_reason,
             workflow_yaml_sha256=workflow_yaml_sha256,
             workflow_yaml_bytes=workflow_yaml_bytes,
+            timeout_sec=timeout_sec,
+            retry=retry,
+            attempts=attempts,
+            next_attempt_at=next_attempt_at,
+            cancel_requested_at=cancel_requested_at,
+            cancel_requested_by=cancel_requested_by,
+            cancel_reason=cancel_reason,
         )
 
         run_snapshot.additional_properties = d

@@ -9,6 +9,7 @@ from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.params import Params
+    from ..models.retry_policy import RetryPolicy
 
 
 T = TypeVar("T", bound="RunSubmitRequest")
@@ -24,6 +25,17 @@ class RunSubmitRequest:
     """ A routing tag; one subject token of letters, digits, `_` and `-`. """
     tags: list[str] | Unset = UNSET
     """ Metadata labels stored with the run; routing uses `tag` only. """
+    timeout_sec: float | Unset = UNSET
+    """ Seconds the run may take once a worker starts it (default PYOCO_RUN_TIMEOUT_SEC; 0 or
+    absent there means no limit). A run over it ends FAILED with reason `timeout`.
+     """
+    retry: RetryPolicy | Unset = UNSET
+    """ Run a failed run again: after a task error, a crash of its process or a timeout (not
+    after `flow_not_found` or a cancel). Attempt n+1 starts `backoff_sec *
+    backoff_multiplier^(n-1)` seconds (at most `max_backoff_sec`) after attempt n failed.
+    Retries are deliveries of the same job, so `max_attempts` is at most
+    PYOCO_CONSUMER_MAX_DELIVER.
+     """
 
     def to_dict(self) -> dict[str, Any]:
         flow_name = self.flow_name
@@ -38,6 +50,12 @@ class RunSubmitRequest:
         if not isinstance(self.tags, Unset):
             tags = self.tags
 
+        timeout_sec = self.timeout_sec
+
+        retry: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.retry, Unset):
+            retry = self.retry.to_dict()
+
         field_dict: dict[str, Any] = {}
 
         field_dict.update(
@@ -51,12 +69,17 @@ class RunSubmitRequest:
             field_dict["tag"] = tag
         if tags is not UNSET:
             field_dict["tags"] = tags
+        if timeout_sec is not UNSET:
+            field_dict["timeout_sec"] = timeout_sec
+        if retry is not UNSET:
+            field_dict["retry"] = retry
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.params import Params  # noqa: PLC0415
+        from ..models.retry_policy import RetryPolicy  # noqa: PLC0415
 
         d = dict(src_dict)
         flow_name = d.pop("flow_name")
@@ -72,11 +95,22 @@ class RunSubmitRequest:
 
         tags = cast(list[str], d.pop("tags", UNSET))
 
+        timeout_sec = d.pop("timeout_sec", UNSET)
+
+        _retry = d.pop("retry", UNSET)
+        retry: RetryPolicy | Unset
+        if isinstance(_retry, Unset):
+            retry = UNSET
+        else:
+            retry = RetryPolicy.from_dict(_retry)
+
         run_submit_request = cls(
             flow_name=flow_name,
             params=params,
             tag=tag,
             tags=tags,
+            timeout_sec=timeout_sec,
+            retry=retry,
         )
 
         return run_submit_request

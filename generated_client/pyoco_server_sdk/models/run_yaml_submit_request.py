@@ -30,6 +30,12 @@ class RunYamlSubmitRequest:
     """ A routing tag; one subject token of letters, digits, `_` and `-`. """
     params: str | Unset = UNSET
     """ A JSON object whose keys override `flow.defaults`. """
+    timeout_sec: float | Unset = UNSET
+    """ Seconds the run may take once a worker starts it (default PYOCO_RUN_TIMEOUT_SEC; 0 or
+    absent there means no limit). A run over it ends FAILED with reason `timeout`.
+     """
+    retry: str | Unset = UNSET
+    """ A retry policy as JSON text (see RetryPolicy). """
 
     def to_dict(self) -> dict[str, Any]:
         workflow = self.workflow.to_tuple()
@@ -39,6 +45,10 @@ class RunYamlSubmitRequest:
         tag = self.tag
 
         params = self.params
+
+        timeout_sec = self.timeout_sec
+
+        retry = self.retry
 
         field_dict: dict[str, Any] = {}
 
@@ -52,6 +62,10 @@ class RunYamlSubmitRequest:
             field_dict["tag"] = tag
         if params is not UNSET:
             field_dict["params"] = params
+        if timeout_sec is not UNSET:
+            field_dict["timeout_sec"] = timeout_sec
+        if retry is not UNSET:
+            field_dict["retry"] = retry
 
         return field_dict
 
@@ -68,6 +82,12 @@ class RunYamlSubmitRequest:
         if not isinstance(self.params, Unset):
             files.append(("params", (None, str(self.params).encode(), "text/plain")))
 
+        if not isinstance(self.timeout_sec, Unset):
+            files.append(("timeout_sec", (None, str(self.timeout_sec).encode(), "text/plain")))
+
+        if not isinstance(self.retry, Unset):
+            files.append(("retry", (None, str(self.retry).encode(), "text/plain")))
+
         return files
 
     @classmethod
@@ -81,11 +101,17 @@ class RunYamlSubmitRequest:
 
         params = d.pop("params", UNSET)
 
+        timeout_sec = d.pop("timeout_sec", UNSET)
+
+        retry = d.pop("retry", UNSET)
+
         run_yaml_submit_request = cls(
             workflow=workflow,
             flow_name=flow_name,
             tag=tag,
             params=params,
+            timeout_sec=timeout_sec,
+            retry=retry,
         )
 
         return run_yaml_submit_request

@@ -6,18 +6,37 @@ which keeps the raw bytes so the caller can dead-letter them.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping
 from typing import Any
 
 from pyoco_server.contracts import validate_payload
 from pyoco_server.errors import ContractError, DecodeError
-from pyoco_server.messages import DeadLetter, DeadLetterReason, Job
-from pyoco_server.snapshot import RunSnapshot, RunStatus, TaskRecord, TaskState
+from pyoco_server.messages import (
+    CancelNotice,
+    DeadLetter,
+    DeadLetterReason,
+    Job,
+    MaxDeliveriesAdvisory,
+    RetryPolicy,
+)
+from pyoco_server.registry import WorkerRecord, WorkerState
+from pyoco_server.snapshot import (
+    AttemptRecord,
+    AttemptStatus,
+    RunSnapshot,
+    RunStatus,
+    TaskRecord,
+    TaskState,
+)
 
 _JOB = "Job"
 _SNAPSHOT = "RunSnapshot"
 _DEAD_LETTER = "DeadLetter"
+_CANCEL_NOTICE = "CancelNotice"
+_MAX_DELIVERIES = "MaxDeliveriesAdvisory"
+_WORKER_RECORD = "WorkerRecord"
 
 
 def dumps(value: object) -> bytes:
@@ -59,9 +78,23 @@ def job_to_dict(job: Job) -> dict[str, Any]:
         "workflow_yaml": job.workflow_yaml,
         "workflow_yaml_sha256": job.workflow_yaml_sha256,
         "workflow_yaml_bytes": job.workflow_yaml_bytes,
+        "snapshot_revision": job.snapshot_revision,
+        "attempt_base": job.attempt_base or None,
+        "timeout_sec": job.timeout_sec,
+        "retry": retry_to_dict(job.retry) if job.retry else None,
     }
     data.update({key: value for key, value in optional.items() if value is not None})
     return data
+
+
+def retry_to_dict(policy: RetryPolicy) -> dict[str, Any]:
+    """The JSON form of a retry policy."""
+    return dataclasses.asdict(policy)
+
+
+def retry_from_dict(data: Mapping[str, Any] | None) -> RetryPolicy | None:
+    """A retry policy from its (already validated) JSON form, defaults filled in."""
+    return RetryPolicy(**data) if data else None
 
 
 def job_from_dict(data: Mapping[str, Any]) -> Job:
@@ -78,6 +111,10 @@ def job_from_dict(data: Mapping[str, Any]) -> Job:
         workflow_yaml=data.get("workflow_yaml"),
         workflow_yaml_sha256=data.get("workflow_yaml_sha256"),
         workflow_yaml_bytes=data.get("workflow_yaml_bytes"),
+        snapshot_revision=data.get("snapshot_revision"),
+        attempt_base=data.get("attempt_base", 0),
+        timeout_sec=data.get("timeout_sec"),
+        retry=retry_from_dict(data.get("retry")),
     )
 
 
@@ -148,7 +185,38 @@ def snapshot_to_dict(snapshot: RunSnapshot) -> dict[str, Any]:
         "error_reason": snapshot.error_reason,
         "workflow_yaml_sha256": snapshot.workflow_yaml_sha256,
         "workflow_yaml_bytes": snapshot.workflow_yaml_bytes,
+        "timeout_sec": snapshot.timeout_sec,
+        "attempts": [_attempt_to_dict(record) for record in snapshot.attempts],
+        "next_attempt_at": snapshot.next_attempt_at,
+        "cancel_requested_at": snapshot.cancel_requested_at,
+        "cancel_requested_by": snapshot.cancel_requested_by,
+        "cancel_reason": snapshot.cancel_reason,
+        **({"retry": retry_to_dict(snapshot.retry)} if snapshot.retry else {}),
     }
+
+
+def _attempt_to_dict(record: AttemptRecord) -> dict[str, Any]:
+    return {
+        "attempt": record.attempt,
+        "worker_id": record.worker_id,
+        "started_at": record.started_at,
+        "ended_at": record.ended_at,
+        "status": record.status.value,
+        "error": record.error,
+        "error_reason": record.error_reason,
+    }
+
+
+def _attempt_from_dict(data: Mapping[str, Any]) -> AttemptRecord:
+    return AttemptRecord(
+        attempt=data["attempt"],
+        worker_id=data["worker_id"],
+        started_at=data["started_at"],
+        status=AttemptStatus(data["status"]),
+        ended_at=data.get("ended_at"),
+        error=data.get("error"),
+        error_reason=data.get("error_reason"),
+    )
 
 
 def snapshot_from_dict(data: Mapping[str, Any]) -> RunSnapshot:
@@ -179,6 +247,13 @@ def snapshot_from_dict(data: Mapping[str, Any]) -> RunSnapshot:
         error_reason=data.get("error_reason"),
         workflow_yaml_sha256=data.get("workflow_yaml_sha256"),
         workflow_yaml_bytes=data.get("workflow_yaml_bytes"),
+        timeout_sec=data.get("timeout_sec"),
+        retry=retry_from_dict(data.get("retry")),
+        attempts=tuple(_attempt_from_dict(record) for record in data.get("attempts") or ()),
+        next_attempt_at=data.get("next_attempt_at"),
+        cancel_requested_at=data.get("cancel_requested_at"),
+        cancel_requested_by=data.get("cancel_requested_by"),
+        cancel_reason=data.get("cancel_reason"),
     )
 
 
@@ -242,3 +317,64 @@ def decode_dead_letter(raw: bytes) -> DeadLetter:
         job=job_from_dict(job) if job else None,
         payload=data.get("payload"),
     )
+
+
+def cancel_notice_to_dict(notice: CancelNotice) -> dict[str, Any]:
+    """The JSON form of a cancel notice."""
+    return dataclasses.asdict(notice)
+
+
+def encode_cancel_notice(notice: CancelNotice) -> bytes:
+    """Validate and serialise a cancel notice."""
+    data = cancel_notice_to_dict(notice)
+    validate_payload(_CANCEL_NOTICE, data)
+    return dumps(data)
+
+
+def decode_cancel_notice(raw: bytes) -> CancelNotice:
+    """Parse and validate a cancel notice."""
+    return CancelNotice(**_loads(_CANCEL_NOTICE, raw))
+
+
+def decode_max_deliveries(raw: bytes) -> MaxDeliveriesAdvisory:
+    """Parse and validate JetStream's max-deliveries advisory."""
+    data = _loads(_MAX_DELIVERIES, raw)
+    return MaxDeliveriesAdvisory(
+        stream=data["stream"],
+        consumer=data["consumer"],
+        stream_seq=data["stream_seq"],
+        deliveries=data["deliveries"],
+    )
+
+
+def worker_record_to_dict(record: WorkerRecord) -> dict[str, Any]:
+    """The JSON form of a worker record (optional fields left out when unset)."""
+    data = dataclasses.asdict(record)
+    data["state"] = record.state.value
+    data["tags"] = list(record.tags)
+    data["current_run_ids"] = list(record.current_run_ids)
+    if record.last_run_status is None:
+        del data["last_run_status"]
+    return data
+
+
+def worker_record_from_dict(data: Mapping[str, Any]) -> WorkerRecord:
+    """A worker record from its (already validated) JSON form."""
+    fields = {field.name for field in dataclasses.fields(WorkerRecord)}
+    values = {key: value for key, value in data.items() if key in fields}
+    values["state"] = WorkerState(data["state"])
+    values["tags"] = tuple(data["tags"])
+    values["current_run_ids"] = tuple(data["current_run_ids"])
+    return WorkerRecord(**values)
+
+
+def encode_worker_record(record: WorkerRecord) -> bytes:
+    """Validate and serialise a worker record."""
+    data = worker_record_to_dict(record)
+    validate_payload(_WORKER_RECORD, data)
+    return dumps(data)
+
+
+def decode_worker_record(raw: bytes) -> WorkerRecord:
+    """Parse and validate a worker record."""
+    return worker_record_from_dict(_loads(_WORKER_RECORD, raw))

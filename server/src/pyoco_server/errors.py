@@ -9,6 +9,9 @@
     ├── RequestError             a client sent something we cannot accept (HTTP 4xx)
     │   ├── InvalidInput         malformed field or body                        400
     │   ├── RunNotFound          no run with that id                            404
+    │   ├── WorkerNotFound       no worker with that id                         404
+    │   ├── DeadLetterNotFound   no dead letter with that id                    404
+    │   ├── NotRedrivable        a dead letter that cannot be driven again      409
     │   ├── PayloadTooLarge      upload or resulting job over its limit         413
     │   └── InvalidWorkflow      flow.yaml that does not parse or validate      422
     ├── FlowNotFound             a worker has no flow for the job (worker side)
@@ -77,6 +80,32 @@ class RunNotFound(RequestError):
     def __init__(self, run_id: str) -> None:
         self.run_id = run_id
         super().__init__(f"run {run_id!r} not found; check the id returned by the submit call")
+
+
+class WorkerNotFound(RequestError):
+    """No worker record has this id."""
+
+    reason = "worker_not_found"
+
+    def __init__(self, worker_id: str) -> None:
+        self.worker_id = worker_id
+        super().__init__(f"worker {worker_id!r} not found; GET /workers?scope=all lists them")
+
+
+class DeadLetterNotFound(RequestError):
+    """No dead letter has this id."""
+
+    reason = "dead_letter_not_found"
+
+    def __init__(self, dead_letter_id: str) -> None:
+        self.dead_letter_id = dead_letter_id
+        super().__init__(f"dead letter {dead_letter_id!r} not found; GET /dlq lists them")
+
+
+class NotRedrivable(RequestError):
+    """A dead letter that cannot be queued again; `detail` says why."""
+
+    reason = "not_redrivable"
 
 
 class PayloadTooLarge(RequestError):

@@ -9,6 +9,7 @@ import dataclasses
 from typing import Protocol
 
 from pyoco_server.messages import DeadLetter, Job
+from pyoco_server.registry import WorkerRecord
 from pyoco_server.snapshot import RunSnapshot
 
 
@@ -39,8 +40,8 @@ class RunStore(Protocol):
 class JobQueue(Protocol):
     """The work stream: jobs by tag."""
 
-    async def publish(self, job: Job) -> None:
-        """Queue a job on its tag (deduplicated by run id)."""
+    async def publish(self, job: Job, msg_id: str | None = None) -> None:
+        """Queue a job on its tag, deduplicated by `msg_id` (default: the run id)."""
 
 
 class Delivery(Protocol):
@@ -88,3 +89,25 @@ class DeadLetterSink(Protocol):
 
     async def publish(self, letter: DeadLetter) -> None:
         """Record a job that could not be run."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class StoredWorker:
+    """A worker record with the KV revision it was read or written at."""
+
+    record: WorkerRecord
+    revision: int
+
+
+class WorkerRegistry(Protocol):
+    """The `pyoco_workers` bucket: one record per worker id, written compare-and-set."""
+
+    async def get(self, worker_id: str) -> StoredWorker | None:
+        """A worker's record, or None."""
+
+    async def put(self, record: WorkerRecord, revision: int | None) -> int:
+        """Write the record if it is still at `revision` (None: only if absent); the new
+        revision, or `RevisionConflict`."""
+
+    async def all(self) -> list[WorkerRecord]:
+        """Every kept record (the registry is small: one record per worker)."""

@@ -48,6 +48,16 @@ def _positive_float(raw: str) -> float:
     return value
 
 
+def _non_negative_float(raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError("expected a number of seconds (0 for none)") from None
+    if not value >= 0 or value == float("inf"):
+        raise ValueError("expected a number of seconds, 0 or more")
+    return value
+
+
 def _positive_int(raw: str) -> int:
     try:
         value = int(raw)
@@ -142,6 +152,10 @@ class Settings:
     worker_heartbeat_interval_sec: float = _env(
         "PYOCO_WORKER_HEARTBEAT_INTERVAL_SEC", _positive_float, default=5.0
     )
+    worker_record_retention_sec: float = _env(
+        "PYOCO_WORKER_RECORD_RETENTION_SEC", _positive_float, default=86400.0
+    )
+    run_timeout_sec: float = _env("PYOCO_RUN_TIMEOUT_SEC", _non_negative_float, default=0.0)
     worker_disconnect_timeout_sec: float = _env(
         "PYOCO_WORKER_DISCONNECT_TIMEOUT_SEC", _positive_float, default=20.0
     )

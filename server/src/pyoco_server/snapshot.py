@@ -11,6 +11,8 @@ import enum
 from collections.abc import Mapping
 from typing import Any
 
+from pyoco_server.messages import RetryPolicy
+
 
 class RunStatus(enum.StrEnum):
     """Status of a run (openapi.yaml `RunStatus`)."""
@@ -42,11 +44,46 @@ class TaskState(enum.StrEnum):
 
 
 class FailureReason(enum.StrEnum):
-    """Why a run failed, as stored in `error_reason` (and the DLQ `reason`)."""
+    """Why a run failed or was cancelled, as stored in `error_reason`."""
 
     FLOW_NOT_FOUND = "flow_not_found"
     INVALID_WORKFLOW = "invalid_workflow"
     EXECUTION_ERROR = "execution_error"
+    CRASHED = "crashed"
+    TIMEOUT = "timeout"
+    MAX_DELIVERIES_EXCEEDED = "max_deliveries_exceeded"
+    CANCELLED = "cancelled"
+
+    @property
+    def retryable(self) -> bool:
+        """True for failures a retry policy may answer with another attempt."""
+        return self in _RETRYABLE
+
+
+_RETRYABLE = frozenset({FailureReason.EXECUTION_ERROR, FailureReason.CRASHED, FailureReason.TIMEOUT})
+
+
+class AttemptStatus(enum.StrEnum):
+    """How one attempt at a run went (openapi.yaml `AttemptRecord.status`)."""
+
+    RUNNING = "RUNNING"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+    LOST = "LOST"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class AttemptRecord:
+    """One attempt at running a run."""
+
+    attempt: int
+    worker_id: str
+    started_at: float
+    status: AttemptStatus = AttemptStatus.RUNNING
+    ended_at: float | None = None
+    error: str | None = None
+    error_reason: str | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -90,6 +127,13 @@ class RunSnapshot:
     error_reason: str | None = None
     workflow_yaml_sha256: str | None = None
     workflow_yaml_bytes: int | None = None
+    timeout_sec: float | None = None
+    retry: RetryPolicy | None = None
+    attempts: tuple[AttemptRecord, ...] = ()
+    next_attempt_at: float | None = None
+    cancel_requested_at: float | None = None
+    cancel_requested_by: str | None = None
+    cancel_reason: str | None = None
 
     @property
     def terminal(self) -> bool:
@@ -97,7 +141,16 @@ class RunSnapshot:
         return self.status.terminal
 
     def claimed(self, worker_id: str, attempt: int, now: float) -> RunSnapshot:
-        """The snapshot a worker writes when it starts delivery `attempt` of the run."""
+        """The snapshot a worker writes when it starts delivery `attempt` of the run.
+
+        An earlier attempt still marked RUNNING lost its worker: it is closed as LOST.
+        """
+        attempts = tuple(
+            dataclasses.replace(old, status=AttemptStatus.LOST, ended_at=now)
+            if old.status is AttemptStatus.RUNNING
+            else old
+            for old in self.attempts
+        )
         return dataclasses.replace(
             self,
             status=RunStatus.RUNNING,
@@ -109,6 +162,24 @@ class RunSnapshot:
             updated_at=now,
             error=None,
             error_reason=None,
+            next_attempt_at=None,
+            attempts=(*attempts, AttemptRecord(attempt, worker_id, now)),
+        )
+
+    def heartbeat(self, now: float) -> RunSnapshot:
+        """The snapshot with a fresh `heartbeat_at`."""
+        return dataclasses.replace(self, heartbeat_at=now, updated_at=now)
+
+    def _close_attempt(
+        self, status: AttemptStatus, now: float, error: str | None, reason: str | None
+    ) -> tuple[AttemptRecord, ...]:
+        return tuple(
+            dataclasses.replace(
+                record, status=status, ended_at=now, error=error, error_reason=reason
+            )
+            if record.attempt == self.attempt and record.status is AttemptStatus.RUNNING
+            else record
+            for record in self.attempts
         )
 
     def progressed(
@@ -141,7 +212,60 @@ class RunSnapshot:
             updated_at=now,
             error=error,
             error_reason=reason,
+            next_attempt_at=None,
+            attempts=self._close_attempt(AttemptStatus(status.value), now, error, reason),
         )
+
+    def retry_scheduled(
+        self, now: float, delay: float, *, error: str | None, reason: str | None
+    ) -> RunSnapshot:
+        """Back to PENDING after a failed attempt, with the next one due in `delay` seconds."""
+        return dataclasses.replace(
+            self,
+            status=RunStatus.PENDING,
+            heartbeat_at=now,
+            updated_at=now,
+            next_attempt_at=now + delay,
+            attempts=self._close_attempt(AttemptStatus.FAILED, now, error, reason),
+        )
+
+    def requeued(self, now: float) -> RunSnapshot:
+        """An ended run queued again (a dead letter redriven): PENDING, attempts kept."""
+        return dataclasses.replace(
+            self,
+            status=RunStatus.PENDING,
+            start_time=None,
+            end_time=None,
+            heartbeat_at=now,
+            updated_at=now,
+            error=None,
+            error_reason=None,
+            next_attempt_at=None,
+            cancel_requested_at=None,
+            cancel_requested_by=None,
+            cancel_reason=None,
+        )
+
+    def cancel_requested(self, now: float, by: str | None, reason: str | None) -> RunSnapshot:
+        """A cancel request: a PENDING run is CANCELLED, a running one CANCELLING.
+
+        A run that already ended is returned unchanged; a repeated request keeps the first
+        request's time, requester and reason.
+        """
+        if self.terminal:
+            return self
+        if self.status is RunStatus.CANCELLING:
+            return self
+        marked = dataclasses.replace(
+            self,
+            cancel_requested_at=now,
+            cancel_requested_by=by,
+            cancel_reason=reason,
+            updated_at=now,
+        )
+        if self.status is RunStatus.PENDING:
+            return marked.finished(RunStatus.CANCELLED, now, reason=FailureReason.CANCELLED)
+        return dataclasses.replace(marked, status=RunStatus.CANCELLING)
 
     def without_records(self) -> RunSnapshot:
         """The snapshot with its task records dropped and marked truncated."""

@@ -19,6 +19,8 @@ class Subjects:
     dlq_prefix: str
     consumer_prefix: str
     runs_bucket: str
+    workers_bucket: str
+    work_stream: str
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Subjects:
@@ -28,6 +30,8 @@ class Subjects:
             dlq_prefix=settings.dlq_subject_prefix,
             consumer_prefix=settings.consumer_prefix,
             runs_bucket=settings.runs_kv_bucket,
+            workers_bucket=settings.workers_kv_bucket,
+            work_stream=settings.work_stream,
         )
 
     def work(self, tag: str) -> str:
@@ -56,10 +60,28 @@ class Subjects:
         """Durable pull consumer shared by the workers of `tag`."""
         return f"{self.consumer_prefix}_{tag}"
 
+    def cancel(self, run_id: str) -> str:
+        """Core NATS subject of the cancel notice of `run_id`."""
+        return f"pyoco.cancel.{run_id}"
+
+    cancel_all = "pyoco.cancel.*"
+    """Every cancel notice."""
+
+    @property
+    def max_deliveries_all(self) -> str:
+        """JetStream's max-deliveries advisories for every consumer of the work stream."""
+        return f"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{self.work_stream}.*"
+
+    advisory_queue_group = "pyoco-max-deliveries"
+    """Queue group of everything that handles max-deliveries advisories (one handles each)."""
+
     def templates(self) -> dict[str, str]:
         """Every subject pattern in use, keyed by its asyncapi.yaml channel id."""
         return {
             "work": self.work("{tag}"),
             "runSnapshots": f"$KV.{self.runs_bucket}.{{run_id}}",
+            "cancels": self.cancel("{run_id}"),
+            "workerRecords": f"$KV.{self.workers_bucket}.{{worker_id}}",
+            "maxDeliveries": "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{stream}.{consumer}",
             "deadLetters": self.dead_letter("{tag}"),
         }

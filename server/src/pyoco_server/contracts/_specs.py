@@ -78,7 +78,7 @@ def _inline(node: Any, base: Path, depth: int) -> Any:
             raise ValueError(f"$ref nesting deeper than {_MAX_REF_DEPTH} at {node['$ref']}")
         return _inline(target, target_base, depth + 1)
     inlined = {key: _inline(value, base, depth) for key, value in node.items()}
-    return _without_nullable(inlined)
+    return _as_json_schema(inlined)
 
 
 def _resolve(ref: str, base: Path) -> tuple[Any, Path]:
@@ -90,10 +90,23 @@ def _resolve(ref: str, base: Path) -> tuple[Any, Path]:
     return node, path
 
 
+def _as_json_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """Rewrite OpenAPI 3.0's keywords that JSON Schema (draft 7) spells differently."""
+    for bound, limit in (("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")):
+        flag = schema.get(bound)
+        if flag is True:  # OpenAPI 3.0: a flag on `minimum`; draft 7: the bound itself
+            schema[bound] = schema.pop(limit)
+        elif flag is False:
+            del schema[bound]
+    return _without_nullable(schema)
+
+
 def _without_nullable(schema: dict[str, Any]) -> dict[str, Any]:
     """Rewrite OpenAPI 3.0 `nullable: true` as JSON Schema (a `null` type and enum member)."""
     if not schema.pop("nullable", False):
         return schema
+    if "type" not in schema and "enum" not in schema:
+        return {"anyOf": [schema, {"type": "null"}]}
     kind = schema.get("type")
     if isinstance(kind, str):
         schema["type"] = [kind, "null"]

@@ -40,11 +40,31 @@ class TagResolver(Resolver):
 
     def resolve(self, operation: Any) -> Resolution:
         """The bound method implementing `operation`."""
-        tags = operation._operation.get("tags") or []
-        operation_id = operation.operation_id
-        if len(tags) != 1 or tags[0] not in self._handlers:
-            raise SettingsError("openapi.yaml", operation_id, "exactly one known tag")
-        return Resolution(getattr(self._handlers[tags[0]], operation_id), operation_id)
+        return Resolution(
+            handler_for(self._handlers, operation._operation.get("tags"), operation.operation_id),
+            operation.operation_id,
+        )
+
+
+def handler_for(handlers: Mapping[str, object], tags: Any, operation_id: str) -> Any:
+    """The method implementing `operation_id` (of the operation tagged `tags`)."""
+    if not isinstance(tags, list) or len(tags) != 1 or tags[0] not in handlers:
+        raise TypeError(f"openapi.yaml: operation {operation_id} needs exactly one known tag")
+    method = getattr(handlers[tags[0]], operation_id, None)
+    if method is None:
+        raise TypeError(
+            f"openapi.yaml: operation {operation_id} has no handler "
+            f"{type(handlers[tags[0]]).__name__}.{operation_id}"
+        )
+    return method
+
+
+def check_handlers(spec: Mapping[str, Any], handlers: Mapping[str, object]) -> None:
+    """Fail now, not at the first request, if an operation of `spec` has no handler."""
+    for path_item in spec["paths"].values():
+        for method, operation in path_item.items():
+            if isinstance(operation, dict) and "operationId" in operation:
+                handler_for(handlers, operation.get("tags"), operation["operationId"])
 
 
 def handlers_for(connection: Connection, settings: Settings) -> dict[str, object]:
@@ -89,10 +109,13 @@ def create_app(settings: Settings, *, validate_responses: bool = False) -> Async
         finally:
             await connection.close()
 
+    spec = served_spec(settings)
+    handlers = handlers_for(connection, settings)
+    check_handlers(spec, handlers)
     app = AsyncApp(__name__, lifespan=lifespan)
     app.add_api(
-        served_spec(settings),
-        resolver=TagResolver(handlers_for(connection, settings)),
+        spec,
+        resolver=TagResolver(handlers),
         strict_validation=True,
         validate_responses=validate_responses,
         pythonic_params=True,

@@ -11,6 +11,9 @@ from starlette.formparsers import MultiPartException
 
 from pyoco_server.errors import (
     BackendUnavailable,
+    DeadLetterNotFound,
+    NotRedrivable,
+    WorkerNotFound,
     InvalidInput,
     InvalidWorkflow,
     PayloadTooLarge,
@@ -24,6 +27,9 @@ log = logging.getLogger(__name__)
 _TABLE: tuple[tuple[type[PyocoError], int, str], ...] = (
     (InvalidInput, 400, "Bad Request"),
     (RunNotFound, 404, "Not Found"),
+    (WorkerNotFound, 404, "Not Found"),
+    (DeadLetterNotFound, 404, "Not Found"),
+    (NotRedrivable, 409, "Conflict"),
     (PayloadTooLarge, 413, "Payload Too Large"),
     (InvalidWorkflow, 422, "Unprocessable Entity"),
     (RequestError, 400, "Bad Request"),

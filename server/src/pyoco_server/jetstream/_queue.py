@@ -26,8 +26,9 @@ class NatsJobQueue:
         self._connection = connection
         self._subjects = Subjects.from_settings(connection.settings)
 
-    async def publish(self, job: Job) -> None:
-        """Queue a job; a second publish of the same run id within 2 minutes is dropped."""
+    async def publish(self, job: Job, msg_id: str | None = None) -> None:
+        """Queue a job; a second publish with the same `msg_id` (default: the run id) within
+        2 minutes is dropped by JetStream."""
         data = encode_job(job)
         nc = self._connection.nc
         if len(data) > nc.max_payload:
@@ -37,7 +38,7 @@ class NatsJobQueue:
                 self._subjects.work(job.tag),
                 data,
                 stream=self._connection.settings.work_stream,
-                headers={"Nats-Msg-Id": job.run_id},
+                headers={"Nats-Msg-Id": msg_id or job.run_id},
             )
 
     async def subscribe(self, tag: str) -> NatsTagSubscription:

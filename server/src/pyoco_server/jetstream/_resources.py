@@ -58,7 +58,11 @@ def dead_letter_stream_config(settings: Settings) -> StreamConfig:
 
 
 def bucket_configs(settings: Settings) -> list[KeyValueConfig]:
-    """The key-value buckets: run snapshots, the worker registry and API keys."""
+    """The key-value buckets: run snapshots, the worker registry and API keys.
+
+    Worker records expire PYOCO_WORKER_RECORD_RETENTION_SEC after their last write.
+    """
+    ages = {settings.workers_kv_bucket: settings.worker_record_retention_sec}
     return [
         KeyValueConfig(
             bucket=bucket,
@@ -66,6 +70,7 @@ def bucket_configs(settings: Settings) -> list[KeyValueConfig]:
             storage=StorageType.FILE,
             replicas=settings.nats_replicas,
             direct=True,
+            ttl=ages.get(bucket),
         )
         for bucket in (
             settings.runs_kv_bucket,
@@ -107,7 +112,9 @@ async def _ensure_bucket(js: JetStreamContext, config: KeyValueConfig) -> None:
         await js.create_key_value(config)
         log.info("created key-value bucket %s", config.bucket)
         return
-    wanted = dataclasses.replace(info.config, num_replicas=config.replicas)
+    wanted = dataclasses.replace(
+        info.config, num_replicas=config.replicas, max_age=config.ttl or info.config.max_age
+    )
     await _reconcile(js, info.config, wanted)
 
 
