@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Protocol
 
-from pyoco_server.messages import DeadLetter, Job
+from pyoco_server.messages import CancelNotice, DeadLetter, Job
 from pyoco_server.registry import WorkerRecord
 from pyoco_server.snapshot import RunSnapshot
 
@@ -42,6 +42,13 @@ class JobQueue(Protocol):
 
     async def publish(self, job: Job, msg_id: str | None = None) -> None:
         """Queue a job on its tag, deduplicated by `msg_id` (default: the run id)."""
+
+
+class CancelNotifier(Protocol):
+    """Tells workers at once that a run was asked to stop."""
+
+    async def notify(self, notice: CancelNotice) -> None:
+        """Send the notice (best effort: workers also learn from their next write)."""
 
 
 class Delivery(Protocol):
@@ -106,8 +113,10 @@ class WorkerRegistry(Protocol):
         """A worker's record, or None."""
 
     async def put(self, record: WorkerRecord, revision: int | None) -> int:
-        """Write the record if it is still at `revision` (None: only if absent); the new
-        revision, or `RevisionConflict`."""
+        """Write the record if it is still at `revision` (None: only if absent).
+
+        Returns the new revision; raises `RevisionConflict` when the record changed.
+        """
 
     async def all(self) -> list[WorkerRecord]:
         """Every kept record (the registry is small: one record per worker)."""

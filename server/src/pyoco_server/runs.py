@@ -11,14 +11,22 @@ from typing import Any
 
 from pyoco_server import names
 from pyoco_server.codec import dumps
-from pyoco_server.errors import BackendUnavailable, InvalidInput, PayloadTooLarge, RunNotFound
-from pyoco_server.messages import Job
-from pyoco_server.ports import JobQueue, RunStore, StoredSnapshot
+from pyoco_server.errors import (
+    BackendUnavailable,
+    InvalidInput,
+    PayloadTooLarge,
+    RevisionConflict,
+    RunNotFound,
+)
+from pyoco_server.messages import CancelNotice, Job, RetryPolicy
+from pyoco_server.ports import CancelNotifier, JobQueue, RunStore, StoredSnapshot
 from pyoco_server.settings import Settings
 from pyoco_server.snapshot import RunSnapshot, RunStatus
 from pyoco_server.workflow import Workflow
 
 log = logging.getLogger(__name__)
+
+_MAX_CONFLICTS = 16
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -32,6 +40,8 @@ class Submission:
     workflow: Workflow | None = None
     tenant_id: str | None = None
     api_key_id: str | None = None
+    timeout_sec: float | None = None
+    retry: RetryPolicy | None = None
 
 
 class RunService:
@@ -43,11 +53,13 @@ class RunService:
         queue: JobQueue,
         settings: Settings,
         *,
+        notifier: CancelNotifier | None = None,
         clock: Callable[[], float] = time.time,
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
     ) -> None:
         self._store = store
         self._queue = queue
+        self._notifier = notifier
         self._settings = settings
         self._clock = clock
         self._new_id = new_id
@@ -61,9 +73,9 @@ class RunService:
         """
         job = self._job(submission)
         snapshot = self._pending(job)
-        await self._store.create(snapshot)
+        revision = await self._store.create(snapshot)
         try:
-            await self._queue.publish(job)
+            await self._queue.publish(dataclasses.replace(job, snapshot_revision=revision))
         except (BackendUnavailable, PayloadTooLarge):
             await self._forget(job.run_id)
             raise
@@ -83,6 +95,7 @@ class RunService:
             raise PayloadTooLarge("params", size, limit, "PYOCO_MAX_RUN_SNAPSHOT_BYTES")
         tag = submission.tag or self._settings.default_tag
         workflow = submission.workflow
+        self._check_retry(submission.retry)
         return Job(
             run_id=self._new_id(),
             flow_name=submission.flow_name,
@@ -95,7 +108,17 @@ class RunService:
             workflow_yaml=workflow.text if workflow else None,
             workflow_yaml_sha256=workflow.sha256 if workflow else None,
             workflow_yaml_bytes=workflow.size if workflow else None,
+            timeout_sec=submission.timeout_sec or self._settings.run_timeout_sec or None,
+            retry=submission.retry,
         )
+
+    def _check_retry(self, retry: RetryPolicy | None) -> None:
+        limit = self._settings.consumer_max_deliver
+        if retry is not None and retry.max_attempts > limit:
+            raise InvalidInput(
+                f"retry.max_attempts is {retry.max_attempts}, but a job is delivered at most "
+                f"{limit} times (PYOCO_CONSUMER_MAX_DELIVER); ask for {limit} or fewer"
+            )
 
     @staticmethod
     def _pending(job: Job) -> RunSnapshot:
@@ -113,6 +136,8 @@ class RunService:
             api_key_id=job.api_key_id,
             workflow_yaml_sha256=job.workflow_yaml_sha256,
             workflow_yaml_bytes=job.workflow_yaml_bytes,
+            timeout_sec=job.timeout_sec,
+            retry=job.retry,
         )
 
     async def _forget(self, run_id: str) -> None:
@@ -131,6 +156,43 @@ class RunService:
         if stored is None:
             raise RunNotFound(run_id)
         return stored
+
+    async def cancel(
+        self, run_id: str, *, requested_by: str | None, reason: str | None
+    ) -> RunSnapshot:
+        """Ask a run to stop (see `RunSnapshot.cancel_requested`); the snapshot after it.
+
+        The write is a compare-and-set retried on conflict, so a cancel is never lost to a
+        worker's concurrent write; workers running the run are notified once it is CANCELLING.
+        """
+        for _ in range(_MAX_CONFLICTS):
+            stored = await self.get(run_id)
+            changed = stored.snapshot.cancel_requested(self._clock(), requested_by, reason)
+            if changed is stored.snapshot:
+                return changed
+            try:
+                await self._store.update(changed, stored.revision)
+            except RevisionConflict:
+                continue
+            if changed.status is RunStatus.CANCELLING:
+                await self._notify(changed)
+            return changed
+        raise BackendUnavailable(f"run {run_id} kept changing; retry the cancel", retry_after=1)
+
+    async def _notify(self, snapshot: RunSnapshot) -> None:
+        if self._notifier is None or snapshot.cancel_requested_at is None:
+            return
+        notice = CancelNotice(
+            run_id=snapshot.run_id,
+            requested_at=snapshot.cancel_requested_at,
+            requested_by=snapshot.cancel_requested_by,
+            reason=snapshot.cancel_reason,
+        )
+        try:
+            await self._notifier.notify(notice)
+        except BackendUnavailable as exc:
+            # The CANCELLING write stands; the worker finds it at its next write.
+            log.warning("run %s: cancel notice not sent: %s", snapshot.run_id, exc)
 
 
 def _check_names(submission: Submission) -> None:

@@ -60,7 +60,9 @@ class FailureReason(enum.StrEnum):
         return self in _RETRYABLE
 
 
-_RETRYABLE = frozenset({FailureReason.EXECUTION_ERROR, FailureReason.CRASHED, FailureReason.TIMEOUT})
+_RETRYABLE = frozenset(
+    {FailureReason.EXECUTION_ERROR, FailureReason.CRASHED, FailureReason.TIMEOUT}
+)
 
 
 class AttemptStatus(enum.StrEnum):

@@ -1,6 +1,6 @@
 """The contracts: openapi.yaml and asyncapi.yaml, shipped in this package, and their validators."""
 
-from pyoco_server.contracts._payloads import compile_all, validate_payload
+from pyoco_server.contracts._payloads import compile_all, validate_openapi_schema, validate_payload
 from pyoco_server.contracts._specs import (
     ASYNCAPI_PATH,
     OPENAPI_PATH,
@@ -22,5 +22,6 @@ __all__ = [
     "message_names",
     "message_payload_schema",
     "openapi_schema",
+    "validate_openapi_schema",
     "validate_payload",
 ]

@@ -11,7 +11,7 @@ from typing import Any
 
 import jsonschema_rs
 
-from pyoco_server.contracts._specs import message_names, message_payload_schema
+from pyoco_server.contracts._specs import message_names, message_payload_schema, openapi_schema
 from pyoco_server.errors import ContractError
 
 _MAX_REPORTED = 5
@@ -25,20 +25,39 @@ def _validators() -> dict[str, Any]:
     }
 
 
+@functools.cache
+def _openapi_validator(schema_name: str) -> Any:
+    return jsonschema_rs.validator_for(openapi_schema(schema_name), validate_formats=True)
+
+
+def validate_openapi_schema(schema_name: str, value: object) -> None:
+    """Check `value` against schema `schema_name` of openapi.yaml's components.
+
+    For values that arrive as text inside a request, such as a multipart field holding JSON.
+
+    Raises:
+        ContractError: `value` breaks the schema.
+    """
+    _check(_openapi_validator(schema_name), schema_name, value)
+
+
 def validate_payload(message_name: str, payload: object) -> None:
     """Check `payload` against message `message_name` of asyncapi.yaml.
 
     Raises:
         ContractError: the payload breaks the schema; `detail` names the offending fields.
     """
-    validator = _validators()[message_name]
-    if validator.is_valid(payload):
+    _check(_validators()[message_name], message_name, payload)
+
+
+def _check(validator: Any, name: str, value: object) -> None:
+    if validator.is_valid(value):
         return
     problems = [
         f"{'/'.join(str(part) for part in error.instance_path) or '(root)'}: {error.message}"
-        for _, error in zip(range(_MAX_REPORTED), validator.iter_errors(payload), strict=False)
+        for _, error in zip(range(_MAX_REPORTED), validator.iter_errors(value), strict=False)
     ]
-    raise ContractError(message_name, "; ".join(problems))
+    raise ContractError(name, "; ".join(problems))
 
 
 def compile_all() -> list[str]:

@@ -21,7 +21,7 @@ from pyoco_server.gateway.health import HealthApi
 from pyoco_server.gateway.problems import EXCEPTION_HANDLERS
 from pyoco_server.gateway.runs import RunsApi
 from pyoco_server.gateway.validation import VALIDATORS
-from pyoco_server.jetstream import Connection, NatsJobQueue, NatsRunStore
+from pyoco_server.jetstream import Connection, NatsCancelNotices, NatsJobQueue, NatsRunStore
 from pyoco_server.logs import configure_logging
 from pyoco_server.runs import RunService
 from pyoco_server.settings import Settings
@@ -62,14 +62,19 @@ def handler_for(handlers: Mapping[str, object], tags: Any, operation_id: str) ->
 def check_handlers(spec: Mapping[str, Any], handlers: Mapping[str, object]) -> None:
     """Fail now, not at the first request, if an operation of `spec` has no handler."""
     for path_item in spec["paths"].values():
-        for method, operation in path_item.items():
+        for operation in path_item.values():
             if isinstance(operation, dict) and "operationId" in operation:
                 handler_for(handlers, operation.get("tags"), operation["operationId"])
 
 
 def handlers_for(connection: Connection, settings: Settings) -> dict[str, object]:
     """The handler object of each OpenAPI tag."""
-    service = RunService(NatsRunStore(connection), NatsJobQueue(connection), settings)
+    service = RunService(
+        NatsRunStore(connection),
+        NatsJobQueue(connection),
+        settings,
+        notifier=NatsCancelNotices(connection),
+    )
     return {"health": HealthApi(), "runs": RunsApi(service, settings)}
 
 

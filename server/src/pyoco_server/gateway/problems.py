@@ -12,14 +12,14 @@ from starlette.formparsers import MultiPartException
 from pyoco_server.errors import (
     BackendUnavailable,
     DeadLetterNotFound,
-    NotRedrivable,
-    WorkerNotFound,
     InvalidInput,
     InvalidWorkflow,
+    NotRedrivable,
     PayloadTooLarge,
     PyocoError,
     RequestError,
     RunNotFound,
+    WorkerNotFound,
 )
 
 log = logging.getLogger(__name__)

@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from connexion import request
 from starlette.datastructures import UploadFile
 
-from pyoco_server.codec import snapshot_to_dict
-from pyoco_server.errors import InvalidInput, PayloadTooLarge
+from pyoco_server.codec import retry_from_dict, snapshot_to_dict
+from pyoco_server.contracts import validate_openapi_schema
+from pyoco_server.errors import ContractError, InvalidInput, PayloadTooLarge
 from pyoco_server.gateway.responses import Reply, json_reply
+from pyoco_server.messages import RetryPolicy
 from pyoco_server.runs import RunService, Submission
 from pyoco_server.settings import Settings
 from pyoco_server.snapshot import RunSnapshot
@@ -32,6 +35,8 @@ class RunsApi:
             params=body.get("params") or {},
             tag=body.get("tag"),
             tags=body.get("tags") or (),
+            timeout_sec=body.get("timeout_sec"),
+            retry=retry_from_dict(body.get("retry")),
         )
         return _accepted(await self._service.submit(submission))
 
@@ -45,6 +50,8 @@ class RunsApi:
             params=params,
             tag=body.get("tag") or None,
             workflow=parsed,
+            timeout_sec=_form_number(body.get("timeout_sec"), "timeout_sec"),
+            retry=_form_retry(body.get("retry")),
         )
         return _accepted(await self._service.submit(submission))
 
@@ -65,6 +72,13 @@ class RunsApi:
         """`GET /runs/{run_id}`."""
         stored = await self._service.get(run_id)
         return json_reply(_view(stored.snapshot, records=bool(_RECORDS & set(include or ()))))
+
+    async def cancel_run(self, run_id: str, body: dict[str, Any] | None = None) -> Reply:
+        """`POST /runs/{run_id}/cancel`."""
+        snapshot = await self._service.cancel(
+            run_id, requested_by=_requester(), reason=(body or {}).get("reason")
+        )
+        return json_reply(_view(snapshot, records=False))
 
     async def get_run_tasks(self, run_id: str) -> Reply:
         """`GET /runs/{run_id}/tasks`."""
@@ -103,15 +117,48 @@ def _view(snapshot: RunSnapshot, *, records: bool) -> dict[str, Any]:
     return data
 
 
+def _requester() -> str | None:
+    """Who is asking, for the record: the API key once auth is on, else the client address."""
+    client = request.client
+    return f"address:{client.host}" if client and client.host else None
+
+
 def _form_params(raw: str | None) -> dict[str, Any]:
+    return _form_object(raw, "params", '{"x": 2}')
+
+
+def _form_object(raw: str | None, field: str, example: str) -> dict[str, Any]:
     if raw is None or not raw.strip():
         return {}
     try:
-        params = json.loads(raw)
+        value = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise InvalidInput(
-            f"form field 'params' is not valid JSON: {exc.msg} at column {exc.colno}"
+            f"form field {field!r} is not valid JSON: {exc.msg} at column {exc.colno}"
         ) from None
-    if not isinstance(params, dict):
-        raise InvalidInput("form field 'params' must be a JSON object such as {\"x\": 2}")
-    return params
+    if not isinstance(value, dict):
+        raise InvalidInput(f"form field {field!r} must be a JSON object such as {example}")
+    return value
+
+
+def _form_retry(raw: str | None) -> RetryPolicy | None:
+    data = _form_object(raw, "retry", '{"max_attempts": 3}')
+    if not data:
+        return None
+    try:
+        validate_openapi_schema("RetryPolicy", data)
+    except ContractError as exc:
+        raise InvalidInput(f"form field 'retry' is not a retry policy: {exc.detail}") from None
+    return retry_from_dict(data)
+
+
+def _form_number(raw: Any, field: str) -> float | None:
+    if raw is None or raw == "":
+        return None
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"form field {field!r} must be a number of seconds") from None
+    if not 0 < value <= 604800:
+        raise InvalidInput(f"form field {field!r} must be more than 0 and at most 604800")
+    return value

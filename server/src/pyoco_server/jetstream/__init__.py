@@ -1,5 +1,6 @@
 """The JetStream layer: the only package that imports `nats`."""
 
+from pyoco_server.jetstream._cancels import NatsCancelNotices
 from pyoco_server.jetstream._connection import Connection, translate_errors
 from pyoco_server.jetstream._dlq import NatsDeadLetters
 from pyoco_server.jetstream._queue import NatsDelivery, NatsJobQueue, NatsTagSubscription
@@ -8,6 +9,7 @@ from pyoco_server.jetstream._runs import NatsRunStore
 
 __all__ = [
     "Connection",
+    "NatsCancelNotices",
     "NatsDeadLetters",
     "NatsDelivery",
     "NatsJobQueue",

@@ -27,8 +27,11 @@ class NatsJobQueue:
         self._subjects = Subjects.from_settings(connection.settings)
 
     async def publish(self, job: Job, msg_id: str | None = None) -> None:
-        """Queue a job; a second publish with the same `msg_id` (default: the run id) within
-        2 minutes is dropped by JetStream."""
+        """Queue a job.
+
+        JetStream drops a second publish with the same `msg_id` (default: the run id) within
+        its 2-minute duplicate window.
+        """
         data = encode_job(job)
         nc = self._connection.nc
         if len(data) > nc.max_payload:
