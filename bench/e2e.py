@@ -144,8 +144,10 @@ async def raw_jetstream_latency(url: str, runs: int) -> Latency:
 
     await nc.subscribe("$KV.bench_runs.>", cb=on_record)
 
+    stopped = asyncio.Event()
+
     async def consume() -> None:
-        while True:
+        while not stopped.is_set():  # not cancel(): nats-py may swallow it mid-publish
             try:
                 messages = await subscription.fetch(1, timeout=1)
             except nats.errors.TimeoutError:
@@ -164,8 +166,8 @@ async def raw_jetstream_latency(url: str, runs: int) -> Latency:
         ended = await asyncio.wait_for(seen[key], 10)
         if i >= 20:
             samples.append(ended - started)
-    consumer.cancel()
-    await asyncio.gather(consumer, return_exceptions=True)
+    stopped.set()
+    await consumer
     await nc.close()
     return Latency.of(samples)
 

@@ -38,6 +38,8 @@ SAMPLES: dict[str, tuple[str, str, object]] = {
     "PYOCO_SNAPSHOT_FLUSH_INTERVAL_SEC": ("snapshot_flush_interval_sec", "0.2", 0.2),
     "PYOCO_WORKER_HEARTBEAT_INTERVAL_SEC": ("worker_heartbeat_interval_sec", "2", 2.0),
     "PYOCO_WORKER_DISCONNECT_TIMEOUT_SEC": ("worker_disconnect_timeout_sec", "9", 9.0),
+    "PYOCO_WORKER_RECORD_RETENTION_SEC": ("worker_record_retention_sec", "3600", 3600.0),
+    "PYOCO_RUN_TIMEOUT_SEC": ("run_timeout_sec", "90", 90.0),
     "PYOCO_CANCEL_GRACE_PERIOD_SEC": ("cancel_grace_period_sec", "4", 4.0),
     "PYOCO_MAX_RUN_SNAPSHOT_BYTES": ("max_run_snapshot_bytes", "4096", 4096),
     "PYOCO_WORKFLOW_YAML_MAX_BYTES": ("workflow_yaml_max_bytes", "2048", 2048),

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from pyoco_server.messages import Job
 from pyoco_server.snapshot import FailureReason, RunStatus, TaskState
-from pyoco_worker.execution import InProcessExecutor, Outcome, Progress, run_job
+from pyoco_worker.execution import InProcessExecutor, Outcome, Progress, RunControl, run_job
 from pyoco_worker.flows import FlowSource
 from tests.conftest import FLOW_YAML
 
@@ -148,7 +148,9 @@ def test_in_process_executor_delivers_progress_on_the_loop_during_the_run() -> N
 
     async def main() -> tuple[Outcome, int]:
         executor = InProcessExecutor(FlowSource())
-        outcome = await asyncio.wait_for(executor.execute(job(yaml), on_progress), 30.0)
+        outcome = await asyncio.wait_for(
+            executor.execute(job(yaml), on_progress, RunControl()), 30.0
+        )
         return outcome, threading.get_ident()
 
     outcome, loop_thread = asyncio.run(main())

@@ -13,7 +13,7 @@ from pyoco_server.errors import BackendUnavailable
 from pyoco_server.messages import DeadLetter, DeadLetterReason, Job
 from pyoco_server.settings import Settings
 from pyoco_server.snapshot import FailureReason, RunSnapshot, RunStatus, TaskRecord, TaskState
-from pyoco_worker.execution import Outcome, Progress, ProgressCallback
+from pyoco_worker.execution import Outcome, Progress, ProgressCallback, RunControl
 from pyoco_worker.runner import JobRunner
 from tests.worker.test_snapshots import NOW, PENDING, RUN_ID, FakeRunStore
 
@@ -79,7 +79,15 @@ class FakeExecutor:
         self.log = log
         self.during_run: Callable[[ProgressCallback], Awaitable[None]] | None = None
 
-    async def execute(self, job: Job, on_progress: ProgressCallback) -> Outcome:
+    async def start(self) -> None:
+        pass
+
+    async def close(self) -> None:
+        pass
+
+    async def execute(
+        self, job: Job, on_progress: ProgressCallback, control: RunControl
+    ) -> Outcome:
         self.jobs.append(job)
         self.log.append("execute")
         if self.during_run is not None:

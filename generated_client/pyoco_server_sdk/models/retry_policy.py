@@ -21,7 +21,9 @@ class RetryPolicy:
     """
 
     max_attempts: int
-    """ Attempts in all, the first included (1 means no retry). """
+    """ Attempts in all, the first included (1 means no retry); at most 20, and at most
+    PYOCO_CONSUMER_MAX_DELIVER where that is set lower (400 otherwise).
+     """
     backoff_sec: float | Unset = 1.0
     backoff_multiplier: float | Unset = 2.0
     max_backoff_sec: float | Unset = 300.0

@@ -15,6 +15,7 @@
     │   ├── PayloadTooLarge      upload or resulting job over its limit         413
     │   └── InvalidWorkflow      flow.yaml that does not parse or validate      422
     ├── FlowNotFound             a worker has no flow for the job (worker side)
+    ├── RunAbandoned             a run stopped by the worker's shutdown; its job is handed back
     ├── RevisionConflict         a compare-and-set lost to a newer write
     │   └── StaleAttempt         a newer delivery attempt (or the end of the run) fenced us out
     └── BackendUnavailable       NATS cannot be reached; retry later            503
@@ -137,6 +138,10 @@ class FlowNotFound(PyocoError):
         super().__init__(f"flow {flow_name!r} not found: {detail}")
 
 
+class RunAbandoned(PyocoError):
+    """A run was stopped because its worker is shutting down; the job goes back to the queue."""
+
+
 class RevisionConflict(PyocoError):
     """A compare-and-set write lost: the record changed since it was read."""
 
@@ -146,10 +151,15 @@ class RevisionConflict(PyocoError):
 
 
 class StaleAttempt(RevisionConflict):
-    """This delivery attempt no longer owns the run: a newer attempt does, or the run ended."""
+    """This delivery attempt no longer owns the run: a newer attempt does, or the run ended.
 
-    def __init__(self, key: str, detail: str) -> None:
+    `ended` tells the two apart: an ended run's job can be acknowledged, while a job whose run
+    belongs to a newer attempt must be left alone (its acknowledgement is the owner's).
+    """
+
+    def __init__(self, key: str, detail: str, *, ended: bool = False) -> None:
         self.detail = detail
+        self.ended = ended
         super().__init__(key)
         self.args = (f"{key}: {detail}",)
 

@@ -13,8 +13,10 @@ from pyoco_server.contracts import openapi_schema
 TAG = re.compile(openapi_schema("Tag")["pattern"])
 RUN_ID = re.compile(openapi_schema("RunId")["pattern"])
 FLOW_NAME = re.compile(openapi_schema("FlowName")["pattern"])
+WORKER_ID = re.compile(openapi_schema("WorkerId")["pattern"])
 
 TAG_RULE = "1-64 letters, digits, '_' or '-'"
+WORKER_ID_RULE = "a worker id is 1-128 letters, digits, '_', '-', '=' and inner dots"
 
 
 def is_tag(value: str) -> bool:
@@ -30,3 +32,8 @@ def is_run_id(value: str) -> bool:
 def is_flow_name(value: str) -> bool:
     """True when `value` is printable text with a non-blank character."""
     return FLOW_NAME.fullmatch(value) is not None and len(value) <= 200
+
+
+def is_worker_id(value: str) -> bool:
+    """True when `value` can be a worker id (a key of the registry bucket)."""
+    return WORKER_ID.fullmatch(value) is not None

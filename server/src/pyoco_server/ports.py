@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Protocol
 
-from pyoco_server.messages import CancelNotice, DeadLetter, Job
+from pyoco_server.messages import CancelNotice, DeadLetter, DeadLetterReason, Job
 from pyoco_server.registry import WorkerRecord
 from pyoco_server.snapshot import RunSnapshot
 
@@ -79,6 +79,16 @@ class Delivery(Protocol):
         """Still working: restart the ack timer."""
 
 
+class WorkStream(Protocol):
+    """Direct access to messages of the work stream, by sequence."""
+
+    async def get(self, sequence: int) -> tuple[str, bytes] | None:
+        """The subject and payload of message `sequence`, or None when it is gone."""
+
+    async def delete(self, sequence: int) -> None:
+        """Remove message `sequence` (nothing happens when it is already gone)."""
+
+
 class TagSubscription(Protocol):
     """A worker's handle on the shared consumer of one tag."""
 
@@ -96,6 +106,46 @@ class DeadLetterSink(Protocol):
 
     async def publish(self, letter: DeadLetter) -> None:
         """Record a job that could not be run."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class StoredDeadLetter:
+    """A dead letter with its sequence in the dead-letter stream (its id in the API)."""
+
+    seq: int
+    letter: DeadLetter
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class DeadLetterSlice:
+    """Dead letters read newest first, and the sequence to read next (None: none left)."""
+
+    items: tuple[StoredDeadLetter, ...]
+    next_seq: int | None
+
+
+class DeadLetterStore(Protocol):
+    """Reading and removing records of the dead-letter stream."""
+
+    async def page(
+        self,
+        *,
+        reason: DeadLetterReason | None,
+        tag: str | None,
+        limit: int,
+        before: int | None,
+    ) -> DeadLetterSlice:
+        """Up to `limit` matching records, newest first, from sequence `before` down.
+
+        `before` None starts at the newest record. A page reads a bounded number of
+        records, so a rare filter may give fewer than `limit` items with a `next_seq`.
+        """
+
+    async def get(self, seq: int) -> StoredDeadLetter | None:
+        """The record at `seq`, or None when there is none (never written, deleted, expired)."""
+
+    async def delete(self, seq: int) -> None:
+        """Remove the record at `seq` (nothing happens when it is already gone)."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

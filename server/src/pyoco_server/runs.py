@@ -72,7 +72,7 @@ class RunService:
         submit leaves nothing behind.
         """
         job = self._job(submission)
-        snapshot = self._pending(job)
+        snapshot = RunSnapshot.pending(job)
         revision = await self._store.create(snapshot)
         try:
             await self._queue.publish(dataclasses.replace(job, snapshot_revision=revision))
@@ -119,26 +119,6 @@ class RunService:
                 f"retry.max_attempts is {retry.max_attempts}, but a job is delivered at most "
                 f"{limit} times (PYOCO_CONSUMER_MAX_DELIVER); ask for {limit} or fewer"
             )
-
-    @staticmethod
-    def _pending(job: Job) -> RunSnapshot:
-        return RunSnapshot(
-            run_id=job.run_id,
-            flow_name=job.flow_name,
-            tag=job.tag,
-            tags=job.tags,
-            status=RunStatus.PENDING,
-            params=job.params,
-            submitted_at=job.submitted_at,
-            updated_at=job.submitted_at,
-            heartbeat_at=job.submitted_at,
-            tenant_id=job.tenant_id,
-            api_key_id=job.api_key_id,
-            workflow_yaml_sha256=job.workflow_yaml_sha256,
-            workflow_yaml_bytes=job.workflow_yaml_bytes,
-            timeout_sec=job.timeout_sec,
-            retry=job.retry,
-        )
 
     async def _forget(self, run_id: str) -> None:
         try:

@@ -11,7 +11,7 @@ import enum
 from collections.abc import Mapping
 from typing import Any
 
-from pyoco_server.messages import RetryPolicy
+from pyoco_server.messages import Job, RetryPolicy
 
 
 class RunStatus(enum.StrEnum):
@@ -142,10 +142,36 @@ class RunSnapshot:
         """True once the run is COMPLETED, FAILED or CANCELLED."""
         return self.status.terminal
 
+    @classmethod
+    def pending(cls, job: Job) -> RunSnapshot:
+        """The first snapshot of a run, built from its job.
+
+        The gateway stores it; the worker rebuilds it to make its first compare-and-set without
+        reading the snapshot first.
+        """
+        return cls(
+            run_id=job.run_id,
+            flow_name=job.flow_name,
+            tag=job.tag,
+            tags=job.tags,
+            status=RunStatus.PENDING,
+            params=job.params,
+            submitted_at=job.submitted_at,
+            updated_at=job.submitted_at,
+            heartbeat_at=job.submitted_at,
+            tenant_id=job.tenant_id,
+            api_key_id=job.api_key_id,
+            workflow_yaml_sha256=job.workflow_yaml_sha256,
+            workflow_yaml_bytes=job.workflow_yaml_bytes,
+            timeout_sec=job.timeout_sec,
+            retry=job.retry,
+        )
+
     def claimed(self, worker_id: str, attempt: int, now: float) -> RunSnapshot:
         """The snapshot a worker writes when it starts delivery `attempt` of the run.
 
-        An earlier attempt still marked RUNNING lost its worker: it is closed as LOST.
+        An earlier attempt still marked RUNNING lost its worker: it is closed as LOST. A pending
+        cancel (CANCELLING) is kept, for the worker to honour at once.
         """
         attempts = tuple(
             dataclasses.replace(old, status=AttemptStatus.LOST, ended_at=now)
@@ -153,9 +179,10 @@ class RunSnapshot:
             else old
             for old in self.attempts
         )
+        cancelling = self.status is RunStatus.CANCELLING
         return dataclasses.replace(
             self,
-            status=RunStatus.RUNNING,
+            status=RunStatus.CANCELLING if cancelling else RunStatus.RUNNING,
             worker_id=worker_id,
             attempt=attempt,
             start_time=now,

@@ -20,11 +20,13 @@ from pyoco_server import names
 from pyoco_server.errors import SettingsError
 from pyoco_server.logs import configure_logging
 from pyoco_server.settings import Settings
-from pyoco_worker.execution import InProcessExecutor
-from pyoco_worker.flows import FlowSource, ResolverError, load_resolver
+from pyoco_worker.flows import ResolverError, load_resolver
+from pyoco_worker.pool import ProcessPool
 from pyoco_worker.worker import Worker
 
 log = logging.getLogger("pyoco_worker")
+
+DEFAULT_CONCURRENCY = max(2, os.cpu_count() or 1)
 
 
 def _tags(
@@ -56,6 +58,14 @@ def _tags(
     help="Name of this worker in snapshots and the registry.",
 )
 @click.option(
+    "--concurrency",
+    type=click.IntRange(1, 256),
+    default=DEFAULT_CONCURRENCY,
+    show_default=True,
+    help="Runs executed at once, each in its own process (default: the CPU count, at least 2, "
+    "so CPU-bound tasks use every core and one slow run does not hold up the next).",
+)
+@click.option(
     "--flow-resolver",
     metavar="MODULE:FUNCTION",
     help="Function mapping a flow name to a pyoco Flow, for runs submitted with "
@@ -66,6 +76,7 @@ def main(
     tags: tuple[str, ...] | None,
     worker_id: str,
     flow_resolver: str | None,
+    concurrency: int,
 ) -> None:
     """Pull runs of TAGS from NATS JetStream and execute them with pyoco."""
     try:
@@ -75,15 +86,28 @@ def main(
     if nats_url:
         settings = settings.replace(nats_url=nats_url)
     configure_logging(settings, "pyoco-worker")
-    try:
-        resolver = load_resolver(flow_resolver) if flow_resolver else None
-    except ResolverError as exc:
-        raise click.UsageError(str(exc)) from None
+    if flow_resolver:
+        try:
+            load_resolver(flow_resolver)  # fail here, clearly, rather than in every run process
+        except ResolverError as exc:
+            raise click.UsageError(str(exc)) from None
+    if not names.is_worker_id(worker_id):
+        raise click.BadParameter(f"{worker_id!r}: {names.WORKER_ID_RULE}", param_hint="--worker-id")
+    # Run processes (and the fork server they come from) inherit this: a task can tell which
+    # worker supervises it.
+    os.environ["PYOCO_WORKER_PID"] = str(os.getpid())
+    pool = ProcessPool(
+        concurrency,
+        resolver_spec=flow_resolver,
+        flush_interval=settings.snapshot_flush_interval_sec,
+        cancel_grace_sec=settings.cancel_grace_period_sec,
+    )
     worker = Worker(
         settings,
         worker_id=worker_id,
         tags=tags or (settings.default_tag,),
-        executor=InProcessExecutor(FlowSource(resolver)),
+        executor=pool,
+        concurrency=concurrency,
         shutdown_grace_sec=settings.worker_shutdown_grace_sec,
     )
     asyncio.run(_serve(worker))

@@ -1,14 +1,17 @@
 """Executing a job's flow with pyoco and reporting what happens, as plain data.
 
-`Executor` is the seam between the worker loop and the place runs execute. `InProcessExecutor`
-runs the flow with pyoco's `Engine` in a worker thread of this process, one run at a time (pyoco
-redirects the process's stdout during a run, so concurrent in-process runs would tangle it).
+`Executor` is the seam between the worker loop and the place runs execute: `ProcessPool`
+(pool.py) in warm child processes, `InProcessExecutor` in a thread of the worker (tests and
+the benchmark's baseline). Both use `JobExecution`, which runs one job with pyoco's `Engine`
+and can be cancelled from another thread. pyoco redirects the process's stdout during a run,
+so a process runs one flow at a time.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import enum
 import threading
 from collections.abc import Callable, Mapping
 from typing import Protocol
@@ -34,6 +37,9 @@ class Progress:
     records: Mapping[str, TaskRecord]
 
 
+EMPTY_PROGRESS = Progress({}, {})
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class Outcome:
     """How a run ended."""
@@ -48,27 +54,169 @@ class Outcome:
 ProgressCallback = Callable[[Progress], None]
 
 
+class StopReason(enum.Enum):
+    """Why a running run is being stopped."""
+
+    CANCEL = "cancel"
+    TIMEOUT = "timeout"
+    SHUTDOWN = "shutdown"
+
+
+class RunControl:
+    """How the worker asks an executing run to stop (cancel, timeout, shutdown)."""
+
+    def __init__(self, timeout_sec: float | None = None) -> None:
+        self.timeout_sec = timeout_sec
+        self.reason: StopReason | None = None
+        self.requested = asyncio.Event()
+        self._listeners: list[Callable[[StopReason], None]] = []
+
+    def stop(self, reason: StopReason) -> None:
+        """Ask the run to stop; the first reason given wins, except that shutdown overrides."""
+        if self.reason is not None and reason is not StopReason.SHUTDOWN:
+            return
+        if self.reason is reason:
+            return
+        self.reason = reason
+        self.requested.set()
+        for listener in list(self._listeners):
+            listener(reason)
+
+    def on_stop(self, listener: Callable[[StopReason], None]) -> Callable[[], None]:
+        """Call `listener` on every stop request from now on; returns a function that unhooks it."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+
 class Executor(Protocol):
     """Runs jobs' flows and reports progress on the event loop."""
 
-    async def execute(self, job: Job, on_progress: ProgressCallback) -> Outcome:
-        """Run `job` to its end; `on_progress` is called (on the loop) as tasks change."""
+    async def start(self) -> None:
+        """Get ready to run (start processes, ...)."""
+
+    async def close(self) -> None:
+        """Release what `start` acquired."""
+
+    async def execute(
+        self, job: Job, on_progress: ProgressCallback, control: RunControl
+    ) -> Outcome:
+        """Run `job` to its end; `on_progress` is called (on the loop) as tasks change.
+
+        Raises:
+            RunAbandoned: `control` asked for a shutdown stop before the run ended.
+        """
+
+
+class JobExecution:
+    """One run of a job with pyoco, driven from one thread and cancellable from another."""
+
+    def __init__(self, flows: FlowSource, job: Job, changed: Callable[[], None]) -> None:
+        self._flows = flows
+        self._job = job
+        self._changed = changed
+        self._engine: Engine | None = None
+        self._reader: _RecordReader | None = None
+        self._cancelled = threading.Event()
+
+    def cancel(self) -> None:
+        """Ask pyoco to stop scheduling tasks (running task code is not interrupted)."""
+        self._cancelled.set()
+        if self._engine is not None:
+            self._engine.cancel(self._job.run_id)
+
+    def progress(self) -> Progress:
+        """Task states and records so far."""
+        return self._reader.progress() if self._reader is not None else EMPTY_PROGRESS
+
+    def task_states(self) -> dict[str, str]:
+        """Task states so far, cheaply (no records)."""
+        if self._reader is None:
+            return {}
+        return self._reader.states()
+
+    def run(self) -> Outcome:
+        """Build and run the flow; never raises for flow or task failures."""
+        try:
+            flow = self._flows.build(self._job)
+        except FlowNotFound as exc:
+            return Outcome(
+                RunStatus.FAILED,
+                {},
+                {},
+                f"flow_not_found: {exc.detail}",
+                FailureReason.FLOW_NOT_FOUND,
+            )
+        except InvalidWorkflow as exc:
+            return Outcome(
+                RunStatus.FAILED,
+                {},
+                {},
+                f"invalid_workflow: {exc.detail}",
+                FailureReason.INVALID_WORKFLOW,
+            )
+        run_ctx = RunContext(run_id=self._job.run_id)
+        self._reader = _RecordReader(run_ctx)
+        self._engine = Engine(trace_backend=_Trace(self._on_event))
+        try:
+            self._engine.run(flow, dict(self._job.params), run_ctx)
+        except Exception as exc:  # task code may raise anything; it ends this run, not the worker
+            progress = self.progress()
+            return Outcome(
+                RunStatus.FAILED,
+                progress.tasks,
+                progress.records,
+                _describe(exc),
+                FailureReason.EXECUTION_ERROR,
+            )
+        progress = self.progress()
+        status = _final_status(run_ctx.status)
+        reason = FailureReason.CANCELLED if status is RunStatus.CANCELLED else None
+        return Outcome(status, progress.tasks, progress.records, reason=reason)
+
+    def _on_event(self) -> None:
+        if self._cancelled.is_set() and self._engine is not None:
+            # A cancel that came before pyoco registered the run takes effect at its first event.
+            self._engine.cancel(self._job.run_id)
+        self._changed()
 
 
 class InProcessExecutor:
-    """Runs flows with pyoco in a thread of the worker process, one at a time."""
+    """Runs flows with pyoco in a thread of the worker process, one at a time.
+
+    No isolation: cancel and timeouts are cooperative only (pyoco stops scheduling tasks; a
+    running task is not interrupted), and a crash in task code takes the worker down. It serves
+    tests and the benchmark's in-process baseline; workers use `ProcessPool`.
+    """
 
     def __init__(self, flows: FlowSource) -> None:
         self._flows = flows
         self._lock = asyncio.Lock()
 
-    async def execute(self, job: Job, on_progress: ProgressCallback) -> Outcome:
+    async def start(self) -> None:
+        """Nothing to start."""
+
+    async def close(self) -> None:
+        """Nothing to release."""
+
+    async def execute(
+        self, job: Job, on_progress: ProgressCallback, control: RunControl
+    ) -> Outcome:
         """Run `job` in a thread; progress is relayed to the loop at most once per change burst."""
         async with self._lock:
-            relay = _ProgressRelay(asyncio.get_running_loop(), on_progress)
-            outcome = await asyncio.to_thread(run_job, self._flows, job, relay.changed)
-            relay.close()
-            return outcome
+            loop = asyncio.get_running_loop()
+            relay = _ProgressRelay(loop, on_progress)
+            execution = JobExecution(self._flows, job, lambda: relay.changed(execution.progress))
+            watcher = asyncio.create_task(_cancel_when_asked(control, execution))
+            try:
+                return await asyncio.to_thread(execution.run)
+            finally:
+                relay.close()
+                watcher.cancel()
+
+
+async def _cancel_when_asked(control: RunControl, execution: JobExecution) -> None:
+    await control.requested.wait()
+    execution.cancel()
 
 
 class _ProgressRelay:
@@ -104,38 +252,9 @@ class _ProgressRelay:
 def run_job(
     flows: FlowSource, job: Job, changed: Callable[[Callable[[], Progress]], None]
 ) -> Outcome:
-    """Build and run `job`'s flow synchronously; never raises for flow or task failures."""
-    try:
-        flow = flows.build(job)
-    except FlowNotFound as exc:
-        return Outcome(
-            RunStatus.FAILED, {}, {}, f"flow_not_found: {exc.detail}", FailureReason.FLOW_NOT_FOUND
-        )
-    except InvalidWorkflow as exc:
-        return Outcome(
-            RunStatus.FAILED,
-            {},
-            {},
-            f"invalid_workflow: {exc.detail}",
-            FailureReason.INVALID_WORKFLOW,
-        )
-    run_ctx = RunContext(run_id=job.run_id)
-    reader = _RecordReader(run_ctx)
-    engine = Engine(trace_backend=_Trace(lambda: changed(reader.progress)))
-    try:
-        engine.run(flow, dict(job.params), run_ctx)
-    except Exception as exc:  # task code may raise anything; it ends this run, not the worker
-        progress = reader.progress()
-        return Outcome(
-            RunStatus.FAILED,
-            progress.tasks,
-            progress.records,
-            _describe(exc),
-            FailureReason.EXECUTION_ERROR,
-        )
-    progress = reader.progress()
-    status = _final_status(run_ctx.status)
-    return Outcome(status, progress.tasks, progress.records)
+    """Build and run `job`'s flow synchronously (see `JobExecution.run`)."""
+    execution = JobExecution(flows, job, lambda: changed(execution.progress))
+    return execution.run()
 
 
 def _describe(exc: BaseException) -> str:
@@ -184,6 +303,9 @@ class _RecordReader:
     def __init__(self, run_ctx: RunContext) -> None:
         self._run_ctx = run_ctx
         self._outputs: dict[str, tuple[object, object, bool]] = {}
+
+    def states(self) -> dict[str, str]:
+        return {name: state.value for name, state in dict(self._run_ctx.tasks).items()}
 
     def progress(self) -> Progress:
         tasks = {name: TaskState(state.value) for name, state in dict(self._run_ctx.tasks).items()}

@@ -3,17 +3,22 @@
 The job is acknowledged only after its terminal snapshot is stored, so a crash anywhere before
 that leads to a redelivery, never to a lost run. Dispositions:
 
-===========================  =====================  ==========  ====================
-what happened                snapshot               queue       dead letter
-===========================  =====================  ==========  ====================
-not a valid job              untouched              term        invalid_job
-run unknown (failed submit)  none                   ack         -
-run already terminal         untouched              ack         -
-newer attempt owns the run   untouched              (nothing)   -
-flow not found / invalid     FAILED                 ack         flow_not_found
-task raised                  FAILED                 ack         execution_error
-NATS unreachable             as far as it got       nak         -
-===========================  =====================  ==========  ====================
+==============================  ====================  ===============  =======================
+what happened                   snapshot              queue            dead letter
+==============================  ====================  ===============  =======================
+not a valid job                 untouched             term             invalid_job
+run unknown (failed submit)     none                  ack              -
+run already ended               untouched             ack              -
+cancel asked before the start   CANCELLED             ack              -
+newer attempt owns the run      untouched             (nothing)        -
+completed / cancelled           COMPLETED/CANCELLED   ack              -
+failed, retry policy allows     PENDING, retry due    nak(backoff)     -
+flow not found / invalid        FAILED                ack              flow_not_found
+task raised / process crashed   FAILED                ack              execution_error
+over its timeout                FAILED                ack              timeout
+worker shutting down            RUNNING (as is)       nak (at once)    -
+NATS unreachable                as far as it got      nak(2 s)         -
+==============================  ====================  ===============  =======================
 """
 
 from __future__ import annotations
@@ -22,21 +27,60 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
+from typing import Protocol
 
 from pyoco_server.codec import decode_job
-from pyoco_server.errors import BackendUnavailable, DecodeError, StaleAttempt
+from pyoco_server.errors import BackendUnavailable, DecodeError, RunAbandoned, StaleAttempt
 from pyoco_server.messages import DeadLetter, DeadLetterReason, Job
-from pyoco_server.ports import DeadLetterSink, Delivery, RunStore
+from pyoco_server.ports import DeadLetterSink, Delivery, RunStore, StoredSnapshot
 from pyoco_server.settings import Settings
-from pyoco_server.snapshot import FailureReason, RunSnapshot, RunStatus
+from pyoco_server.snapshot import (
+    AttemptStatus,
+    FailureReason,
+    RunSnapshot,
+    RunStatus,
+)
 from pyoco_server.subjects import Subjects
-from pyoco_worker.execution import Executor, Outcome
+from pyoco_worker.execution import Executor, Outcome, RunControl, StopReason
 from pyoco_worker.snapshots import RunWriter
 
 log = logging.getLogger(__name__)
 
 _RETRY_DELAY_SEC = 2.0
 _PAYLOAD_EXCERPT = 4096
+_DEAD_LETTER_REASONS = {
+    FailureReason.FLOW_NOT_FOUND: DeadLetterReason.FLOW_NOT_FOUND,
+    FailureReason.INVALID_WORKFLOW: DeadLetterReason.FLOW_NOT_FOUND,
+    FailureReason.EXECUTION_ERROR: DeadLetterReason.EXECUTION_ERROR,
+    FailureReason.CRASHED: DeadLetterReason.EXECUTION_ERROR,
+    FailureReason.TIMEOUT: DeadLetterReason.TIMEOUT,
+}
+
+
+class RunObserver(Protocol):
+    """Told when runs start and leave this worker (the registry presence)."""
+
+    def run_started(self, run_id: str) -> None:
+        """A run started executing here."""
+
+    def run_ended(self, run_id: str, snapshot: RunSnapshot | None) -> None:
+        """A run left this worker; `snapshot` is its last snapshot when it ended here."""
+
+
+class _NoObserver:
+    def run_started(self, run_id: str) -> None:
+        pass
+
+    def run_ended(self, run_id: str, snapshot: RunSnapshot | None) -> None:
+        pass
+
+
+class ActiveRun:
+    """A run this worker is executing: what the heartbeat and cancel notices reach."""
+
+    def __init__(self, writer: RunWriter, control: RunControl) -> None:
+        self.writer = writer
+        self.control = control
 
 
 class JobRunner:
@@ -50,18 +94,21 @@ class JobRunner:
         executor: Executor,
         settings: Settings,
         worker_id: str,
+        observer: RunObserver | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._store = store
+        self._observer = observer or _NoObserver()
         self._dead_letters = dead_letters
         self._executor = executor
         self._settings = settings
         self._worker_id = worker_id
         self._clock = clock
         self._subjects = Subjects.from_settings(settings)
+        self.active: dict[str, ActiveRun] = {}
 
     async def handle(self, delivery: Delivery) -> RunStatus | None:
-        """Process one delivery to the end; returns the run's final status if it ran."""
+        """Process one delivery to the end; returns the run's final status if it ended here."""
         try:
             return await self._handle(delivery)
         except BackendUnavailable as exc:
@@ -71,13 +118,21 @@ class JobRunner:
                 await delivery.nak(_RETRY_DELAY_SEC)
             return None
 
+    def stop(self, run_id: str, reason: StopReason) -> bool:
+        """Ask a run this worker executes to stop; False if it is not running here."""
+        active = self.active.get(run_id)
+        if active is None:
+            return False
+        active.control.stop(reason)
+        return True
+
     async def _handle(self, delivery: Delivery) -> RunStatus | None:
         try:
             job = decode_job(delivery.data)
         except DecodeError as exc:
             await self._reject_invalid(delivery, exc)
             return None
-        stored = await self._store.get(job.run_id)
+        stored = await self._current(job, delivery)
         if stored is None:
             log.warning("run %s has no snapshot (its submit failed); dropping the job", job.run_id)
             await delivery.ack()
@@ -86,38 +141,97 @@ class JobRunner:
             log.info("run %s already %s; not running it again", job.run_id, stored.snapshot.status)
             await delivery.ack()
             return None
+        try:
+            return await self._attempt(job, delivery, stored)
+        except StaleAttempt as exc:
+            if exc.ended:
+                await delivery.ack()
+            else:
+                log.warning("run %s: %s; leaving it to its owner", job.run_id, exc.detail)
+            return None
+
+    async def _current(self, job: Job, delivery: Delivery) -> StoredSnapshot | None:
+        """The run's snapshot; on a first delivery, rebuilt from the job without a read."""
+        if delivery.attempt == 1 and job.attempt_base == 0 and job.snapshot_revision:
+            return StoredSnapshot(RunSnapshot.pending(job), job.snapshot_revision)
+        return await self._store.get(job.run_id)
+
+    async def _attempt(self, job: Job, delivery: Delivery, stored: StoredSnapshot) -> RunStatus:
+        control = RunControl(job.timeout_sec)
         writer = RunWriter(
             self._store,
             stored,
             worker_id=self._worker_id,
-            attempt=delivery.attempt,
+            attempt=job.attempt_base + delivery.attempt,
             flush_interval=self._settings.snapshot_flush_interval_sec,
+            on_cancel=lambda: control.stop(StopReason.CANCEL),
             clock=self._clock,
         )
-        try:
-            return await self._run(job, delivery, writer)
-        except StaleAttempt as exc:
-            log.warning("run %s: %s; leaving it to its owner", job.run_id, exc.detail)
-            return None
+        claimed = await writer.claim()
+        if claimed.status is RunStatus.CANCELLING:
+            return await self._end(delivery, await writer.cancel_unstarted())
+        return await self._execute(job, delivery, writer, control)
 
-    async def _run(self, job: Job, delivery: Delivery, writer: RunWriter) -> RunStatus:
-        await writer.claim()
-        outcome = await self._executor.execute(job, writer.progress)
-        await self._dead_letter_failure(job, delivery, outcome)
+    async def _execute(
+        self, job: Job, delivery: Delivery, writer: RunWriter, control: RunControl
+    ) -> RunStatus:
+        self.active[job.run_id] = ActiveRun(writer, control)
+        self._observer.run_started(job.run_id)
+        ended: RunSnapshot | None = None
+        try:
+            outcome = await self._executor.execute(job, writer.progress, control)
+            ended = await self._conclude(job, delivery, writer, outcome)
+            return ended.status
+        except RunAbandoned:
+            log.info("run %s handed back at shutdown", job.run_id)
+            await delivery.nak()
+            return RunStatus.RUNNING
+        finally:
+            del self.active[job.run_id]
+            self._observer.run_ended(job.run_id, ended)
+
+    async def _conclude(
+        self, job: Job, delivery: Delivery, writer: RunWriter, outcome: Outcome
+    ) -> RunSnapshot:
+        delay = self._retry_delay(job, writer.snapshot, outcome)
+        if delay is not None:
+            snapshot = await writer.retry_later(outcome, delay)
+            await delivery.nak(delay)
+            log.info("run %s failed (%s); retry in %.1fs", job.run_id, outcome.reason, delay)
+            return snapshot
+        await self._dead_letter_failure(job, delivery, writer.snapshot.attempt, outcome)
         final = await writer.finish(outcome)
+        await self._end(delivery, final)
+        return final
+
+    def _retry_delay(self, job: Job, snapshot: RunSnapshot, outcome: Outcome) -> float | None:
+        """Seconds until the next attempt, or None when this failure is final."""
+        if job.retry is None or outcome.status is not RunStatus.FAILED:
+            return None
+        if outcome.reason is None or not outcome.reason.retryable:
+            return None
+        failed = 1 + sum(
+            1 for attempt in snapshot.attempts if attempt.status is AttemptStatus.FAILED
+        )
+        if failed >= job.retry.max_attempts:
+            return None
+        return job.retry.delay_after(failed)
+
+    async def _end(self, delivery: Delivery, final: RunSnapshot) -> RunStatus:
         await delivery.ack()
         _log_end(final)
         return final.status
 
-    async def _dead_letter_failure(self, job: Job, delivery: Delivery, outcome: Outcome) -> None:
-        if outcome.reason in (FailureReason.FLOW_NOT_FOUND, FailureReason.INVALID_WORKFLOW):
-            reason = DeadLetterReason.FLOW_NOT_FOUND
-        elif (
-            outcome.reason is FailureReason.EXECUTION_ERROR
-            and self._settings.dlq_publish_execution_error
+    async def _dead_letter_failure(
+        self, job: Job, delivery: Delivery, attempt: int, outcome: Outcome
+    ) -> None:
+        reason = _DEAD_LETTER_REASONS.get(outcome.reason) if outcome.reason else None
+        if reason is None or outcome.status is not RunStatus.FAILED:
+            return
+        if (
+            reason is DeadLetterReason.EXECUTION_ERROR
+            and not self._settings.dlq_publish_execution_error
         ):
-            reason = DeadLetterReason.EXECUTION_ERROR
-        else:
             return
         await self._dead_letters.publish(
             DeadLetter(
@@ -129,7 +243,7 @@ class JobRunner:
                 run_id=job.run_id,
                 flow_name=job.flow_name,
                 worker_id=self._worker_id,
-                num_delivered=delivery.attempt,
+                num_delivered=attempt,
                 job=job,
             )
         )
@@ -152,7 +266,7 @@ class JobRunner:
 
 
 def _log_end(snapshot: RunSnapshot) -> None:
-    duration = (snapshot.end_time or 0.0) - (snapshot.start_time or 0.0)
+    duration = (snapshot.end_time or 0.0) - (snapshot.start_time or snapshot.end_time or 0.0)
     level = logging.DEBUG if snapshot.status is RunStatus.COMPLETED else logging.INFO
     log.log(
         level,

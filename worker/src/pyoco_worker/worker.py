@@ -5,26 +5,47 @@ the worker has more free run slots than jobs already waiting, so every tag keeps
 open whenever there is room: no tag is favoured, and an idle worker picks up a job on any of its
 tags as soon as it is published. Jobs wait (with in-progress acks) in one first-in, first-out
 queue until a slot frees up.
+
+Background loops, all in one task group: the keepalive (in-progress acks for every held job),
+the run heartbeat (`heartbeat_at` of every running run, which also reveals missed cancels), and
+the registry heartbeat. Cancel notices and max-deliveries advisories arrive by subscription.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 
 from pyoco_server.errors import BackendUnavailable
-from pyoco_server.jetstream import Connection, NatsDeadLetters, NatsJobQueue, NatsRunStore
+from pyoco_server.exhaustion import MaxDeliveriesHandler
+from pyoco_server.jetstream import (
+    Connection,
+    NatsCancelNotices,
+    NatsDeadLetters,
+    NatsJobQueue,
+    NatsRunStore,
+    NatsWorkerRegistry,
+    NatsWorkStream,
+    listen_max_deliveries,
+)
+from pyoco_server.messages import CancelNotice
 from pyoco_server.ports import Delivery, TagSubscription
 from pyoco_server.settings import Settings
-from pyoco_worker.execution import Executor
+from pyoco_server.subjects import Subjects
+from pyoco_worker.execution import Executor, StopReason
+from pyoco_worker.presence import Presence
 from pyoco_worker.runner import JobRunner
 
 log = logging.getLogger(__name__)
 
 FETCH_TIMEOUT_SEC = 1.0
 """Long-poll length of one fetch; also bounds how long a stop waits for the fetch loops."""
+
+ABANDON_WAIT_SEC = 10.0
+"""How long runs stopped at shutdown get to hand their jobs back."""
 
 _RETRY_SEC = 1.0
 
@@ -56,6 +77,10 @@ class Worker:
         self._changed = asyncio.Condition()
         self._runs: set[asyncio.Task[None]] = set()
         self._runner: JobRunner | None = None
+        self._presence: Presence | None = None
+        # Background loops stop on this, not on cancellation alone: nats-py swallows a
+        # CancelledError that lands while it flushes a publish (an ack, a KV write).
+        self._quiet = asyncio.Event()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Serve until `stop` is set, then shut down in order (see `_shutdown`)."""
@@ -63,7 +88,11 @@ class Worker:
         await connection.start()
         try:
             if await self._wait_for_nats(connection, stop):
-                await self._serve(connection, stop)
+                await self._executor.start()
+                try:
+                    await self._serve(connection, stop)
+                finally:
+                    await self._executor.close()
         finally:
             await connection.close()
 
@@ -77,13 +106,30 @@ class Worker:
     async def _serve(self, connection: Connection, stop: asyncio.Event) -> None:
         queue = NatsJobQueue(connection)
         subscriptions = [await queue.subscribe(tag) for tag in self.tags]
+        store = NatsRunStore(connection)
+        dead_letters = NatsDeadLetters(connection)
+        self._presence = Presence(
+            NatsWorkerRegistry(connection),
+            worker_id=self.worker_id,
+            tags=self.tags,
+            concurrency=self._concurrency,
+        )
         self._runner = JobRunner(
-            store=NatsRunStore(connection),
-            dead_letters=NatsDeadLetters(connection),
+            store=store,
+            dead_letters=dead_letters,
             executor=self._executor,
             settings=self.settings,
             worker_id=self.worker_id,
+            observer=self._presence,
         )
+        await self._presence.start(self.settings.worker_disconnect_timeout_sec)
+        exhaustion = MaxDeliveriesHandler(
+            store, dead_letters, NatsWorkStream(connection), Subjects.from_settings(self.settings)
+        )
+        listeners = [
+            await NatsCancelNotices(connection).listen(self._on_cancel),
+            await listen_max_deliveries(connection, exhaustion.handle),
+        ]
         log.info(
             "worker %s serving tags %s with concurrency %d",
             self.worker_id,
@@ -97,22 +143,31 @@ class Worker:
                     for subscription in subscriptions
                 ]
                 group.create_task(self._dispatch_loop(stop))
-                keepalive = group.create_task(self._keepalive_loop())
+                background = [
+                    group.create_task(self._keepalive_loop()),
+                    group.create_task(self._run_heartbeat_loop()),
+                    group.create_task(self._presence_loop()),
+                ]
                 await stop.wait()
-                await self._shutdown(fetchers, keepalive)
+                await self._shutdown(fetchers, background)
         finally:
+            for listener in listeners:
+                with contextlib.suppress(Exception):
+                    await listener.unsubscribe()
             for subscription in subscriptions:
                 await subscription.close()
 
     async def _shutdown(
-        self, fetchers: list[asyncio.Task[None]], keepalive: asyncio.Task[None]
+        self, fetchers: list[asyncio.Task[None]], background: list[asyncio.Task[None]]
     ) -> None:
         """Stop in order.
 
         1. fetch loops end after their current long-poll (at most FETCH_TIMEOUT_SEC);
         2. jobs fetched but not started are handed back at once (nak) for other workers;
         3. runs in flight get the shutdown grace period to finish;
-        4. the keepalive stops; the caller then closes subscriptions and the connection.
+        4. runs still going are stopped (their processes killed) and their jobs handed back;
+        5. the registry record says STOPPED_GRACEFUL; background loops stop; the caller then
+           closes subscriptions, the run processes and the connection.
         """
         async with self._changed:
             self._changed.notify_all()
@@ -122,15 +177,31 @@ class Worker:
         for delivery in waiting:
             self._held.discard(delivery)
             await _quietly(delivery.nak())
-        if self._runs:
-            log.info("waiting up to %.0fs for %d run(s)", self._shutdown_grace_sec, len(self._runs))
-            _, late = await asyncio.wait(self._runs, timeout=self._shutdown_grace_sec)
-            if late:
-                log.warning(
-                    "%d run(s) still running at shutdown; they will be redelivered", len(late)
-                )
-        keepalive.cancel()
-        log.info("worker %s stopped: %d job(s) handed back", self.worker_id, len(waiting))
+        abandoned = await self._finish_or_abandon()
+        self._quiet.set()
+        for task in background:
+            task.cancel()
+        assert self._presence is not None
+        await _quietly(self._presence.stop())
+        log.info(
+            "worker %s stopped: %d waiting and %d running job(s) handed back",
+            self.worker_id,
+            len(waiting),
+            abandoned,
+        )
+
+    async def _finish_or_abandon(self) -> int:
+        if not self._runs:
+            return 0
+        log.info("waiting up to %.0fs for %d run(s)", self._shutdown_grace_sec, len(self._runs))
+        _, late = await asyncio.wait(self._runs, timeout=self._shutdown_grace_sec)
+        if not late:
+            return 0
+        assert self._runner is not None
+        for run_id in list(self._runner.active):
+            self._runner.stop(run_id, StopReason.SHUTDOWN)
+        await asyncio.wait(late, timeout=ABANDON_WAIT_SEC)
+        return len(late)
 
     async def _fetch_loop(self, subscription: TagSubscription, stop: asyncio.Event) -> None:
         while True:
@@ -180,25 +251,42 @@ class Worker:
                 self._free += 1
                 self._changed.notify_all()
 
+    async def _on_cancel(self, notice: CancelNotice) -> None:
+        assert self._runner is not None
+        if self._runner.stop(notice.run_id, StopReason.CANCEL):
+            log.info("run %s: cancel requested by %s", notice.run_id, notice.requested_by)
+
     async def _keepalive_loop(self) -> None:
         settings = self.settings
         interval = min(settings.ack_progress_interval_sec, settings.consumer_ack_wait_sec / 2)
-        while True:
-            await asyncio.sleep(interval)
+        while not await _wait(self._quiet, interval):
             for delivery in list(self._held):
                 await _quietly(delivery.in_progress())
 
+    async def _run_heartbeat_loop(self) -> None:
+        assert self._runner is not None
+        while not await _wait(self._quiet, self.settings.run_heartbeat_interval_sec):
+            for active in list(self._runner.active.values()):
+                await active.writer.heartbeat()
 
-async def _quietly(action: object) -> None:
-    """Await an ack-type action whose failure only delays redelivery."""
+    async def _presence_loop(self) -> None:
+        assert self._presence is not None
+        while not await _wait(self._quiet, self.settings.worker_heartbeat_interval_sec):
+            await self._presence.beat()
+
+
+async def _quietly(action: Awaitable[object]) -> None:
+    """Await an action whose failure only delays something that happens anyway."""
     try:
-        await action  # type: ignore[misc]
+        await action
     except BackendUnavailable as exc:
-        log.debug("ack action failed: %s", exc)
+        log.debug("best-effort action failed: %s", exc)
 
 
-async def _wait(stop: asyncio.Event, seconds: float) -> None:
+async def _wait(event: asyncio.Event, seconds: float) -> bool:
+    """Wait up to `seconds` for `event`; True if it is set."""
     try:
-        await asyncio.wait_for(stop.wait(), seconds)
+        await asyncio.wait_for(event.wait(), seconds)
     except TimeoutError:
-        return
+        return False
+    return True

@@ -7,6 +7,7 @@ apart silently (a missing handler fails at start-up, and a contract test checks 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Mapping
@@ -15,16 +16,32 @@ from typing import Any
 from connexion import AsyncApp
 from connexion.resolver import Resolution, Resolver
 
+from pyoco_server.aio import cancel_and_wait
 from pyoco_server.contracts import compile_all, load_openapi
+from pyoco_server.deadletters import DeadLetterService
 from pyoco_server.errors import SettingsError
+from pyoco_server.exhaustion import MaxDeliveriesHandler
+from pyoco_server.gateway.dlq import DlqApi
 from pyoco_server.gateway.health import HealthApi
 from pyoco_server.gateway.problems import EXCEPTION_HANDLERS
 from pyoco_server.gateway.runs import RunsApi
 from pyoco_server.gateway.validation import VALIDATORS
-from pyoco_server.jetstream import Connection, NatsCancelNotices, NatsJobQueue, NatsRunStore
+from pyoco_server.gateway.workers import WorkersApi
+from pyoco_server.jetstream import (
+    Connection,
+    NatsCancelNotices,
+    NatsDeadLetters,
+    NatsJobQueue,
+    NatsRunStore,
+    NatsWorkerRegistry,
+    NatsWorkStream,
+    listen_max_deliveries,
+)
 from pyoco_server.logs import configure_logging
 from pyoco_server.runs import RunService
 from pyoco_server.settings import Settings
+from pyoco_server.subjects import Subjects
+from pyoco_server.workers import WorkerService
 
 log = logging.getLogger(__name__)
 
@@ -69,13 +86,34 @@ def check_handlers(spec: Mapping[str, Any], handlers: Mapping[str, object]) -> N
 
 def handlers_for(connection: Connection, settings: Settings) -> dict[str, object]:
     """The handler object of each OpenAPI tag."""
-    service = RunService(
+    store = NatsRunStore(connection)
+    queue = NatsJobQueue(connection)
+    service = RunService(store, queue, settings, notifier=NatsCancelNotices(connection))
+    workers = WorkerService(NatsWorkerRegistry(connection), settings)
+    dead_letters = DeadLetterService(NatsDeadLetters(connection), store, queue)
+    return {
+        "health": HealthApi(),
+        "runs": RunsApi(service, settings),
+        "workers": WorkersApi(workers),
+        "dlq": DlqApi(dead_letters),
+    }
+
+
+async def _handle_max_deliveries(connection: Connection) -> None:
+    """Once NATS is up, end the runs whose jobs run out of deliveries (see exhaustion.py)."""
+    await connection.wait_ready()
+    handler = MaxDeliveriesHandler(
         NatsRunStore(connection),
-        NatsJobQueue(connection),
-        settings,
-        notifier=NatsCancelNotices(connection),
+        NatsDeadLetters(connection),
+        NatsWorkStream(connection),
+        Subjects.from_settings(connection.settings),
     )
-    return {"health": HealthApi(), "runs": RunsApi(service, settings)}
+    subscription = await listen_max_deliveries(connection, handler.handle)
+    try:
+        await asyncio.Event().wait()  # until the lifespan ends and cancels this task
+    finally:
+        with contextlib.suppress(Exception):
+            await subscription.unsubscribe()
 
 
 def served_spec(settings: Settings) -> dict[str, Any]:
@@ -109,9 +147,11 @@ def create_app(settings: Settings, *, validate_responses: bool = False) -> Async
         await connection.start()
         if not await connection.wait_ready(_STARTUP_WAIT_SEC):
             log.warning("NATS not ready yet; answering 503 until it is")
+        advisories = asyncio.create_task(_handle_max_deliveries(connection))
         try:
             yield
         finally:
+            await cancel_and_wait(advisories)
             await connection.close()
 
     spec = served_spec(settings)

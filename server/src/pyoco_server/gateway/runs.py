@@ -73,11 +73,13 @@ class RunsApi:
         stored = await self._service.get(run_id)
         return json_reply(_view(stored.snapshot, records=bool(_RECORDS & set(include or ()))))
 
-    async def cancel_run(self, run_id: str, body: dict[str, Any] | None = None) -> Reply:
-        """`POST /runs/{run_id}/cancel`."""
-        snapshot = await self._service.cancel(
-            run_id, requested_by=_requester(), reason=(body or {}).get("reason")
-        )
+    async def cancel_run(self, run_id: str, body: Any = None) -> Reply:
+        """`POST /runs/{run_id}/cancel`.
+
+        The body is optional; without one, Connexion passes the raw, empty bytes.
+        """
+        reason = body.get("reason") if isinstance(body, dict) else None
+        snapshot = await self._service.cancel(run_id, requested_by=_requester(), reason=reason)
         return json_reply(_view(snapshot, records=False))
 
     async def get_run_tasks(self, run_id: str) -> Reply:

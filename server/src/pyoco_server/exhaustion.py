@@ -1,0 +1,94 @@
+"""Runs whose job ran out of deliveries: end them FAILED, record them, free the work stream.
+
+JetStream stops delivering a job after PYOCO_CONSUMER_MAX_DELIVER deliveries (its workers kept
+dying mid-run) and announces it with an advisory, but leaves the message in the WorkQueue stream.
+Without this handler the run would stay RUNNING or PENDING forever, as it did in the original.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from pyoco_server.codec import decode_job
+from pyoco_server.errors import DecodeError, RevisionConflict
+from pyoco_server.messages import DeadLetter, DeadLetterReason, Job, MaxDeliveriesAdvisory
+from pyoco_server.ports import DeadLetterSink, RunStore, WorkStream
+from pyoco_server.snapshot import FailureReason, RunStatus
+from pyoco_server.subjects import Subjects
+
+log = logging.getLogger(__name__)
+
+_MAX_CONFLICTS = 16
+
+
+class MaxDeliveriesHandler:
+    """Ends the run of a job whose deliveries ran out (one advisory at a time)."""
+
+    def __init__(
+        self,
+        store: RunStore,
+        dead_letters: DeadLetterSink,
+        work: WorkStream,
+        subjects: Subjects,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._store = store
+        self._dead_letters = dead_letters
+        self._work = work
+        self._subjects = subjects
+        self._clock = clock
+
+    async def handle(self, advisory: MaxDeliveriesAdvisory) -> None:
+        """Fail the run, dead-letter its job and remove the job from the work stream."""
+        message = await self._work.get(advisory.stream_seq)
+        if message is None:
+            return  # already acknowledged or removed (another handler got here first)
+        subject, raw = message
+        try:
+            job = decode_job(raw)
+        except DecodeError:
+            log.warning("exhausted message %d is not a job; removing it", advisory.stream_seq)
+        else:
+            await self._fail_run(job, advisory.deliveries)
+            await self._dead_letter(job, subject, advisory)
+        await self._work.delete(advisory.stream_seq)
+
+    async def _fail_run(self, job: Job, deliveries: int) -> None:
+        error = (
+            f"max_deliveries_exceeded: the job was delivered {deliveries} times and no worker "
+            "finished it (its workers stopped or died mid-run); it will not be delivered again"
+        )
+        for _ in range(_MAX_CONFLICTS):
+            stored = await self._store.get(job.run_id)
+            if stored is None or stored.snapshot.terminal:
+                return
+            failed = stored.snapshot.finished(
+                RunStatus.FAILED,
+                self._clock(),
+                error=error,
+                reason=FailureReason.MAX_DELIVERIES_EXCEEDED,
+            )
+            try:
+                await self._store.update(failed, stored.revision)
+            except RevisionConflict:
+                continue
+            log.warning("run %s: %s", job.run_id, error)
+            return
+
+    async def _dead_letter(self, job: Job, subject: str, advisory: MaxDeliveriesAdvisory) -> None:
+        await self._dead_letters.publish(
+            DeadLetter(
+                reason=DeadLetterReason.MAX_DELIVERIES_EXCEEDED,
+                error=f"delivered {advisory.deliveries} times without finishing",
+                timestamp=self._clock(),
+                tag=self._subjects.tag_of_work_subject(subject),
+                subject=subject,
+                run_id=job.run_id,
+                flow_name=job.flow_name,
+                num_delivered=advisory.deliveries,
+                job=job,
+            )
+        )

@@ -1,0 +1,72 @@
+"""JetStream's max-deliveries advisories, and direct access to work-stream messages."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+import nats.js.errors
+from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
+
+from pyoco_server.codec import decode_max_deliveries
+from pyoco_server.errors import BackendUnavailable, DecodeError
+from pyoco_server.jetstream._connection import Connection, translate_errors
+from pyoco_server.messages import MaxDeliveriesAdvisory
+from pyoco_server.subjects import Subjects
+
+log = logging.getLogger(__name__)
+
+AdvisoryHandler = Callable[[MaxDeliveriesAdvisory], Awaitable[None]]
+
+
+class NatsWorkStream:
+    """Messages of the work stream by sequence (a job left behind by exhausted deliveries)."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+        self._stream = connection.settings.work_stream
+
+    async def get(self, sequence: int) -> tuple[str, bytes] | None:
+        """The subject and payload of message `sequence`, or None when it is gone."""
+        with translate_errors("reading a job"):
+            try:
+                message = await self._connection.js.get_msg(self._stream, sequence)
+            except nats.js.errors.NotFoundError:
+                return None
+        return str(message.subject), bytes(message.data or b"")
+
+    async def delete(self, sequence: int) -> None:
+        """Remove message `sequence`."""
+        with translate_errors("removing a job"):
+            try:
+                await self._connection.js.delete_msg(self._stream, sequence)
+            except nats.js.errors.NotFoundError:
+                return
+
+
+async def listen_max_deliveries(connection: Connection, handler: AdvisoryHandler) -> Subscription:
+    """Call `handler` for each max-deliveries advisory of the work stream.
+
+    Gateways and workers all listen in one queue group, so each advisory is handled once, by
+    whichever process is up (advisories are not stored: with nobody listening it is missed).
+    """
+    subjects = Subjects.from_settings(connection.settings)
+
+    async def on_message(msg: Msg) -> None:
+        try:
+            advisory = decode_max_deliveries(msg.data)
+        except DecodeError as exc:
+            log.warning("ignoring an invalid advisory on %s: %s", msg.subject, exc)
+            return
+        try:
+            await handler(advisory)
+        except BackendUnavailable as exc:
+            log.error(
+                "max-deliveries advisory for message %d not handled: %s", advisory.stream_seq, exc
+            )
+
+    with translate_errors("listening for max-deliveries advisories"):
+        return await connection.nc.subscribe(
+            subjects.max_deliveries_all, queue=subjects.advisory_queue_group, cb=on_message
+        )

@@ -1,0 +1,282 @@
+"""DeadLetterService: paging arguments and every branch of a redrive, on fakes."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import re
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+import pytest
+
+from pyoco_server.deadletters import DeadLetterService
+from pyoco_server.errors import (
+    BackendUnavailable,
+    DeadLetterNotFound,
+    InvalidInput,
+    NotRedrivable,
+    PayloadTooLarge,
+)
+from pyoco_server.messages import DeadLetter, DeadLetterReason, Job
+from pyoco_server.ports import DeadLetterSlice, StoredDeadLetter
+from pyoco_server.snapshot import FailureReason, RunSnapshot, RunStatus
+from tests.worker.test_snapshots import FakeRunStore
+
+T = TypeVar("T")
+NOW = 500.0
+RUN_ID = "run-1"
+JOB = Job(RUN_ID, "main", "default", ("default",), {"x": 1}, 1.0, snapshot_revision=1)
+PENDING = RunSnapshot(
+    run_id=RUN_ID,
+    flow_name="main",
+    tag="default",
+    tags=("default",),
+    status=RunStatus.PENDING,
+    params={"x": 1},
+    submitted_at=1.0,
+    updated_at=1.0,
+)
+
+
+def run(coroutine: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coroutine)
+
+
+def failed(attempts: int = 2) -> RunSnapshot:
+    snapshot = PENDING
+    for attempt in range(1, attempts + 1):
+        snapshot = snapshot.claimed("w1", attempt, 10.0 * attempt).finished(
+            RunStatus.FAILED,
+            10.0 * attempt + 1,
+            error="no flow",
+            reason=FailureReason.FLOW_NOT_FOUND,
+        )
+    return snapshot
+
+
+def letter(job: Job | None = JOB, **fields: Any) -> DeadLetter:
+    values: dict[str, Any] = {
+        "reason": DeadLetterReason.FLOW_NOT_FOUND,
+        "error": "no flow",
+        "timestamp": 20.0,
+        "tag": "default",
+        "run_id": RUN_ID,
+        "num_delivered": 2,
+        **fields,
+    }
+    return DeadLetter(job=job, **values)
+
+
+class FakeDeadLetters:
+    """An in-memory `DeadLetterStore`; `unavailable` makes deletes fail."""
+
+    def __init__(self, *letters: DeadLetter) -> None:
+        self.records = {seq: item for seq, item in enumerate(letters, start=1)}
+        self.pages: list[dict[str, Any]] = []
+        self.unavailable: BackendUnavailable | None = None
+
+    async def page(self, **kwargs: Any) -> DeadLetterSlice:
+        self.pages.append(kwargs)
+        return DeadLetterSlice((), None)
+
+    async def get(self, seq: int) -> StoredDeadLetter | None:
+        found = self.records.get(seq)
+        return None if found is None else StoredDeadLetter(seq, found)
+
+    async def delete(self, seq: int) -> None:
+        if self.unavailable is not None:
+            raise self.unavailable
+        self.records.pop(seq, None)
+
+
+class FakeQueue:
+    """A `JobQueue` that records what it was given; `failure` makes publishes fail."""
+
+    def __init__(self) -> None:
+        self.published: list[tuple[Job, str | None]] = []
+        self.failure: Exception | None = None
+
+    async def publish(self, job: Job, msg_id: str | None = None) -> None:
+        if self.failure is not None:
+            raise self.failure
+        self.published.append((job, msg_id))
+
+
+@dataclasses.dataclass
+class World:
+    dead_letters: FakeDeadLetters
+    store: FakeRunStore
+    queue: FakeQueue
+
+    @property
+    def service(self) -> DeadLetterService:
+        return DeadLetterService(self.dead_letters, self.store, self.queue, clock=lambda: NOW)
+
+
+def world(*snapshots: RunSnapshot, letters: tuple[DeadLetter, ...] = (letter(),)) -> World:
+    return World(FakeDeadLetters(*letters), FakeRunStore(*snapshots), FakeQueue())
+
+
+# Paging
+
+
+def test_page_passes_the_filters_and_the_cursor_on() -> None:
+    here = world()
+    run(here.service.page(reason=DeadLetterReason.TIMEOUT, tag="gpu", limit=7, cursor="42"))
+    run(here.service.page())
+    assert here.dead_letters.pages == [
+        {"reason": DeadLetterReason.TIMEOUT, "tag": "gpu", "limit": 7, "before": 42},
+        {"reason": None, "tag": None, "limit": 50, "before": None},
+    ]
+
+
+@pytest.mark.parametrize(
+    "kwargs", [{"cursor": "4\n"}, {"cursor": "x"}, {"cursor": ""}, {"tag": "a.b"}, {"tag": "a\n"}]
+)
+def test_page_refuses_a_malformed_cursor_or_tag(kwargs: dict[str, Any]) -> None:
+    here = world()
+    with pytest.raises(InvalidInput):
+        run(here.service.page(**kwargs))
+    assert here.dead_letters.pages == []
+
+
+# Redrive
+
+
+def test_redrive_requeues_an_ended_run() -> None:
+    here = world(failed(attempts=2))
+    pending = run(here.service.redrive("1"))
+
+    stored = run(here.store.get(RUN_ID))
+    assert stored is not None
+    assert stored.snapshot == pending == failed(attempts=2).requeued(NOW)
+    assert pending.status is RunStatus.PENDING
+    assert len(pending.attempts) == 2
+    ((job, msg_id),) = here.queue.published
+    # No revision hint: the requeued snapshot is not the one the worker could rebuild from the job.
+    assert job == dataclasses.replace(JOB, attempt_base=2, snapshot_revision=None)
+    assert msg_id == f"{RUN_ID}:redrive:1"
+    assert here.dead_letters.records == {}
+
+
+@pytest.mark.parametrize("status", [RunStatus.COMPLETED, RunStatus.CANCELLED])
+def test_any_ended_run_can_be_redriven(status: RunStatus) -> None:
+    here = world(PENDING.claimed("w1", 1, 5.0).finished(status, 6.0))
+    assert run(here.service.redrive("1")).status is RunStatus.PENDING
+
+
+def test_redrive_recreates_a_missing_snapshot() -> None:
+    here = world(letters=(letter(job=dataclasses.replace(JOB, attempt_base=3)),))
+    pending = run(here.service.redrive("1"))
+    assert pending.status is RunStatus.PENDING
+    assert pending.attempt == 5, "attempt_base 3 + 2 deliveries"
+    assert pending.params == {"x": 1}
+    assert pending.updated_at == NOW
+    ((job, _),) = here.queue.published
+    assert job.attempt_base == 5
+    assert here.store.current().attempt == 5
+
+
+def test_redrive_retries_when_the_run_changes_in_between() -> None:
+    here = world(failed())
+    real_get = here.store.get
+    calls = 0
+
+    async def get_then_race(run_id: str) -> Any:
+        nonlocal calls
+        calls += 1
+        stored = await real_get(run_id)
+        if calls == 1:
+            here.store.put(dataclasses.replace(failed(), error="rewritten"))
+        return stored
+
+    here.store.get = get_then_race  # type: ignore[method-assign]
+    run(here.service.redrive("1"))
+    assert calls == 2
+    assert here.store.current().status is RunStatus.PENDING
+    assert len(here.queue.published) == 1
+
+
+def test_unknown_dead_letter() -> None:
+    with pytest.raises(DeadLetterNotFound) as raised:
+        run(world(failed()).service.redrive("9"))
+    assert raised.value.dead_letter_id == "9"
+
+
+@pytest.mark.parametrize("dead_letter_id", ["x", "1\n", "", "1" * 21])
+def test_malformed_id(dead_letter_id: str) -> None:
+    with pytest.raises(InvalidInput):
+        run(world(failed()).service.redrive(dead_letter_id))
+
+
+def test_a_record_without_a_job_is_not_redrivable() -> None:
+    here = world(failed(), letters=(letter(job=None, reason=DeadLetterReason.INVALID_JOB),))
+    with pytest.raises(NotRedrivable, match="invalid_job"):
+        run(here.service.redrive("1"))
+    assert here.queue.published == []
+    assert 1 in here.dead_letters.records
+
+
+@pytest.mark.parametrize(
+    ("snapshot", "said"),
+    [
+        (PENDING, "queued (PENDING)"),
+        (PENDING.claimed("w1", 1, 5.0), "still RUNNING"),
+        (PENDING.claimed("w1", 1, 5.0).cancel_requested(6.0, None, None), "still CANCELLING"),
+    ],
+)
+def test_a_run_that_has_not_ended_is_not_redrivable(snapshot: RunSnapshot, said: str) -> None:
+    here = world(snapshot)
+    with pytest.raises(NotRedrivable, match=re.escape(f"run {RUN_ID} is {said}")):
+        run(here.service.redrive("1"))
+    assert here.store.current() == snapshot
+    assert here.store.writes == []
+    assert here.queue.published == []
+    assert 1 in here.dead_letters.records
+
+
+@pytest.mark.parametrize("failure", [BackendUnavailable("down"), PayloadTooLarge("the job", 10, 5)])
+def test_a_failed_publish_puts_the_run_back(failure: Exception) -> None:
+    here = world(failed())
+    here.queue.failure = failure
+    with pytest.raises(type(failure)):
+        run(here.service.redrive("1"))
+    assert here.store.current() == failed()
+    assert 1 in here.dead_letters.records
+
+
+def test_a_failed_publish_removes_a_recreated_run() -> None:
+    here = world()
+    here.queue.failure = BackendUnavailable("down")
+    with pytest.raises(BackendUnavailable):
+        run(here.service.redrive("1"))
+    assert run(here.store.get(RUN_ID)) is None
+
+
+def test_a_failed_undo_is_logged(caplog: pytest.LogCaptureFixture) -> None:
+    here = world(failed())
+    real_publish = here.queue.publish
+
+    async def publish_after_a_cancel(job: Job, msg_id: str | None = None) -> None:
+        # The PENDING run is cancelled before the publish fails: the undo loses its CAS.
+        here.store.put(here.store.current().cancel_requested(NOW, None, None))
+        here.queue.failure = BackendUnavailable("down")
+        await real_publish(job, msg_id)
+
+    here.queue.publish = publish_after_a_cancel  # type: ignore[method-assign]
+    with caplog.at_level(logging.ERROR), pytest.raises(BackendUnavailable):
+        run(here.service.redrive("1"))
+    assert "could not undo a failed redrive" in caplog.text
+    assert here.store.current().status is RunStatus.CANCELLED
+
+
+def test_a_failed_delete_still_redrives(caplog: pytest.LogCaptureFixture) -> None:
+    here = world(failed())
+    here.dead_letters.unavailable = BackendUnavailable("down")
+    with caplog.at_level(logging.WARNING):
+        pending = run(here.service.redrive("1"))
+    assert pending.status is RunStatus.PENDING
+    assert len(here.queue.published) == 1
+    assert "dead letter 1 not removed" in caplog.text

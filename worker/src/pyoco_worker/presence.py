@@ -1,0 +1,187 @@
+"""This worker's record in the registry (the `pyoco_workers` bucket).
+
+It is written at start, on every heartbeat, on a RUNNING/IDLE change (at most once a second)
+and at stop.
+
+Every write is a compare-and-set; a lost write re-reads the record so that a `hidden` flag set
+by an operator in the meantime is kept. Each process start gets a new `instance_id`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from importlib import metadata
+
+from pyoco_server.errors import BackendUnavailable, RevisionConflict
+from pyoco_server.ports import WorkerRegistry
+from pyoco_server.registry import WorkerRecord, WorkerState
+from pyoco_server.snapshot import RunSnapshot, RunStatus
+
+log = logging.getLogger(__name__)
+
+_MAX_CONFLICTS = 8
+_MIN_CHANGE_INTERVAL_SEC = 1.0
+
+
+class Presence:
+    """Keeps this worker's registry record current."""
+
+    def __init__(
+        self,
+        registry: WorkerRegistry,
+        *,
+        worker_id: str,
+        tags: Sequence[str],
+        concurrency: int,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._registry = registry
+        self._clock = clock
+        now = clock()
+        self._record = WorkerRecord(
+            worker_id=worker_id,
+            instance_id=uuid.uuid4().hex,
+            state=WorkerState.IDLE,
+            hidden=False,
+            tags=tuple(tags),
+            concurrency=concurrency,
+            current_run_ids=(),
+            started_at=now,
+            last_seen_at=now,
+            updated_at=now,
+            hostname=socket.gethostname(),
+            pid=os.getpid(),
+            version=_version(),
+        )
+        self._revision: int | None = None
+        self._running: dict[str, None] = {}
+        self._last_write = 0.0
+        self._pending: asyncio.TimerHandle | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def record(self) -> WorkerRecord:
+        """The record as last written."""
+        return self._record
+
+    async def start(self, disconnect_timeout: float) -> None:
+        """Write the first record of this process, keeping `hidden` from an earlier one."""
+        existing = await self._registry.get(self._record.worker_id)
+        if existing is not None:
+            old = existing.record
+            if old.shown_state(self._clock(), disconnect_timeout) in (
+                WorkerState.RUNNING,
+                WorkerState.IDLE,
+            ):
+                log.warning(
+                    "worker id %s is also used by a live worker on %s (pid %s); give each "
+                    "worker its own --worker-id",
+                    old.worker_id,
+                    old.hostname,
+                    old.pid,
+                )
+            self._record = dataclasses.replace(self._record, hidden=old.hidden)
+            self._revision = existing.revision
+        await self._write()
+
+    def run_started(self, run_id: str) -> None:
+        """Note a run this worker now executes."""
+        self._running[run_id] = None
+        if len(self._running) == 1:
+            self._changed()
+
+    def run_ended(self, run_id: str, snapshot: RunSnapshot | None) -> None:
+        """Note a run that left this worker (and how it ended, if it did)."""
+        self._running.pop(run_id, None)
+        if snapshot is not None and snapshot.terminal:
+            completed = snapshot.status is RunStatus.COMPLETED
+            self._record = dataclasses.replace(
+                self._record,
+                runs_completed=self._record.runs_completed + completed,
+                runs_failed=self._record.runs_failed + (not completed),
+                last_run_id=snapshot.run_id,
+                last_run_status=snapshot.status.value,
+                last_run_finished_at=snapshot.end_time,
+            )
+        if not self._running:
+            self._changed()
+
+    def _changed(self) -> None:
+        """Write soon: at once, unless the last write is less than a second old."""
+        if self._pending is not None:
+            return
+        delay = max(0.0, self._last_write + _MIN_CHANGE_INTERVAL_SEC - self._clock())
+        loop = asyncio.get_running_loop()
+        self._pending = loop.call_later(delay, self._write_in_background)
+
+    def _write_in_background(self) -> None:
+        self._pending = None
+        task = asyncio.create_task(self.beat())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def beat(self) -> None:
+        """Write the record now (the heartbeat); failures are logged, the next beat retries."""
+        try:
+            await self._write()
+        except (BackendUnavailable, RevisionConflict) as exc:
+            log.warning("registry record not written: %s", exc)
+
+    async def stop(self, reason: str = "graceful_shutdown") -> None:
+        """Write STOPPED_GRACEFUL."""
+        if self._pending is not None:
+            self._pending.cancel()
+            self._pending = None
+        now = self._clock()
+        self._record = dataclasses.replace(
+            self._record, state=WorkerState.STOPPED_GRACEFUL, stopped_at=now, stop_reason=reason
+        )
+        await self._write(final=True)
+
+    async def _write(self, final: bool = False) -> None:
+        for _ in range(_MAX_CONFLICTS):
+            record = self._fresh(final)
+            try:
+                self._revision = await self._registry.put(record, self._revision)
+            except RevisionConflict:
+                await self._reload()
+                continue
+            self._record = record
+            self._last_write = record.updated_at
+            return
+        raise RevisionConflict(self._record.worker_id)
+
+    def _fresh(self, final: bool) -> WorkerRecord:
+        now = self._clock()
+        state = self._record.state
+        if not final:
+            state = WorkerState.RUNNING if self._running else WorkerState.IDLE
+        return dataclasses.replace(
+            self._record,
+            state=state,
+            current_run_ids=tuple(self._running),
+            last_seen_at=now,
+            updated_at=now,
+        )
+
+    async def _reload(self) -> None:
+        stored = await self._registry.get(self._record.worker_id)
+        if stored is None:
+            self._revision = None
+            return
+        self._revision = stored.revision
+        self._record = dataclasses.replace(self._record, hidden=stored.record.hidden)
+
+
+def _version() -> str | None:
+    try:
+        return metadata.version("pyoco-worker")
+    except metadata.PackageNotFoundError:
+        return None
