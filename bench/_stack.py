@@ -48,6 +48,7 @@ class Stack:
     gateway_url: str
     gateway: subprocess.Popen[bytes]
     worker: subprocess.Popen[bytes] | None
+    nats_pid: int
 
 
 def _wait_http(url: str, timeout: float = 60.0) -> None:
@@ -118,7 +119,8 @@ def stack(
         try:
             url = f"http://127.0.0.1:{port}"
             _wait_http(f"{url}/health")
-            yield Stack(nats_server.url, url, gateway, worker_process)
+            assert nats_server.pid is not None
+            yield Stack(nats_server.url, url, gateway, worker_process, nats_server.pid)
         finally:
             for process in (gateway, worker_process):
                 if process is not None:

@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
+import shutil
+import tempfile
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
-import httpx
 import nats
 from nats.js.api import RetentionPolicy, StreamConfig
 
+from bench._http import Connection
 from bench._stack import Stack, stack, tree_cpu_seconds
 
 TERMINAL = {"COMPLETED", "FAILED", "CANCELLED"}
@@ -43,6 +47,8 @@ class TerminalWatch:
         self.ended: dict[str, float] = {}
         self.statuses: dict[str, str] = {}
         self._waiters: dict[str, asyncio.Future[float]] = {}
+        self._target = 0
+        self._reached = asyncio.Event()
 
     async def on_message(self, msg: nats.aio.msg.Msg) -> None:
         if not msg.data:
@@ -56,6 +62,15 @@ class TerminalWatch:
             waiter = self._waiters.pop(run_id, None)
             if waiter is not None and not waiter.done():
                 waiter.set_result(now)
+            if self._target and len(self.ended) >= self._target:
+                self._reached.set()
+
+    async def wait_count(self, count: int, timeout: float) -> None:
+        """Wait until `count` runs ended."""
+        self._target = count
+        if len(self.ended) >= count:
+            return
+        await asyncio.wait_for(self._reached.wait(), timeout)
 
     async def wait(self, run_id: str, timeout: float = 30.0) -> float:
         if run_id in self.ended:
@@ -76,44 +91,50 @@ SUBMIT = {"flow_name": "trivial", "params": {"x": 1}}
 
 
 async def idle_latency(deployment: Stack, runs: int) -> Latency:
+    """Submit one run at a time; time from sending the request to the terminal KV write."""
     nc, watch = await _watch(deployment.nats_url)
+    connection = await Connection.open(deployment.gateway_url)
     samples = []
-    async with httpx.AsyncClient(base_url=deployment.gateway_url, timeout=30) as client:
-        for i in range(runs + 20):
-            started = time.perf_counter()
-            response = await client.post("/runs", json=SUBMIT)
-            ended = await watch.wait(response.json()["run_id"])
-            if i >= 20:  # warm-up
-                samples.append(ended - started)
+    for i in range(runs + 20):
+        started = time.perf_counter()
+        _, accepted = await connection.post_json("/runs", SUBMIT)
+        ended = await watch.wait(accepted["run_id"])
+        if i >= 20:  # warm-up
+            samples.append(ended - started)
+    await connection.close()
     await nc.close()
     return Latency.of(samples)
 
 
 async def throughput(deployment: Stack, runs: int, concurrency: int) -> dict[str, float]:
+    """Submit `runs` runs over `concurrency` connections; time until the last one ended."""
     nc, watch = await _watch(deployment.nats_url)
     assert deployment.worker is not None
-    limit = asyncio.Semaphore(concurrency)
+    connections = [await Connection.open(deployment.gateway_url) for _ in range(concurrency)]
     run_ids: list[str] = []
-    async with httpx.AsyncClient(
-        base_url=deployment.gateway_url,
-        timeout=60,
-        limits=httpx.Limits(max_connections=concurrency),
-    ) as client:
+    remaining = iter(range(runs))
 
-        async def submit() -> None:
-            async with limit:
-                response = await client.post("/runs", json=SUBMIT)
-                run_ids.append(response.json()["run_id"])
+    async def submit(connection: Connection) -> None:
+        for _ in remaining:
+            status, accepted = await connection.post_json("/runs", SUBMIT)
+            assert status == 201, accepted
+            run_ids.append(accepted["run_id"])
 
-        cpu_before = tree_cpu_seconds(deployment.worker.pid)
-        gateway_before = tree_cpu_seconds(deployment.gateway.pid)
-        started = time.perf_counter()
-        await asyncio.gather(*(submit() for _ in range(runs)))
-        submitted = time.perf_counter()
-        ends = [await watch.wait(run_id, timeout=120) for run_id in run_ids]
-        finished = max(ends)
-        worker_cpu = tree_cpu_seconds(deployment.worker.pid) - cpu_before
-        gateway_cpu = tree_cpu_seconds(deployment.gateway.pid) - gateway_before
+    worker_before = tree_cpu_seconds(deployment.worker.pid)
+    gateway_before = tree_cpu_seconds(deployment.gateway.pid)
+    nats_before = tree_cpu_seconds(deployment.nats_pid)
+    own_before = time.process_time()
+    started = time.perf_counter()
+    await asyncio.gather(*(submit(connection) for connection in connections))
+    submitted = time.perf_counter()
+    ends = [await watch.wait(run_id, timeout=300) for run_id in run_ids]
+    finished = max(ends)
+    worker_cpu = tree_cpu_seconds(deployment.worker.pid) - worker_before
+    gateway_cpu = tree_cpu_seconds(deployment.gateway.pid) - gateway_before
+    nats_cpu = tree_cpu_seconds(deployment.nats_pid) - nats_before
+    own_cpu = time.process_time() - own_before
+    for connection in connections:
+        await connection.close()
     await nc.close()
     completed = sum(1 for run_id in run_ids if watch.statuses.get(run_id) == "COMPLETED")
     return {
@@ -123,6 +144,65 @@ async def throughput(deployment: Stack, runs: int, concurrency: int) -> dict[str
         "runs_per_s": runs / (finished - started),
         "worker_cpu_ms_per_run": worker_cpu * 1000 / runs,
         "gateway_cpu_ms_per_run": gateway_cpu * 1000 / runs,
+        "nats_cpu_ms_per_run": nats_cpu * 1000 / runs,
+        "load_generator_cpu_ms_per_run": own_cpu * 1000 / runs,
+    }
+
+
+WRK_SCRIPT = """
+wrk.method = "POST"
+wrk.body = '{"flow_name":"trivial","params":{"x":1}}'
+wrk.headers["Content-Type"] = "application/json"
+"""
+
+
+async def throughput_wrk(deployment: Stack, seconds: int, connections: int) -> dict[str, float]:
+    """Submit with wrk (a C load generator, so the client does not eat the CPU it measures)
+    for `seconds`; time from the first submit until every accepted run ended."""
+    nc, watch = await _watch(deployment.nats_url)
+    assert deployment.worker is not None
+    script = _wrk_script()
+    cpu = {name: tree_cpu_seconds(pid) for name, pid in _pids(deployment).items()}
+    started = time.perf_counter()
+    wrk = await asyncio.create_subprocess_exec(
+        "wrk",
+        "-t1",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "-s",
+        str(script),
+        f"{deployment.gateway_url}/runs",
+        stdout=asyncio.subprocess.PIPE,
+    )
+    output = (await wrk.communicate())[0].decode()
+    submitted = time.perf_counter()
+    requests = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
+    await watch.wait_count(requests, timeout=120)
+    finished = max(watch.ended.values())
+    spent = {name: tree_cpu_seconds(pid) - cpu[name] for name, pid in _pids(deployment).items()}
+    await nc.close()
+    completed = sum(1 for status in watch.statuses.values() if status == "COMPLETED")
+    return {
+        "runs": requests,
+        "completed": completed,
+        "submit_per_s": requests / (submitted - started),
+        "runs_per_s": requests / (finished - started),
+        **{f"{name}_cpu_ms_per_run": seconds * 1000 / requests for name, seconds in spent.items()},
+    }
+
+
+def _wrk_script() -> Path:
+    script = Path(tempfile.mkstemp(suffix=".lua")[1])
+    script.write_text(WRK_SCRIPT)
+    return script
+
+
+def _pids(deployment: Stack) -> dict[str, int]:
+    assert deployment.worker is not None
+    return {
+        "worker": deployment.worker.pid,
+        "gateway": deployment.gateway.pid,
+        "nats": deployment.nats_pid,
     }
 
 
@@ -173,12 +253,18 @@ async def raw_jetstream_latency(url: str, runs: int) -> Latency:
 
 
 def run(
-    latency_runs: int = 300, throughput_runs: int = 2000, concurrency: int = 64
+    latency_runs: int = 300,
+    throughput_runs: int = 3000,
+    concurrency: int = 64,
+    worker_concurrency: int = 8,
 ) -> dict[str, object]:
-    with stack() as deployment:
+    with stack(worker_args=["--concurrency", str(worker_concurrency)]) as deployment:
         baseline = asyncio.run(raw_jetstream_latency(deployment.nats_url, latency_runs))
         idle = asyncio.run(idle_latency(deployment, latency_runs))
-        sustained = asyncio.run(throughput(deployment, throughput_runs, concurrency))
+        if shutil.which("wrk"):
+            sustained = asyncio.run(throughput_wrk(deployment, 5, 32))
+        else:
+            sustained = asyncio.run(throughput(deployment, throughput_runs, concurrency))
     return {
         "raw_jetstream_latency_ms": vars(baseline),
         "idle_submit_to_terminal_ms": vars(idle),

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from pyoco_server.codec import (
+    check_finite,
     decode_dead_letter,
     decode_job,
     decode_snapshot,
@@ -271,9 +272,11 @@ def test_encoding_an_invalid_object_raises_contract_error(
 
 
 @pytest.mark.parametrize("number", [float("nan"), float("inf"), float("-inf")])
-def test_dumps_rejects_nan_and_infinity(number: float) -> None:
+def test_check_finite_rejects_nan_and_infinity(number: float) -> None:
+    # dumps (orjson) would write null; callers check user data with check_finite first.
     with pytest.raises(ValueError, match="JSON compliant"):
-        dumps({"params": {"x": number}})
+        check_finite({"params": {"x": [number]}})
+    check_finite({"params": {"x": [1.5, "NaN"]}})
 
 
 def test_dumps_is_compact_utf8() -> None:

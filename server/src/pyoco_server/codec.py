@@ -11,6 +11,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
+
 from pyoco_server.contracts import validate_payload
 from pyoco_server.errors import ContractError, DecodeError
 from pyoco_server.messages import (
@@ -40,21 +42,48 @@ _WORKER_RECORD = "WorkerRecord"
 
 
 def dumps(value: object) -> bytes:
-    """Compact UTF-8 JSON, the wire format of every payload."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+    """Compact UTF-8 JSON, the wire format of every payload.
+
+    orjson: about fifteen times faster than the standard library on a snapshot, which matters
+    on the worker's and the gateway's hot paths. It cannot write integers beyond 64 bits; those
+    rare values go through the standard library, so JSON's arbitrary integers stay exact.
+    Callers keep NaN and infinities out (orjson would write them as null); see `check_finite`.
+    """
+    try:
+        return orjson.dumps(value)
+    except TypeError:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+
+
+def loads(raw: bytes | str) -> Any:
+    """Strict JSON: UTF-8 only, no NaN or Infinity; integers stay exact, whatever their size.
+
+    (The standard library, not orjson: orjson reads integers beyond 64 bits as floats.)
+
+    Raises:
+        ValueError: the text is not such JSON.
+    """
+    text = raw.decode("utf-8") if isinstance(raw, (bytes, bytearray)) else raw
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
 
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON value")
 
 
+def check_finite(value: object) -> None:
+    """Raise ValueError if `value` (plain JSON data) holds NaN or an infinity."""
+    json.dumps(value, allow_nan=False)
+
+
 def _loads(message_name: str, raw: bytes) -> dict[str, Any]:
     try:
-        value = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
-    except (UnicodeDecodeError, ValueError) as exc:
+        value = loads(raw)
+    except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError included
         raise DecodeError(message_name, f"not UTF-8 JSON: {exc}", raw) from None
-    except RecursionError:
-        raise DecodeError(message_name, "not UTF-8 JSON: nested too deeply", raw) from None
     try:
         validate_payload(message_name, value)
     except ContractError as exc:

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from pyoco_server import names
-from pyoco_server.codec import dumps
+from pyoco_server.codec import check_finite, dumps
 from pyoco_server.errors import (
     BackendUnavailable,
     InvalidInput,
@@ -85,6 +85,7 @@ class RunService:
         _check_names(submission)
         params = dict(submission.params)
         try:
+            check_finite(params)
             size = len(dumps(params))
         except (TypeError, ValueError):
             raise InvalidInput(

@@ -1,34 +1,34 @@
 """The run process: a warm child of the worker that executes one run at a time.
 
-Protocol over a duplex `multiprocessing` pipe (pickled tuples):
+Two pipes connect it to the worker (messages are pickled tuples):
 
-- worker → child: ``("run", job)`` execute this job (the child is idle);
-  ``("cancel", run_id)`` ask pyoco to stop the run cooperatively.
-- child → worker: ``("ready",)`` started; ``("progress", progress)`` task states changed (at
-  most one per flush interval); ``("done", outcome)`` the run ended, the child is idle again.
+- the job pipe, read by the child's main thread: worker → child ``("run", job)``;
+  child → worker ``("ready",)`` once started, ``("progress", progress)`` when asked,
+  ``("done", outcome)`` when the run ended;
+- the control pipe, read by a helper thread while pyoco runs: ``("cancel", run_id)`` asks
+  pyoco to stop the run; ``("progress?", run_id)`` asks for the task states if they changed.
 
-Besides the pipe, the child keeps its run's task states in a small shared-memory buffer
-(``name=STATE;...``), written on every pyoco event at the cost of a memory copy. It is read
-only when the child dies mid-run, to say which task was running when it did.
+The worker asks for progress only while a run lasts longer than the flush interval, so a short
+run costs one message each way. The child also keeps its run's task states in a small
+shared-memory buffer (``name=STATE;...``), written on every pyoco event at the cost of a memory
+copy and read by the worker only if the child dies mid-run, to name the task that was running.
 
-The child starts a session of its own (so the worker can signal the run and any process its
-tasks started as one group) and asks Linux to kill it if the worker dies, so no run outlives its
-worker. A reader thread takes control messages while the main thread runs pyoco, and sends
-coalesced progress; both threads send through one lock.
+The child starts a session of its own (so the worker can signal the run and every process its
+tasks started, as one group) and asks Linux to kill it when the worker dies, so no run outlives
+its worker.
 """
 
 from __future__ import annotations
 
 import ctypes
 import os
-import queue
 import signal
 import threading
-import time
 from multiprocessing.connection import Connection
 from typing import Any
 
 from pyoco_server.messages import Job
+from pyoco_worker import threads
 from pyoco_worker.execution import JobExecution
 from pyoco_worker.flows import FlowSource, load_resolver
 
@@ -36,23 +36,47 @@ _PR_SET_PDEATHSIG = 1
 
 
 def child_main(
-    conn: Connection, states: Any, resolver_spec: str | None, flush_interval: float
+    jobs: Connection, control: Connection, states: Any, resolver_spec: str | None
 ) -> None:
-    """Entry point of a run process (`states`: the shared task-state buffer)."""
+    """Entry point of a run process."""
     _detach_from_worker()
+    threads.install()
     flows = FlowSource(load_resolver(resolver_spec) if resolver_spec else None)
-    channel = _Channel(conn, states, flush_interval)
-    jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
+    channel = _Channel(jobs, states)
     threading.Thread(
-        target=channel.read, args=(jobs,), name="pyoco-child-reader", daemon=True
+        target=_listen, args=(control, channel), name="pyoco-child-control", daemon=True
     ).start()
     channel.send(("ready",))
-    while (job := jobs.get()) is not None:
+    while (job := _next_job(jobs)) is not None:
         execution = JobExecution(flows, job, channel.mark_changed)
-        channel.begin(execution)
+        channel.begin(job.run_id, execution)
         outcome = execution.run()
         channel.end()
         channel.send(("done", outcome))
+
+
+def _next_job(jobs: Connection) -> Job | None:
+    """The next job, or None once the worker closed the pipe."""
+    try:
+        message = jobs.recv()
+    except (EOFError, OSError):
+        return None
+    if message[0] != "run" or not isinstance(message[1], Job):
+        raise ValueError(f"run process got {message[0]!r} on the job pipe")
+    return message[1]
+
+
+def _listen(control: Connection, channel: _Channel) -> None:
+    """Control thread: cancels and progress requests, until the worker closes the pipe."""
+    while True:
+        try:
+            kind, run_id = control.recv()
+        except (EOFError, OSError):
+            return
+        if kind == "cancel":
+            channel.cancel(run_id)
+        elif kind == "progress?":
+            channel.send_progress(run_id)
 
 
 def _detach_from_worker() -> None:
@@ -68,76 +92,57 @@ def _detach_from_worker() -> None:
 
 
 class _Channel:
-    """The child's end of the pipe: sends under a lock, reads control messages in a thread."""
+    """The child's side: sends under one lock, tracks the current run for the control thread."""
 
-    def __init__(self, conn: Connection, states: Any, flush_interval: float) -> None:
-        self._conn = conn
+    def __init__(self, jobs: Connection, states: Any) -> None:
+        self._jobs = jobs
         self._states = states
-        self._flush_interval = flush_interval
         self._lock = threading.Lock()
+        self._run_id: str | None = None
         self._execution: JobExecution | None = None
-        self._active = False  # set by the reader on "run", cleared by the main thread at the end
-        self._cancel_requested = False
+        self._cancelled: str | None = None
         self._dirty = False
-        self._last_sent = 0.0
 
     def send(self, message: tuple[object, ...]) -> None:
         with self._lock:
-            self._conn.send(message)
+            self._jobs.send(message)
 
-    def begin(self, execution: JobExecution) -> None:
-        self._execution = execution
-        if self._cancel_requested:
+    def begin(self, run_id: str, execution: JobExecution) -> None:
+        with self._lock:
+            self._run_id = run_id
+            self._execution = execution
+            cancelled = self._cancelled == run_id
+        if cancelled:
             execution.cancel()  # the cancel came before the run started
 
     def end(self) -> None:
-        self._execution = None
-        self._states.value = b""
-        self._cancel_requested = False
-        self._dirty = False
-        self._active = False
+        with self._lock:
+            self._run_id = None
+            self._execution = None
+            self._cancelled = None
+            self._dirty = False
+            self._states.value = b""
+
+    def cancel(self, run_id: str) -> None:
+        with self._lock:
+            self._cancelled = run_id
+            execution = self._execution if self._run_id == run_id else None
+        if execution is not None:
+            execution.cancel()
 
     def mark_changed(self) -> None:
-        """From pyoco's threads: task states changed; the reader thread sends them shortly."""
-        self._dirty = True
-        execution = self._execution
+        """From pyoco's threads: remember the change and record the states for forensics."""
+        with self._lock:
+            self._dirty = True
+            if self._execution is not None:
+                self._states.value = encode_states(self._execution.task_states(), len(self._states))
+
+    def send_progress(self, run_id: str) -> None:
+        with self._lock:
+            execution = self._execution if self._run_id == run_id and self._dirty else None
+            self._dirty = False
         if execution is not None:
-            with self._lock:
-                self._states.value = encode_states(execution.task_states(), len(self._states))
-
-    def read(self, jobs: queue.SimpleQueue[Job | None]) -> None:
-        """Reader thread: jobs to the main thread, cancels to the execution, progress out."""
-        try:
-            while True:
-                if self._conn.poll(self._flush_interval if self._active else None):
-                    self._handle(self._conn.recv(), jobs)
-                self._flush()
-        except (EOFError, OSError):
-            jobs.put(None)  # the worker went away: stop after the current run
-
-    def _handle(self, message: tuple[object, ...], jobs: queue.SimpleQueue[Job | None]) -> None:
-        kind = message[0]
-        if kind == "run":
-            job = message[1]
-            assert isinstance(job, Job)
-            self._last_sent = time.monotonic()
-            self._active = True
-            jobs.put(job)
-        elif kind == "cancel" and self._active:
-            self._cancel_requested = True
-            execution = self._execution
-            if execution is not None:
-                execution.cancel()
-
-    def _flush(self) -> None:
-        execution = self._execution
-        if not self._dirty or execution is None:
-            return
-        if time.monotonic() - self._last_sent < self._flush_interval:
-            return
-        self._dirty = False
-        self._last_sent = time.monotonic()
-        self.send(("progress", execution.progress()))
+            self.send(("progress", execution.progress()))
 
 
 def encode_states(states: dict[str, str], capacity: int) -> bytes:

@@ -15,6 +15,7 @@ import socket
 import sys
 
 import click
+import uvloop
 
 from pyoco_server import names
 from pyoco_server.errors import SettingsError
@@ -26,7 +27,8 @@ from pyoco_worker.worker import Worker
 
 log = logging.getLogger("pyoco_worker")
 
-DEFAULT_CONCURRENCY = max(2, os.cpu_count() or 1)
+DEFAULT_CONCURRENCY = max(4, 2 * (os.cpu_count() or 1))
+"""Two runs per CPU (at least 4): while one computes, another waits on NATS or I/O."""
 
 
 def _tags(
@@ -62,8 +64,8 @@ def _tags(
     type=click.IntRange(1, 256),
     default=DEFAULT_CONCURRENCY,
     show_default=True,
-    help="Runs executed at once, each in its own process (default: the CPU count, at least 2, "
-    "so CPU-bound tasks use every core and one slow run does not hold up the next).",
+    help="Runs executed at once, each in its own process (default: two per CPU, at least 4, "
+    "so every core stays busy while other runs wait on NATS or I/O).",
 )
 @click.option(
     "--flow-resolver",
@@ -110,7 +112,8 @@ def main(
         concurrency=concurrency,
         shutdown_grace_sec=settings.worker_shutdown_grace_sec,
     )
-    asyncio.run(_serve(worker))
+    # uvloop: a quarter less CPU per run for the worker's NATS and pipe traffic (bench/).
+    uvloop.run(_serve(worker))
 
 
 async def _serve(worker: Worker) -> None:

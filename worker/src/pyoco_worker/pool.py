@@ -21,7 +21,7 @@ import multiprocessing
 import os
 import signal
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from multiprocessing.connection import Connection
 from multiprocessing.context import BaseContext
 from multiprocessing.process import BaseProcess
@@ -49,23 +49,22 @@ _START_TIMEOUT_SEC = 60.0
 _UNFINISHED = (TaskState.PENDING, TaskState.RUNNING)
 
 
-class ChildGone(Exception):
-    """The child process closed its pipe (it exited or was killed)."""
-
-
 _STATES_BYTES = 16384
 """Size of a child's shared task-state buffer (see child.py)."""
 
 
 class RunProcess:
-    """One warm child process, the worker's end of its pipe and its task-state buffer."""
+    """One warm child process: its pipes (jobs, control) and its task-state buffer."""
 
-    def __init__(self, process: BaseProcess, conn: Connection, states: Any) -> None:
+    def __init__(
+        self, process: BaseProcess, jobs: Connection, control: Connection, states: Any
+    ) -> None:
         self.process = process
-        self.conn = conn
+        self.jobs = jobs
+        self.control = control
         self.states = states
-        self._messages: collections.deque[tuple[Any, ...]] = collections.deque()
-        self._waiter: asyncio.Future[None] | None = None
+        self._sink: Callable[[tuple[Any, ...] | None], None] | None = None
+        self._backlog: collections.deque[tuple[Any, ...] | None] = collections.deque()
         self._gone = False
 
     @property
@@ -75,50 +74,68 @@ class RunProcess:
         return self.process.pid
 
     @classmethod
-    async def start(
-        cls, context: BaseContext, resolver_spec: str | None, flush_interval: float
-    ) -> RunProcess:
+    async def start(cls, context: BaseContext, resolver_spec: str | None) -> RunProcess:
         """Start a child and wait until it is ready to run."""
-        ours, theirs = context.Pipe(duplex=True)
+        jobs, child_jobs = context.Pipe(duplex=True)
+        child_control, control = context.Pipe(duplex=False)
         states = context.RawArray(ctypes.c_char, _STATES_BYTES)
         process = context.Process(  # type: ignore[attr-defined]
             target=child_main,
-            args=(theirs, states, resolver_spec, flush_interval),
+            args=(child_jobs, child_control, states, resolver_spec),
             name="pyoco-run",
             daemon=True,
         )
         await asyncio.to_thread(process.start)
-        theirs.close()
-        child = cls(process, ours, states)
-        asyncio.get_running_loop().add_reader(ours.fileno(), child._on_readable)
-        message = await asyncio.wait_for(child.receive(), _START_TIMEOUT_SEC)
+        child_jobs.close()
+        child_control.close()
+        child = cls(process, jobs, control, states)
+        asyncio.get_running_loop().add_reader(jobs.fileno(), child._on_readable)
+        ready: asyncio.Future[tuple[Any, ...] | None] = asyncio.get_running_loop().create_future()
+
+        def first(message: tuple[Any, ...] | None) -> None:
+            if not ready.done():
+                ready.set_result(message)
+
+        child.attach(first)
+        message = await asyncio.wait_for(ready, _START_TIMEOUT_SEC)
+        child.detach()
         if message != ("ready",):
             raise RuntimeError(f"run process sent {message!r} instead of ready")
         return child
 
+    def attach(self, sink: Callable[[tuple[Any, ...] | None], None]) -> None:
+        """Deliver the child's messages to `sink`, on the loop (None once it is gone)."""
+        self._sink = sink
+        while self._backlog and self._sink is sink:
+            sink(self._backlog.popleft())
+
+    def detach(self) -> None:
+        """Stop delivering; later messages wait for the next `attach`."""
+        self._sink = None
+
     def _on_readable(self) -> None:
         try:
-            self._messages.append(self.conn.recv())
+            message: tuple[Any, ...] | None = self.jobs.recv()
         except (EOFError, OSError):
+            message = None
             self._gone = True
-            asyncio.get_running_loop().remove_reader(self.conn.fileno())
-        if self._waiter is not None and not self._waiter.done():
-            self._waiter.set_result(None)
-
-    async def receive(self) -> tuple[Any, ...]:
-        """The next message from the child; `ChildGone` once it has closed the pipe."""
-        while not self._messages:
-            if self._gone:
-                raise ChildGone
-            self._waiter = asyncio.get_running_loop().create_future()
-            await self._waiter
-        return self._messages.popleft()
+            asyncio.get_running_loop().remove_reader(self.jobs.fileno())
+        if self._sink is not None:
+            self._sink(message)
+        else:
+            self._backlog.append(message)
 
     def send(self, message: tuple[Any, ...]) -> None:
-        """Send a message to the child (ignored once it is gone)."""
+        """Send a job to the child (ignored once it is gone)."""
         if not self._gone:
             with contextlib.suppress(OSError):
-                self.conn.send(message)
+                self.jobs.send(message)
+
+    def tell(self, message: tuple[Any, ...]) -> None:
+        """Send a control message (cancel, progress request)."""
+        if not self._gone:
+            with contextlib.suppress(OSError):
+                self.control.send(message)
 
     def signal_group(self, signum: int) -> None:
         """Signal the child and every process its tasks started."""
@@ -140,12 +157,13 @@ class RunProcess:
         }
 
     def close(self) -> None:
-        """Drop the pipe; an idle child then exits by itself."""
+        """Drop the pipes; an idle child then exits by itself."""
         if not self._gone:
             self._gone = True
             with contextlib.suppress(ValueError, OSError):
-                asyncio.get_running_loop().remove_reader(self.conn.fileno())
-        self.conn.close()
+                asyncio.get_running_loop().remove_reader(self.jobs.fileno())
+        self.jobs.close()
+        self.control.close()
 
 
 @dataclasses.dataclass
@@ -154,10 +172,11 @@ class _RunState:
 
     job: Job
     control: RunControl
-    inbox: asyncio.Queue[tuple[str, Any]]
+    on_progress: ProgressCallback
+    ended: asyncio.Future[tuple[Outcome, bool]]
     progress: Progress = EMPTY_PROGRESS
     stopping: StopReason | None = None
-    handles: list[asyncio.TimerHandle] = dataclasses.field(default_factory=list)
+    timers: list[asyncio.TimerHandle] = dataclasses.field(default_factory=list)
 
 
 class ProcessPool:
@@ -183,7 +202,7 @@ class ProcessPool:
             self._context.set_forkserver_preload(_preload(resolver_spec))
         self._idle: asyncio.Queue[RunProcess] = asyncio.Queue()
         self._all: set[RunProcess] = set()
-        self._retiring: set[asyncio.Task[None]] = set()
+        self._background: set[asyncio.Task[Any]] = set()
 
     async def start(self) -> None:
         """Start the children (the first also starts the fork server)."""
@@ -194,7 +213,7 @@ class ProcessPool:
         log.info("started %d run process(es)", self.size)
 
     async def _spawn(self) -> RunProcess:
-        child = await RunProcess.start(self._context, self._resolver_spec, self._flush_interval)
+        child = await RunProcess.start(self._context, self._resolver_spec)
         self._all.add(child)
         return child
 
@@ -216,70 +235,75 @@ class ProcessPool:
                 self._idle.put_nowait(child)
             else:
                 # The replacement starts in the background: the run's end is not held up by it.
-                task = asyncio.create_task(self._retire(child))
-                self._retiring.add(task)
-                task.add_done_callback(self._retiring.discard)
+                self._in_background(self._retire(child))
 
     async def _run(
         self, child: RunProcess, job: Job, on_progress: ProgressCallback, control: RunControl
     ) -> tuple[Outcome, bool]:
-        state = _RunState(job, control, asyncio.Queue())
-        unhook = control.on_stop(lambda reason: state.inbox.put_nowait(("stop", reason)))
-        pump = asyncio.create_task(_pump(child, state.inbox))
         loop = asyncio.get_running_loop()
+        state = _RunState(job, control, on_progress, loop.create_future())
+        child.attach(lambda message: self._on_message(child, state, message))
+        unhook = control.on_stop(lambda reason: self._begin_stop(child, state, reason))
         if control.timeout_sec:
-            state.handles.append(
+            state.timers.append(
                 loop.call_later(control.timeout_sec, control.stop, StopReason.TIMEOUT)
             )
-        if control.reason is not None:
-            state.inbox.put_nowait(("stop", control.reason))
+        state.timers.append(loop.call_later(self._flush_interval, self._ask_progress, child, state))
         child.send(("run", job))
+        if control.reason is not None:
+            self._begin_stop(child, state, control.reason)
         try:
-            return await self._follow(child, state, on_progress)
+            return await state.ended
         finally:
+            child.detach()
             unhook()
-            pump.cancel()
-            for handle in state.handles:
-                handle.cancel()
+            for timer in state.timers:
+                timer.cancel()
 
-    async def _follow(
-        self, child: RunProcess, state: _RunState, on_progress: ProgressCallback
-    ) -> tuple[Outcome, bool]:
-        while True:
-            kind, payload = await state.inbox.get()
-            if kind == "progress":
-                state.progress = payload
-                on_progress(payload)
-            elif kind == "done":
-                return _finished(payload, state), True
-            elif kind == "gone":
-                return await _died(child, state), False
-            elif kind == "stop":
-                self._begin_stop(child, state, payload)
-            elif kind == "escalate":
-                log.warning(
-                    "run %s did not stop within the grace period; terminating it", state.job.run_id
-                )
-                child.signal_group(signal.SIGTERM)
-                state.handles.append(
-                    asyncio.get_running_loop().call_later(
-                        KILL_AFTER_SEC, child.signal_group, signal.SIGKILL
-                    )
-                )
+    def _on_message(
+        self, child: RunProcess, state: _RunState, message: tuple[Any, ...] | None
+    ) -> None:
+        if state.ended.done():
+            return
+        if message is None:
+            self._in_background(_settle_death(child, state))
+        elif message[0] == "progress":
+            state.progress = message[1]
+            state.on_progress(message[1])
+        elif message[0] == "done":
+            state.ended.set_result((_finished(message[1], state), True))
+
+    def _ask_progress(self, child: RunProcess, state: _RunState) -> None:
+        """While the run lasts, ask the child for changed task states every flush interval."""
+        if state.ended.done():
+            return
+        child.tell(("progress?", state.job.run_id))
+        loop = asyncio.get_running_loop()
+        state.timers.append(loop.call_later(self._flush_interval, self._ask_progress, child, state))
 
     def _begin_stop(self, child: RunProcess, state: _RunState, reason: StopReason) -> None:
-        if state.stopping is StopReason.SHUTDOWN or state.stopping is reason:
+        if state.ended.done() or state.stopping is StopReason.SHUTDOWN or state.stopping is reason:
             return
         state.stopping = reason
         if reason is StopReason.SHUTDOWN:
             child.signal_group(signal.SIGKILL)
             return
-        child.send(("cancel", state.job.run_id))
-        state.handles.append(
-            asyncio.get_running_loop().call_later(
-                self._cancel_grace_sec, state.inbox.put_nowait, ("escalate", None)
-            )
-        )
+        child.tell(("cancel", state.job.run_id))
+        loop = asyncio.get_running_loop()
+        state.timers.append(loop.call_later(self._cancel_grace_sec, self._escalate, child, state))
+
+    def _escalate(self, child: RunProcess, state: _RunState) -> None:
+        if state.ended.done():
+            return
+        log.warning("run %s did not stop within the grace period; terminating it", state.job.run_id)
+        child.signal_group(signal.SIGTERM)
+        loop = asyncio.get_running_loop()
+        state.timers.append(loop.call_later(KILL_AFTER_SEC, child.signal_group, signal.SIGKILL))
+
+    def _in_background(self, coroutine: Any) -> None:
+        task = asyncio.create_task(coroutine)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     async def _retire(self, child: RunProcess) -> None:
         """Stop a child that is not idle and clean, and start its replacement."""
@@ -296,10 +320,10 @@ class ProcessPool:
                 await asyncio.sleep(1.0)
 
     async def close(self) -> None:
-        """Stop every child: idle ones exit when their pipe closes; others are killed."""
-        for task in list(self._retiring):
+        """Stop every child: idle ones exit when their pipes close; others are killed."""
+        for task in list(self._background):
             task.cancel()
-        await asyncio.gather(*self._retiring, return_exceptions=True)
+        await asyncio.gather(*self._background, return_exceptions=True)
         children = list(self._all)
         self._all.clear()
         for child in children:
@@ -310,16 +334,16 @@ class ProcessPool:
                 await child.exit_code()
 
 
-async def _pump(child: RunProcess, inbox: asyncio.Queue[tuple[str, Any]]) -> None:
-    """Forward the child's messages into the run's inbox (and its death, once)."""
+async def _settle_death(child: RunProcess, state: _RunState) -> None:
+    """The child died mid-run: end the run with the outcome its death means."""
     try:
-        while True:
-            message = await child.receive()
-            inbox.put_nowait((message[0], message[1] if len(message) > 1 else None))
-            if message[0] == "done":
-                return
-    except ChildGone:
-        inbox.put_nowait(("gone", None))
+        outcome = await _died(child, state)
+    except RunAbandoned as exc:
+        if not state.ended.done():
+            state.ended.set_exception(exc)
+        return
+    if not state.ended.done():
+        state.ended.set_result((outcome, False))
 
 
 def _finished(outcome: Outcome, state: _RunState) -> Outcome:

@@ -14,6 +14,9 @@ from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from connexion import AsyncApp
+from connexion.middleware import ConnexionMiddleware
+from connexion.middleware.response_validation import ResponseValidationMiddleware
+from connexion.middleware.security import SecurityMiddleware
 from connexion.resolver import Resolution, Resolver
 
 from pyoco_server.aio import cancel_and_wait
@@ -23,9 +26,10 @@ from pyoco_server.errors import SettingsError
 from pyoco_server.exhaustion import MaxDeliveriesHandler
 from pyoco_server.gateway.dlq import DlqApi
 from pyoco_server.gateway.health import HealthApi
+from pyoco_server.gateway.operations import GatewayApp
 from pyoco_server.gateway.problems import EXCEPTION_HANDLERS
 from pyoco_server.gateway.runs import RunsApi
-from pyoco_server.gateway.validation import VALIDATORS
+from pyoco_server.gateway.validation import VALIDATORS, FastJsonifier
 from pyoco_server.gateway.workers import WorkersApi
 from pyoco_server.jetstream import (
     Connection,
@@ -116,6 +120,20 @@ async def _handle_max_deliveries(connection: Connection) -> None:
             await subscription.unsubscribe()
 
 
+def middlewares(settings: Settings, validate_responses: bool) -> list[Any]:
+    """Connexion's middleware stack without the layers this configuration does not use.
+
+    Every layer routes each request again; response validation (tests and CI only) and the
+    security layer (API keys off) would route and then do nothing.
+    """
+    unused: set[Any] = set()
+    if not validate_responses:
+        unused.add(ResponseValidationMiddleware)
+    if settings.http_auth_mode == "none":
+        unused.add(SecurityMiddleware)
+    return [layer for layer in ConnexionMiddleware.default_middlewares if layer not in unused]
+
+
 def served_spec(settings: Settings) -> dict[str, Any]:
     """openapi.yaml as this gateway serves it: with auth off, no operation requires a key."""
     spec = load_openapi()
@@ -157,13 +175,18 @@ def create_app(settings: Settings, *, validate_responses: bool = False) -> Async
     spec = served_spec(settings)
     handlers = handlers_for(connection, settings)
     check_handlers(spec, handlers)
-    app = AsyncApp(__name__, lifespan=lifespan)
+    app = GatewayApp(
+        __name__,
+        lifespan=lifespan,
+        middlewares=middlewares(settings, validate_responses),
+        jsonifier=FastJsonifier(),
+    )
     app.add_api(
         spec,
         resolver=TagResolver(handlers),
         strict_validation=True,
         validate_responses=validate_responses,
-        pythonic_params=True,
+        pythonic_params=False,
         validator_map=VALIDATORS,
     )
     for exception, handler in EXCEPTION_HANDLERS:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from connexion import request
 from starlette.datastructures import UploadFile
 
-from pyoco_server.codec import retry_from_dict, snapshot_to_dict
+from pyoco_server.codec import loads, retry_from_dict, snapshot_to_dict
 from pyoco_server.contracts import validate_openapi_schema
 from pyoco_server.errors import ContractError, InvalidInput, PayloadTooLarge
 from pyoco_server.gateway.responses import Reply, json_reply
@@ -133,11 +132,9 @@ def _form_object(raw: str | None, field: str, example: str) -> dict[str, Any]:
     if raw is None or not raw.strip():
         return {}
     try:
-        value = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise InvalidInput(
-            f"form field {field!r} is not valid JSON: {exc.msg} at column {exc.colno}"
-        ) from None
+        value = loads(raw)
+    except ValueError as exc:
+        raise InvalidInput(f"form field {field!r} is not valid JSON: {exc}") from None
     if not isinstance(value, dict):
         raise InvalidInput(f"form field {field!r} must be a JSON object such as {example}")
     return value

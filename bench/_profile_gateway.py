@@ -1,0 +1,98 @@
+"""Measure (and with --profile, profile) the gateway alone under wrk: POST /runs and GET /runs/{id}.
+
+    uv run python -m bench._profile_gateway [--profile]
+
+Needs `wrk` (apt-get install wrk). The gateway runs in this process (uvicorn, one worker).
+"""
+
+from __future__ import annotations
+
+import cProfile
+import json
+import pstats
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import uvicorn
+
+from bench._stack import free_port
+from pyoco_server.gateway import create_app
+from pyoco_server.natsserver import NatsServer
+from pyoco_server.settings import Settings
+
+POST = """
+wrk.method = "POST"
+wrk.body = '{"flow_name":"trivial","params":{"x":1}}'
+wrk.headers["Content-Type"] = "application/json"
+"""
+
+
+def wrk(url: str, script: str | None, seconds: int = 6) -> str:
+    args = ["wrk", "-t1", "-c16", f"-d{seconds}s", url]
+    if script:
+        path = Path(tempfile.mkstemp(suffix=".lua")[1])
+        path.write_text(script)
+        args += ["-s", str(path)]
+    out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
+    return next(line for line in out.splitlines() if "Requests/sec" in line).split()[-1]
+
+
+def main() -> None:
+    profiling = "--profile" in sys.argv
+    with tempfile.TemporaryDirectory() as scratch:
+        server = NatsServer(Path(scratch))
+        server.start()
+        settings = Settings.from_env(
+            {"PYOCO_NATS_URL": server.url, "PYOCO_LOAD_DOTENV": "0", "PYOCO_LOG_LEVEL": "warning"}
+        )
+        port = free_port()
+        config = uvicorn.Config(
+            create_app(settings),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            access_log=False,
+        )
+        gateway = uvicorn.Server(config)
+        profile = cProfile.Profile()
+
+        def serve() -> None:
+            if profiling:
+                profile.enable()
+            gateway.run()
+            if profiling:
+                profile.disable()
+
+        thread = threading.Thread(target=serve)
+        thread.start()
+        url = f"http://127.0.0.1:{port}"
+        while not gateway.started:
+            time.sleep(0.05)
+        started = time.process_time()
+        posts = wrk(f"{url}/runs", POST)
+        request = urllib.request.Request(
+            f"{url}/runs",
+            json.dumps({"flow_name": "x"}).encode(),
+            {"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request) as response:
+            run_id = json.load(response)["run_id"]
+        gets = wrk(f"{url}/runs/{run_id}", None)
+        cpu = time.process_time() - started
+        gateway.should_exit = True
+        thread.join()
+        server.stop()
+    print(f"POST /runs {posts} req/s, GET /runs/{{id}} {gets} req/s (gateway CPU {cpu:.1f}s)")
+    if profiling:
+        pstats.Stats(profile).sort_stats("tottime").print_callers(
+            "deepcopy|re/__init__.py:178|werkzeug/local.py:310"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,111 @@
+"""Measure (and with --profile, profile) one worker draining pre-queued runs.
+
+    uv run python -m bench._profile_worker [RUNS] [CONCURRENCY] [--uvloop] [--profile]
+
+Runs are queued first (no gateway), so the numbers are the worker's alone: runs/s, the
+supervisor's CPU per run and its run processes' CPU per run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import cProfile
+import json
+import pstats
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nats
+
+from bench._stack import tree_cpu_seconds
+from pyoco_server.jetstream import Connection, NatsJobQueue, NatsRunStore
+from pyoco_server.natsserver import NatsServer
+from pyoco_server.runs import RunService, Submission
+from pyoco_server.settings import Settings
+from pyoco_worker.pool import ProcessPool
+from pyoco_worker.worker import Worker
+
+RUNS = int(sys.argv[1]) if len(sys.argv) > 1 else 3000
+CONCURRENCY = int(sys.argv[2]) if len(sys.argv) > 2 else 2
+PROFILE = "--profile" in sys.argv
+
+
+async def enqueue(settings: Settings) -> None:
+    connection = Connection(settings, "bench")
+    await connection.start()
+    await connection.wait_ready(10)
+    service = RunService(NatsRunStore(connection), NatsJobQueue(connection), settings)
+    limit = asyncio.Semaphore(64)
+
+    async def one() -> None:
+        async with limit:
+            await service.submit(Submission("trivial", {"x": 1}))
+
+    await asyncio.gather(*(one() for _ in range(RUNS)))
+    await connection.close()
+
+
+async def drain(settings: Settings, profile: cProfile.Profile) -> tuple[float, float, float]:
+    nc = await nats.connect(settings.nats_url)
+    done = asyncio.Event()
+    count = 0
+
+    async def on_record(msg: nats.aio.msg.Msg) -> None:
+        nonlocal count
+        if msg.data and json.loads(msg.data)["status"] == "COMPLETED":
+            count += 1
+            if count == RUNS:
+                done.set()
+
+    await nc.subscribe(f"$KV.{settings.runs_kv_bucket}.>", cb=on_record)
+    pool = ProcessPool(CONCURRENCY, resolver_spec="bench.flows:resolve")
+    stop = asyncio.Event()
+    worker = Worker(
+        settings, worker_id="p", tags=["default"], executor=pool, concurrency=CONCURRENCY
+    )
+    task = asyncio.create_task(worker.run(stop))
+    # The pool offers no event for "all started"; a bench may poll.
+    while not pool._all or pool._idle.qsize() < CONCURRENCY:  # noqa: ASYNC110
+        await asyncio.sleep(0.05)
+    children = [child.pid for child in pool._all]
+    child_before = sum(tree_cpu_seconds(pid) for pid in children)
+    started = time.perf_counter()
+    cpu_before = time.process_time()
+    if PROFILE:
+        profile.enable()
+    await done.wait()
+    if PROFILE:
+        profile.disable()
+    elapsed = time.perf_counter() - started
+    parent = time.process_time() - cpu_before
+    child = sum(tree_cpu_seconds(pid) for pid in children) - child_before
+    stop.set()
+    await task
+    await nc.close()
+    return elapsed, parent, child
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as scratch:
+        server = NatsServer(Path(scratch))
+        server.start()
+        settings = Settings.from_env(
+            {"PYOCO_NATS_URL": server.url, "PYOCO_LOAD_DOTENV": "0", "PYOCO_LOG_LEVEL": "warning"}
+        )
+        asyncio.run(enqueue(settings))
+        profile = cProfile.Profile()
+        runner = __import__("uvloop").run if "--uvloop" in sys.argv else asyncio.run
+        elapsed, parent, child = runner(drain(settings, profile))
+        server.stop()
+    print(
+        f"{RUNS / elapsed:.0f} runs/s; supervisor {parent * 1000 / RUNS:.2f} ms/run, "
+        f"children {child * 1000 / RUNS:.2f} ms/run"
+    )
+    if PROFILE:
+        pstats.Stats(profile).sort_stats("tottime").print_stats(40)
+
+
+if __name__ == "__main__":
+    main()
