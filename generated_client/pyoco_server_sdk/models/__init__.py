@@ -14,11 +14,15 @@ from .params import Params
 from .problem import Problem
 from .retry_policy import RetryPolicy
 from .run_accepted import RunAccepted
+from .run_event import RunEvent
+from .run_event_event import RunEventEvent
+from .run_page import RunPage
 from .run_snapshot import RunSnapshot
 from .run_snapshot_task_records import RunSnapshotTaskRecords
 from .run_snapshot_tasks import RunSnapshotTasks
 from .run_status import RunStatus
 from .run_submit_request import RunSubmitRequest
+from .run_summary import RunSummary
 from .run_tasks import RunTasks
 from .run_tasks_task_records import RunTasksTaskRecords
 from .run_tasks_tasks import RunTasksTasks
@@ -26,6 +30,7 @@ from .run_yaml_submit_request import RunYamlSubmitRequest
 from .task_record import TaskRecord
 from .task_record_inputs import TaskRecordInputs
 from .task_state import TaskState
+from .watch_run_include_item import WatchRunIncludeItem
 from .worker_patch import WorkerPatch
 from .worker_record import WorkerRecord
 from .worker_state import WorkerState
@@ -45,11 +50,15 @@ __all__ = (
     "Problem",
     "RetryPolicy",
     "RunAccepted",
+    "RunEvent",
+    "RunEventEvent",
+    "RunPage",
     "RunSnapshot",
     "RunSnapshotTaskRecords",
     "RunSnapshotTasks",
     "RunStatus",
     "RunSubmitRequest",
+    "RunSummary",
     "RunTasks",
     "RunTasksTaskRecords",
     "RunTasksTasks",
@@ -57,6 +66,7 @@ __all__ = (
     "TaskRecord",
     "TaskRecordInputs",
     "TaskState",
+    "WatchRunIncludeItem",
     "WorkerPatch",
     "WorkerRecord",
     "WorkerState",

@@ -58,6 +58,13 @@ def _non_negative_float(raw: str) -> float:
     return value
 
 
+def _history(raw: str) -> int:
+    value = _positive_int(raw)
+    if value > 64:
+        raise ValueError("expected a whole number from 1 to 64 (JetStream's KV history limit)")
+    return value
+
+
 def _positive_int(raw: str) -> int:
     try:
         value = int(raw)
@@ -121,6 +128,17 @@ class Settings:
     runs_kv_bucket: str = _env("PYOCO_RUNS_KV_BUCKET", _bucket, default="pyoco_runs")
     workers_kv_bucket: str = _env("PYOCO_WORKERS_KV_BUCKET", _bucket, default="pyoco_workers")
     auth_kv_bucket: str = _env("PYOCO_AUTH_KV_BUCKET", _bucket, default="pyoco_auth")
+    auth_pepper: str = _env("PYOCO_AUTH_PEPPER", str, default="")
+    idempotency_kv_bucket: str = _env(
+        "PYOCO_IDEMPOTENCY_KV_BUCKET", _bucket, default="pyoco_idempotency"
+    )
+    idempotency_window_sec: float = _env(
+        "PYOCO_IDEMPOTENCY_WINDOW_SEC", _positive_float, default=86400.0
+    )
+    run_retention_sec: float = _env(
+        "PYOCO_RUN_RETENTION_SEC", _positive_float, default=30 * 86400.0
+    )
+    runs_kv_history: int = _env("PYOCO_RUNS_KV_HISTORY", _history, default=8)
     dlq_stream: str = _env("PYOCO_DLQ_STREAM", _bucket, default="PYOCO_DLQ")
     dlq_subject_prefix: str = _env("PYOCO_DLQ_SUBJECT_PREFIX", _prefix, default="pyoco.dlq")
     dlq_max_age_sec: float = _env("PYOCO_DLQ_MAX_AGE_SEC", _positive_float, default=604800.0)

@@ -21,6 +21,8 @@ class Subjects:
     runs_bucket: str
     workers_bucket: str
     work_stream: str
+    auth_bucket: str
+    idempotency_bucket: str
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Subjects:
@@ -32,6 +34,8 @@ class Subjects:
             runs_bucket=settings.runs_kv_bucket,
             workers_bucket=settings.workers_kv_bucket,
             work_stream=settings.work_stream,
+            auth_bucket=settings.auth_kv_bucket,
+            idempotency_bucket=settings.idempotency_kv_bucket,
         )
 
     def work(self, tag: str) -> str:
@@ -82,6 +86,8 @@ class Subjects:
             "runSnapshots": f"$KV.{self.runs_bucket}.{{run_id}}",
             "cancels": self.cancel("{run_id}"),
             "workerRecords": f"$KV.{self.workers_bucket}.{{worker_id}}",
+            "apiKeys": f"$KV.{self.auth_bucket}.api_keys.{{key_id}}",
+            "idempotencyKeys": f"$KV.{self.idempotency_bucket}.{{key_hash}}",
             "maxDeliveries": "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{stream}.{consumer}",
             "deadLetters": self.dead_letter("{tag}"),
         }

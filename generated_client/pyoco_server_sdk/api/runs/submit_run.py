@@ -7,14 +7,17 @@ from ...client import AuthenticatedClient, Client
 from ...models.problem import Problem
 from ...models.run_accepted import RunAccepted
 from ...models.run_submit_request import RunSubmitRequest
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     *,
     body: RunSubmitRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -39,6 +42,21 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         response_400 = Problem.from_dict(response.json())
 
         return response_400
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 409:
+        response_409 = Problem.from_dict(response.json())
+
+        return response_409
 
     if response.status_code == 413:
         response_413 = Problem.from_dict(response.json())
@@ -70,6 +88,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: RunSubmitRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[Problem | RunAccepted]:
     """Submit a run of a flow known to the workers
 
@@ -78,6 +97,7 @@ def sync_detailed(
     as PENDING before the job is queued, so it is visible as soon as this call returns.
 
     Args:
+        idempotency_key (str | Unset):
         body (RunSubmitRequest):
 
     Raises:
@@ -90,6 +110,7 @@ def sync_detailed(
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -103,6 +124,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: RunSubmitRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> Problem | RunAccepted | None:
     """Submit a run of a flow known to the workers
 
@@ -111,6 +133,7 @@ def sync(
     as PENDING before the job is queued, so it is visible as soon as this call returns.
 
     Args:
+        idempotency_key (str | Unset):
         body (RunSubmitRequest):
 
     Raises:
@@ -124,6 +147,7 @@ def sync(
     return sync_detailed(
         client=client,
         body=body,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -131,6 +155,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: RunSubmitRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[Problem | RunAccepted]:
     """Submit a run of a flow known to the workers
 
@@ -139,6 +164,7 @@ async def asyncio_detailed(
     as PENDING before the job is queued, so it is visible as soon as this call returns.
 
     Args:
+        idempotency_key (str | Unset):
         body (RunSubmitRequest):
 
     Raises:
@@ -151,6 +177,7 @@ async def asyncio_detailed(
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -162,6 +189,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: RunSubmitRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> Problem | RunAccepted | None:
     """Submit a run of a flow known to the workers
 
@@ -170,6 +198,7 @@ async def asyncio(
     as PENDING before the job is queued, so it is visible as soon as this call returns.
 
     Args:
+        idempotency_key (str | Unset):
         body (RunSubmitRequest):
 
     Raises:
@@ -184,5 +213,6 @@ async def asyncio(
         await asyncio_detailed(
             client=client,
             body=body,
+            idempotency_key=idempotency_key,
         )
     ).parsed

@@ -7,14 +7,17 @@ from ...client import AuthenticatedClient, Client
 from ...models.problem import Problem
 from ...models.run_accepted import RunAccepted
 from ...models.run_yaml_submit_request import RunYamlSubmitRequest
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     *,
     body: RunYamlSubmitRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -39,6 +42,21 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         response_400 = Problem.from_dict(response.json())
 
         return response_400
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 409:
+        response_409 = Problem.from_dict(response.json())
+
+        return response_409
 
     if response.status_code == 413:
         response_413 = Problem.from_dict(response.json())
@@ -75,6 +93,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: RunYamlSubmitRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[Problem | RunAccepted]:
     """Submit a run of a flow.yaml workflow
 
@@ -84,6 +103,7 @@ def sync_detailed(
     object, overrides `flow.defaults` key by key.
 
     Args:
+        idempotency_key (str | Unset):
         body (RunYamlSubmitRequest):  Example: {'workflow': 'version: 1\\nflow:\\n  graph: add_one
             >> to_text\\n  defaults: {x: 1}\\ntasks:\\n  add_one: {callable:
             "pyoco_server._workflow_test_tasks:add_one"}\\n  to_text: {callable:
@@ -99,6 +119,7 @@ def sync_detailed(
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -112,6 +133,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: RunYamlSubmitRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> Problem | RunAccepted | None:
     """Submit a run of a flow.yaml workflow
 
@@ -121,6 +143,7 @@ def sync(
     object, overrides `flow.defaults` key by key.
 
     Args:
+        idempotency_key (str | Unset):
         body (RunYamlSubmitRequest):  Example: {'workflow': 'version: 1\\nflow:\\n  graph: add_one
             >> to_text\\n  defaults: {x: 1}\\ntasks:\\n  add_one: {callable:
             "pyoco_server._workflow_test_tasks:add_one"}\\n  to_text: {callable:
@@ -137,6 +160,7 @@ def sync(
     return sync_detailed(
         client=client,
         body=body,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -144,6 +168,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: RunYamlSubmitRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[Problem | RunAccepted]:
     """Submit a run of a flow.yaml workflow
 
@@ -153,6 +178,7 @@ async def asyncio_detailed(
     object, overrides `flow.defaults` key by key.
 
     Args:
+        idempotency_key (str | Unset):
         body (RunYamlSubmitRequest):  Example: {'workflow': 'version: 1\\nflow:\\n  graph: add_one
             >> to_text\\n  defaults: {x: 1}\\ntasks:\\n  add_one: {callable:
             "pyoco_server._workflow_test_tasks:add_one"}\\n  to_text: {callable:
@@ -168,6 +194,7 @@ async def asyncio_detailed(
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -179,6 +206,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: RunYamlSubmitRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> Problem | RunAccepted | None:
     """Submit a run of a flow.yaml workflow
 
@@ -188,6 +216,7 @@ async def asyncio(
     object, overrides `flow.defaults` key by key.
 
     Args:
+        idempotency_key (str | Unset):
         body (RunYamlSubmitRequest):  Example: {'workflow': 'version: 1\\nflow:\\n  graph: add_one
             >> to_text\\n  defaults: {x: 1}\\ntasks:\\n  add_one: {callable:
             "pyoco_server._workflow_test_tasks:add_one"}\\n  to_text: {callable:
@@ -205,5 +234,6 @@ async def asyncio(
         await asyncio_detailed(
             client=client,
             body=body,
+            idempotency_key=idempotency_key,
         )
     ).parsed

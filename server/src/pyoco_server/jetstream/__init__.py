@@ -4,12 +4,14 @@ from pyoco_server.jetstream._advisories import NatsWorkStream, listen_max_delive
 from pyoco_server.jetstream._cancels import NatsCancelNotices
 from pyoco_server.jetstream._connection import Connection, translate_errors
 from pyoco_server.jetstream._dlq import NatsDeadLetters
+from pyoco_server.jetstream._mirror import BucketMirror
 from pyoco_server.jetstream._queue import NatsDelivery, NatsJobQueue, NatsTagSubscription
 from pyoco_server.jetstream._registry import NatsWorkerRegistry
 from pyoco_server.jetstream._resources import ensure_resources
 from pyoco_server.jetstream._runs import NatsRunStore
 
 __all__ = [
+    "BucketMirror",
     "Connection",
     "NatsCancelNotices",
     "NatsDeadLetters",

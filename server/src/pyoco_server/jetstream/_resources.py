@@ -25,7 +25,18 @@ from pyoco_server.subjects import Subjects
 
 log = logging.getLogger(__name__)
 
-_MUTABLE = ("subjects", "max_age", "max_msgs", "max_bytes", "num_replicas", "duplicate_window")
+_MUTABLE = (
+    "subjects",
+    "max_age",
+    "max_msgs",
+    "max_bytes",
+    "num_replicas",
+    "duplicate_window",
+    "max_msgs_per_subject",
+    "subject_delete_marker_ttl",
+)
+_DELETE_MARKER_TTL_SEC = 300.0
+"""How long the marker JetStream leaves for an expired run lives, for watchers to see it."""
 _FIXED = ("retention", "storage")
 _DUPLICATE_WINDOW_SEC = 120.0
 
@@ -58,25 +69,38 @@ def dead_letter_stream_config(settings: Settings) -> StreamConfig:
 
 
 def bucket_configs(settings: Settings) -> list[KeyValueConfig]:
-    """The key-value buckets: run snapshots, the worker registry and API keys.
+    """The key-value buckets: run snapshots, the worker registry, API keys, idempotency keys.
 
-    Worker records expire PYOCO_WORKER_RECORD_RETENTION_SEC after their last write.
+    - runs: the last PYOCO_RUNS_KV_HISTORY snapshots of each run (a watch resumed with
+      Last-Event-ID replays them), removed PYOCO_RUN_RETENTION_SEC after the run's last write,
+      with a marker so the gateways' watches drop it from their index;
+    - workers: a record expires PYOCO_WORKER_RECORD_RETENTION_SEC after its last write;
+    - idempotency: a record expires after PYOCO_IDEMPOTENCY_WINDOW_SEC.
     """
-    ages = {settings.workers_kv_bucket: settings.worker_record_retention_sec}
-    return [
-        KeyValueConfig(
-            bucket=bucket,
-            history=1,
+
+    def bucket(
+        name: str, *, history: int = 1, ttl: float | None = None, markers: bool = False
+    ) -> KeyValueConfig:
+        return KeyValueConfig(
+            bucket=name,
+            history=history,
             storage=StorageType.FILE,
             replicas=settings.nats_replicas,
             direct=True,
-            ttl=ages.get(bucket),
+            ttl=ttl,
+            limit_marker_ttl=_DELETE_MARKER_TTL_SEC if markers else None,
         )
-        for bucket in (
+
+    return [
+        bucket(
             settings.runs_kv_bucket,
-            settings.workers_kv_bucket,
-            settings.auth_kv_bucket,
-        )
+            history=settings.runs_kv_history,
+            ttl=settings.run_retention_sec,
+            markers=True,
+        ),
+        bucket(settings.workers_kv_bucket, ttl=settings.worker_record_retention_sec),
+        bucket(settings.auth_kv_bucket),
+        bucket(settings.idempotency_kv_bucket, ttl=settings.idempotency_window_sec),
     ]
 
 
@@ -113,7 +137,11 @@ async def _ensure_bucket(js: JetStreamContext, config: KeyValueConfig) -> None:
         log.info("created key-value bucket %s", config.bucket)
         return
     wanted = dataclasses.replace(
-        info.config, num_replicas=config.replicas, max_age=config.ttl or info.config.max_age
+        info.config,
+        num_replicas=config.replicas,
+        max_age=config.ttl or info.config.max_age,
+        max_msgs_per_subject=config.history,
+        subject_delete_marker_ttl=config.limit_marker_ttl or info.config.subject_delete_marker_ttl,
     )
     await _reconcile(js, info.config, wanted)
 
