@@ -38,6 +38,10 @@ class Connection:
         )
         return await self._response()
 
+    async def get_json(self, path: str) -> tuple[int, dict[str, Any]]:
+        self._writer.write(f"GET {path} HTTP/1.1\r\nHost: {self._host}\r\n\r\n".encode())
+        return await self._response()
+
     async def _response(self) -> tuple[int, dict[str, Any]]:
         head = await self._reader.readuntil(b"\r\n\r\n")
         lines = head.decode("latin-1").split("\r\n")

@@ -69,11 +69,17 @@ def stack(
     worker_args: Sequence[str] = (),
     gateway_workers: int = 1,
     extra_env: Mapping[str, str] | None = None,
+    nats_server: NatsServer | None = None,
 ) -> Iterator[Stack]:
-    """nats-server, gateway and (optionally) a worker on loopback, stopped on exit."""
+    """nats-server, gateway and (optionally) a worker on loopback, stopped on exit.
+
+    Pass a running `nats_server` to use it (it is left running); otherwise one is started.
+    """
     with tempfile.TemporaryDirectory() as scratch:
-        nats_server = NatsServer(Path(scratch) / "nats")
-        nats_server.start()
+        own_nats = nats_server is None
+        if nats_server is None:
+            nats_server = NatsServer(Path(scratch) / "nats")
+            nats_server.start()
         env = {
             **os.environ,
             "PYOCO_NATS_URL": nats_server.url,
@@ -127,4 +133,5 @@ def stack(
                     process.send_signal(signal.SIGTERM)
                     process.wait(60)
             log.close()
-            nats_server.stop()
+            if own_nats:
+                nats_server.stop()

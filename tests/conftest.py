@@ -163,7 +163,7 @@ class Gateway:
     process: Process
 
     def client(self, **kwargs: object) -> httpx.Client:
-        return httpx.Client(base_url=self.url, timeout=10.0, **kwargs)  # type: ignore[arg-type]
+        return httpx.Client(**{"base_url": self.url, "timeout": 10.0, **kwargs})  # type: ignore[arg-type]
 
 
 def start_gateway(settings: Settings, log_dir: Path, **extra_env: str) -> Gateway:

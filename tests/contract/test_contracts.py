@@ -17,6 +17,8 @@ from pyoco_server.contracts import (
 )
 from pyoco_server.errors import ContractError
 from pyoco_server.gateway.app import handlers_for
+from pyoco_server.gateway.metrics import GatewayMetrics
+from pyoco_server.gateway.runview import RunView
 from pyoco_server.jetstream import Connection
 from pyoco_server.settings import Settings
 from pyoco_server.subjects import Subjects
@@ -44,7 +46,8 @@ def handler_methods(handler: object) -> set[str]:
 
 def test_every_operation_has_a_handler_and_every_handler_an_operation() -> None:
     settings = Settings()
-    handlers = handlers_for(Connection(settings, "contract-test"), settings)
+    connection = Connection(settings, "contract-test")
+    handlers = handlers_for(connection, settings, RunView(connection), GatewayMetrics())
     operations = operations_by_tag()
     assert set(handlers) == set(operations)
     for tag, handler in handlers.items():

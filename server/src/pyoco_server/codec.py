@@ -13,8 +13,10 @@ from typing import Any
 
 import orjson
 
+from pyoco_server.auth import ApiKey
 from pyoco_server.contracts import validate_payload
 from pyoco_server.errors import ContractError, DecodeError
+from pyoco_server.idempotency import IdempotencyRecord
 from pyoco_server.messages import (
     CancelNotice,
     DeadLetter,
@@ -32,13 +34,16 @@ from pyoco_server.snapshot import (
     TaskRecord,
     TaskState,
 )
+from pyoco_server.tenancy import Role
 
 _JOB = "Job"
 _SNAPSHOT = "RunSnapshot"
 _DEAD_LETTER = "DeadLetter"
 _CANCEL_NOTICE = "CancelNotice"
 _MAX_DELIVERIES = "MaxDeliveriesAdvisory"
+_API_KEY = "ApiKey"
 _WORKER_RECORD = "WorkerRecord"
+_IDEMPOTENCY = "IdempotencyRecord"
 
 
 def dumps(value: object) -> bytes:
@@ -378,6 +383,40 @@ def decode_max_deliveries(raw: bytes) -> MaxDeliveriesAdvisory:
     )
 
 
+def api_key_to_dict(record: ApiKey) -> dict[str, Any]:
+    """The JSON form of an API key record."""
+    data = dataclasses.asdict(record)
+    data["role"] = record.role.value
+    return data
+
+
+def api_key_from_dict(data: Mapping[str, Any]) -> ApiKey:
+    """An API key record from its (already validated) JSON form."""
+    return ApiKey(
+        key_id=data["key_id"],
+        tenant_id=data["tenant_id"],
+        role=Role(data["role"]),
+        salt=data["salt"],
+        hash=data["hash"],
+        created_at=data["created_at"],
+        hash_alg=data["hash_alg"],
+        revoked_at=data.get("revoked_at"),
+        description=data.get("description"),
+    )
+
+
+def encode_api_key(record: ApiKey) -> bytes:
+    """Validate and serialise an API key record."""
+    data = api_key_to_dict(record)
+    validate_payload(_API_KEY, data)
+    return dumps(data)
+
+
+def decode_api_key(raw: bytes) -> ApiKey:
+    """Parse and validate an API key record."""
+    return api_key_from_dict(_loads(_API_KEY, raw))
+
+
 def worker_record_to_dict(record: WorkerRecord) -> dict[str, Any]:
     """The JSON form of a worker record (optional fields left out when unset)."""
     data = dataclasses.asdict(record)
@@ -409,3 +448,26 @@ def encode_worker_record(record: WorkerRecord) -> bytes:
 def decode_worker_record(raw: bytes) -> WorkerRecord:
     """Parse and validate a worker record."""
     return worker_record_from_dict(_loads(_WORKER_RECORD, raw))
+
+
+def encode_idempotency_record(record: IdempotencyRecord) -> bytes:
+    """Validate and serialise an idempotency record."""
+    data = {
+        "run_id": record.run_id,
+        "request_sha256": record.request_sha256,
+        "created_at": record.created_at,
+        "response": dict(record.response),
+    }
+    validate_payload(_IDEMPOTENCY, data)
+    return dumps(data)
+
+
+def decode_idempotency_record(raw: bytes) -> IdempotencyRecord:
+    """Parse and validate an idempotency record."""
+    data = _loads(_IDEMPOTENCY, raw)
+    return IdempotencyRecord(
+        run_id=data["run_id"],
+        request_sha256=data["request_sha256"],
+        created_at=data["created_at"],
+        response=data["response"],
+    )

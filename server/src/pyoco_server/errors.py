@@ -12,6 +12,7 @@
     │   ├── WorkerNotFound       no worker with that id                         404
     │   ├── DeadLetterNotFound   no dead letter with that id                    404
     │   ├── NotRedrivable        a dead letter that cannot be driven again      409
+    │   ├── IdempotencyConflict  an Idempotency-Key reused for another request  409
     │   ├── PayloadTooLarge      upload or resulting job over its limit         413
     │   └── InvalidWorkflow      flow.yaml that does not parse or validate      422
     ├── FlowNotFound             a worker has no flow for the job (worker side)
@@ -107,6 +108,30 @@ class NotRedrivable(RequestError):
     """A dead letter that cannot be queued again; `detail` says why."""
 
     reason = "not_redrivable"
+
+
+class IdempotencyConflict(RequestError):
+    """An Idempotency-Key already used for a different request."""
+
+    reason = "idempotency_key_reused"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "this Idempotency-Key was already used for a different request; use a new key for "
+            "a new request (keys are kept for PYOCO_IDEMPOTENCY_WINDOW_SEC)"
+        )
+
+
+class IdempotencyInProgress(RequestError):
+    """A repeat of an Idempotency-Key whose first submit has not finished yet."""
+
+    reason = "idempotency_key_in_progress"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "a request with this Idempotency-Key is still being submitted; retry in a moment to "
+            "get its run"
+        )
 
 
 class PayloadTooLarge(RequestError):

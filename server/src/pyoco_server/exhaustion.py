@@ -52,11 +52,12 @@ class MaxDeliveriesHandler:
         except DecodeError:
             log.warning("exhausted message %d is not a job; removing it", advisory.stream_seq)
         else:
-            await self._fail_run(job, advisory.deliveries)
-            await self._dead_letter(job, subject, advisory)
+            if await self._fail_run(job, advisory.deliveries):
+                await self._dead_letter(job, subject, advisory)
         await self._work.delete(advisory.stream_seq)
 
-    async def _fail_run(self, job: Job, deliveries: int) -> None:
+    async def _fail_run(self, job: Job, deliveries: int) -> bool:
+        """End the run FAILED; False when it had already ended (nothing to dead-letter)."""
         error = (
             f"max_deliveries_exceeded: the job was delivered {deliveries} times and no worker "
             "finished it (its workers stopped or died mid-run); it will not be delivered again"
@@ -64,7 +65,7 @@ class MaxDeliveriesHandler:
         for _ in range(_MAX_CONFLICTS):
             stored = await self._store.get(job.run_id)
             if stored is None or stored.snapshot.terminal:
-                return
+                return False
             failed = stored.snapshot.finished(
                 RunStatus.FAILED,
                 self._clock(),
@@ -76,7 +77,16 @@ class MaxDeliveriesHandler:
             except RevisionConflict:
                 continue
             log.warning("run %s: %s", job.run_id, error)
-            return
+            return True
+        # Something keeps writing the run: leave it be, but still dead-letter the job so that
+        # an operator sees it (and can redrive it) rather than losing it.
+        log.error(
+            "run %s: its job ran out of deliveries but the run could not be marked FAILED "
+            "(%d conflicting writes); dead-lettering the job",
+            job.run_id,
+            _MAX_CONFLICTS,
+        )
+        return True
 
     async def _dead_letter(self, job: Job, subject: str, advisory: MaxDeliveriesAdvisory) -> None:
         await self._dead_letters.publish(

@@ -6,10 +6,12 @@ The NATS implementations live in `pyoco_server.jetstream`; tests of logic can us
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from typing import Protocol
 
+from pyoco_server.idempotency import IdempotencyRecord
 from pyoco_server.messages import CancelNotice, DeadLetter, DeadLetterReason, Job
-from pyoco_server.registry import WorkerRecord
+from pyoco_server.registry import WorkerRecord, WorkerState
 from pyoco_server.snapshot import RunSnapshot
 
 
@@ -36,12 +38,28 @@ class RunStore(Protocol):
     async def delete(self, run_id: str) -> None:
         """Remove a run's snapshot."""
 
+    async def history(self, run_id: str) -> list[StoredSnapshot]:
+        """The kept revisions of a run's snapshot, oldest first."""
+
 
 class JobQueue(Protocol):
     """The work stream: jobs by tag."""
 
     async def publish(self, job: Job, msg_id: str | None = None) -> None:
         """Queue a job on its tag, deduplicated by `msg_id` (default: the run id)."""
+
+
+class IdempotencyKeys(Protocol):
+    """Which run each Idempotency-Key created."""
+
+    async def get(self, key_hash: str) -> IdempotencyRecord | None:
+        """The record of a key, or None."""
+
+    async def create(self, key_hash: str, record: IdempotencyRecord) -> None:
+        """Record a key's run (`RevisionConflict` when it is already recorded)."""
+
+    async def delete(self, key_hash: str) -> None:
+        """Forget a key."""
 
 
 class CancelNotifier(Protocol):
@@ -170,3 +188,32 @@ class WorkerRegistry(Protocol):
 
     async def all(self) -> list[WorkerRecord]:
         """Every kept record (the registry is small: one record per worker)."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class QueueDepth:
+    """The jobs of one tag, as its durable consumer sees them."""
+
+    tag: str
+    pending: int
+    """Published and not yet delivered."""
+    in_flight: int
+    """Delivered and not yet acknowledged."""
+    redelivered: int
+    """Of those in flight, delivered more than once."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Deployment:
+    """What one scrape read from NATS."""
+
+    queues: tuple[QueueDepth, ...] = ()
+    workers: Mapping[WorkerState, int] = dataclasses.field(default_factory=dict)
+    dead_letters: int = 0
+
+
+class DeploymentSource(Protocol):
+    """Reads the scrape-time state of the deployment."""
+
+    async def read(self) -> Deployment:
+        """The state now; `BackendUnavailable` when NATS cannot answer."""

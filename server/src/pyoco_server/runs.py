@@ -64,14 +64,23 @@ class RunService:
         self._clock = clock
         self._new_id = new_id
 
-    async def submit(self, submission: Submission) -> RunSnapshot:
-        """Store the run as PENDING and queue its job.
+    @property
+    def default_tag(self) -> str:
+        """The tag of runs submitted without one."""
+        return self._settings.default_tag
+
+    def new_run_id(self) -> str:
+        """A fresh run id (to reserve one before submitting, as idempotent submits do)."""
+        return self._new_id()
+
+    async def submit(self, submission: Submission, run_id: str | None = None) -> RunSnapshot:
+        """Store the run as PENDING and queue its job (as run `run_id`, default a new id).
 
         The snapshot is written first so the run is visible the moment this returns; if the job
         cannot be queued, the snapshot is removed again and the error propagates, so a failed
         submit leaves nothing behind.
         """
-        job = self._job(submission)
+        job = self._job(submission, run_id or self._new_id())
         snapshot = RunSnapshot.pending(job)
         revision = await self._store.create(snapshot)
         try:
@@ -81,7 +90,11 @@ class RunService:
             raise
         return snapshot
 
-    def _job(self, submission: Submission) -> Job:
+    def check(self, submission: Submission) -> None:
+        """Refuse an invalid submission (`InvalidInput`, `PayloadTooLarge`) without storing it."""
+        self._job(submission, "check")
+
+    def _job(self, submission: Submission, run_id: str) -> Job:
         _check_names(submission)
         params = dict(submission.params)
         try:
@@ -98,7 +111,7 @@ class RunService:
         workflow = submission.workflow
         self._check_retry(submission.retry)
         return Job(
-            run_id=self._new_id(),
+            run_id=run_id,
             flow_name=submission.flow_name,
             tag=tag,
             tags=tuple(submission.tags) or (tag,),
@@ -129,17 +142,33 @@ class RunService:
             # never queued would stay PENDING, so say which one.
             log.error("run %s: could not remove the snapshot of a failed submit: %s", run_id, exc)
 
-    async def get(self, run_id: str) -> StoredSnapshot:
-        """The latest snapshot of a run (`RunNotFound` if there is none)."""
+    async def get(self, run_id: str, tenant_id: str | None = None) -> StoredSnapshot:
+        """The latest snapshot of a run.
+
+        Raises `RunNotFound` when there is none, and when `tenant_id` is given and the run
+        belongs to another tenant (so its existence does not leak).
+        """
         if not names.is_run_id(run_id):
             raise InvalidInput(f"{run_id!r} is not a run id; use the id a submit call returned")
         stored = await self._store.get(run_id)
-        if stored is None:
+        if stored is None or not _visible(stored.snapshot, tenant_id):
             raise RunNotFound(run_id)
         return stored
 
+    async def history(self, run_id: str, tenant_id: str | None = None) -> list[StoredSnapshot]:
+        """The kept revisions of a run's snapshot, oldest first (`RunNotFound` as for `get`)."""
+        revisions = await self._store.history(run_id)
+        if not revisions or not _visible(revisions[-1].snapshot, tenant_id):
+            raise RunNotFound(run_id)
+        return revisions
+
     async def cancel(
-        self, run_id: str, *, requested_by: str | None, reason: str | None
+        self,
+        run_id: str,
+        *,
+        requested_by: str | None,
+        reason: str | None,
+        tenant_id: str | None = None,
     ) -> RunSnapshot:
         """Ask a run to stop (see `RunSnapshot.cancel_requested`); the snapshot after it.
 
@@ -147,7 +176,7 @@ class RunService:
         worker's concurrent write; workers running the run are notified once it is CANCELLING.
         """
         for _ in range(_MAX_CONFLICTS):
-            stored = await self.get(run_id)
+            stored = await self.get(run_id, tenant_id)
             changed = stored.snapshot.cancel_requested(self._clock(), requested_by, reason)
             if changed is stored.snapshot:
                 return changed
@@ -183,3 +212,7 @@ def _check_names(submission: Submission) -> None:
         )
     if submission.tag is not None and not names.is_tag(submission.tag):
         raise InvalidInput(f"tag {submission.tag!r} is invalid: use {names.TAG_RULE}")
+
+
+def _visible(snapshot: RunSnapshot, tenant_id: str | None) -> bool:
+    return tenant_id is None or snapshot.tenant_id == tenant_id

@@ -194,6 +194,7 @@ class Settings:
         _pattern(re.compile(r"^[A-Za-z0-9-]{1,64}$"), "an HTTP header name"),
         default="X-API-Key",
     )
+    sse_heartbeat_sec: float = _env("PYOCO_SSE_HEARTBEAT_SEC", _positive_float, default=15.0)
     http_validate_responses: bool = _env(
         "PYOCO_HTTP_VALIDATE_RESPONSES", _parse_bool, default=False
     )

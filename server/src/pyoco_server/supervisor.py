@@ -11,11 +11,13 @@ import asyncio
 import dataclasses
 import logging
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import sysconfig
+import tempfile
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
@@ -120,6 +122,7 @@ class Stack:
         self.children: list[Child] = []
         self.nats: NatsServer | None = None
         self.nats_url = ""
+        self.metrics_dir: Path | None = None
 
     async def run(self) -> int:
         """Start everything, serve until a signal or a child's death, stop in order."""
@@ -144,7 +147,20 @@ class Stack:
             env["PYOCO_DASHBOARD_LANG"] = options.dashboard_lang
         if options.worker:
             self.children.append(Child.start("worker", self._worker_command(), env))
-        self.children.append(Child.start("gateway", self._gateway_command(), env))
+        self.children.append(
+            Child.start("gateway", self._gateway_command(), self._gateway_env(env))
+        )
+
+    def _gateway_env(self, env: dict[str, str]) -> dict[str, str]:
+        """The gateway's environment: several processes share a fresh metrics directory.
+
+        prometheus-client then keeps each process's counters and histograms in files there,
+        and a scrape answered by any process sums them all.
+        """
+        if self.options.gateway_workers <= 1:
+            return env
+        self.metrics_dir = Path(tempfile.mkdtemp(prefix="pyoco-metrics-"))
+        return {**env, "PROMETHEUS_MULTIPROC_DIR": str(self.metrics_dir)}
 
     def _start_nats(self) -> str:
         options = self.options
@@ -272,6 +288,9 @@ class Stack:
             child.stop(grace.get(child.name, 10.0))
         if self.nats is not None:
             self.nats.stop()
+        if self.metrics_dir is not None:
+            shutil.rmtree(self.metrics_dir, ignore_errors=True)
+            self.metrics_dir = None
 
 
 def _answers(url: str) -> bool:

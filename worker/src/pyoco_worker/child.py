@@ -3,7 +3,7 @@
 Two pipes connect it to the worker (messages are pickled tuples):
 
 - the job pipe, read by the child's main thread: worker → child ``("run", job)``;
-  child → worker ``("ready",)`` once started, ``("progress", progress)`` when asked,
+  child → worker ``("ready",)`` once started, ``("progress", run_id, progress)`` when asked,
   ``("done", outcome)`` when the run ended;
 - the control pipe, read by a helper thread while pyoco runs: ``("cancel", run_id)`` asks
   pyoco to stop the run; ``("progress?", run_id)`` asks for the task states if they changed.
@@ -138,11 +138,12 @@ class _Channel:
                 self._states.value = encode_states(self._execution.task_states(), len(self._states))
 
     def send_progress(self, run_id: str) -> None:
+        # Read and sent under the lock, so that it cannot follow the run's ("done", ...).
         with self._lock:
-            execution = self._execution if self._run_id == run_id and self._dirty else None
+            if self._execution is None or self._run_id != run_id or not self._dirty:
+                return
             self._dirty = False
-        if execution is not None:
-            self.send(("progress", execution.progress()))
+            self._jobs.send(("progress", run_id, self._execution.progress()))
 
 
 def encode_states(states: dict[str, str], capacity: int) -> bytes:

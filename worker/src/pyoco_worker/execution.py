@@ -114,15 +114,21 @@ class JobExecution:
         self._flows = flows
         self._job = job
         self._changed = changed
-        self._engine: Engine | None = None
+        self._run_ctx: RunContext | None = None
         self._reader: _RecordReader | None = None
         self._cancelled = threading.Event()
 
     def cancel(self) -> None:
         """Ask pyoco to stop scheduling tasks (running task code is not interrupted)."""
         self._cancelled.set()
-        if self._engine is not None:
-            self._engine.cancel(self._job.run_id)
+        self._mark_cancelling()
+
+    def _mark_cancelling(self) -> None:
+        # What Engine.cancel does, without its lookup: pyoco registers a run only after the
+        # run's first event, so Engine.cancel would miss a cancel that came before it.
+        run_ctx = self._run_ctx
+        if run_ctx is not None and run_ctx.status == PyocoRunStatus.RUNNING:
+            run_ctx.status = PyocoRunStatus.CANCELLING
 
     def progress(self) -> Progress:
         """Task states and records so far."""
@@ -156,9 +162,11 @@ class JobExecution:
             )
         run_ctx = RunContext(run_id=self._job.run_id)
         self._reader = _RecordReader(run_ctx)
-        self._engine = Engine(trace_backend=_Trace(self._on_event))
+        self._run_ctx = run_ctx
+        if self._cancelled.is_set():
+            self._mark_cancelling()  # pyoco then schedules no task
         try:
-            self._engine.run(flow, dict(self._job.params), run_ctx)
+            Engine(trace_backend=_Trace(self._on_event)).run(flow, dict(self._job.params), run_ctx)
         except Exception as exc:  # task code may raise anything; it ends this run, not the worker
             progress = self.progress()
             return Outcome(
@@ -174,9 +182,6 @@ class JobExecution:
         return Outcome(status, progress.tasks, progress.records, reason=reason)
 
     def _on_event(self) -> None:
-        if self._cancelled.is_set() and self._engine is not None:
-            # A cancel that came before pyoco registered the run takes effect at its first event.
-            self._engine.cancel(self._job.run_id)
         self._changed()
 
 

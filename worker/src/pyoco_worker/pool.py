@@ -268,8 +268,9 @@ class ProcessPool:
         if message is None:
             self._in_background(_settle_death(child, state))
         elif message[0] == "progress":
-            state.progress = message[1]
-            state.on_progress(message[1])
+            if message[1] == state.job.run_id:  # never another run's late reply
+                state.progress = message[2]
+                state.on_progress(message[2])
         elif message[0] == "done":
             state.ended.set_result((_finished(message[1], state), True))
 
@@ -394,7 +395,8 @@ def _stopped(
         for name, record in state.progress.records.items()
     }
     for name, task in tasks.items():
-        records.setdefault(name, _closed_record(TaskRecord(state=task), task, now, error))
+        # A task the pool heard nothing of yet: its record closes from its state before the stop.
+        records.setdefault(name, _closed_record(TaskRecord(state=last[name]), task, now, error))
     return Outcome(status, tasks, records, error, reason)
 
 

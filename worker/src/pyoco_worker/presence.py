@@ -65,6 +65,7 @@ class Presence:
         self._last_write = 0.0
         self._pending: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._stopped: tuple[float, str] | None = None  # (stopped_at, reason) once stopping
 
     @property
     def record(self) -> WorkerRecord:
@@ -139,15 +140,14 @@ class Presence:
         if self._pending is not None:
             self._pending.cancel()
             self._pending = None
-        now = self._clock()
-        self._record = dataclasses.replace(
-            self._record, state=WorkerState.STOPPED_GRACEFUL, stopped_at=now, stop_reason=reason
-        )
-        await self._write(final=True)
+        self._stopped = (self._clock(), reason)
+        # A write already in flight must not land after (and undo) the final one.
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._write()
 
-    async def _write(self, final: bool = False) -> None:
+    async def _write(self) -> None:
         for _ in range(_MAX_CONFLICTS):
-            record = self._fresh(final)
+            record = self._fresh()
             try:
                 self._revision = await self._registry.put(record, self._revision)
             except RevisionConflict:
@@ -158,18 +158,24 @@ class Presence:
             return
         raise RevisionConflict(self._record.worker_id)
 
-    def _fresh(self, final: bool) -> WorkerRecord:
+    def _fresh(self) -> WorkerRecord:
         now = self._clock()
-        state = self._record.state
-        if not final:
-            state = WorkerState.RUNNING if self._running else WorkerState.IDLE
-        return dataclasses.replace(
+        record = dataclasses.replace(
             self._record,
-            state=state,
+            state=WorkerState.RUNNING if self._running else WorkerState.IDLE,
             current_run_ids=tuple(self._running),
             last_seen_at=now,
             updated_at=now,
         )
+        if self._stopped is not None:
+            stopped_at, reason = self._stopped
+            record = dataclasses.replace(
+                record,
+                state=WorkerState.STOPPED_GRACEFUL,
+                stopped_at=stopped_at,
+                stop_reason=reason,
+            )
+        return record
 
     async def _reload(self) -> None:
         stored = await self._registry.get(self._record.worker_id)

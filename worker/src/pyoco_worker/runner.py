@@ -196,6 +196,9 @@ class JobRunner:
         delay = self._retry_delay(job, writer.snapshot, outcome)
         if delay is not None:
             snapshot = await writer.retry_later(outcome, delay)
+            if snapshot.status.terminal:  # cancelled meanwhile: no retry
+                await self._end(delivery, snapshot)
+                return snapshot
             await delivery.nak(delay)
             log.info("run %s failed (%s); retry in %.1fs", job.run_id, outcome.reason, delay)
             return snapshot
@@ -207,6 +210,8 @@ class JobRunner:
     def _retry_delay(self, job: Job, snapshot: RunSnapshot, outcome: Outcome) -> float | None:
         """Seconds until the next attempt, or None when this failure is final."""
         if job.retry is None or outcome.status is not RunStatus.FAILED:
+            return None
+        if snapshot.status is RunStatus.CANCELLING:
             return None
         if outcome.reason is None or not outcome.reason.retryable:
             return None

@@ -121,12 +121,21 @@ class RunWriter:
         return await self._write(change)
 
     async def retry_later(self, outcome: Outcome, delay: float) -> RunSnapshot:
-        """Write PENDING with the failed attempt recorded and the next one due in `delay`."""
+        """Write PENDING with the failed attempt recorded and the next one due in `delay`.
+
+        A run whose cancel was asked meanwhile is not retried: it ends with the attempt's
+        outcome (the returned snapshot is then terminal and the job must be acked).
+        """
         await self._stop_flushing()
 
         def change(current: RunSnapshot) -> RunSnapshot:
             now = self._clock()
-            return current.progressed(outcome.tasks, outcome.records, now).retry_scheduled(
+            progressed = current.progressed(outcome.tasks, outcome.records, now)
+            if current.status is RunStatus.CANCELLING:
+                return progressed.finished(
+                    outcome.status, now, error=outcome.error, reason=outcome.reason
+                )
+            return progressed.retry_scheduled(
                 now, delay, error=outcome.error, reason=outcome.reason
             )
 

@@ -9,32 +9,47 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
-from collections.abc import AsyncIterator, Mapping
+import os
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 from connexion import AsyncApp
 from connexion.middleware import ConnexionMiddleware
 from connexion.middleware.response_validation import ResponseValidationMiddleware
 from connexion.middleware.security import SecurityMiddleware
+from connexion.middleware.server_error import ServerErrorMiddleware
 from connexion.resolver import Resolution, Resolver
 
 from pyoco_server.aio import cancel_and_wait
 from pyoco_server.contracts import compile_all, load_openapi
 from pyoco_server.deadletters import DeadLetterService
-from pyoco_server.errors import SettingsError
 from pyoco_server.exhaustion import MaxDeliveriesHandler
+from pyoco_server.gateway.auth import api_key_layer
 from pyoco_server.gateway.dlq import DlqApi
 from pyoco_server.gateway.health import HealthApi
+from pyoco_server.gateway.metrics import (
+    GatewayMetrics,
+    RequestMetricsMiddleware,
+    multiprocess_dir,
+)
 from pyoco_server.gateway.operations import GatewayApp
-from pyoco_server.gateway.problems import EXCEPTION_HANDLERS
+from pyoco_server.gateway.ops import OpsApi
+from pyoco_server.gateway.problems import EXCEPTION_HANDLERS, MethodNotAllowed
+from pyoco_server.gateway.requests import RequestIdMiddleware
 from pyoco_server.gateway.runs import RunsApi
+from pyoco_server.gateway.runview import RunView
 from pyoco_server.gateway.validation import VALIDATORS, FastJsonifier
 from pyoco_server.gateway.workers import WorkersApi
+from pyoco_server.idempotency import IdempotentSubmits
 from pyoco_server.jetstream import (
+    ApiKeyCache,
     Connection,
     NatsCancelNotices,
     NatsDeadLetters,
+    NatsDeployment,
+    NatsIdempotencyKeys,
     NatsJobQueue,
     NatsRunStore,
     NatsWorkerRegistry,
@@ -88,18 +103,22 @@ def check_handlers(spec: Mapping[str, Any], handlers: Mapping[str, object]) -> N
                 handler_for(handlers, operation.get("tags"), operation["operationId"])
 
 
-def handlers_for(connection: Connection, settings: Settings) -> dict[str, object]:
+def handlers_for(
+    connection: Connection, settings: Settings, view: RunView, metrics: GatewayMetrics
+) -> dict[str, object]:
     """The handler object of each OpenAPI tag."""
     store = NatsRunStore(connection)
     queue = NatsJobQueue(connection)
     service = RunService(store, queue, settings, notifier=NatsCancelNotices(connection))
+    submits = IdempotentSubmits(service, NatsIdempotencyKeys(connection))
     workers = WorkerService(NatsWorkerRegistry(connection), settings)
     dead_letters = DeadLetterService(NatsDeadLetters(connection), store, queue)
     return {
         "health": HealthApi(),
-        "runs": RunsApi(service, settings),
+        "runs": RunsApi(service, submits, view, settings, on_submitted=metrics.submitted),
         "workers": WorkersApi(workers),
         "dlq": DlqApi(dead_letters),
+        "ops": OpsApi(metrics, NatsDeployment(connection)),
     }
 
 
@@ -120,22 +139,47 @@ async def _handle_max_deliveries(connection: Connection) -> None:
             await subscription.unsubscribe()
 
 
-def middlewares(settings: Settings, validate_responses: bool) -> list[Any]:
+async def _load_keys(keys: ApiKeyCache, connection: Connection) -> None:
+    """Start following the API keys; with NATS up, give them a moment to arrive."""
+    keys.start()
+    if not connection.ready or not await keys.wait_loaded(_STARTUP_WAIT_SEC):
+        log.warning("API keys not loaded yet; answering 503 where a key is needed until they are")
+
+
+def middlewares(
+    validate_responses: bool,
+    auth_layer: Callable[[Any], Any] | None = None,
+    *,
+    metrics: GatewayMetrics,
+) -> list[Any]:
     """Connexion's middleware stack without the layers this configuration does not use.
 
-    Every layer routes each request again; response validation (tests and CI only) and the
-    security layer (API keys off) would route and then do nothing.
+    Every layer routes each request again; response validation (tests and CI only) would route
+    and then do nothing. Connexion's security layer is never used: with API keys on,
+    `auth_layer` (gateway/auth.py) takes its place, right after routing; with them off there is
+    nothing to check.
+
+    Two layers are added: request ids outermost, so that every response carries one (a 500
+    included), and request durations just inside the server-error layer, so that the problem
+    responses of the exception layer are recorded with their status.
     """
-    unused: set[Any] = set()
-    if not validate_responses:
-        unused.add(ResponseValidationMiddleware)
-    if settings.http_auth_mode == "none":
-        unused.add(SecurityMiddleware)
-    return [layer for layer in ConnexionMiddleware.default_middlewares if layer not in unused]
+    layers: list[Any] = []
+    for layer in ConnexionMiddleware.default_middlewares:
+        if layer is SecurityMiddleware:
+            layers.extend([auth_layer] if auth_layer is not None else [])
+        elif validate_responses or layer is not ResponseValidationMiddleware:
+            layers.append(layer)
+    observed = layers.index(ServerErrorMiddleware) + 1
+    layers.insert(observed, functools.partial(RequestMetricsMiddleware, metrics=metrics))
+    return [RequestIdMiddleware, *layers]
 
 
 def served_spec(settings: Settings) -> dict[str, Any]:
-    """openapi.yaml as this gateway serves it: with auth off, no operation requires a key."""
+    """openapi.yaml as this gateway serves it: with auth off, no operation requires a key.
+
+    With API keys on, the spec's global security stays, so the served contract says a key is
+    needed (and the API-key middleware reads from it which operations need one).
+    """
     spec = load_openapi()
     if settings.http_auth_mode == "none":
         spec["security"] = []
@@ -151,34 +195,46 @@ def app_from_env() -> AsyncApp:
 
 def create_app(settings: Settings, *, validate_responses: bool = False) -> AsyncApp:
     """Build the gateway for `settings`."""
-    if settings.http_auth_mode != "none":
-        raise SettingsError(
-            "PYOCO_HTTP_AUTH_MODE",
-            settings.http_auth_mode,
-            "only 'none' is available in this version; API keys are not implemented yet",
-        )
     compile_all()
     connection = Connection(settings, "pyoco-http-api")
+    keys = ApiKeyCache(connection) if settings.http_auth_mode == "api_key" else None
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: object) -> AsyncIterator[None]:
         await connection.start()
         if not await connection.wait_ready(_STARTUP_WAIT_SEC):
             log.warning("NATS not ready yet; answering 503 until it is")
+        if keys is not None:
+            await _load_keys(keys, connection)
         advisories = asyncio.create_task(_handle_max_deliveries(connection))
+        view.start()
+        if connection.ready and not await view.wait_loaded(_STARTUP_WAIT_SEC):
+            log.warning("run index not loaded yet; listing answers 503 until it is")
         try:
             yield
         finally:
+            await view.stop()
             await cancel_and_wait(advisories)
+            if keys is not None:
+                await keys.stop()
             await connection.close()
 
     spec = served_spec(settings)
-    handlers = handlers_for(connection, settings)
+    view = RunView(connection)
+    # prometheus-client picks file-backed values from this variable when imported; follow it.
+    metrics = GatewayMetrics(
+        multiprocess_dir=multiprocess_dir(os.environ), run_counts=view.index.counts_by_status
+    )
+    handlers = handlers_for(connection, settings, view, metrics)
     check_handlers(spec, handlers)
     app = GatewayApp(
         __name__,
         lifespan=lifespan,
-        middlewares=middlewares(settings, validate_responses),
+        middlewares=middlewares(
+            validate_responses,
+            api_key_layer(keys, spec, settings) if keys is not None else None,
+            metrics=metrics,
+        ),
         jsonifier=FastJsonifier(),
     )
     app.add_api(
@@ -191,4 +247,5 @@ def create_app(settings: Settings, *, validate_responses: bool = False) -> Async
     )
     for exception, handler in EXCEPTION_HANDLERS:
         app.add_error_handler(exception, handler)
+    app.add_error_handler(405, MethodNotAllowed(spec))
     return app

@@ -6,6 +6,7 @@ it with `current_principal()`. With API keys off there is none.
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from typing import Any
 
 from connexion import request
@@ -15,7 +16,7 @@ from pyoco_server.tenancy import Principal
 SCOPE_KEY = "pyoco.principal"
 
 
-def set_principal(scope: dict[str, Any], principal: Principal) -> None:
+def set_principal(scope: MutableMapping[str, Any], principal: Principal) -> None:
     """Record the caller in an ASGI scope (called by the API-key middleware)."""
     scope[SCOPE_KEY] = principal
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Mapping
 from typing import Any
 
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
@@ -12,6 +14,8 @@ from starlette.formparsers import MultiPartException
 from pyoco_server.errors import (
     BackendUnavailable,
     DeadLetterNotFound,
+    IdempotencyConflict,
+    IdempotencyInProgress,
     InvalidInput,
     InvalidWorkflow,
     NotRedrivable,
@@ -30,6 +34,8 @@ _TABLE: tuple[tuple[type[PyocoError], int, str], ...] = (
     (WorkerNotFound, 404, "Not Found"),
     (DeadLetterNotFound, 404, "Not Found"),
     (NotRedrivable, 409, "Conflict"),
+    (IdempotencyConflict, 409, "Conflict"),
+    (IdempotencyInProgress, 409, "Conflict"),
     (PayloadTooLarge, 413, "Payload Too Large"),
     (InvalidWorkflow, 422, "Unprocessable Entity"),
     (RequestError, 400, "Bad Request"),
@@ -78,6 +84,46 @@ async def handle_multipart_error(_request: ConnexionRequest, exc: Exception) -> 
         "'workflow' (curl -F workflow=@flow.yaml)",
         ext={"reason": "invalid_multipart"},
     )
+
+
+class MethodNotAllowed:
+    """405 handler whose `Allow` names every method the spec declares for the path.
+
+    Starlette routes each operation separately and would name only the first route's methods.
+    """
+
+    _METHODS = ("get", "put", "post", "delete", "patch")
+
+    def __init__(self, spec: Mapping[str, Any]) -> None:
+        self._paths = [
+            (
+                re.compile("^" + re.sub(r"\\\{[^/}]+\\\}", "[^/]+", re.escape(path)) + "$"),
+                _allow(item),
+            )
+            for path, item in spec["paths"].items()
+        ]
+
+    async def __call__(self, request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+        """The 405 problem for `request`."""
+        path = request.url.path
+        allow = next((allow for pattern, allow in self._paths if pattern.match(path)), None)
+        detail = f"{request.method} is not allowed on {path}"
+        if allow:
+            detail += f"; use {allow}"
+        return problem(
+            405,
+            "Method Not Allowed",
+            detail,
+            headers={"Allow": allow} if allow else None,
+            ext={"reason": "method_not_allowed"},
+        )
+
+
+def _allow(path_item: Mapping[str, Any]) -> str:
+    methods = [method.upper() for method in MethodNotAllowed._METHODS if method in path_item]
+    if "GET" in methods:
+        methods.append("HEAD")
+    return ", ".join(methods)
 
 
 EXCEPTION_HANDLERS = (

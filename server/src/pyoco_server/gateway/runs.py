@@ -1,58 +1,87 @@
-"""Operations of the `runs` tag: submit runs and read their snapshots."""
+"""Operations of the `runs` tag: submit, list, read, watch and cancel runs."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from connexion import request
 from starlette.datastructures import UploadFile
+from starlette.responses import StreamingResponse
 
-from pyoco_server.codec import loads, retry_from_dict, snapshot_to_dict
-from pyoco_server.contracts import validate_openapi_schema
-from pyoco_server.errors import ContractError, InvalidInput, PayloadTooLarge
+from pyoco_server.codec import retry_from_dict, snapshot_to_dict
+from pyoco_server.errors import InvalidInput, PayloadTooLarge
+from pyoco_server.gateway import forms
+from pyoco_server.gateway.principal import current_principal, current_tenant
 from pyoco_server.gateway.responses import Reply, json_reply
-from pyoco_server.messages import RetryPolicy
+from pyoco_server.gateway.runview import RunView
+from pyoco_server.gateway.watch import RunWatch, render_view
+from pyoco_server.idempotency import Accepted, IdempotentSubmits
+from pyoco_server.index import Filters
 from pyoco_server.runs import RunService, Submission
 from pyoco_server.settings import Settings
-from pyoco_server.snapshot import RunSnapshot
 from pyoco_server.workflow import parse_workflow
 
 _RECORDS = frozenset({"records", "task_records", "all", "full"})
+_TASK_FIELDS = ("run_id", "flow_name", "status", "tasks", "task_records", "task_records_truncated")
+
+OnSubmitted = Callable[[str], None]
 
 
 class RunsApi:
     """Handlers of `/runs*`; each method is the operationId of one operation."""
 
-    def __init__(self, service: RunService, settings: Settings) -> None:
+    def __init__(
+        self,
+        service: RunService,
+        submits: IdempotentSubmits,
+        view: RunView,
+        settings: Settings,
+        on_submitted: OnSubmitted | None = None,
+    ) -> None:
         self._service = service
+        self._submits = submits
+        self._view = view
+        self._watch = RunWatch(service, view.hub, settings.sse_heartbeat_sec)
         self._settings = settings
+        self._on_submitted = on_submitted
 
     async def submit_run(self, body: dict[str, Any]) -> Reply:
         """`POST /runs`."""
-        submission = Submission(
-            flow_name=body["flow_name"],
-            params=body.get("params") or {},
-            tag=body.get("tag"),
-            tags=body.get("tags") or (),
-            timeout_sec=body.get("timeout_sec"),
-            retry=retry_from_dict(body.get("retry")),
+        submission = _owned(
+            Submission(
+                flow_name=body["flow_name"],
+                params=body.get("params") or {},
+                tag=body.get("tag"),
+                tags=body.get("tags") or (),
+                timeout_sec=body.get("timeout_sec"),
+                retry=retry_from_dict(body.get("retry")),
+            )
         )
-        return _accepted(await self._service.submit(submission))
+        return self._accepted(await self._submits.submit(submission, _idempotency_key()))
 
     async def submit_run_yaml(self, body: dict[str, Any], workflow: Any) -> Reply:
-        """`POST /runs/yaml` (multipart: workflow file, flow_name, tag, params)."""
-        raw = await self._read_upload(workflow)
-        parsed = parse_workflow(raw)
-        params = {**parsed.defaults, **_form_params(body.get("params"))}
-        submission = Submission(
-            flow_name=body["flow_name"],
-            params=params,
-            tag=body.get("tag") or None,
-            workflow=parsed,
-            timeout_sec=_form_number(body.get("timeout_sec"), "timeout_sec"),
-            retry=_form_retry(body.get("retry")),
+        """`POST /runs/yaml` (multipart: workflow file, flow_name, tag, params, ...)."""
+        parsed = parse_workflow(await self._read_upload(workflow))
+        submission = _owned(
+            Submission(
+                flow_name=body["flow_name"],
+                params={**parsed.defaults, **forms.params(body.get("params"))},
+                tag=body.get("tag") or None,
+                workflow=parsed,
+                timeout_sec=forms.seconds(body.get("timeout_sec"), "timeout_sec"),
+                retry=forms.retry(body.get("retry")),
+            )
         )
-        return _accepted(await self._service.submit(submission))
+        return self._accepted(await self._submits.submit(submission, _idempotency_key()))
+
+    def _accepted(self, accepted: Accepted) -> Reply:
+        headers = {"Location": f"/runs/{accepted.run_id}"}
+        if accepted.replayed:
+            headers["Idempotent-Replayed"] = "true"
+        elif self._on_submitted is not None:
+            self._on_submitted(str(accepted.response["tag"]))
+        return json_reply(dict(accepted.response), 201, **headers)
 
     async def _read_upload(self, workflow: Any) -> bytes:
         limit = self._settings.workflow_yaml_max_bytes
@@ -67,10 +96,46 @@ class RunsApi:
             raise PayloadTooLarge("the workflow file", size, limit, "PYOCO_WORKFLOW_YAML_MAX_BYTES")
         return raw
 
+    async def list_runs(
+        self,
+        status: str | None = None,
+        flow: str | None = None,
+        tag: str | None = None,
+        updated_after: float | None = None,
+        workflow_yaml_sha256: str | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> Reply:
+        """`GET /runs`."""
+        filters = Filters(
+            status=status,
+            flow_name=flow,
+            tag=tag,
+            tenant_id=current_tenant(),
+            workflow_yaml_sha256=workflow_yaml_sha256,
+            updated_after=updated_after,
+        )
+        page = self._view.page(filters, limit, cursor)
+        return json_reply(
+            {"items": [item.to_dict() for item in page.items], "next_cursor": page.next_cursor}
+        )
+
     async def get_run(self, run_id: str, include: list[str] | None = None) -> Reply:
         """`GET /runs/{run_id}`."""
-        stored = await self._service.get(run_id)
-        return json_reply(_view(stored.snapshot, records=bool(_RECORDS & set(include or ()))))
+        stored = await self._service.get(run_id, current_tenant())
+        return json_reply(render_view(_records(include))(stored.snapshot))
+
+    async def watch_run(
+        self, run_id: str, include: list[str] | None = None, timeout_sec: float = 60.0
+    ) -> StreamingResponse:
+        """`GET /runs/{run_id}/watch` (server-sent events)."""
+        return await self._watch.open(
+            run_id,
+            tenant_id=current_tenant(),
+            render=render_view(_records(include)),
+            timeout_sec=timeout_sec,
+            last_event_id=request.headers.get("last-event-id"),
+        )
 
     async def cancel_run(self, run_id: str, body: Any = None) -> Reply:
         """`POST /runs/{run_id}/cancel`.
@@ -78,86 +143,44 @@ class RunsApi:
         The body is optional; without one, Connexion passes the raw, empty bytes.
         """
         reason = body.get("reason") if isinstance(body, dict) else None
-        snapshot = await self._service.cancel(run_id, requested_by=_requester(), reason=reason)
-        return json_reply(_view(snapshot, records=False))
+        snapshot = await self._service.cancel(
+            run_id, requested_by=_requester(), reason=reason, tenant_id=current_tenant()
+        )
+        return json_reply(render_view(False)(snapshot))
 
     async def get_run_tasks(self, run_id: str) -> Reply:
         """`GET /runs/{run_id}/tasks`."""
-        snapshot = (await self._service.get(run_id)).snapshot
-        data = snapshot_to_dict(snapshot)
-        return json_reply(
-            {
-                key: data[key]
-                for key in (
-                    "run_id",
-                    "flow_name",
-                    "status",
-                    "tasks",
-                    "task_records",
-                    "task_records_truncated",
-                )
-            }
-        )
+        data = snapshot_to_dict((await self._service.get(run_id, current_tenant())).snapshot)
+        return json_reply({key: data[key] for key in _TASK_FIELDS})
 
 
-def _accepted(snapshot: RunSnapshot) -> Reply:
-    body = {
-        "run_id": snapshot.run_id,
-        "status": snapshot.status.value,
-        "flow_name": snapshot.flow_name,
-        "tag": snapshot.tag,
-    }
-    return json_reply(body, 201, Location=f"/runs/{snapshot.run_id}")
+def _owned(submission: Submission) -> Submission:
+    """The submission stamped with the caller's tenant and key (API keys on)."""
+    principal = current_principal()
+    if principal is None:
+        return submission
+    return Submission(
+        **{
+            **{field: getattr(submission, field) for field in Submission.__dataclass_fields__},
+            "tenant_id": principal.tenant_id,
+            "api_key_id": principal.key_id,
+        }
+    )
 
 
-def _view(snapshot: RunSnapshot, *, records: bool) -> dict[str, Any]:
-    data = snapshot_to_dict(snapshot)
-    if not records:
-        data.pop("task_records")
-        data.pop("task_records_truncated")
-    return data
+def _records(include: list[str] | None) -> bool:
+    return bool(_RECORDS & set(include or ()))
+
+
+def _idempotency_key() -> str | None:
+    key: str | None = request.headers.get("idempotency-key")
+    return key
 
 
 def _requester() -> str | None:
-    """Who is asking, for the record: the API key once auth is on, else the client address."""
+    """Who is asking, for the record: the API key with auth on, else the client address."""
+    principal = current_principal()
+    if principal is not None:
+        return principal.requested_by
     client = request.client
     return f"address:{client.host}" if client and client.host else None
-
-
-def _form_params(raw: str | None) -> dict[str, Any]:
-    return _form_object(raw, "params", '{"x": 2}')
-
-
-def _form_object(raw: str | None, field: str, example: str) -> dict[str, Any]:
-    if raw is None or not raw.strip():
-        return {}
-    try:
-        value = loads(raw)
-    except ValueError as exc:
-        raise InvalidInput(f"form field {field!r} is not valid JSON: {exc}") from None
-    if not isinstance(value, dict):
-        raise InvalidInput(f"form field {field!r} must be a JSON object such as {example}")
-    return value
-
-
-def _form_retry(raw: str | None) -> RetryPolicy | None:
-    data = _form_object(raw, "retry", '{"max_attempts": 3}')
-    if not data:
-        return None
-    try:
-        validate_openapi_schema("RetryPolicy", data)
-    except ContractError as exc:
-        raise InvalidInput(f"form field 'retry' is not a retry policy: {exc.detail}") from None
-    return retry_from_dict(data)
-
-
-def _form_number(raw: Any, field: str) -> float | None:
-    if raw is None or raw == "":
-        return None
-    try:
-        value = float(raw)
-    except (TypeError, ValueError):
-        raise InvalidInput(f"form field {field!r} must be a number of seconds") from None
-    if not 0 < value <= 604800:
-        raise InvalidInput(f"form field {field!r} must be more than 0 and at most 604800")
-    return value

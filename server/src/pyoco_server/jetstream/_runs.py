@@ -55,6 +55,20 @@ class NatsRunStore:
             except nats.js.errors.KeyWrongLastSequenceError:
                 raise RevisionConflict(snapshot.run_id) from None
 
+    async def history(self, run_id: str) -> list[StoredSnapshot]:
+        """The kept revisions of a run's snapshot, oldest first (deletions left out)."""
+        kv = await self._store()
+        with translate_errors("reading the run's history"):
+            try:
+                entries = await kv.history(run_id)
+            except nats.js.errors.NoKeysError:
+                return []
+        return [
+            StoredSnapshot(decode_snapshot(entry.value), int(entry.revision or 0))
+            for entry in entries
+            if entry.value and entry.operation is None
+        ]
+
     async def delete(self, run_id: str) -> None:
         """Remove a run's snapshot (its history included)."""
         kv = await self._store()

@@ -1,0 +1,78 @@
+"""Gateway throughput: `POST /runs` and `GET /runs/{id}` requests/s with one and two processes.
+
+    uv run python -m bench.gateway [SECONDS]
+
+Needs `wrk` (apt-get install wrk), a C load generator, so that the client does not eat the CPU
+it measures. The gateway runs as `python -m pyoco_server.gateway --workers N` against its own
+nats-server; no worker runs, so submitted jobs just queue. The configurations are measured in
+alternation (1, 2, 1, 2) and each reported with both rounds, since this machine is shared.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import httpx
+
+from bench._stack import stack
+
+POST = """
+wrk.method = "POST"
+wrk.body = '{"flow_name":"trivial","params":{"x":1}}'
+wrk.headers["Content-Type"] = "application/json"
+"""
+CONNECTIONS = 32
+
+
+def wrk(url: str, seconds: int, script: str | None = None) -> dict[str, float]:
+    """Requests/s and latency percentiles of `wrk` against `url`."""
+    args = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", url]
+    if script is not None:
+        path = Path(tempfile.mkstemp(suffix=".lua")[1])
+        path.write_text(script)
+        args += ["-s", str(path)]
+    out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
+    if "Non-2xx" in out:
+        raise RuntimeError(f"wrk saw errors:\n{out}")
+    result = {"requests_per_s": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))}  # type: ignore[union-attr]
+    for percentile in ("50", "90", "99"):
+        match = re.search(rf"^\s+{percentile}%\s+([\d.]+)(us|ms|s)$", out, re.MULTILINE)
+        if match:
+            value, unit = float(match.group(1)), match.group(2)
+            result[f"p{percentile}_ms"] = value * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    return result
+
+
+def measure(gateway_workers: int, seconds: int) -> dict[str, dict[str, float]]:
+    with stack(worker=False, gateway_workers=gateway_workers) as deployment:
+        url = deployment.gateway_url
+        run_id = httpx.post(f"{url}/runs", json={"flow_name": "trivial"}).json()["run_id"]
+        wrk(f"{url}/health", 2)  # warm up every process
+        return {
+            "POST /runs": wrk(f"{url}/runs", seconds, POST),
+            "GET /runs/{id}": wrk(f"{url}/runs/{run_id}", seconds),
+        }
+
+
+def main() -> None:
+    seconds = int(sys.argv[1]) if len(sys.argv) > 1 else 8
+    rounds: dict[int, list[dict[str, dict[str, float]]]] = {1: [], 2: []}
+    for workers in (1, 2, 1, 2):
+        rounds[workers].append(measure(workers, seconds))
+    report = {}
+    for workers, results in rounds.items():
+        report[f"{workers} gateway process(es)"] = {
+            operation: [round(result[operation]["requests_per_s"]) for result in results]
+            for operation in results[0]
+        }
+        report[f"{workers} gateway process(es) latency, last round"] = results[-1]
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,172 @@
+"""`pyoco-server-admin`: manage API keys, straight in NATS.
+
+    pyoco-server-admin api-key create --tenant acme [--role admin] [--description "CI"]
+    pyoco-server-admin api-key list [--tenant acme]
+    pyoco-server-admin api-key revoke --key-id 3f2a...
+
+Output is JSON on stdout. `create` prints the plaintext key, the only time it is ever shown;
+only a keyed hash of it is stored. Failures are one line on stderr and exit code 1.
+Like every other process, the CLI creates the NATS resources that are missing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, NoReturn, TypeVar
+
+import click
+
+from pyoco_server import auth
+from pyoco_server.errors import PyocoError, SettingsError
+from pyoco_server.jetstream import Connection, NatsApiKeys
+from pyoco_server.settings import Settings
+from pyoco_server.tenancy import Role
+
+_PROG = "pyoco-server-admin"
+_CONNECT_WAIT_SEC = 5.0
+
+T = TypeVar("T")
+
+
+class AdminError(Exception):
+    """A failure the CLI reports as one line and exit code 1."""
+
+
+async def _with_keys(settings: Settings, action: Callable[[NatsApiKeys], Awaitable[T]]) -> T:
+    """Connect (waiting a bounded time), run `action` on the key store, close."""
+    connection = Connection(settings, _PROG)
+    await connection.start()
+    try:
+        if not await connection.wait_ready(_CONNECT_WAIT_SEC):
+            raise AdminError(
+                f"cannot reach NATS at {settings.nats_url} within {_CONNECT_WAIT_SEC:g} s "
+                "(is it running? pass --nats-url or set PYOCO_NATS_URL)"
+            )
+        return await action(NatsApiKeys(connection))
+    finally:
+        await connection.close()
+
+
+def _run(settings: Settings, action: Callable[[NatsApiKeys], Awaitable[T]]) -> T:
+    try:
+        return asyncio.run(_with_keys(settings, action))
+    except (AdminError, PyocoError) as exc:  # NATS down, a record that does not decode, ...
+        _fail(str(exc))
+
+
+def _fail(message: str) -> NoReturn:
+    click.echo(f"{_PROG}: {message}", err=True)
+    sys.exit(1)
+
+
+def _print(value: object) -> None:
+    click.echo(json.dumps(value, indent=2, ensure_ascii=False))
+
+
+def _tenant(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    if value is not None and not auth.is_tenant_id(value):
+        raise click.BadParameter(f"expected {auth.TENANT_RULE}")
+    return value
+
+
+def _listed(record: auth.ApiKey) -> dict[str, Any]:
+    """What `list` shows of a record (never the salt or the hash)."""
+    return {
+        "key_id": record.key_id,
+        "tenant_id": record.tenant_id,
+        "role": record.role.value,
+        "created_at": record.created_at,
+        "revoked_at": record.revoked_at,
+        "description": record.description,
+    }
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--nats-url", help="NATS to use [env: PYOCO_NATS_URL; default nats://127.0.0.1:4222]."
+)
+@click.pass_context
+def cli(ctx: click.Context, nats_url: str | None) -> None:
+    """pyoco-server-admin: administer pyoco-server (API keys)."""
+    environ = dict(os.environ)
+    if nats_url:
+        environ["PYOCO_NATS_URL"] = nats_url
+    try:
+        settings = Settings.from_env(environ)
+    except SettingsError as exc:
+        raise click.UsageError(str(exc)) from None
+    # Reconnect attempts and the like would only repeat what the CLI reports in one line.
+    logging.basicConfig(level=logging.ERROR, format=f"{_PROG}: %(message)s")
+    ctx.obj = settings
+
+
+@cli.group("api-key")
+def api_key() -> None:
+    """Create, list and revoke API keys."""
+
+
+@api_key.command()
+@click.option("--tenant", required=True, callback=_tenant, help="The key's tenant id.")
+@click.option(
+    "--role",
+    type=click.Choice([role.value for role in Role]),
+    default=Role.USER.value,
+    show_default=True,
+    help="admin keys may also use the workers, dead-letter and metrics operations.",
+)
+@click.option("--description", help="A note for people (who or what uses the key).")
+@click.pass_obj
+def create(settings: Settings, tenant: str, role: str, description: str | None) -> None:
+    """Create a key and print it (the only time the plaintext key is shown)."""
+    plaintext, record = auth.issue(
+        tenant, Role(role), settings.auth_pepper, time.time(), description
+    )
+    _run(settings, lambda keys: keys.create(record))
+    _print(
+        {
+            "key_id": record.key_id,
+            "tenant_id": record.tenant_id,
+            "role": record.role.value,
+            "api_key": plaintext,
+            "created_at": record.created_at,
+        }
+    )
+
+
+@api_key.command("list")
+@click.option("--tenant", callback=_tenant, help="Only this tenant's keys.")
+@click.pass_obj
+def list_keys(settings: Settings, tenant: str | None) -> None:
+    """Print the keys, newest first (without their hashes)."""
+    records = _run(settings, lambda keys: keys.all())
+    chosen = [record for record in records if tenant is None or record.tenant_id == tenant]
+    chosen.sort(key=lambda record: (record.created_at, record.key_id), reverse=True)
+    _print([_listed(record) for record in chosen])
+
+
+@api_key.command()
+@click.option("--key-id", required=True, help="The id of the key (the part before the dot).")
+@click.pass_obj
+def revoke(settings: Settings, key_id: str) -> None:
+    """Revoke a key; every gateway refuses it within a second. Revoking twice is harmless."""
+    record = None
+    if auth.is_key_id(key_id):
+        record = _run(settings, lambda keys: keys.revoke(key_id, time.time()))
+    if record is None:
+        _fail(f"no API key has id {key_id!r}; `{_PROG} api-key list` shows the keys")
+    _print({"key_id": record.key_id, "revoked_at": record.revoked_at})
+
+
+def main() -> None:
+    """Console entry point."""
+    cli.main(prog_name=_PROG)
+
+
+if __name__ == "__main__":
+    main()

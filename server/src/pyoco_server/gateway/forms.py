@@ -1,0 +1,57 @@
+"""Fields of the multipart submit (`POST /runs/yaml`) that carry JSON or numbers as text."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyoco_server.codec import loads, retry_from_dict
+from pyoco_server.contracts import validate_openapi_schema
+from pyoco_server.errors import ContractError, InvalidInput
+from pyoco_server.messages import RetryPolicy
+
+_MAX_TIMEOUT_SEC = 604800
+
+
+def json_object(raw: str | None, field: str, example: str) -> dict[str, Any]:
+    """A form field holding a JSON object ({} when absent or blank)."""
+    if raw is None or not raw.strip():
+        return {}
+    try:
+        value = loads(raw)
+    except ValueError as exc:
+        raise InvalidInput(f"form field {field!r} is not valid JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise InvalidInput(f"form field {field!r} must be a JSON object such as {example}")
+    return value
+
+
+def params(raw: str | None) -> dict[str, Any]:
+    """The `params` field."""
+    return json_object(raw, "params", '{"x": 2}')
+
+
+def retry(raw: str | None) -> RetryPolicy | None:
+    """The `retry` field: a retry policy as JSON text."""
+    data = json_object(raw, "retry", '{"max_attempts": 3}')
+    if not data:
+        return None
+    try:
+        validate_openapi_schema("RetryPolicy", data)
+    except ContractError as exc:
+        raise InvalidInput(f"form field 'retry' is not a retry policy: {exc.detail}") from None
+    return retry_from_dict(data)
+
+
+def seconds(raw: Any, field: str) -> float | None:
+    """A field holding a number of seconds (> 0, at most a week)."""
+    if raw is None or raw == "":
+        return None
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"form field {field!r} must be a number of seconds") from None
+    if not 0 < value <= _MAX_TIMEOUT_SEC:
+        raise InvalidInput(
+            f"form field {field!r} must be more than 0 and at most {_MAX_TIMEOUT_SEC}"
+        )
+    return value

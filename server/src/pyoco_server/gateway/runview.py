@@ -1,0 +1,56 @@
+"""The gateway's live view of the runs bucket: the run index and the watch fan-out.
+
+One `BucketMirror` watch on the runs bucket feeds both. Until its initial load is done, listing
+answers 503 (Retry-After) rather than an incomplete page.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import orjson
+
+from pyoco_server.errors import BackendUnavailable
+from pyoco_server.index import Filters, Page, RunIndex, Summary
+from pyoco_server.jetstream import BucketMirror, Connection
+from pyoco_server.watching import Change, WatchHub
+
+log = logging.getLogger(__name__)
+
+
+class RunView:
+    """The run index and the watch hub, kept current by one watch of the runs bucket."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.index = RunIndex()
+        self.hub = WatchHub()
+        self._mirror = BucketMirror(
+            connection, connection.settings.runs_kv_bucket, self._put, self._delete
+        )
+
+    def start(self) -> None:
+        """Start following the bucket (in the background)."""
+        self._mirror.start()
+
+    async def stop(self) -> None:
+        """Stop following the bucket."""
+        await self._mirror.stop()
+
+    async def wait_loaded(self, timeout: float | None = None) -> bool:
+        """Wait until the index holds the bucket's contents."""
+        return await self._mirror.wait_loaded(timeout)
+
+    def page(self, filters: Filters, limit: int, cursor: str | None) -> Page:
+        """A page of runs (`BackendUnavailable` while the index is still loading)."""
+        if not self._mirror.loaded:
+            raise BackendUnavailable("the run index is still loading; retry shortly", retry_after=1)
+        return self.index.page(filters, limit, cursor)
+
+    def _put(self, run_id: str, raw: bytes, revision: int) -> None:
+        # orjson: fastest, and the summary's fields are all text, integers of no size or times.
+        self.index.put(Summary.from_snapshot(orjson.loads(raw)), revision)
+        self.hub.publish(run_id, Change(revision, raw))
+
+    def _delete(self, run_id: str, revision: int) -> None:
+        self.index.remove(run_id)
+        self.hub.publish(run_id, Change(revision, None))

@@ -1,0 +1,138 @@
+"""The run index: order, filters, cursors that never skip or repeat, O(limit) pages."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from pyoco_server.errors import InvalidInput
+from pyoco_server.index import Filters, RunIndex, Summary, decode_cursor, encode_cursor
+
+
+def summary(i: int, **changes: object) -> Summary:
+    fields: dict[str, object] = {
+        "run_id": f"run-{i:05d}",
+        "flow_name": "main" if i % 2 else "other",
+        "tag": f"t{i % 3}",
+        "tags": (f"t{i % 3}",),
+        "status": "PENDING",
+        "submitted_at": 1000.0 + i,
+        "updated_at": 1000.0 + i,
+        "start_time": None,
+        "end_time": None,
+        "worker_id": None,
+        "attempt": 0,
+        "error": None,
+        "error_reason": None,
+        "tenant_id": None,
+        "workflow_yaml_sha256": None,
+    }
+    fields.update(changes)
+    return Summary(**fields)  # type: ignore[arg-type]
+
+
+def filled(count: int) -> RunIndex:
+    index = RunIndex()
+    for i in range(count):
+        index.put(summary(i), revision=i + 1)
+    return index
+
+
+def run_ids(index: RunIndex, filters: Filters, limit: int) -> list[str]:
+    seen: list[str] = []
+    cursor = None
+    while True:
+        page = index.page(filters, limit, cursor)
+        seen += [item.run_id for item in page.items]
+        if page.next_cursor is None:
+            return seen
+        cursor = page.next_cursor
+
+
+def test_empty_index_gives_an_empty_page_without_cursor() -> None:
+    page = RunIndex().page(Filters(), 50)
+    assert page.items == []
+    assert page.next_cursor is None
+
+
+def test_newest_submitted_first_and_paging_covers_everything_once() -> None:
+    index = filled(500)
+    listed = run_ids(index, Filters(), 37)
+    assert listed == [f"run-{i:05d}" for i in reversed(range(500))]
+
+
+def test_state_changes_between_pages_neither_skip_nor_repeat() -> None:
+    index = filled(500)
+    rng = random.Random(7)
+    seen: list[str] = []
+    cursor = None
+    revision = 10_000
+    while True:
+        page = index.page(Filters(), 37, cursor)
+        seen += [item.run_id for item in page.items]
+        for i in rng.sample(range(500), 10):  # runs change state (and updated_at) meanwhile
+            revision += 1
+            index.put(summary(i, status="COMPLETED", updated_at=5000.0 + revision), revision)
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    assert sorted(seen) == sorted(f"run-{i:05d}" for i in range(500))
+    assert len(seen) == len(set(seen))
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        (Filters(status="COMPLETED"), lambda i: i % 5 == 0),
+        (Filters(flow_name="main"), lambda i: i % 2 == 1),
+        (Filters(tag="t1"), lambda i: i % 3 == 1),
+        (Filters(flow_name="main", tag="t1"), lambda i: i % 2 == 1 and i % 3 == 1),
+        (Filters(status="COMPLETED", flow_name="main"), lambda i: i % 5 == 0 and i % 2 == 1),
+        (Filters(updated_after=1150.0), lambda i: 1000 + i > 1150),
+        (Filters(tenant_id="acme"), lambda i: i % 4 == 0),
+        (Filters(status="FAILED"), lambda i: False),
+    ],
+)
+def test_filters(filters: Filters, expected: object) -> None:
+    index = RunIndex()
+    for i in range(200):
+        index.put(
+            summary(
+                i,
+                status="COMPLETED" if i % 5 == 0 else "PENDING",
+                tenant_id="acme" if i % 4 == 0 else "other",
+            ),
+            i + 1,
+        )
+    wanted = [f"run-{i:05d}" for i in reversed(range(200)) if expected(i)]  # type: ignore[operator]
+    assert run_ids(index, filters, 7) == wanted
+
+
+def test_a_rare_updated_after_match_stops_at_the_scan_budget_with_a_cursor() -> None:
+    index = RunIndex(scan_budget=100)
+    for i in range(1000):
+        index.put(summary(i, updated_at=9999.0 if i == 3 else 1.0), i + 1)
+    first = index.page(Filters(updated_after=5000.0), 10)
+    assert first.items == []
+    assert first.next_cursor is not None
+    assert run_ids(index, Filters(updated_after=5000.0), 10) == ["run-00003"]
+
+
+def test_removal_and_stale_revisions() -> None:
+    index = filled(10)
+    index.put(summary(3, status="RUNNING"), revision=100)
+    index.put(summary(3, status="PENDING"), revision=50)  # older: ignored
+    assert index.get("run-00003").status == "RUNNING"  # type: ignore[union-attr]
+    assert index.counts_by_status() == {"PENDING": 9, "RUNNING": 1}
+    index.remove("run-00003")
+    assert index.get("run-00003") is None
+    assert len(index) == 9
+    assert "run-00003" not in run_ids(index, Filters(), 4)
+
+
+def test_cursor_round_trip_and_foreign_cursors() -> None:
+    assert decode_cursor(encode_cursor((-12.5, "abc"))) == (-12.5, "abc")
+    for bad in ("!!!", "e30", "WzEsMl0", "bm90IGpzb24"):
+        with pytest.raises(InvalidInput, match="cursor"):
+            decode_cursor(bad)
