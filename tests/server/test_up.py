@@ -72,6 +72,21 @@ def run_seed_flow(url: str, tag: str = "default") -> dict[str, object]:
         return wait_until(terminal, 30, "the run to end")  # type: ignore[return-value]
 
 
+def test_killing_up_outright_still_stops_every_child(tmp_path: Path) -> None:
+    """SIGKILL gives `up` no chance to stop its children: the kernel's parent-death signal does."""
+    process, url = start_up(
+        tmp_path, "--nats-client-port", str(free_port()), "--nats-store-dir", str(tmp_path / "s")
+    )
+    children = children_of(process.pid)
+    assert len(children) == 3  # nats-server, worker, gateway
+    assert http_ok(f"{url}/health")
+
+    process.signal(signal.SIGKILL)
+    process.wait(10)
+    for child in children:
+        wait_until(lambda child=child: not pid_alive(child), 30, f"child {child} to exit")
+
+
 def test_up_runs_everything_and_sigterm_stops_every_child(tmp_path: Path) -> None:
     nats_port = free_port()
     process, url = start_up(

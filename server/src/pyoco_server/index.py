@@ -136,11 +136,19 @@ class RunIndex:
         if revision < self._revisions.get(summary.run_id, 0):
             return
         old = self._summaries.get(summary.run_id)
-        if old is not None:
-            self._unlist(old)
         self._summaries[summary.run_id] = summary
         self._revisions[summary.run_id] = revision
-        self._list(summary)
+        if old is None:
+            self._list(summary)
+        elif old.key != summary.key:
+            self._unlist(old)
+            self._list(summary)
+        else:  # the usual change, of status only: move the run between two lists
+            for field in _SECONDARY:
+                before, after = getattr(old, field), getattr(summary, field)
+                if before != after:
+                    self._unlist_field(field, before, old.key)
+                    self._list_field(field, after, summary.key)
 
     def remove(self, run_id: str) -> None:
         """Forget a run (deleted or expired)."""
@@ -162,19 +170,23 @@ class RunIndex:
     def _list(self, summary: Summary) -> None:
         self._order.add(summary.key)
         for field in _SECONDARY:
-            value = getattr(summary, field)
-            if value is not None:
-                self._lists.setdefault((field, value), SortedList()).add(summary.key)
+            self._list_field(field, getattr(summary, field), summary.key)
 
     def _unlist(self, summary: Summary) -> None:
         self._order.discard(summary.key)
         for field in _SECONDARY:
-            value = getattr(summary, field)
-            keys = self._lists.get((field, value)) if value is not None else None
-            if keys is not None:
-                keys.discard(summary.key)
-                if not keys:
-                    del self._lists[(field, value)]
+            self._unlist_field(field, getattr(summary, field), summary.key)
+
+    def _list_field(self, field: str, value: str | None, key: OrderKey) -> None:
+        if value is not None:
+            self._lists.setdefault((field, value), SortedList()).add(key)
+
+    def _unlist_field(self, field: str, value: str | None, key: OrderKey) -> None:
+        keys = self._lists.get((field, value)) if value is not None else None
+        if keys is not None:
+            keys.discard(key)
+            if not keys:
+                del self._lists[(field, value)]
 
     def page(self, filters: Filters, limit: int, cursor: str | None = None) -> Page:
         """Up to `limit` runs passing `filters`, newest first, after `cursor`."""

@@ -15,6 +15,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from pyoco_server.orphans import die_with_parent
+
 _BINARY = "nats-server"
 
 
@@ -123,6 +125,7 @@ class NatsServer:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
+                preexec_fn=die_with_parent(signal.SIGTERM),
             )
         self.url = self._wait_for_url(timeout)
         return self.url

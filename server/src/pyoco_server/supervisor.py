@@ -30,6 +30,7 @@ from pyoco_server.natsserver import (
     find_binary,
     wait_for_url,
 )
+from pyoco_server.orphans import die_with_parent
 from pyoco_server.settings import Settings, is_configured
 
 log = logging.getLogger(__name__)
@@ -80,7 +81,11 @@ class Child:
     ) -> Child:
         """Start `command` (stdout and stderr shared with `up`)."""
         popen = subprocess.Popen(
-            list(command), env=env, stdin=subprocess.DEVNULL, start_new_session=True
+            list(command),
+            env=env,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            preexec_fn=die_with_parent(signal.SIGTERM),
         )
         return cls(name, popen, stop_signal)
 
