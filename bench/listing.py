@@ -44,8 +44,14 @@ def _snapshot(i: int) -> bytes:
         status = RunStatus.PENDING
     now = 1_700_000_000.0 + i
     snapshot = RunSnapshot(
-        run_id=str(uuid.uuid4()), flow_name="main", tag="default", tags=("default",),
-        status=status, params={"x": i}, submitted_at=now, updated_at=now,
+        run_id=str(uuid.uuid4()),
+        flow_name="main",
+        tag="default",
+        tags=("default",),
+        status=status,
+        params={"x": i},
+        submitted_at=now,
+        updated_at=now,
     )
     return encode_snapshot(snapshot)
 
@@ -113,7 +119,12 @@ def run_case(count: int) -> dict[str, object]:
                 memory = rss_mb(deployment.gateway.pid)
         finally:
             server.stop()
-    return {"runs": count, "launch_to_listing_s": ready, "gateway_rss_mb": memory, "get_runs_ms": latency}
+    return {
+        "runs": count,
+        "launch_to_listing_s": ready,
+        "gateway_rss_mb": memory,
+        "get_runs_ms": latency,
+    }
 
 
 def main() -> None:
@@ -124,7 +135,11 @@ def main() -> None:
         name: results[1]["get_runs_ms"][name]["p50_ms"] / results[0]["get_runs_ms"][name]["p50_ms"]  # type: ignore[index]
         for name in CASES
     }
-    print(json.dumps({"small": results[0], "large": results[1], "p50_ratio_large_to_small": ratios}, indent=2))
+    print(
+        json.dumps(
+            {"small": results[0], "large": results[1], "p50_ratio_large_to_small": ratios}, indent=2
+        )
+    )
 
 
 if __name__ == "__main__":
