@@ -8,20 +8,17 @@ that port (with a temporary store) before the first test runs.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck
-from hypothesis import settings as hypothesis_settings
 
 from pyoco_server.gateway import create_app
 from pyoco_server.natsserver import NatsServer
 from pyoco_server.settings import Settings
 from tests.conftest import free_port
+from tests.contract.fuzzing import EXAMPLES, SCHEMATHESIS_TOML, STATEFUL, nats_on_port
 
-ROOT = Path(__file__).resolve().parents[2]
-CONFIG = schemathesis.Config.from_path(ROOT / "schemathesis.toml")
+CONFIG = schemathesis.Config.from_path(SCHEMATHESIS_TOML)
 NATS_PORT = free_port()
 
 app = create_app(
@@ -35,23 +32,16 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", app, config=CONFIG)
 
 @pytest.fixture(scope="module", autouse=True)
 def nats_for_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer]:
-    server = NatsServer(tmp_path_factory.mktemp("nats"), port=NATS_PORT)
-    server.start()
-    yield server
-    server.stop()
+    with nats_on_port(tmp_path_factory.mktemp("nats"), NATS_PORT) as server:
+        yield server
 
 
 @schema.parametrize()
-@hypothesis_settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@EXAMPLES
 def test_every_operation_conforms(case: schemathesis.Case) -> None:
     case.call_and_validate()
 
 
 APIWorkflow = schema.as_state_machine()
-APIWorkflow.TestCase.settings = hypothesis_settings(
-    max_examples=30,
-    stateful_step_count=6,
-    deadline=None,
-    suppress_health_check=list(HealthCheck),
-)
+APIWorkflow.TestCase.settings = STATEFUL
 TestAPIWorkflow = APIWorkflow.TestCase

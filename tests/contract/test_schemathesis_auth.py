@@ -14,13 +14,10 @@ import asyncio
 import time
 import tomllib
 from collections.abc import Iterator
-from pathlib import Path
 
 import nats
 import pytest
 import schemathesis
-from hypothesis import HealthCheck
-from hypothesis import settings as hypothesis_settings
 
 from pyoco_server import auth
 from pyoco_server.codec import encode_api_key
@@ -30,8 +27,8 @@ from pyoco_server.natsserver import NatsServer
 from pyoco_server.settings import Settings
 from pyoco_server.tenancy import Role
 from tests.conftest import free_port
+from tests.contract.fuzzing import EXAMPLES, SCHEMATHESIS_TOML, STATEFUL, nats_on_port
 
-ROOT = Path(__file__).resolve().parents[2]
 NATS_PORT = free_port()
 SETTINGS = Settings.from_env(
     {
@@ -46,17 +43,21 @@ ADMIN_KEY, ADMIN_RECORD = auth.issue("contract", Role.ADMIN, SETTINGS.auth_peppe
 
 def _config() -> schemathesis.Config:
     """schemathesis.toml, plus the admin key for the spec's `ApiKeyAuth` scheme."""
-    data = tomllib.loads((ROOT / "schemathesis.toml").read_text())
+    data = tomllib.loads(SCHEMATHESIS_TOML.read_text())
     data["auth"] = {"openapi": {"ApiKeyAuth": {"api_key": ADMIN_KEY}}}
-    return schemathesis.Config.from_dict(data, base_dir=str(ROOT))
+    return schemathesis.Config.from_dict(data, base_dir=str(SCHEMATHESIS_TOML.parent))
 
 
 app = create_app(SETTINGS, validate_responses=True)
 schema = schemathesis.openapi.from_asgi("/openapi.json", app, config=_config())
 
 
-async def _store_admin_key() -> None:
-    nc = await nats.connect(SETTINGS.nats_url)
+def _store_admin_key(url: str) -> None:
+    asyncio.run(_store_key(url))
+
+
+async def _store_key(url: str) -> None:
+    nc = await nats.connect(url)
     try:
         js = nc.jetstream()
         await ensure_resources(js, SETTINGS)
@@ -68,24 +69,16 @@ async def _store_admin_key() -> None:
 
 @pytest.fixture(scope="module", autouse=True)
 def nats_for_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer]:
-    server = NatsServer(tmp_path_factory.mktemp("nats"), port=NATS_PORT)
-    server.start()
-    asyncio.run(_store_admin_key())
-    yield server
-    server.stop()
+    with nats_on_port(tmp_path_factory.mktemp("nats"), NATS_PORT, _store_admin_key) as server:
+        yield server
 
 
 @schema.parametrize()
-@hypothesis_settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@EXAMPLES
 def test_every_operation_conforms_with_a_key(case: schemathesis.Case) -> None:
     case.call_and_validate()
 
 
 APIWorkflow = schema.as_state_machine()
-APIWorkflow.TestCase.settings = hypothesis_settings(
-    max_examples=30,
-    stateful_step_count=6,
-    deadline=None,
-    suppress_health_check=list(HealthCheck),
-)
+APIWorkflow.TestCase.settings = STATEFUL
 TestAPIWorkflowWithKey = APIWorkflow.TestCase
