@@ -170,3 +170,31 @@ def _fingerprint(submission: Submission = SUBMISSION) -> str:
     probe = Deployment()
     probe.submit(submission, key="probe")
     return probe.keys.records[key_hash(None, "probe")].request_sha256
+
+
+class FlakyDeleteStore(FakeRunStore):
+    """A run store whose first `failures` deletes fail as during a NATS reconnect."""
+
+    def __init__(self, failures: int) -> None:
+        super().__init__()
+        self.failures = failures
+        self.deletes = 0
+
+    async def delete(self, run_id: str) -> None:
+        self.deletes += 1
+        if self.deletes <= self.failures:
+            raise BackendUnavailable("NATS is reconnecting")
+        await super().delete(run_id)
+
+
+@pytest.mark.parametrize(("failures", "left_behind"), [(0, 0), (2, 0), (9, 1)])
+def test_a_failed_submit_removes_its_snapshot_through_a_short_outage(
+    failures: int, left_behind: int
+) -> None:
+    store = FlakyDeleteStore(failures)
+    queue = FakeQueue()
+    queue.error = BackendUnavailable("NATS is down")
+    service = RunService(store, queue, Settings())
+    with pytest.raises(BackendUnavailable):
+        run(service.submit(SUBMISSION))
+    assert len(store._records) == left_behind

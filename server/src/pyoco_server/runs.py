@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 import time
@@ -25,6 +26,9 @@ from pyoco_server.snapshot import RunSnapshot, RunStatus
 from pyoco_server.workflow import Workflow
 
 log = logging.getLogger(__name__)
+
+_FORGET_BACKOFF_SEC = (0.1, 0.3, 1.0)
+"""Waits between attempts to remove the snapshot of a failed submit."""
 
 _MAX_CONFLICTS = 16
 
@@ -135,12 +139,20 @@ class RunService:
             )
 
     async def _forget(self, run_id: str) -> None:
-        try:
-            await self._store.delete(run_id)
-        except BackendUnavailable as exc:
-            # The worker acks and skips a job whose snapshot is gone; a snapshot whose job was
-            # never queued would stay PENDING, so say which one.
-            log.error("run %s: could not remove the snapshot of a failed submit: %s", run_id, exc)
+        """Remove the snapshot of a failed submit, retrying through a short NATS flap."""
+        for delay in (*_FORGET_BACKOFF_SEC, None):
+            try:
+                await self._store.delete(run_id)
+                return
+            except BackendUnavailable as exc:
+                if delay is None:
+                    # The worker acks and skips a job whose snapshot is gone; a snapshot whose
+                    # job was never queued would stay PENDING, so say which one.
+                    log.error(
+                        "run %s: could not remove the snapshot of a failed submit: %s", run_id, exc
+                    )
+                    return
+                await asyncio.sleep(delay)
 
     async def get(self, run_id: str, tenant_id: str | None = None) -> StoredSnapshot:
         """The latest snapshot of a run.

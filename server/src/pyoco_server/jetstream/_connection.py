@@ -138,6 +138,9 @@ class Connection:
         self._last_error = message
 
     async def _on_disconnected(self) -> None:
+        # Not ready until resources are ensured again: nats-py reports the connection as
+        # connected before it calls `_on_reconnected`, and no request may slip in between.
+        self._ready.clear()
         if self._closing:
             return
         log.warning("disconnected from NATS at %s; reconnecting", self.settings.nats_url)
