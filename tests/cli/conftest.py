@@ -1,6 +1,7 @@
 """Ways to run pyoco-client in tests: as a real child process, or in-process with CliRunner.
 
-Both run against the real gateway, NATS and workers of `tests/conftest.py`.
+Both run against the real gateway, NATS and workers of `tests/conftest.py`; this module adds
+flow files, a gateway with API keys on, and keys made with `pyoco-server-admin`.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +17,13 @@ import pytest
 from click.testing import CliRunner, Result
 
 from pyoco_client.cli import cli
-from tests.conftest import FLOW_YAML
+from pyoco_server.settings import Settings
+from tests.conftest import FLOW_YAML, Gateway, process_env, start_gateway
+
+BIN = Path(sys.executable).parent
+"""The directory of the project's console scripts (pyoco-client, pyoco-server, ...)."""
+
+TASKS = "pyoco_server._workflow_test_tasks"
 
 
 def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -35,6 +43,36 @@ def invoke(*args: str, env: dict[str, str] | None = None) -> Result:
     return CliRunner().invoke(cli, list(args), prog_name="pyoco-client", env=env)
 
 
+def ok(*args: str, env: dict[str, str] | None = None) -> Result:
+    """`invoke`, checking that the command succeeded."""
+    result = invoke(*args, env=env)
+    assert result.exit_code == 0, (result.stdout, result.stderr)
+    return result
+
+
+def flow_yaml(*tasks: str, defaults: str = "{}") -> bytes:
+    """A flow.yaml running `tasks` (functions of pyoco_server._workflow_test_tasks) in turn."""
+    lines = ["version: 1", "flow:", f"  graph: {' >> '.join(tasks)}", f"  defaults: {defaults}"]
+    lines += ["tasks:"] + [f'  {task}: {{callable: "{TASKS}:{task}"}}' for task in tasks]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def create_key(settings: Settings, tenant: str = "t", role: str = "admin") -> str:
+    """A new API key, made by `pyoco-server-admin api-key create` as an operator would."""
+    admin = [str(BIN / "pyoco-server-admin"), "--nats-url", settings.nats_url]
+    done = subprocess.run(
+        [*admin, "api-key", "create", "--tenant", tenant, "--role", role],
+        env=process_env(settings),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    key: str = json.loads(done.stdout)["api_key"]
+    return key
+
+
 def document(stdout: str) -> dict[str, Any]:
     """The one JSON document a command printed on its one line of stdout."""
     lines = stdout.splitlines()
@@ -50,6 +88,14 @@ def error_lines(stderr: str) -> tuple[str, str]:
     assert lines[0].startswith("pyoco-client: error: "), stderr
     assert lines[1].startswith("  hint: "), stderr
     return lines[0], lines[1]
+
+
+@pytest.fixture
+def auth_gateway(settings: Settings, tmp_path: Path) -> Iterator[Gateway]:
+    """A gateway that requires API keys (PYOCO_HTTP_AUTH_MODE=api_key)."""
+    gateway = start_gateway(settings, tmp_path, PYOCO_HTTP_AUTH_MODE="api_key")
+    yield gateway
+    gateway.process.stop()
 
 
 @pytest.fixture

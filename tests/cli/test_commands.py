@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import pytest
 
-from tests.cli.conftest import document, invoke
-from tests.conftest import Gateway, WorkerFactory, wait_terminal
+from tests.cli.conftest import document, error_lines, flow_yaml, invoke, ok
+from tests.conftest import Gateway, WorkerFactory, wait_terminal, wait_until
 
 
 def test_submit_merges_params_file_then_params_then_param(gateway: Gateway, tmp_path: Path) -> None:
@@ -123,3 +124,94 @@ def test_server_defaults_to_pyoco_server_url(gateway: Gateway, completed_run_id:
     result = invoke("get", completed_run_id, env={"PYOCO_SERVER_URL": gateway.url})
     assert result.exit_code == 0, result.stderr
     assert document(result.stdout)["status"] == "COMPLETED"
+
+
+def test_submit_yaml_wait_prints_the_outputs_and_exits_0(
+    gateway: Gateway, start_worker: WorkerFactory, flow_file: Path
+) -> None:
+    start_worker()
+    result = invoke(
+        "--server", gateway.url, "submit-yaml", "--workflow-file", str(flow_file),
+        "--flow-name", "main", "--params", '{"x": 41}', "--wait",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    finished = document(result.stdout)
+    assert finished == {
+        "run_id": finished["run_id"],
+        "status": "COMPLETED",
+        "outputs": {"add_one": 42, "to_text": "42"},
+        "error": None,
+        "error_reason": None,
+    }
+
+
+def test_submit_wait_exits_2_when_the_run_fails(
+    gateway: Gateway, start_worker: WorkerFactory, tmp_path: Path
+) -> None:
+    start_worker(args=["--flow-resolver", "tests.flows:resolve"])
+    done = invoke(
+        "--server", gateway.url, "submit", "--flow-name", "double", "--param", "x=21", "--wait"
+    )
+    assert done.exit_code == 0, done.stderr
+    assert document(done.stdout)["outputs"] == {"double": 42}
+
+    failed = invoke("--server", gateway.url, "submit", "--flow-name", "triple", "--wait")
+    assert failed.exit_code == 2, failed.stderr
+    assert failed.stderr == ""
+    result = document(failed.stdout)
+    assert (result["status"], result["error_reason"]) == ("FAILED", "flow_not_found")
+    assert result["outputs"] == {}
+
+    broken = tmp_path / "broken.yaml"
+    broken.write_bytes(flow_yaml("fail", defaults="{x: 1}"))
+    failed_yaml = invoke(
+        "--server", gateway.url, "submit-yaml", "--workflow-file", str(broken),
+        "--flow-name", "main", "--wait-timeout", "60",
+    )  # fmt: skip
+    assert failed_yaml.exit_code == 2
+    assert "boom: x was 1" in document(failed_yaml.stdout)["error"]
+
+
+def test_submit_wait_exits_2_when_the_run_is_cancelled(gateway: Gateway) -> None:
+    cancelled: dict[str, object] = {}
+
+    def cancel_when_pending() -> None:
+        with gateway.client() as client:
+            page = wait_until(
+                lambda: client.get("/runs", params={"tag": "nowhere"}).json()["items"]
+            )
+            run_id = page[0]["run_id"]  # type: ignore[index]
+            cancelled.update(client.post(f"/runs/{run_id}/cancel").json())
+
+    canceller = threading.Thread(target=cancel_when_pending)
+    canceller.start()
+    result = invoke("--server", gateway.url, "submit", "--tag", "nowhere", "--wait")
+    canceller.join(timeout=30)
+    assert result.exit_code == 2, result.stderr
+    assert document(result.stdout)["status"] == "CANCELLED"
+    assert cancelled["status"] == "CANCELLED"
+
+
+def test_submit_wait_timeout_exits_1_and_names_the_run(gateway: Gateway) -> None:
+    result = invoke("--server", gateway.url, "submit", "--tag", "nowhere", "--wait-timeout", "1")
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    error, hint = error_lines(result.stderr)
+    assert error.startswith("pyoco-client: error: run '")
+    assert error.endswith("did not end within 1s")
+    assert "`pyoco-client watch " in hint
+
+
+def test_idempotency_key_replays_the_first_submit(gateway: Gateway, flow_file: Path) -> None:
+    def submit(key: str, *args: str) -> dict[str, object]:
+        return document(ok("--server", gateway.url, *args, "--idempotency-key", key).stdout)
+
+    first = submit("k-1", "submit", "--param", "x=1")
+    assert submit("k-1", "submit", "--param", "x=1") == first
+    yaml_args = ("submit-yaml", "--workflow-file", str(flow_file), "--flow-name", "main")
+    assert submit("k-2", *yaml_args) == submit("k-2", *yaml_args)
+    reused = invoke("--server", gateway.url, "submit", "--param", "x=2", "--idempotency-key", "k-1")
+    assert reused.exit_code == 1
+    error, hint = error_lines(reused.stderr)
+    assert error.startswith("pyoco-client: error: HTTP 409 Conflict: ")
+    assert "use a new --idempotency-key" in hint

@@ -6,7 +6,10 @@ at a closed port (a request would fail differently); HTTP problems come from the
 
 from __future__ import annotations
 
+import signal
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -196,3 +199,79 @@ def test_timeout(silent_url: str) -> None:
         f"pyoco-client: error: cannot reach the pyoco-server at {silent_url}: no answer within 0.2s"
     )
     assert "raise --timeout" in hint_line
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["watch", UNKNOWN_RUN],
+        ["cancel", "--run-id", UNKNOWN_RUN],
+        ["cancel", "--run-id", UNKNOWN_RUN, "--wait"],
+    ],
+)
+def test_watch_and_cancel_of_an_unknown_run(gateway: Gateway, args: list[str]) -> None:
+    error_line, hint_line = failure("--server", gateway.url, *args)
+    assert error_line.startswith("pyoco-client: error: HTTP 404 Not Found: ")
+    assert UNKNOWN_RUN in error_line
+    assert f"run id {UNKNOWN_RUN!r} is unknown to this server" in hint_line
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["watch", UNKNOWN_RUN],
+        ["list", "--output", "table"],
+        ["submit", "--wait"],
+        ["workers"],
+        ["dlq", "list"],
+        ["metrics"],
+    ],
+)
+def test_every_command_names_an_unreachable_server(closed_url: str, args: list[str]) -> None:
+    error_line, hint_line = failure("--server", closed_url, *args)
+    assert error_line.startswith(
+        f"pyoco-client: error: cannot reach the pyoco-server at {closed_url}"
+    )
+    assert "uv run pyoco-server up" in hint_line
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (["list", "--status", "DONE"], "Invalid value for '--status'"),
+        (["list", "--limit", "500"], "Invalid value for '--limit'"),
+        (["watch", "r", "--output", "table"], "Invalid value for '--output'"),
+        (["workers", "--scope", "some"], "Invalid value for '--scope'"),
+        (["dlq", "redrive"], "Missing argument 'DEAD_LETTER_ID'"),
+        (["cancel"], "Missing option '--run-id'"),
+        (["submit", "--wait-timeout", "0"], "Invalid value for '--wait-timeout'"),
+    ],
+)
+def test_bad_option_values_are_usage_errors(closed_url: str, args: list[str], error: str) -> None:
+    error_line, hint_line = failure("--server", closed_url, *args)
+    assert error in error_line
+    assert "--help'" in hint_line
+
+
+def test_a_bad_cursor_is_a_400_with_the_detail(gateway: Gateway) -> None:
+    error_line, hint_line = failure("--server", gateway.url, "list", "--cursor", "not-a-cursor")
+    assert error_line.startswith("pyoco-client: error: HTTP 400 Bad Request: ")
+    assert "cursor" in error_line
+    assert "change it as the detail says" in hint_line
+
+
+def test_ctrl_c_ends_a_watch_with_exit_130(gateway: Gateway) -> None:
+    with gateway.client() as client:
+        run_id = client.post("/runs", json={"flow_name": "main", "tag": "idle"}).json()["run_id"]
+    watcher = subprocess.Popen(
+        [sys.executable, "-m", "pyoco_client.cli", "--server", gateway.url, "watch", run_id],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert watcher.stdout is not None
+    assert '"status": "PENDING"' in watcher.stdout.readline()
+    watcher.send_signal(signal.SIGINT)
+    _, stderr = watcher.communicate(timeout=30)
+    assert watcher.returncode == 130
+    assert "Traceback" not in stderr

@@ -7,6 +7,7 @@ import pyoco_client
 
 def test_exported_names() -> None:
     assert pyoco_client.__all__ == [
+        "AsyncClient",
         "Client",
         "ClientError",
         "ConnectionFailed",
@@ -14,7 +15,15 @@ def test_exported_names() -> None:
         "ProblemError",
         "RunNotFound",
         "TimedOut",
+        "WatchEvent",
     ]
     assert pyoco_client.__all__ == sorted(pyoco_client.__all__)
     for name in pyoco_client.__all__:
         assert getattr(pyoco_client, name).__module__.startswith("pyoco_client._")
+
+
+def test_the_sync_and_async_clients_offer_the_same_operations() -> None:
+    def public(cls: type) -> set[str]:
+        return {name for name in vars(cls) if not name.startswith("_")}
+
+    assert public(pyoco_client.AsyncClient) - {"aclose"} == public(pyoco_client.Client) - {"close"}

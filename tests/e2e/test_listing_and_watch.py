@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import signal
 import time
 
 import httpx
@@ -199,3 +200,60 @@ def test_idempotency_key_returns_the_same_run(gateway: Gateway) -> None:
     assert other.json()["reason"] == "idempotency_key_reused"
     assert fresh.json()["run_id"] != first.json()["run_id"]
     assert yaml_again.json()["run_id"] == yaml_first.json()["run_id"]
+
+
+def test_resuming_after_the_terminal_event_ends_at_once(
+    gateway: Gateway, start_worker: WorkerFactory
+) -> None:
+    start_worker()
+    with gateway.client(timeout=30) as client:
+        run_id = submit(client, flow("add_one"), params='{"x": 1}')
+        received = watch(client, run_id)
+        assert received[-1].data["snapshot"]["status"] == "COMPLETED"
+        started = time.monotonic()
+        resumed = watch(client, run_id, **{"Last-Event-ID": str(received[-1].id)})
+        took = time.monotonic() - started
+        unknown = watch(client, run_id, **{"Last-Event-ID": "999999999"})
+    assert resumed == []
+    assert took < 2  # not held open until timeout_sec (30 s)
+    # An id this run never had starts over from the current snapshot.
+    assert [event.data["snapshot"]["status"] for event in unknown] == ["COMPLETED"]
+
+
+def test_a_gateway_shutting_down_ends_its_watch_streams_at_once(
+    gateway: Gateway,
+) -> None:
+    with gateway.client(timeout=30) as client:
+        run_id = client.post("/runs", json={"flow_name": "never_run"}).json()["run_id"]
+        with client.stream("GET", f"/runs/{run_id}/watch", params={"timeout_sec": 60}) as response:
+            stream = events(response)
+            assert next(stream).event == "snapshot"
+            started = time.monotonic()
+            gateway.process.signal(signal.SIGTERM)
+            rest = list(stream)
+            ended_after = time.monotonic() - started
+    assert all(event.event == "heartbeat" for event in rest)
+    assert ended_after < 3  # uvicorn's graceful timeout would be 5 s, then a cancellation
+    # uvicorn passes the signal on once it has shut down, so the exit is by SIGTERM.
+    assert gateway.process.wait(30) in (0, -signal.SIGTERM)
+    assert "Traceback" not in gateway.process.log()
+    assert "CancelledError" not in gateway.process.log()
+
+
+@pytest.mark.parametrize(
+    ("query", "named"),
+    [
+        ("status=done", "query parameter 'status': 'done' is not one of"),
+        ("limit=500", "query parameter 'limit': 500 is greater than the maximum of 200"),
+        ("updated_after=yesterday", "query parameter 'updated_after'"),
+    ],
+)
+def test_a_bad_query_parameter_is_named(gateway: Gateway, query: str, named: str) -> None:
+    with gateway.client() as client:
+        response = client.get(f"/runs?{query}")
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["detail"].startswith(named)
+    assert "\n" not in problem["detail"]
+    assert problem["reason"] == "invalid_request"

@@ -1,5 +1,9 @@
-"""pyoco_client: the `pyoco-client` command line and `Client`, a facade over the generated SDK."""
+"""pyoco_client: the `pyoco-client` command line, and `Client` and `AsyncClient`.
 
+The two clients are a small typed facade over the generated SDK of the pyoco-server HTTP API.
+"""
+
+from pyoco_client._aclient import AsyncClient
 from pyoco_client._client import Client
 from pyoco_client._errors import (
     ClientError,
@@ -9,8 +13,10 @@ from pyoco_client._errors import (
     RunNotFound,
     TimedOut,
 )
+from pyoco_client._sse import WatchEvent
 
 __all__ = [
+    "AsyncClient",
     "Client",
     "ClientError",
     "ConnectionFailed",
@@ -18,4 +24,5 @@ __all__ = [
     "ProblemError",
     "RunNotFound",
     "TimedOut",
+    "WatchEvent",
 ]

@@ -6,11 +6,13 @@
     ├── InputError               something the user gave cannot be used (a flag, a file)
     ├── ProblemError             the server answered with an HTTP error (a problem document)
     │   └── RunNotFound          404 for a run id: the server has no such run
-    └── ConnectionFailed         no answer from the server at `url`
-        └── TimedOut             the server did not answer within the timeout
+    ├── ConnectionFailed         no answer from the server at `url`: refused, unreachable, reset
+    └── TimedOut                 something did not happen within `timeout` seconds: the server's
+                                 answer to a request, or the end of run `run_id` (`wait`, `watch`)
 
-`Client` raises the `ProblemError` and `ConnectionFailed` branches; the command line also raises
-`InputError` for flags and files it cannot use.
+`Client` and `AsyncClient` raise every branch but `InputError`, which the command line raises for
+flags and files it cannot use. A request that times out is a `TimedOut`, not a
+`ConnectionFailed`: catch both to retry on any failure to get an answer.
 """
 
 from __future__ import annotations
@@ -65,9 +67,22 @@ class ConnectionFailed(ClientError):
         super().__init__(f"cannot reach the pyoco-server at {url}: {reason}")
 
 
-class TimedOut(ConnectionFailed):
-    """The server at `url` did not answer within `timeout` seconds."""
+class TimedOut(ClientError):
+    """Something did not happen within `timeout` seconds.
 
-    def __init__(self, url: str, timeout: float) -> None:
+    Attributes:
+        url: The server's URL.
+        timeout: The time that ran out, in seconds.
+        run_id: The run that did not end in time (`wait`, `watch`), or None when the server did
+            not answer a request in time.
+    """
+
+    def __init__(self, url: str, timeout: float, run_id: str | None = None) -> None:
+        self.url = url
         self.timeout = timeout
-        super().__init__(url, f"no answer within {timeout:g}s")
+        self.run_id = run_id
+        if run_id is None:
+            message = f"cannot reach the pyoco-server at {url}: no answer within {timeout:g}s"
+        else:
+            message = f"run {run_id!r} did not end within {timeout:g}s"
+        super().__init__(message)

@@ -27,7 +27,25 @@ from pyoco_client._errors import (
     TimedOut,
 )
 
-_PROBLEM_HINTS: dict[int, str] = {
+_REASON_HINTS: dict[str, str] = {
+    "api_key_required": "pass an API key with --api-key or PYOCO_API_KEY",
+    "api_key_invalid": "the API key is unknown, revoked or mistyped; check --api-key or PYOCO_API_KEY",
+    "forbidden_role": (
+        "workers, dlq and metrics need an admin key "
+        "(`pyoco-server-admin api-key create --tenant T --role admin`)"
+    ),
+    "worker_not_found": "`pyoco-client workers --scope all --include-hidden` lists the worker ids",
+    "dead_letter_not_found": "`pyoco-client dlq list` lists the dead letters' ids",
+    "not_redrivable": (
+        "only a dead letter that kept its job, of a run that is not queued or running, "
+        "can be driven again"
+    ),
+    "idempotency_key_reused": "that key went with a different request; use a new --idempotency-key",
+    "idempotency_key_in_progress": "the first submit with that key is still being stored; retry",
+}
+"""What to do about an HTTP problem, by its `reason`; checked before the status."""
+
+_STATUS_HINTS: dict[int, str] = {
     400: "the server refused the request as sent; change it as the detail says",
     401: "pass a valid API key with --api-key or PYOCO_API_KEY",
     403: "this API key may not do that; use one that may (--api-key or PYOCO_API_KEY)",
@@ -77,7 +95,9 @@ def hint_for(exc: ClientError) -> str:
             "use a run_id printed by submit or submit-yaml"
         )
     if isinstance(exc, ProblemError):
-        return _PROBLEM_HINTS.get(exc.status, "the server's log says more about what went wrong")
+        return _problem_hint(exc)
+    if isinstance(exc, TimedOut) and exc.run_id is not None:
+        return f"the run goes on; follow it with `pyoco-client watch {exc.run_id}`"
     if isinstance(exc, TimedOut):
         return "raise --timeout, or check that the server is healthy"
     if isinstance(exc, ConnectionFailed):
@@ -86,6 +106,12 @@ def hint_for(exc: ClientError) -> str:
             "or point --server (or PYOCO_SERVER_URL) at a running one"
         )
     return "check that --server is a pyoco-server of this version; --debug shows the traceback"
+
+
+def _problem_hint(problem: ProblemError) -> str:
+    if problem.reason in _REASON_HINTS:
+        return _REASON_HINTS[problem.reason]
+    return _STATUS_HINTS.get(problem.status, "the server's log says more about what went wrong")
 
 
 def report(message: str, hint: str) -> None:

@@ -27,8 +27,10 @@ class Problem:
     """ A URI reference identifying this occurrence. """
     reason: str | Unset = UNSET
     """ Stable machine-readable code of the problem, when there is one: `invalid_input`,
-    `invalid_request`, `run_not_found`, `worker_not_found`, `dead_letter_not_found`,
-    `not_redrivable`, `idempotency_key_reused`, `payload_too_large`,
+    `invalid_request` (the request does not fit this spec), `unsupported_media_type`,
+    `run_not_found`, `worker_not_found`, `dead_letter_not_found`,
+    `not_redrivable`, `idempotency_key_reused`, `idempotency_key_in_progress`,
+    `payload_too_large`,
     `backend_unavailable`, `invalid_multipart`, `method_not_allowed`,
     `api_key_required` (401), `api_key_invalid` and `forbidden_role` (403),
     or, for 422, the flow.yaml problem (`not_utf8`, `invalid_yaml`, `invalid_yaml_root`,

@@ -182,7 +182,9 @@ class RunIndex:
             self._lists.setdefault((field, value), SortedList()).add(key)
 
     def _unlist_field(self, field: str, value: str | None, key: OrderKey) -> None:
-        keys = self._lists.get((field, value)) if value is not None else None
+        if value is None:
+            return
+        keys = self._lists.get((field, value))
         if keys is not None:
             keys.discard(key)
             if not keys:

@@ -19,17 +19,31 @@ class Change:
     raw: bytes | None
 
 
+CLOSED = Change(0, None)
+"""Put in every queue by `WatchHub.close`: the stream ends so that its client reconnects."""
+
+
 class WatchHub:
     """Subscriptions to the changes of single runs."""
 
     def __init__(self) -> None:
         self._listeners: dict[str, set[asyncio.Queue[Change]]] = {}
+        self._closed = False
 
     def subscribe(self, run_id: str) -> asyncio.Queue[Change]:
         """A queue that receives every later change of `run_id`; unsubscribe when done."""
         queue: asyncio.Queue[Change] = asyncio.Queue()
         self._listeners.setdefault(run_id, set()).add(queue)
+        if self._closed:
+            queue.put_nowait(CLOSED)
         return queue
+
+    def close(self) -> None:
+        """End every stream (the gateway is shutting down; clients resume elsewhere)."""
+        self._closed = True
+        for listeners in self._listeners.values():
+            for queue in listeners:
+                queue.put_nowait(CLOSED)
 
     def unsubscribe(self, run_id: str, queue: asyncio.Queue[Change]) -> None:
         """Stop delivering to `queue`."""

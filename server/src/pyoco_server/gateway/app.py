@@ -40,6 +40,7 @@ from pyoco_server.gateway.problems import EXCEPTION_HANDLERS, MethodNotAllowed
 from pyoco_server.gateway.requests import RequestIdMiddleware
 from pyoco_server.gateway.runs import RunsApi
 from pyoco_server.gateway.runview import RunView
+from pyoco_server.gateway.shutdown import on_exit_signal
 from pyoco_server.gateway.validation import VALIDATORS, FastJsonifier
 from pyoco_server.gateway.workers import WorkersApi
 from pyoco_server.idempotency import IdempotentSubmits
@@ -211,7 +212,8 @@ def create_app(settings: Settings, *, validate_responses: bool = False) -> Async
         if connection.ready and not await view.wait_loaded(_STARTUP_WAIT_SEC):
             log.warning("run index not loaded yet; listing answers 503 until it is")
         try:
-            yield
+            with on_exit_signal(view.hub.close):
+                yield
         finally:
             await view.stop()
             await cancel_and_wait(advisories)

@@ -7,6 +7,11 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from connexion.exceptions import (
+    BadRequestProblem,
+    ProblemException,
+    UnsupportedMediaTypeProblem,
+)
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from connexion.problem import problem
 from starlette.formparsers import MultiPartException
@@ -126,7 +131,37 @@ def _allow(path_item: Mapping[str, Any]) -> str:
     return ", ".join(methods)
 
 
+_FRAMEWORK_REASONS: tuple[tuple[type[ProblemException], str], ...] = (
+    (BadRequestProblem, "invalid_request"),
+    (UnsupportedMediaTypeProblem, "unsupported_media_type"),
+)
+
+
+async def handle_framework_problem(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    """Connexion's own problems (request validation, ...), with a `reason` like ours."""
+    assert isinstance(exc, ProblemException)
+    if 400 <= exc.status < 500:
+        log.info("refused: %s", exc.detail)
+    else:
+        log.error("%s: %s", type(exc).__name__, exc.detail)
+    ext = dict(exc.ext or {})
+    for kind, reason in _FRAMEWORK_REASONS:
+        if isinstance(exc, kind):
+            ext.setdefault("reason", reason)
+            break
+    return problem(
+        exc.status,
+        exc.title or "Error",
+        exc.detail,
+        type=exc.type,
+        instance=exc.instance,
+        headers=exc.headers,
+        ext=ext or None,
+    )
+
+
 EXCEPTION_HANDLERS = (
+    (ProblemException, handle_framework_problem),
     (PyocoError, handle_pyoco_error),
     (MultiPartException, handle_multipart_error),
 )

@@ -3,8 +3,9 @@
 The gateway's watch on the runs bucket fans every change out through `WatchHub`; a stream
 subscribes before it reads the run, so no change falls between the read and the subscription.
 It sends the current snapshot (or, when resumed with `Last-Event-ID`, every kept revision after
-that one), then each change as it comes, a heartbeat after 15 s of silence, and ends after the
-terminal snapshot, when the run disappears, or at its deadline.
+that one; nothing, and the stream ends, when that one was terminal), then each change as it
+comes, a heartbeat event after 15 s of silence, and ends after the terminal snapshot, when the
+run disappears, at its deadline, or when the gateway shuts down (the client then resumes).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pyoco_server.errors import InvalidInput
 from pyoco_server.ports import StoredSnapshot
 from pyoco_server.runs import RunService
 from pyoco_server.snapshot import RunSnapshot
-from pyoco_server.watching import Change, WatchHub
+from pyoco_server.watching import CLOSED, Change, WatchHub
 
 HEARTBEAT_SEC = 15.0
 
@@ -49,10 +50,12 @@ class RunWatch:
         resume_after = _revision(last_event_id)
         queue = self._hub.subscribe(run_id)
         try:
-            first = await self._first(run_id, tenant_id, resume_after)
+            first, ended = await self._first(run_id, tenant_id, resume_after)
         except BaseException:
             self._hub.unsubscribe(run_id, queue)
             raise
+        if ended:
+            queue.put_nowait(CLOSED)
         events = self._events(run_id, queue, first, render, timeout_sec)
         return StreamingResponse(
             events,
@@ -62,12 +65,22 @@ class RunWatch:
 
     async def _first(
         self, run_id: str, tenant_id: str | None, resume_after: int | None
-    ) -> list[StoredSnapshot]:
-        """What to send before live changes: the current snapshot, or the missed revisions."""
+    ) -> tuple[list[StoredSnapshot], bool]:
+        """What to send before live changes, and whether the stream ends right after it.
+
+        That is the current snapshot, or the revisions missed since `resume_after`; the stream
+        ends at once when the client already has the terminal one.
+        """
         if resume_after is None:
-            return [await self._service.get(run_id, tenant_id)]
+            return [await self._service.get(run_id, tenant_id)], False
         kept = await self._service.history(run_id, tenant_id)
-        return [stored for stored in kept if stored.revision > resume_after]
+        missed = [stored for stored in kept if stored.revision > resume_after]
+        if missed or not kept:
+            return missed, False
+        latest = kept[-1]
+        if latest.revision < resume_after:  # not an id of this run's: start again from now
+            return [latest], False
+        return [], latest.snapshot.terminal
 
     async def _events(
         self,
@@ -88,6 +101,8 @@ class RunWatch:
                 if change is None:
                     yield _heartbeat_event(run_id)
                     continue
+                if change is CLOSED:
+                    return
                 if change.revision <= last:
                     continue
                 if change.raw is None:

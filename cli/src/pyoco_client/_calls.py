@@ -1,0 +1,286 @@
+"""The operations of the pyoco-server API as data, shared by `Client` and `AsyncClient`.
+
+Each function here builds a `Call`: the generated SDK's module for one operation, the arguments
+to pass it, and how to read its answer into plain JSON (or the error it stands for). `Client`
+runs a call with the module's `sync_detailed`, `AsyncClient` with its `asyncio_detailed`; the
+requests and the reading of answers are written once, here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from http import HTTPStatus
+from io import BytesIO
+from types import ModuleType
+from typing import Any, Generic, Protocol, TypeVar
+
+from pyoco_client._errors import ProblemError, RunNotFound
+from pyoco_client._transport import excerpt, phrase
+from pyoco_server_sdk.api.dlq import list_dead_letters, redrive_dead_letter
+from pyoco_server_sdk.api.health import get_health
+from pyoco_server_sdk.api.ops import get_metrics
+from pyoco_server_sdk.api.runs import (
+    cancel_run,
+    get_run,
+    get_run_tasks,
+    list_runs,
+    submit_run,
+    submit_run_yaml,
+)
+from pyoco_server_sdk.api.workers import list_workers, update_worker
+from pyoco_server_sdk.models import (
+    CancelRequest,
+    Params,
+    Problem,
+    RunSubmitRequest,
+    RunYamlSubmitRequest,
+    WorkerPatch,
+)
+from pyoco_server_sdk.models.dead_letter_reason import DEAD_LETTER_REASON_VALUES
+from pyoco_server_sdk.models.run_status import RUN_STATUS_VALUES
+from pyoco_server_sdk.models.worker_state import WORKER_STATE_VALUES
+from pyoco_server_sdk.types import UNSET, File, Response, Unset
+
+JsonObject = dict[str, Any]
+"""A JSON object as decoded by `json.loads`."""
+
+T = TypeVar("T")
+
+RUN_STATUSES = tuple(sorted(RUN_STATUS_VALUES))
+"""Every run status the API knows."""
+
+TERMINAL_STATUSES = frozenset({"COMPLETED", "FAILED", "CANCELLED"})
+"""The statuses a run ends in."""
+
+WORKER_STATES = tuple(sorted(WORKER_STATE_VALUES))
+"""Every (derived) worker state the API knows."""
+
+DEAD_LETTER_REASONS = tuple(sorted(DEAD_LETTER_REASON_VALUES))
+"""Every reason a job is dead-lettered for."""
+
+_RUN_NOT_FOUND = "run_not_found"
+"""The `reason` of the server's problem when a run id is unknown."""
+
+
+class _Model(Protocol):
+    """What every model of the generated SDK offers."""
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class Call(Generic[T]):
+    """One request: the SDK module of its operation, its arguments, how to read its answer.
+
+    Attributes:
+        operation: The generated module (`pyoco_server_sdk.api.runs.get_run`, ...).
+        args: Positional arguments of the module's functions (path parameters).
+        kwargs: Keyword arguments of the module's functions (body, query, headers).
+        read: Turns the SDK's `Response` into the result, or raises the error it stands for.
+    """
+
+    operation: ModuleType
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    read: Callable[[Response[Any]], T]
+
+
+@dataclass(frozen=True)
+class RunQuery:
+    """The filters of `GET /runs`; None leaves a filter out."""
+
+    status: str | None = None
+    flow: str | None = None
+    tag: str | None = None
+    updated_after: float | None = None
+    workflow_yaml_sha256: str | None = None
+
+    def kwargs(self) -> dict[str, Any]:
+        """The query as keyword arguments of `list_runs`."""
+        return {
+            "status": given(self.status),
+            "flow": given(self.flow),
+            "tag": given(self.tag),
+            "updated_after": given(self.updated_after),
+            "workflow_yaml_sha256": given(self.workflow_yaml_sha256),
+        }
+
+
+def health() -> Call[JsonObject]:
+    """`GET /health`."""
+    return Call(get_health, (), {}, read_object)
+
+
+def submit(
+    flow_name: str,
+    params: Mapping[str, Any] | None,
+    tag: str | None,
+    tags: Sequence[str] | None,
+    idempotency_key: str | None,
+) -> Call[JsonObject]:
+    """`POST /runs`; raises ValueError or TypeError here for params JSON cannot carry."""
+    body = RunSubmitRequest(
+        flow_name=flow_name,
+        params=UNSET if params is None else Params.from_dict(_json_copy(params)),
+        tag=given(tag),
+        tags=UNSET if tags is None else list(tags),
+    )
+    return Call(
+        submit_run, (), {"body": body, "idempotency_key": given(idempotency_key)}, read_object
+    )
+
+
+def submit_yaml(
+    workflow: bytes,
+    flow_name: str,
+    tag: str | None,
+    params: Mapping[str, Any] | None,
+    file_name: str,
+    idempotency_key: str | None,
+) -> Call[JsonObject]:
+    """`POST /runs/yaml`; raises ValueError or TypeError here for params JSON cannot carry."""
+    body = RunYamlSubmitRequest(
+        workflow=File(payload=BytesIO(workflow), file_name=file_name),
+        flow_name=flow_name,
+        tag=given(tag),
+        params=UNSET if params is None else json.dumps(params, allow_nan=False),
+    )
+    return Call(
+        submit_run_yaml, (), {"body": body, "idempotency_key": given(idempotency_key)}, read_object
+    )
+
+
+def get(run_id: str, records: bool) -> Call[JsonObject]:
+    """`GET /runs/{run_id}`, with `include=records` when `records`."""
+    include = ["records"] if records else UNSET
+    return Call(get_run, (run_id,), {"include": include}, read_run(run_id))
+
+
+def tasks(run_id: str) -> Call[JsonObject]:
+    """`GET /runs/{run_id}/tasks`."""
+    return Call(get_run_tasks, (run_id,), {}, read_run(run_id))
+
+
+def cancel(run_id: str, reason: str | None) -> Call[JsonObject]:
+    """`POST /runs/{run_id}/cancel`, with the reason when there is one."""
+    body = UNSET if reason is None else CancelRequest(reason=reason)
+    return Call(cancel_run, (run_id,), {"body": body}, read_run(run_id))
+
+
+def runs_page(query: RunQuery, limit: int, cursor: str | None) -> Call[JsonObject]:
+    """`GET /runs`: one page, `{"items": [...], "next_cursor": ...}`."""
+    kwargs = {**query.kwargs(), "limit": limit, "cursor": given(cursor)}
+    return Call(list_runs, (), kwargs, read_object)
+
+
+def workers(
+    scope: str, state: str | None, include_hidden: bool, limit: int
+) -> Call[list[JsonObject]]:
+    """`GET /workers`."""
+    kwargs = {
+        "scope": scope,
+        "state": given(state),
+        "include_hidden": include_hidden,
+        "limit": limit,
+    }
+    return Call(list_workers, (), kwargs, read_objects)
+
+
+def set_worker_hidden(worker_id: str, hidden: bool) -> Call[JsonObject]:
+    """`PATCH /workers/{worker_id}`."""
+    return Call(update_worker, (worker_id,), {"body": WorkerPatch(hidden=hidden)}, read_object)
+
+
+def dead_letters_page(
+    reason: str | None, tag: str | None, limit: int, cursor: str | None
+) -> Call[JsonObject]:
+    """`GET /dlq`: one page, `{"items": [...], "next_cursor": ...}`."""
+    kwargs = {"reason": given(reason), "tag": given(tag), "limit": limit, "cursor": given(cursor)}
+    return Call(list_dead_letters, (), kwargs, read_object)
+
+
+def redrive(dead_letter_id: str) -> Call[JsonObject]:
+    """`POST /dlq/{dead_letter_id}/redrive`."""
+    return Call(redrive_dead_letter, (dead_letter_id,), {}, read_object)
+
+
+def metrics() -> Call[str]:
+    """`GET /metrics`: the Prometheus text."""
+    return Call(get_metrics, (), {}, read_text)
+
+
+def given(value: T | None) -> T | Unset:
+    """`value`, or the SDK's UNSET for None (a parameter left out)."""
+    return UNSET if value is None else value
+
+
+def read_object(response: Response[Any]) -> JsonObject:
+    """The answer as a JSON object."""
+    model: _Model = _parsed(response)
+    return model.to_dict()
+
+
+def read_objects(response: Response[Any]) -> list[JsonObject]:
+    """The answer as a list of JSON objects."""
+    models: list[_Model] = _parsed(response)
+    return [model.to_dict() for model in models]
+
+
+def read_text(response: Response[Any]) -> str:
+    """The answer as text."""
+    text: str = _parsed(response)
+    return text
+
+
+def read_run(run_id: str) -> Callable[[Response[Any]], JsonObject]:
+    """`read_object`, raising `RunNotFound` when the server has no run `run_id`."""
+
+    def read(response: Response[Any]) -> JsonObject:
+        try:
+            return read_object(response)
+        except ProblemError as exc:
+            raise run_problem(run_id, exc) from None
+
+    return read
+
+
+def run_problem(run_id: str, problem: ProblemError) -> ProblemError:
+    """`RunNotFound` if `problem` says the run `run_id` does not exist, else `problem`."""
+    if problem.status == HTTPStatus.NOT_FOUND and problem.reason == _RUN_NOT_FOUND:
+        return RunNotFound(run_id, problem)
+    return problem
+
+
+def problem_of_content(status: int, content: bytes) -> ProblemError:
+    """The problem an error answer's body describes (or a stand-in when it describes none)."""
+    try:
+        return _problem_error(Problem.from_dict(json.loads(content)))
+    except (ValueError, KeyError, TypeError):
+        return ProblemError(status, phrase(status), excerpt(content.decode(errors="replace")), None)
+
+
+def _parsed(response: Response[Any]) -> Any:
+    parsed = response.parsed
+    if isinstance(parsed, Problem):
+        raise _problem_error(parsed)
+    if parsed is None:
+        # An operation without problem responses in the contract (health) got an error.
+        raise problem_of_content(response.status_code, response.content)
+    return parsed
+
+
+def _problem_error(problem: Problem) -> ProblemError:
+    return ProblemError(
+        problem.status,
+        problem.title,
+        None if isinstance(problem.detail, Unset) else problem.detail,
+        None if isinstance(problem.reason, Unset) else problem.reason,
+    )
+
+
+def _json_copy(params: Mapping[str, Any]) -> JsonObject:
+    """A copy of `params` as JSON decodes it; raises here, not inside the SDK, on non-JSON."""
+    copy: JsonObject = json.loads(json.dumps(params, allow_nan=False))
+    return copy

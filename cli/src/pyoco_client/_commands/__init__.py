@@ -1,0 +1,1 @@
+"""The commands of `pyoco-client`, by what they act on: submitting, runs, operations."""
