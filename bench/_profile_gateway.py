@@ -1,6 +1,9 @@
 """Measure (and with --profile, profile) the gateway alone under wrk: POST /runs and GET /runs/{id}.
 
-    uv run python -m bench._profile_gateway [--profile]
+    uv run python -m bench._profile_gateway [--profile [SORT [RESTRICTION]]]
+
+SORT is a pstats sort key (default tottime); RESTRICTION a row count or a regular expression on
+the file and function (`--profile cumulative pyoco_server` shows only this project's code).
 
 Needs `wrk` (apt-get install wrk). The gateway runs in this process (uvicorn, one worker).
 """
@@ -89,7 +92,12 @@ def main() -> None:
         server.stop()
     print(f"POST /runs {posts} req/s, GET /runs/{{id}} {gets} req/s (gateway CPU {cpu:.1f}s)")
     if profiling:
-        pstats.Stats(profile).sort_stats("tottime").print_stats(35)
+        options = sys.argv[sys.argv.index("--profile") + 1 :]
+        order = options[0] if options else "tottime"
+        restriction: int | str = options[1] if len(options) > 1 else 35
+        if isinstance(restriction, str) and restriction.isdigit():
+            restriction = int(restriction)
+        pstats.Stats(profile).sort_stats(order).print_stats(restriction)
 
 
 if __name__ == "__main__":

@@ -41,9 +41,14 @@ class Latency:
 
 
 class TerminalWatch:
-    """Times when runs reach a terminal state, from the KV subject of the runs bucket."""
+    """Times when runs reach a terminal state, from the KV subject of the runs bucket.
 
-    def __init__(self) -> None:
+    With `stages` it also keeps, per run, when each status was first stored and when its job
+    was published (the idle latency's breakdown).
+    """
+
+    def __init__(self, *, stages: bool = False) -> None:
+        self.stages: dict[str, dict[str, float]] | None = {} if stages else None
         self.ended: dict[str, float] = {}
         self.statuses: dict[str, str] = {}
         self._waiters: dict[str, asyncio.Future[float]] = {}
@@ -54,8 +59,10 @@ class TerminalWatch:
         if not msg.data:
             return
         snapshot = json.loads(msg.data)
+        now = time.perf_counter()
+        if self.stages is not None:
+            self.stages.setdefault(snapshot["run_id"], {}).setdefault(snapshot["status"], now)
         if snapshot["status"] in TERMINAL:
-            now = time.perf_counter()
             run_id = snapshot["run_id"]
             self.ended[run_id] = now
             self.statuses[run_id] = snapshot["status"]
@@ -64,6 +71,11 @@ class TerminalWatch:
                 waiter.set_result(now)
             if self._target and len(self.ended) >= self._target:
                 self._reached.set()
+
+    async def on_job(self, msg: nats.aio.msg.Msg) -> None:
+        if self.stages is not None:
+            run_id = json.loads(msg.data)["run_id"]
+            self.stages.setdefault(run_id, {}).setdefault("job published", time.perf_counter())
 
     async def wait_count(self, count: int, timeout: float) -> None:
         """Wait until `count` runs ended."""
@@ -80,30 +92,46 @@ class TerminalWatch:
         return await asyncio.wait_for(waiter, timeout)
 
 
-async def _watch(url: str) -> tuple[nats.NATS, TerminalWatch]:
+async def _watch(url: str, *, stages: bool = False) -> tuple[nats.NATS, TerminalWatch]:
     nc = await nats.connect(url)
-    watch = TerminalWatch()
+    watch = TerminalWatch(stages=stages)
     await nc.subscribe("$KV.pyoco_runs.>", cb=watch.on_message)
+    if stages:
+        await nc.subscribe("pyoco.work.>", cb=watch.on_job)
     return nc, watch
 
 
 SUBMIT = {"flow_name": "trivial", "params": {"x": 1}}
 
 
-async def idle_latency(deployment: Stack, runs: int) -> Latency:
-    """Submit one run at a time; time from sending the request to the terminal KV write."""
-    nc, watch = await _watch(deployment.nats_url)
+STAGES = ("PENDING", "job published", "response", "RUNNING", "COMPLETED")
+
+
+async def idle_latency(deployment: Stack, runs: int) -> tuple[Latency, dict[str, float]]:
+    """Submit one run at a time; time from sending the request to the terminal KV write.
+
+    Also returns the median time from the request to each stage: the PENDING snapshot stored,
+    the job published, the HTTP response read, RUNNING stored, COMPLETED stored.
+    """
+    nc, watch = await _watch(deployment.nats_url, stages=True)
+    assert watch.stages is not None
     connection = await Connection.open(deployment.gateway_url)
     samples = []
+    stages: dict[str, list[float]] = {stage: [] for stage in STAGES}
     for i in range(runs + 20):
         started = time.perf_counter()
         _, accepted = await connection.post_json("/runs", SUBMIT)
+        responded = time.perf_counter()
         ended = await watch.wait(accepted["run_id"])
         if i >= 20:  # warm-up
             samples.append(ended - started)
+            seen = {**watch.stages[accepted["run_id"]], "response": responded}
+            for stage in STAGES:
+                stages[stage].append(seen[stage] - started)
     await connection.close()
     await nc.close()
-    return Latency.of(samples)
+    medians = {stage: Latency.of(times).p50_ms for stage, times in stages.items()}
+    return Latency.of(samples), medians
 
 
 async def throughput(deployment: Stack, runs: int, concurrency: int) -> dict[str, float]:
@@ -260,7 +288,7 @@ def run(
 ) -> dict[str, object]:
     with stack(worker_args=["--concurrency", str(worker_concurrency)]) as deployment:
         baseline = asyncio.run(raw_jetstream_latency(deployment.nats_url, latency_runs))
-        idle = asyncio.run(idle_latency(deployment, latency_runs))
+        idle, stages = asyncio.run(idle_latency(deployment, latency_runs))
         if shutil.which("wrk"):
             sustained = asyncio.run(throughput_wrk(deployment, 5, 32))
         else:
@@ -269,6 +297,7 @@ def run(
         "raw_jetstream_latency_ms": vars(baseline),
         "idle_submit_to_terminal_ms": vars(idle),
         "latency_ratio_p50": idle.p50_ms / baseline.p50_ms,
+        "idle_stage_p50_ms_from_request": stages,
         "throughput": sustained,
     }
 
