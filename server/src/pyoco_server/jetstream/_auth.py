@@ -70,15 +70,10 @@ class NatsApiKeys:
     async def all(self) -> list[ApiKey]:
         """Every stored record, in no particular order.
 
-        As `NatsWorkerRegistry.all()`: the keys from the bucket stream's subject counts (one
-        request), then the records read concurrently; no watch, whose "no more values" marker
-        can come before the values. A record that does not decode is logged and left out.
+        As `NatsWorkerRegistry.all()`: the keys in one request (`Connection.keys`), then the
+        records read concurrently. A record that does not decode is logged and left out.
         """
-        js = self._connection.js
-        prefix = f"$KV.{self._bucket}.{KEY_PREFIX}"
-        with translate_errors("listing the API keys"):
-            info = await js.stream_info(f"KV_{self._bucket}", subjects_filter=f"{prefix}>")
-        key_ids = [subject.removeprefix(prefix) for subject in info.state.subjects or {}]
+        key_ids = await self._connection.keys(self._bucket, KEY_PREFIX, "listing the API keys")
         found = await asyncio.gather(*(self._read(key_id) for key_id in key_ids))
         return [record for record in found if record is not None]
 

@@ -87,6 +87,18 @@ class Connection:
             self._buckets[bucket] = kv
         return kv
 
+    async def keys(self, bucket: str, prefix: str, action: str) -> list[str]:
+        """The keys stored in `bucket` that start with `prefix`, with the prefix removed.
+
+        From the bucket stream's subject counts: one request, no consumer. (nats-py's KV watch
+        can report "no more values" before delivering the only one, so a watch could miss a
+        key.) `action` names the listing in a `BackendUnavailable`.
+        """
+        subjects = f"$KV.{bucket}.{prefix}"
+        with translate_errors(action):
+            info = await self.js.stream_info(f"KV_{bucket}", subjects_filter=f"{subjects}>")
+        return [subject.removeprefix(subjects) for subject in info.state.subjects or {}]
+
     async def start(self) -> None:
         """Begin connecting in the background; returns at once. Restartable after `close`."""
         if self._task is None:

@@ -67,17 +67,11 @@ class NatsWorkerRegistry:
     async def all(self) -> list[WorkerRecord]:
         """Every kept record, in no particular order.
 
-        The keys come from the bucket stream's subject counts (one request, no consumer), then
-        the records are read concurrently. A KV watch would also do, but nats-py's watch can
-        report "no more values" before delivering the only one, so a listing could miss a
-        worker. A record that does not decode is logged and left out: its worker rewrites it
-        at its next heartbeat.
+        The keys come in one request (`Connection.keys`), then the records are read
+        concurrently. A record that does not decode is logged and left out: its worker
+        rewrites it at its next heartbeat.
         """
-        js = self._connection.js
-        prefix = f"$KV.{self._bucket}."
-        with translate_errors("listing the workers"):
-            info = await js.stream_info(f"KV_{self._bucket}", subjects_filter=f"{prefix}>")
-        keys = [subject.removeprefix(prefix) for subject in info.state.subjects or {}]
+        keys = await self._connection.keys(self._bucket, "", "listing the workers")
         found = await asyncio.gather(*(self._read(key) for key in keys))
         return [record for record in found if record is not None]
 
