@@ -98,10 +98,8 @@ def test_list_table_fits_80_columns(gateway: Gateway, five_runs: list[str]) -> N
     assert empty.stdout == "(no items)\n"
 
 
-def test_cancel_wait_stops_a_sleeping_run(
-    gateway: Gateway, start_worker: WorkerFactory, tmp_path: Path
-) -> None:
-    start_worker()
+def submit_sleeping_run(gateway: Gateway, tmp_path: Path) -> str:
+    """Submit a run whose task sleeps for an hour; return its id once the task is running."""
     flow_file = tmp_path / "sleep.yaml"
     flow_file.write_bytes(flow_yaml("sleep_for"))
     pid_file = tmp_path / "task.pid"
@@ -113,6 +111,14 @@ def test_cancel_wait_stops_a_sleeping_run(
         ).stdout
     )["run_id"]  # fmt: skip
     wait_until(pid_file.exists, timeout=30, what="the task to start")
+    return str(run_id)
+
+
+def test_cancel_wait_stops_a_sleeping_run(
+    gateway: Gateway, start_worker: WorkerFactory, tmp_path: Path
+) -> None:
+    start_worker()
+    run_id = submit_sleeping_run(gateway, tmp_path)
     result = ok(
         "--server", gateway.url, "cancel", "--run-id", run_id, "--reason", "too slow", "--wait"
     )
@@ -129,17 +135,7 @@ def test_cancel_wait_timeout(gateway: Gateway, start_worker: WorkerFactory, tmp_
     start_worker(
         env={"PYOCO_CANCEL_GRACE_PERIOD_SEC": "30", "PYOCO_WORKER_SHUTDOWN_GRACE_SEC": "1"}
     )
-    flow_file = tmp_path / "sleep.yaml"
-    flow_file.write_bytes(flow_yaml("sleep_for"))
-    pid_file = tmp_path / "task.pid"
-    params = f'{{"seconds": 3600, "pid_file": "{pid_file}"}}'
-    run_id = document(
-        ok(
-            "--server", gateway.url, "submit-yaml", "--workflow-file", str(flow_file),
-            "--flow-name", "main", "--params", params,
-        ).stdout
-    )["run_id"]  # fmt: skip
-    wait_until(pid_file.exists, timeout=30, what="the task to start")
+    run_id = submit_sleeping_run(gateway, tmp_path)
     result = invoke(
         "--server", gateway.url, "cancel", "--run-id", run_id, "--wait", "--timeout-sec", "0.5"
     )
