@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pyoco_server.natsserver import NatsServer
 from tests.conftest import FLOW_YAML, Gateway, WorkerFactory, wait_terminal, wait_until
+from tests.e2e.test_runtime import submit
 from tests.natsutil import dead_letters, publish_raw
 
 FAILING_YAML = b"""\
@@ -25,22 +26,12 @@ tasks:
 """
 
 
-def submit_yaml(client, workflow: bytes, **data: str) -> str:  # type: ignore[no-untyped-def]
-    response = client.post(
-        "/runs/yaml",
-        files={"workflow": ("flow.yaml", workflow)},
-        data={"flow_name": "main", **data},
-    )
-    assert response.status_code == 201, response.text
-    return str(response.json()["run_id"])
-
-
 def test_failing_task_fails_the_run_with_its_error(
     gateway: Gateway, start_worker: WorkerFactory, nats_server: NatsServer
 ) -> None:
     start_worker()
     with gateway.client() as client:
-        run = wait_terminal(client, submit_yaml(client, FAILING_YAML))
+        run = wait_terminal(client, submit(client, FAILING_YAML))
     assert run["status"] == "FAILED"
     assert run["error_reason"] == "execution_error"
     assert "ValueError: boom: x was 1" in run["error"]
@@ -64,7 +55,7 @@ def test_unknown_flow_fails_with_flow_not_found(
         response = client.post("/runs", json={"flow_name": "nobody_knows_me"})
         assert response.status_code == 201
         by_name = wait_terminal(client, response.json()["run_id"])
-        missing_callable = wait_terminal(client, submit_yaml(client, MISSING_CALLABLE_YAML))
+        missing_callable = wait_terminal(client, submit(client, MISSING_CALLABLE_YAML))
     assert by_name["status"] == "FAILED"
     assert by_name["error_reason"] == "flow_not_found"
     assert "--flow-resolver" in by_name["error"]
@@ -98,7 +89,7 @@ def test_invalid_job_is_dead_lettered_and_the_worker_goes_on(
     assert "run_id" in letters[1]["error"]
     assert worker.alive()
     with gateway.client() as client:
-        run = wait_terminal(client, submit_yaml(client, FLOW_YAML))
+        run = wait_terminal(client, submit(client, FLOW_YAML))
     assert run["status"] == "COMPLETED"
 
 

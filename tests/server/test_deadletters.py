@@ -22,22 +22,11 @@ from pyoco_server.errors import (
 from pyoco_server.messages import DeadLetter, DeadLetterReason, Job
 from pyoco_server.ports import DeadLetterSlice, StoredDeadLetter
 from pyoco_server.snapshot import FailureReason, RunSnapshot, RunStatus
-from tests.worker.test_snapshots import FakeRunStore
+from tests.worker.test_snapshots import PENDING, RUN_ID, FakeRunStore
 
 T = TypeVar("T")
 NOW = 500.0
-RUN_ID = "run-1"
 JOB = Job(RUN_ID, "main", "default", ("default",), {"x": 1}, 1.0, snapshot_revision=1)
-PENDING = RunSnapshot(
-    run_id=RUN_ID,
-    flow_name="main",
-    tag="default",
-    tags=("default",),
-    status=RunStatus.PENDING,
-    params={"x": 1},
-    submitted_at=1.0,
-    updated_at=1.0,
-)
 
 
 def run(coroutine: Coroutine[Any, Any, T]) -> T:
