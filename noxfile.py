@@ -5,7 +5,7 @@ install and the versions are exactly those of uv.lock.
 
     uv run nox -s generate          regenerate generated_client/ from openapi.yaml
     uv run nox -s check_generated   fail if generated_client/ differs from a fresh generation
-    uv run nox -s lint typecheck    ruff and mypy (strict) on the hand-written packages
+    uv run nox -s lint typecheck    ruff, import-linter, module sizes; mypy (strict)
     uv run nox -s tests             the test suite
     uv run nox -s fuzz              schemathesis CLI against a live gateway with a real NATS
     uv run nox -s bench             the benchmarks under bench/
@@ -22,6 +22,7 @@ import nox
 
 ROOT = Path(__file__).resolve().parent
 GENERATED = ROOT / "generated_client"
+MAX_MODULE_LINES = 400
 HAND_WRITTEN = ["server/src", "worker/src", "cli/src", "tests", "bench", "noxfile.py"]
 
 nox.options.default_venv_backend = "none"
@@ -78,9 +79,21 @@ def check_generated(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff: lint and formatting."""
+    """ruff (lint and formatting), import-linter (the layers), and the module size limit."""
     session.run("ruff", "check", *HAND_WRITTEN, external=True)
     session.run("ruff", "format", "--check", *HAND_WRITTEN, external=True)
+    session.run("lint-imports", external=True)
+    too_long = [
+        f"{path.relative_to(ROOT)}: {lines} lines"
+        for folder in HAND_WRITTEN
+        for path in sorted((ROOT / folder).rglob("*.py") if (ROOT / folder).is_dir() else [])
+        if (lines := len(path.read_text().splitlines())) > MAX_MODULE_LINES
+    ]
+    if too_long:
+        session.error(
+            f"modules over {MAX_MODULE_LINES} lines (split them by concept):\n  "
+            + "\n  ".join(too_long)
+        )
 
 
 @nox.session

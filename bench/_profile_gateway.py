@@ -24,9 +24,10 @@ from pathlib import Path
 import uvicorn
 
 from bench._stack import free_port
+from pyoco_server.domain.settings import Settings
 from pyoco_server.gateway import create_app
-from pyoco_server.natsserver import NatsServer
-from pyoco_server.settings import Settings
+from pyoco_server.jetstream import NatsBackend
+from pyoco_server.local.natsserver import NatsServer
 
 POST = """
 wrk.method = "POST"
@@ -55,7 +56,7 @@ def main() -> None:
         )
         port = free_port()
         config = uvicorn.Config(
-            create_app(settings),
+            create_app(settings, NatsBackend(settings, "bench-gateway")),
             host="127.0.0.1",
             port=port,
             log_level="warning",

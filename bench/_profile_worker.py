@@ -20,10 +20,10 @@ from pathlib import Path
 import nats
 
 from bench._stack import tree_cpu_seconds
-from pyoco_server.jetstream import Connection, NatsJobQueue, NatsRunStore
-from pyoco_server.natsserver import NatsServer
-from pyoco_server.runs import RunService, Submission
-from pyoco_server.settings import Settings
+from pyoco_server.domain.settings import Settings
+from pyoco_server.jetstream import NatsBackend
+from pyoco_server.local.natsserver import NatsServer
+from pyoco_server.services.runs import RunService, Submission
 from pyoco_worker.pool import ProcessPool
 from pyoco_worker.worker import Worker
 
@@ -33,10 +33,10 @@ PROFILE = "--profile" in sys.argv
 
 
 async def enqueue(settings: Settings) -> None:
-    connection = Connection(settings, "bench")
-    await connection.start()
-    await connection.wait_ready(10)
-    service = RunService(NatsRunStore(connection), NatsJobQueue(connection), settings)
+    backend = NatsBackend(settings, "bench")
+    await backend.start()
+    await backend.wait_ready(10)
+    service = RunService(backend.runs, backend.jobs, settings)
     limit = asyncio.Semaphore(64)
 
     async def one() -> None:
@@ -44,7 +44,7 @@ async def enqueue(settings: Settings) -> None:
             await service.submit(Submission("trivial", {"x": 1}))
 
     await asyncio.gather(*(one() for _ in range(RUNS)))
-    await connection.close()
+    await backend.close()
 
 
 async def drain(settings: Settings, profile: cProfile.Profile) -> tuple[float, float, float]:
@@ -63,7 +63,11 @@ async def drain(settings: Settings, profile: cProfile.Profile) -> tuple[float, f
     pool = ProcessPool(CONCURRENCY, resolver_spec="bench.flows:resolve")
     stop = asyncio.Event()
     worker = Worker(
-        settings, worker_id="p", tags=["default"], executor=pool, concurrency=CONCURRENCY
+        NatsBackend(settings, "bench-worker"),
+        worker_id="p",
+        tags=["default"],
+        executor=pool,
+        concurrency=CONCURRENCY,
     )
     task = asyncio.create_task(worker.run(stop))
     # The pool offers no event for "all started"; a bench may poll.

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from pyoco_server.natsserver import NatsServer
+from pyoco_server.local.natsserver import NatsServer
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -24,11 +24,11 @@ import nats
 from bench._http import Connection
 from bench._stack import stack
 from bench.e2e import Latency
-from pyoco_server.codec import encode_snapshot
+from pyoco_server.domain.codec import encode_snapshot
+from pyoco_server.domain.settings import Settings
+from pyoco_server.domain.snapshot import RunSnapshot, RunStatus
 from pyoco_server.jetstream import ensure_resources
-from pyoco_server.natsserver import NatsServer
-from pyoco_server.settings import Settings
-from pyoco_server.snapshot import RunSnapshot, RunStatus
+from pyoco_server.local.natsserver import NatsServer
 
 CASES = {
     "all": "/runs?limit=50",

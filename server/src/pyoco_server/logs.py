@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from pyoco_server.settings import Settings
+from pyoco_server.domain.settings import Settings
 
 NO_REQUEST = "-"
 """`request_id` of a record logged outside any request."""

@@ -1,12 +1,11 @@
 """The run process: a warm child of the worker that executes one run at a time.
 
-Two pipes connect it to the worker (messages are pickled tuples):
+Two pipes connect it to the worker, carrying the typed messages of protocol.py:
 
-- the job pipe, read by the child's main thread: worker → child ``("run", job)``;
-  child → worker ``("ready",)`` once started, ``("progress", run_id, progress)`` when asked,
-  ``("done", outcome)`` when the run ended;
-- the control pipe, read by a helper thread while pyoco runs: ``("cancel", run_id)`` asks
-  pyoco to stop the run; ``("progress?", run_id)`` asks for the task states if they changed.
+- the job pipe, read by the child's main thread: worker → child `RunJob`; child → worker
+  `Ready` once started, `ProgressReport` when asked, `Finished` when the run ended;
+- the control pipe, read by a helper thread while pyoco runs: `Cancel` asks pyoco to stop the
+  run; `ProgressRequest` asks for the task states if they changed.
 
 The worker asks for progress only while a run lasts longer than the flush interval, so a short
 run costs one message each way. The child also keeps its run's task states in a small
@@ -27,10 +26,20 @@ import threading
 from multiprocessing.connection import Connection
 from typing import Any
 
-from pyoco_server.messages import Job
+from pyoco_server.domain.records import Job
 from pyoco_worker import threads
-from pyoco_worker.execution import JobExecution
+from pyoco_worker.engine import JobExecution
 from pyoco_worker.flows import FlowSource, load_resolver
+from pyoco_worker.protocol import (
+    Cancel,
+    Control,
+    Finished,
+    FromChild,
+    ProgressReport,
+    ProgressRequest,
+    Ready,
+    RunJob,
+)
 
 _PR_SET_PDEATHSIG = 1
 
@@ -40,19 +49,19 @@ def child_main(
 ) -> None:
     """Entry point of a run process."""
     _detach_from_worker()
-    threads.install()
+    threads.share_task_threads()
     flows = FlowSource(load_resolver(resolver_spec) if resolver_spec else None)
     channel = _Channel(jobs, states)
     threading.Thread(
         target=_listen, args=(control, channel), name="pyoco-child-control", daemon=True
     ).start()
-    channel.send(("ready",))
+    channel.send(Ready())
     while (job := _next_job(jobs)) is not None:
         execution = JobExecution(flows, job, channel.mark_changed)
         channel.begin(job.run_id, execution)
         outcome = execution.run()
         channel.end()
-        channel.send(("done", outcome))
+        channel.send(Finished(outcome))
 
 
 def _next_job(jobs: Connection) -> Job | None:
@@ -61,22 +70,23 @@ def _next_job(jobs: Connection) -> Job | None:
         message = jobs.recv()
     except (EOFError, OSError):
         return None
-    if message[0] != "run" or not isinstance(message[1], Job):
-        raise ValueError(f"run process got {message[0]!r} on the job pipe")
-    return message[1]
+    if not isinstance(message, RunJob):
+        raise ValueError(f"run process got {message!r} on the job pipe")
+    return message.job
 
 
 def _listen(control: Connection, channel: _Channel) -> None:
     """Control thread: cancels and progress requests, until the worker closes the pipe."""
     while True:
         try:
-            kind, run_id = control.recv()
+            message: Control = control.recv()
         except (EOFError, OSError):
             return
-        if kind == "cancel":
-            channel.cancel(run_id)
-        elif kind == "progress?":
-            channel.send_progress(run_id)
+        match message:
+            case Cancel(run_id=run_id):
+                channel.cancel(run_id)
+            case ProgressRequest(run_id=run_id):
+                channel.send_progress(run_id)
 
 
 def _detach_from_worker() -> None:
@@ -103,7 +113,7 @@ class _Channel:
         self._cancelled: str | None = None
         self._dirty = False
 
-    def send(self, message: tuple[object, ...]) -> None:
+    def send(self, message: FromChild) -> None:
         with self._lock:
             self._jobs.send(message)
 
@@ -143,7 +153,7 @@ class _Channel:
             if self._execution is None or self._run_id != run_id or not self._dirty:
                 return
             self._dirty = False
-            self._jobs.send(("progress", run_id, self._execution.progress()))
+            self._jobs.send(ProgressReport(run_id, self._execution.progress()))
 
 
 def encode_states(states: dict[str, str], capacity: int) -> bytes:

@@ -17,10 +17,11 @@ import sys
 import click
 import uvloop
 
-from pyoco_server import names
-from pyoco_server.errors import SettingsError
+from pyoco_server.domain import names
+from pyoco_server.domain.errors import SettingsError
+from pyoco_server.domain.settings import Settings
+from pyoco_server.jetstream import NatsBackend
 from pyoco_server.logs import configure_logging
-from pyoco_server.settings import Settings
 from pyoco_worker.flows import ResolverError, load_resolver
 from pyoco_worker.pool import ProcessPool
 from pyoco_worker.worker import Worker
@@ -105,7 +106,7 @@ def main(
         cancel_grace_sec=settings.cancel_grace_period_sec,
     )
     worker = Worker(
-        settings,
+        NatsBackend(settings, f"pyoco-nats-worker:{worker_id}"),
         worker_id=worker_id,
         tags=tags or (settings.default_tag,),
         executor=pool,

@@ -24,9 +24,9 @@ from pyoco.discovery.loader import TaskLoader
 from pyoco.dsl.graph import GraphReferenceError, build_flow_from_graph
 from pyoco.schemas.config import FlowConfig, PyocoConfig, RuntimeConfig, TaskConfig
 
-from pyoco_server.errors import FlowNotFound, InvalidWorkflow
-from pyoco_server.messages import Job
-from pyoco_server.workflow import Workflow, parse_workflow
+from pyoco_server.domain.errors import FlowNotFound, InvalidWorkflow
+from pyoco_server.domain.records import Job
+from pyoco_server.domain.workflow import Workflow, parse_workflow
 
 FlowResolver = Callable[[str], Flow]
 _CACHE_SIZE = 128

@@ -19,10 +19,11 @@ import uuid
 from collections.abc import Callable, Sequence
 from importlib import metadata
 
-from pyoco_server.errors import BackendUnavailable, RevisionConflict
+from pyoco_server.domain.cas import compare_and_set
+from pyoco_server.domain.errors import BackendUnavailable, RevisionConflict
+from pyoco_server.domain.records import WorkerRecord, WorkerState
+from pyoco_server.domain.snapshot import RunSnapshot, RunStatus
 from pyoco_server.ports import WorkerRegistry
-from pyoco_server.registry import WorkerRecord, WorkerState
-from pyoco_server.snapshot import RunSnapshot, RunStatus
 
 log = logging.getLogger(__name__)
 
@@ -146,17 +147,19 @@ class Presence:
         await self._write()
 
     async def _write(self) -> None:
-        for _ in range(_MAX_CONFLICTS):
+        async def attempt() -> None:
             record = self._fresh()
             try:
                 self._revision = await self._registry.put(record, self._revision)
             except RevisionConflict:
                 await self._reload()
-                continue
+                raise
             self._record = record
             self._last_write = record.updated_at
-            return
-        raise RevisionConflict(self._record.worker_id)
+
+        await compare_and_set(
+            attempt, what=f"worker record {self._record.worker_id}", attempts=_MAX_CONFLICTS
+        )
 
     def _fresh(self) -> WorkerRecord:
         now = self._clock()

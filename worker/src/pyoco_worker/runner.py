@@ -29,20 +29,15 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
-from pyoco_server.codec import decode_job
-from pyoco_server.errors import BackendUnavailable, DecodeError, RunAbandoned, StaleAttempt
-from pyoco_server.messages import DeadLetter, DeadLetterReason, Job
+from pyoco_server.domain.codec import JOB
+from pyoco_server.domain.errors import BackendUnavailable, DecodeError, RunAbandoned, StaleAttempt
+from pyoco_server.domain.records import DeadLetter, DeadLetterReason, Job
+from pyoco_server.domain.settings import Settings
+from pyoco_server.domain.snapshot import AttemptStatus, FailureReason, RunSnapshot, RunStatus
+from pyoco_server.domain.subjects import Subjects
 from pyoco_server.ports import DeadLetterSink, Delivery, RunStore, StoredSnapshot
-from pyoco_server.settings import Settings
-from pyoco_server.snapshot import (
-    AttemptStatus,
-    FailureReason,
-    RunSnapshot,
-    RunStatus,
-)
-from pyoco_server.subjects import Subjects
 from pyoco_worker.execution import Executor, Outcome, RunControl, StopReason
-from pyoco_worker.snapshots import RunWriter
+from pyoco_worker.writer import RunWriter
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +123,7 @@ class JobRunner:
 
     async def _handle(self, delivery: Delivery) -> RunStatus | None:
         try:
-            job = decode_job(delivery.data)
+            job = JOB.decode(delivery.data)
         except DecodeError as exc:
             await self._reject_invalid(delivery, exc)
             return None

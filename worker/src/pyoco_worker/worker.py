@@ -15,26 +15,14 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import contextlib
 import logging
 from collections.abc import Awaitable, Sequence
 
-from pyoco_server.errors import BackendUnavailable
-from pyoco_server.exhaustion import MaxDeliveriesHandler
-from pyoco_server.jetstream import (
-    Connection,
-    NatsCancelNotices,
-    NatsDeadLetters,
-    NatsJobQueue,
-    NatsRunStore,
-    NatsWorkerRegistry,
-    NatsWorkStream,
-    listen_max_deliveries,
-)
-from pyoco_server.messages import CancelNotice
-from pyoco_server.ports import Delivery, TagSubscription
-from pyoco_server.settings import Settings
-from pyoco_server.subjects import Subjects
+from pyoco_server.domain.errors import BackendUnavailable
+from pyoco_server.domain.records import CancelNotice
+from pyoco_server.domain.subjects import Subjects
+from pyoco_server.ports import Backend, Delivery, Subscription, TagSubscription
+from pyoco_server.services.exhaustion import MaxDeliveriesHandler
 from pyoco_worker.execution import Executor, StopReason
 from pyoco_worker.presence import Presence
 from pyoco_worker.runner import JobRunner
@@ -48,6 +36,7 @@ ABANDON_WAIT_SEC = 10.0
 """How long runs stopped at shutdown get to hand their jobs back."""
 
 _RETRY_SEC = 1.0
+_NATS_WAIT_SEC = 5.0
 
 
 class Worker:
@@ -55,22 +44,25 @@ class Worker:
 
     def __init__(
         self,
-        settings: Settings,
+        backend: Backend,
         *,
         worker_id: str,
         tags: Sequence[str],
         executor: Executor,
         concurrency: int = 1,
         shutdown_grace_sec: float = 30.0,
+        fetch_timeout: float = FETCH_TIMEOUT_SEC,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
-        self.settings = settings
+        self.backend = backend
+        self.settings = backend.settings
         self.worker_id = worker_id
         self.tags = tuple(dict.fromkeys(tags))
         self._executor = executor
         self._concurrency = concurrency
         self._shutdown_grace_sec = shutdown_grace_sec
+        self._fetch_timeout = fetch_timeout
         self._free = concurrency
         self._ready: collections.deque[Delivery] = collections.deque()
         self._held: set[Delivery] = set()
@@ -84,32 +76,31 @@ class Worker:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Serve until `stop` is set, then shut down in order (see `_shutdown`)."""
-        connection = Connection(self.settings, f"pyoco-nats-worker:{self.worker_id}")
-        await connection.start()
+        await self.backend.start()
         try:
-            if await self._wait_for_nats(connection, stop):
+            if await self._wait_for_nats(stop):
                 await self._executor.start()
                 try:
-                    await self._serve(connection, stop)
+                    await self._serve(stop)
                 finally:
                     await self._executor.close()
         finally:
-            await connection.close()
+            await self.backend.close()
 
-    async def _wait_for_nats(self, connection: Connection, stop: asyncio.Event) -> bool:
-        while not await connection.wait_ready(timeout=5.0):
+    async def _wait_for_nats(self, stop: asyncio.Event) -> bool:
+        while not await self.backend.wait_ready(timeout=_NATS_WAIT_SEC):
             if stop.is_set():
                 return False
             log.warning("waiting for NATS at %s", self.settings.nats_url)
         return not stop.is_set()
 
-    async def _serve(self, connection: Connection, stop: asyncio.Event) -> None:
-        queue = NatsJobQueue(connection)
-        subscriptions = [await queue.subscribe(tag) for tag in self.tags]
-        store = NatsRunStore(connection)
-        dead_letters = NatsDeadLetters(connection)
+    async def _serve(self, stop: asyncio.Event) -> None:
+        backend = self.backend
+        subscriptions = [await backend.jobs.subscribe(tag) for tag in self.tags]
+        store = backend.runs
+        dead_letters = backend.dead_letters
         self._presence = Presence(
-            NatsWorkerRegistry(connection),
+            backend.workers,
             worker_id=self.worker_id,
             tags=self.tags,
             concurrency=self._concurrency,
@@ -124,11 +115,11 @@ class Worker:
         )
         await self._presence.start(self.settings.worker_disconnect_timeout_sec)
         exhaustion = MaxDeliveriesHandler(
-            store, dead_letters, NatsWorkStream(connection), Subjects.from_settings(self.settings)
+            store, dead_letters, backend.work, Subjects.from_settings(self.settings)
         )
-        listeners = [
-            await NatsCancelNotices(connection).listen(self._on_cancel),
-            await listen_max_deliveries(connection, exhaustion.handle),
+        listeners: list[Subscription] = [
+            await backend.cancels.listen(self._on_cancel),
+            await backend.advisories.listen(exhaustion.handle),
         ]
         log.info(
             "worker %s serving tags %s with concurrency %d",
@@ -152,8 +143,7 @@ class Worker:
                 await self._shutdown(fetchers, background)
         finally:
             for listener in listeners:
-                with contextlib.suppress(Exception):
-                    await listener.unsubscribe()
+                await listener.close()
             for subscription in subscriptions:
                 await subscription.close()
 
@@ -162,7 +152,7 @@ class Worker:
     ) -> None:
         """Stop in order.
 
-        1. fetch loops end after their current long-poll (at most FETCH_TIMEOUT_SEC);
+        1. fetch loops end after their current long-poll (at most the fetch timeout);
         2. jobs fetched but not started are handed back at once (nak) for other workers;
         3. runs in flight get the shutdown grace period to finish;
         4. runs still going are stopped (their processes killed) and their jobs handed back;
@@ -211,7 +201,7 @@ class Worker:
                     return
                 wanted = self._free - len(self._ready)
             try:
-                deliveries = await subscription.fetch(wanted, FETCH_TIMEOUT_SEC)
+                deliveries = await subscription.fetch(wanted, self._fetch_timeout)
             except BackendUnavailable as exc:
                 log.warning("fetching tag %s: %s", subscription.tag, exc)
                 await _wait(stop, _RETRY_SEC)

@@ -16,17 +16,17 @@ import json
 import logging
 import os
 import sys
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any, NoReturn, TypeVar
 
 import click
 
-from pyoco_server import auth
-from pyoco_server.errors import PyocoError, SettingsError
-from pyoco_server.jetstream import Connection, NatsApiKeys
-from pyoco_server.settings import Settings
-from pyoco_server.tenancy import Role
+from pyoco_server.domain import keys
+from pyoco_server.domain.errors import PyocoError, SettingsError
+from pyoco_server.domain.records import ApiKey, Role
+from pyoco_server.domain.settings import Settings
+from pyoco_server.jetstream import NatsBackend
+from pyoco_server.services.keys import ApiKeyService
 
 _PROG = "pyoco-server-admin"
 _CONNECT_WAIT_SEC = 5.0
@@ -38,22 +38,22 @@ class AdminError(Exception):
     """A failure the CLI reports as one line and exit code 1."""
 
 
-async def _with_keys(settings: Settings, action: Callable[[NatsApiKeys], Awaitable[T]]) -> T:
-    """Connect (waiting a bounded time), run `action` on the key store, close."""
-    connection = Connection(settings, _PROG)
-    await connection.start()
+async def _with_keys(settings: Settings, action: Callable[[ApiKeyService], Awaitable[T]]) -> T:
+    """Connect (waiting a bounded time), run `action` on the key service, close."""
+    backend = NatsBackend(settings, _PROG)
+    await backend.start()
     try:
-        if not await connection.wait_ready(_CONNECT_WAIT_SEC):
+        if not await backend.wait_ready(_CONNECT_WAIT_SEC):
             raise AdminError(
                 f"cannot reach NATS at {settings.nats_url} within {_CONNECT_WAIT_SEC:g} s "
                 "(is it running? pass --nats-url or set PYOCO_NATS_URL)"
             )
-        return await action(NatsApiKeys(connection))
+        return await action(ApiKeyService(backend.api_keys, settings.auth_pepper))
     finally:
-        await connection.close()
+        await backend.close()
 
 
-def _run(settings: Settings, action: Callable[[NatsApiKeys], Awaitable[T]]) -> T:
+def _run(settings: Settings, action: Callable[[ApiKeyService], Awaitable[T]]) -> T:
     try:
         return asyncio.run(_with_keys(settings, action))
     except (AdminError, PyocoError) as exc:  # NATS down, a record that does not decode, ...
@@ -70,12 +70,12 @@ def _print(value: object) -> None:
 
 
 def _tenant(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
-    if value is not None and not auth.is_tenant_id(value):
-        raise click.BadParameter(f"expected {auth.TENANT_RULE}")
+    if value is not None and not keys.is_tenant_id(value):
+        raise click.BadParameter(f"expected {keys.TENANT_RULE}")
     return value
 
 
-def _listed(record: auth.ApiKey) -> dict[str, Any]:
+def _listed(record: ApiKey) -> dict[str, Any]:
     """What `list` shows of a record (never the salt or the hash)."""
     return {
         "key_id": record.key_id,
@@ -124,10 +124,9 @@ def api_key() -> None:
 @click.pass_obj
 def create(settings: Settings, tenant: str, role: str, description: str | None) -> None:
     """Create a key and print it (the only time the plaintext key is shown)."""
-    plaintext, record = auth.issue(
-        tenant, Role(role), settings.auth_pepper, time.time(), description
+    plaintext, record = _run(
+        settings, lambda service: service.create(tenant, Role(role), description)
     )
-    _run(settings, lambda keys: keys.create(record))
     _print(
         {
             "key_id": record.key_id,
@@ -144,10 +143,8 @@ def create(settings: Settings, tenant: str, role: str, description: str | None) 
 @click.pass_obj
 def list_keys(settings: Settings, tenant: str | None) -> None:
     """Print the keys, newest first (without their hashes)."""
-    records = _run(settings, lambda keys: keys.all())
-    chosen = [record for record in records if tenant is None or record.tenant_id == tenant]
-    chosen.sort(key=lambda record: (record.created_at, record.key_id), reverse=True)
-    _print([_listed(record) for record in chosen])
+    records = _run(settings, lambda service: service.list(tenant))
+    _print([_listed(record) for record in records])
 
 
 @api_key.command()
@@ -156,8 +153,8 @@ def list_keys(settings: Settings, tenant: str | None) -> None:
 def revoke(settings: Settings, key_id: str) -> None:
     """Revoke a key; every gateway refuses it within a second. Revoking twice is harmless."""
     record = None
-    if auth.is_key_id(key_id):
-        record = _run(settings, lambda keys: keys.revoke(key_id, time.time()))
+    if keys.is_key_id(key_id):
+        record = _run(settings, lambda service: service.revoke(key_id))
     if record is None:
         _fail(f"no API key has id {key_id!r}; `{_PROG} api-key list` shows the keys")
     _print({"key_id": record.key_id, "revoked_at": record.revoked_at})

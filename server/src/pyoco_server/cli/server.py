@@ -14,10 +14,10 @@ from pathlib import Path
 
 import click
 
-from pyoco_server.errors import SettingsError
+from pyoco_server.domain.errors import SettingsError
+from pyoco_server.domain.settings import Settings
+from pyoco_server.local.up import Stack, StartupError, UpOptions
 from pyoco_server.logs import configure_logging
-from pyoco_server.settings import Settings
-from pyoco_server.supervisor import Stack, StartupError, UpOptions
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

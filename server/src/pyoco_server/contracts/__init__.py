@@ -1,6 +1,11 @@
 """The contracts: openapi.yaml and asyncapi.yaml, shipped in this package, and their validators."""
 
-from pyoco_server.contracts._payloads import compile_all, validate_openapi_schema, validate_payload
+from pyoco_server.contracts._payloads import (
+    SchemaViolation,
+    compile_all,
+    validate_openapi_schema,
+    validate_payload,
+)
 from pyoco_server.contracts._specs import (
     ASYNCAPI_PATH,
     OPENAPI_PATH,
@@ -15,6 +20,7 @@ from pyoco_server.contracts._specs import (
 __all__ = [
     "ASYNCAPI_PATH",
     "OPENAPI_PATH",
+    "SchemaViolation",
     "channel_addresses",
     "compile_all",
     "load_asyncapi",

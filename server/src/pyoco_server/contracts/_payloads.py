@@ -12,9 +12,12 @@ from typing import Any
 import jsonschema_rs
 
 from pyoco_server.contracts._specs import message_names, message_payload_schema, openapi_schema
-from pyoco_server.errors import ContractError
 
 _MAX_REPORTED = 5
+
+
+class SchemaViolation(ValueError):
+    """A value breaks its schema; the message names the offending fields."""
 
 
 @functools.cache
@@ -36,28 +39,28 @@ def validate_openapi_schema(schema_name: str, value: object) -> None:
     For values that arrive as text inside a request, such as a multipart field holding JSON.
 
     Raises:
-        ContractError: `value` breaks the schema.
+        SchemaViolation: `value` breaks the schema.
     """
-    _check(_openapi_validator(schema_name), schema_name, value)
+    _check(_openapi_validator(schema_name), value)
 
 
 def validate_payload(message_name: str, payload: object) -> None:
     """Check `payload` against message `message_name` of asyncapi.yaml.
 
     Raises:
-        ContractError: the payload breaks the schema; `detail` names the offending fields.
+        SchemaViolation: the payload breaks the schema; the message names the offending fields.
     """
-    _check(_validators()[message_name], message_name, payload)
+    _check(_validators()[message_name], payload)
 
 
-def _check(validator: Any, name: str, value: object) -> None:
+def _check(validator: Any, value: object) -> None:
     if validator.is_valid(value):
         return
     problems = [
         f"{'/'.join(str(part) for part in error.instance_path) or '(root)'}: {error.message}"
         for _, error in zip(range(_MAX_REPORTED), validator.iter_errors(value), strict=False)
     ]
-    raise ContractError(name, "; ".join(problems))
+    raise SchemaViolation("; ".join(problems))
 
 
 def compile_all() -> list[str]:

@@ -1,10 +1,11 @@
-"""The HTTP gateway."""
+"""The HTTP gateway: Connexion on openapi.yaml, served by uvicorn.
 
-import warnings
+`create_app(settings, backend)` builds the application; `app_from_env` is uvicorn's factory.
+`handlers/` holds one module per OpenAPI tag; `problems` maps the error tree to problem
+responses in one table; `access` checks API keys; `_connexion` isolates every use of a
+Connexion internal.
+"""
 
-# Connexion 3.3 imports starlette.testclient, which warns about httpx on every start.
-warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+from pyoco_server.gateway.app import app_from_env, create_app
 
-from pyoco_server.gateway.app import create_app  # noqa: E402
-
-__all__ = ["create_app"]
+__all__ = ["app_from_env", "create_app"]

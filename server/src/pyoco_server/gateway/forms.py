@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pyoco_server.codec import loads, retry_from_dict
-from pyoco_server.contracts import validate_openapi_schema
-from pyoco_server.errors import ContractError, InvalidInput
-from pyoco_server.messages import RetryPolicy
+from pyoco_server.contracts import SchemaViolation, validate_openapi_schema
+from pyoco_server.domain.codec import loads, retry_from_dict
+from pyoco_server.domain.errors import InvalidInput
+from pyoco_server.domain.records import RetryPolicy
 
 _MAX_TIMEOUT_SEC = 604800
 
@@ -37,8 +37,8 @@ def retry(raw: str | None) -> RetryPolicy | None:
         return None
     try:
         validate_openapi_schema("RetryPolicy", data)
-    except ContractError as exc:
-        raise InvalidInput(f"form field 'retry' is not a retry policy: {exc.detail}") from None
+    except SchemaViolation as exc:
+        raise InvalidInput(f"form field 'retry' is not a retry policy: {exc}") from None
     return retry_from_dict(data)
 
 

@@ -28,9 +28,9 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from pyoco_server.domain.records import WorkerState
+from pyoco_server.domain.snapshot import RunStatus
 from pyoco_server.ports import Deployment, QueueDepth
-from pyoco_server.registry import WorkerState
-from pyoco_server.snapshot import RunStatus
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 """The Prometheus text format that `GatewayMetrics.render` writes."""

@@ -16,7 +16,7 @@ from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from connexion.problem import problem
 from starlette.formparsers import MultiPartException
 
-from pyoco_server.errors import (
+from pyoco_server.domain.errors import (
     BackendUnavailable,
     DeadLetterNotFound,
     IdempotencyConflict,

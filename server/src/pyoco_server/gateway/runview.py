@@ -1,6 +1,6 @@
 """The gateway's live view of the runs bucket: the run index and the watch fan-out.
 
-One `BucketMirror` watch on the runs bucket feeds both. Until its initial load is done, listing
+One feed of the runs bucket (`Backend.follow`) feeds both. Until its initial load is done, listing
 answers 503 (Retry-After) rather than an incomplete page.
 """
 
@@ -10,10 +10,10 @@ import logging
 
 import orjson
 
-from pyoco_server.errors import BackendUnavailable
-from pyoco_server.index import Filters, Page, RunIndex, Summary
-from pyoco_server.jetstream import BucketMirror, Connection
-from pyoco_server.watching import Change, WatchHub
+from pyoco_server.domain.errors import BackendUnavailable
+from pyoco_server.ports import Backend, Bucket
+from pyoco_server.services.index import Filters, Page, RunIndex, Summary
+from pyoco_server.services.watching import Change, WatchHub
 
 log = logging.getLogger(__name__)
 
@@ -21,12 +21,10 @@ log = logging.getLogger(__name__)
 class RunView:
     """The run index and the watch hub, kept current by one watch of the runs bucket."""
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, backend: Backend) -> None:
         self.index = RunIndex()
         self.hub = WatchHub()
-        self._mirror = BucketMirror(
-            connection, connection.settings.runs_kv_bucket, self._put, self._delete
-        )
+        self._mirror = backend.follow(Bucket.RUNS, self._put, self._delete)
 
     def start(self) -> None:
         """Start following the bucket (in the background)."""

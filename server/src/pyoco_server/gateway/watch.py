@@ -17,12 +17,12 @@ from typing import Any
 
 from starlette.responses import StreamingResponse
 
-from pyoco_server.codec import decode_snapshot, dumps, snapshot_to_dict
-from pyoco_server.errors import InvalidInput
+from pyoco_server.domain.codec import SNAPSHOT, dumps
+from pyoco_server.domain.errors import InvalidInput
+from pyoco_server.domain.snapshot import RunSnapshot
 from pyoco_server.ports import StoredSnapshot
-from pyoco_server.runs import RunService
-from pyoco_server.snapshot import RunSnapshot
-from pyoco_server.watching import CLOSED, Change, WatchHub
+from pyoco_server.services.runs import RunService
+from pyoco_server.services.watching import CLOSED, Change, WatchHub
 
 HEARTBEAT_SEC = 15.0
 
@@ -107,7 +107,7 @@ class RunWatch:
                     continue
                 if change.raw is None:
                     return  # deleted or expired
-                snapshot = decode_snapshot(change.raw)
+                snapshot = SNAPSHOT.decode(change.raw)
                 yield _snapshot_event(run_id, change.revision, render(snapshot))
                 last = change.revision
                 if snapshot.terminal:
@@ -150,7 +150,7 @@ def render_view(records: bool) -> Render:
     """How snapshots are shown in events (as GET /runs/{run_id} shows them)."""
 
     def render(snapshot: RunSnapshot) -> dict[str, Any]:
-        data = snapshot_to_dict(snapshot)
+        data = SNAPSHOT.to_dict(snapshot)
         if not records:
             data.pop("task_records")
             data.pop("task_records_truncated")

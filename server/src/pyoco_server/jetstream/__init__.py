@@ -1,34 +1,13 @@
-"""The JetStream layer: the only package that imports `nats`."""
+"""The JetStream adapter: the only package that imports `nats`.
 
-from pyoco_server.jetstream._advisories import NatsWorkStream, listen_max_deliveries
-from pyoco_server.jetstream._auth import ApiKeyCache, NatsApiKeys
-from pyoco_server.jetstream._cancels import NatsCancelNotices
-from pyoco_server.jetstream._connection import Connection, translate_errors
-from pyoco_server.jetstream._deployment import NatsDeployment
-from pyoco_server.jetstream._dlq import NatsDeadLetters
-from pyoco_server.jetstream._idempotency import NatsIdempotencyKeys
-from pyoco_server.jetstream._mirror import BucketMirror
-from pyoco_server.jetstream._queue import NatsDelivery, NatsJobQueue, NatsTagSubscription
-from pyoco_server.jetstream._registry import NatsWorkerRegistry
+`NatsBackend` provides every port of `pyoco_server.ports` on one connection; the gateway, the
+worker and the admin CLI each build one at their edge. The modules are private: each implements
+one port (`_run_store`, `_job_queue`, `_dead_letters`, ...), `_connection` connects and
+reconnects, `_resources` creates and reconciles the streams and buckets.
+"""
+
+from pyoco_server.jetstream._backend import NatsBackend
+from pyoco_server.jetstream._connection import Connection
 from pyoco_server.jetstream._resources import ensure_resources
-from pyoco_server.jetstream._runs import NatsRunStore
 
-__all__ = [
-    "ApiKeyCache",
-    "BucketMirror",
-    "Connection",
-    "NatsApiKeys",
-    "NatsCancelNotices",
-    "NatsDeadLetters",
-    "NatsDelivery",
-    "NatsDeployment",
-    "NatsIdempotencyKeys",
-    "NatsJobQueue",
-    "NatsRunStore",
-    "NatsTagSubscription",
-    "NatsWorkStream",
-    "NatsWorkerRegistry",
-    "ensure_resources",
-    "listen_max_deliveries",
-    "translate_errors",
-]
+__all__ = ["Connection", "NatsBackend", "ensure_resources"]

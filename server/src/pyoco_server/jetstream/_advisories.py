@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 
 import nats.js.errors
 from nats.aio.msg import Msg
-from nats.aio.subscription import Subscription
 
-from pyoco_server.codec import decode_max_deliveries
-from pyoco_server.errors import BackendUnavailable, DecodeError
-from pyoco_server.jetstream._connection import Connection, translate_errors
-from pyoco_server.messages import MaxDeliveriesAdvisory
-from pyoco_server.subjects import Subjects
+from pyoco_server.domain.codec import MAX_DELIVERIES
+from pyoco_server.domain.errors import BackendUnavailable, DecodeError
+from pyoco_server.domain.subjects import Subjects
+from pyoco_server.jetstream._connection import Connection, NatsSubscription, translate_errors
+from pyoco_server.ports import AdvisoryHandler
 
 log = logging.getLogger(__name__)
-
-AdvisoryHandler = Callable[[MaxDeliveriesAdvisory], Awaitable[None]]
 
 
 class NatsWorkStream:
@@ -45,28 +41,39 @@ class NatsWorkStream:
                 return
 
 
-async def listen_max_deliveries(connection: Connection, handler: AdvisoryHandler) -> Subscription:
-    """Call `handler` for each max-deliveries advisory of the work stream.
+class NatsAdvisories:
+    """JetStream's max-deliveries advisories for the consumers of the work stream.
 
     Gateways and workers all listen in one queue group, so each advisory is handled once, by
     whichever process is up (advisories are not stored: with nobody listening it is missed).
     """
-    subjects = Subjects.from_settings(connection.settings)
 
-    async def on_message(msg: Msg) -> None:
-        try:
-            advisory = decode_max_deliveries(msg.data)
-        except DecodeError as exc:
-            log.warning("ignoring an invalid advisory on %s: %s", msg.subject, exc)
-            return
-        try:
-            await handler(advisory)
-        except BackendUnavailable as exc:
-            log.error(
-                "max-deliveries advisory for message %d not handled: %s", advisory.stream_seq, exc
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+        self._subjects = Subjects.from_settings(connection.settings)
+
+    async def listen(self, handler: AdvisoryHandler) -> NatsSubscription:
+        """Call `handler` for each advisory; invalid ones are logged and dropped."""
+
+        async def on_message(msg: Msg) -> None:
+            try:
+                advisory = MAX_DELIVERIES.decode(msg.data)
+            except DecodeError as exc:
+                log.warning("ignoring an invalid advisory on %s: %s", msg.subject, exc)
+                return
+            try:
+                await handler(advisory)
+            except BackendUnavailable as exc:
+                log.error(
+                    "max-deliveries advisory for message %d not handled: %s",
+                    advisory.stream_seq,
+                    exc,
+                )
+
+        with translate_errors("listening for max-deliveries advisories"):
+            subscription = await self._connection.nc.subscribe(
+                self._subjects.max_deliveries_all,
+                queue=self._subjects.advisory_queue_group,
+                cb=on_message,
             )
-
-    with translate_errors("listening for max-deliveries advisories"):
-        return await connection.nc.subscribe(
-            subjects.max_deliveries_all, queue=subjects.advisory_queue_group, cb=on_message
-        )
+        return NatsSubscription(subscription)

@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 
 from nats.aio.msg import Msg
-from nats.aio.subscription import Subscription
 
-from pyoco_server.codec import decode_cancel_notice, encode_cancel_notice
-from pyoco_server.errors import DecodeError
-from pyoco_server.jetstream._connection import Connection, translate_errors
-from pyoco_server.messages import CancelNotice
-from pyoco_server.subjects import Subjects
+from pyoco_server.domain.codec import CANCEL_NOTICE
+from pyoco_server.domain.errors import DecodeError
+from pyoco_server.domain.records import CancelNotice
+from pyoco_server.domain.subjects import Subjects
+from pyoco_server.jetstream._connection import Connection, NatsSubscription, translate_errors
+from pyoco_server.ports import NoticeHandler
 
 log = logging.getLogger(__name__)
-
-NoticeHandler = Callable[[CancelNotice], Awaitable[None]]
 
 
 class NatsCancelNotices:
@@ -32,20 +29,22 @@ class NatsCancelNotices:
 
     async def notify(self, notice: CancelNotice) -> None:
         """Tell every worker that `notice.run_id` was asked to stop."""
-        data = encode_cancel_notice(notice)
+        data = CANCEL_NOTICE.encode(notice)
         with translate_errors("sending the cancel notice"):
             await self._connection.nc.publish(self._subjects.cancel(notice.run_id), data)
 
-    async def listen(self, handler: NoticeHandler) -> Subscription:
+    async def listen(self, handler: NoticeHandler) -> NatsSubscription:
         """Call `handler` for every cancel notice; invalid ones are logged and dropped."""
 
         async def on_message(msg: Msg) -> None:
             try:
-                notice = decode_cancel_notice(msg.data)
+                notice = CANCEL_NOTICE.decode(msg.data)
             except DecodeError as exc:
                 log.warning("ignoring an invalid cancel notice on %s: %s", msg.subject, exc)
                 return
             await handler(notice)
 
         with translate_errors("listening for cancel notices"):
-            return await self._connection.nc.subscribe(self._subjects.cancel_all, cb=on_message)
+            return NatsSubscription(
+                await self._connection.nc.subscribe(self._subjects.cancel_all, cb=on_message)
+            )

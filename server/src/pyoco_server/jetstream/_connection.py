@@ -14,13 +14,14 @@ from collections.abc import Iterator
 import nats
 import nats.errors
 from nats.aio.client import Client as NATS
+from nats.aio.subscription import Subscription
 from nats.js import JetStreamContext
 from nats.js.kv import KeyValue
 
 from pyoco_server.aio import cancel_and_wait
-from pyoco_server.errors import BackendUnavailable
+from pyoco_server.domain.errors import BackendUnavailable
+from pyoco_server.domain.settings import Settings
 from pyoco_server.jetstream._resources import ensure_resources
-from pyoco_server.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,20 @@ def translate_errors(action: str) -> Iterator[None]:
     except (nats.errors.Error, TimeoutError) as exc:
         detail = str(exc) or type(exc).__name__
         raise BackendUnavailable(f"NATS did not complete {action}: {detail}") from exc
+
+
+class NatsSubscription:
+    """A core NATS subscription as the ports see it: something to close."""
+
+    def __init__(self, subscription: Subscription) -> None:
+        self._subscription = subscription
+
+    async def close(self) -> None:
+        """Unsubscribe (a connection that is already gone has nothing left to stop)."""
+        try:
+            await self._subscription.unsubscribe()
+        except (nats.errors.Error, TimeoutError) as exc:
+            log.debug("unsubscribe failed: %s", exc)
 
 
 class Connection:

@@ -7,10 +7,10 @@ import collections
 import time
 from collections.abc import Callable
 
+from pyoco_server.domain.records import WorkerState
 from pyoco_server.jetstream._connection import Connection, translate_errors
-from pyoco_server.jetstream._registry import NatsWorkerRegistry
+from pyoco_server.jetstream._worker_registry import NatsWorkerRegistry
 from pyoco_server.ports import Deployment, QueueDepth
-from pyoco_server.registry import WorkerState
 
 
 class NatsDeployment:

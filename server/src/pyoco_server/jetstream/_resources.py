@@ -20,8 +20,8 @@ from nats.js.api import (
     StreamConfig,
 )
 
-from pyoco_server.settings import Settings
-from pyoco_server.subjects import Subjects
+from pyoco_server.domain.settings import Settings
+from pyoco_server.domain.subjects import Subjects
 
 log = logging.getLogger(__name__)
 

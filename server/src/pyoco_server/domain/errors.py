@@ -1,0 +1,203 @@
+"""The errors of pyoco-server, one tree with fields rather than strings.
+
+::
+
+    PyocoError
+    ├── SettingsError            a PYOCO_* variable holds a value its setting does not accept
+    ├── ContractError            a payload does not match asyncapi.yaml
+    │   └── DecodeError          inbound bytes are not a valid message (keeps the raw bytes)
+    ├── RequestError             a client sent something we cannot accept (HTTP 4xx)
+    │   ├── InvalidInput         malformed field or body                        400
+    │   ├── RunNotFound          no run with that id                            404
+    │   ├── WorkerNotFound       no worker with that id                         404
+    │   ├── DeadLetterNotFound   no dead letter with that id                    404
+    │   ├── NotRedrivable        a dead letter that cannot be driven again      409
+    │   ├── IdempotencyConflict  an Idempotency-Key reused for another request  409
+    │   ├── PayloadTooLarge      upload or resulting job over its limit         413
+    │   └── InvalidWorkflow      flow.yaml that does not parse or validate      422
+    ├── FlowNotFound             a worker has no flow for the job (worker side)
+    ├── RunAbandoned             a run stopped by the worker's shutdown; its job is handed back
+    ├── RevisionConflict         a compare-and-set lost to a newer write
+    │   └── StaleAttempt         a newer delivery attempt (or the end of the run) fenced us out
+    └── BackendUnavailable       NATS cannot be reached; retry later            503
+        └── TooManyConflicts     a record kept changing under a compare-and-set  503
+
+The gateway maps this tree to problem responses in one table (`pyoco_server.gateway.problems`).
+"""
+
+from __future__ import annotations
+
+
+class PyocoError(Exception):
+    """Root of every error pyoco-server raises on purpose."""
+
+
+class SettingsError(PyocoError):
+    """An environment variable holds a value its setting does not accept."""
+
+    def __init__(self, variable: str, value: str, expected: str) -> None:
+        self.variable = variable
+        self.value = value
+        self.expected = expected
+        super().__init__(f"{variable}={value!r} is invalid: {expected}")
+
+
+class ContractError(PyocoError):
+    """A payload does not match its schema in asyncapi.yaml."""
+
+    def __init__(self, message_name: str, detail: str) -> None:
+        self.message_name = message_name
+        self.detail = detail
+        super().__init__(f"invalid {message_name}: {detail}")
+
+
+class DecodeError(ContractError):
+    """Inbound bytes could not be decoded into a valid message."""
+
+    def __init__(self, message_name: str, detail: str, raw: bytes) -> None:
+        self.raw = raw
+        super().__init__(message_name, detail)
+
+
+class RequestError(PyocoError):
+    """A client request that cannot be accepted as sent; `detail` says how to fix it."""
+
+    reason = "invalid_request"
+
+    def __init__(self, detail: str) -> None:
+        self.detail = detail
+        super().__init__(detail)
+
+
+class InvalidInput(RequestError):
+    """A malformed field or body."""
+
+    reason = "invalid_input"
+
+
+class RunNotFound(RequestError):
+    """No run has this id (or it belongs to another tenant)."""
+
+    reason = "run_not_found"
+
+    def __init__(self, run_id: str) -> None:
+        self.run_id = run_id
+        super().__init__(f"run {run_id!r} not found; check the id returned by the submit call")
+
+
+class WorkerNotFound(RequestError):
+    """No worker record has this id."""
+
+    reason = "worker_not_found"
+
+    def __init__(self, worker_id: str) -> None:
+        self.worker_id = worker_id
+        super().__init__(f"worker {worker_id!r} not found; GET /workers?scope=all lists them")
+
+
+class DeadLetterNotFound(RequestError):
+    """No dead letter has this id."""
+
+    reason = "dead_letter_not_found"
+
+    def __init__(self, dead_letter_id: str) -> None:
+        self.dead_letter_id = dead_letter_id
+        super().__init__(f"dead letter {dead_letter_id!r} not found; GET /dlq lists them")
+
+
+class NotRedrivable(RequestError):
+    """A dead letter that cannot be queued again; `detail` says why."""
+
+    reason = "not_redrivable"
+
+
+class IdempotencyConflict(RequestError):
+    """An Idempotency-Key already used for a different request."""
+
+    reason = "idempotency_key_reused"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "this Idempotency-Key was already used for a different request; use a new key for "
+            "a new request (keys are kept for PYOCO_IDEMPOTENCY_WINDOW_SEC)"
+        )
+
+
+class IdempotencyInProgress(RequestError):
+    """A repeat of an Idempotency-Key whose first submit has not finished yet."""
+
+    reason = "idempotency_key_in_progress"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "a request with this Idempotency-Key is still being submitted; retry in a moment to "
+            "get its run"
+        )
+
+
+class PayloadTooLarge(RequestError):
+    """An upload, or the job built from a request, is larger than its limit."""
+
+    reason = "payload_too_large"
+
+    def __init__(self, what: str, size: int, limit: int, setting: str | None = None) -> None:
+        self.size = size
+        self.limit = limit
+        hint = f" (raise {setting} to allow more)" if setting else ""
+        super().__init__(f"{what} is {size} bytes, over the limit of {limit} bytes{hint}")
+
+
+class InvalidWorkflow(RequestError):
+    """A flow.yaml that does not parse or does not follow the format; `reason` is a code."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        self.reason = reason
+        super().__init__(f"invalid workflow yaml ({reason}): {detail}")
+
+
+class FlowNotFound(PyocoError):
+    """The worker cannot build a flow for the job."""
+
+    def __init__(self, flow_name: str, detail: str) -> None:
+        self.flow_name = flow_name
+        self.detail = detail
+        super().__init__(f"flow {flow_name!r} not found: {detail}")
+
+
+class RunAbandoned(PyocoError):
+    """A run was stopped because its worker is shutting down; the job goes back to the queue."""
+
+
+class RevisionConflict(PyocoError):
+    """A compare-and-set write lost: the record changed since it was read."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        super().__init__(f"{key} changed concurrently")
+
+
+class StaleAttempt(RevisionConflict):
+    """This delivery attempt no longer owns the run: a newer attempt does, or the run ended.
+
+    `ended` tells the two apart: an ended run's job can be acknowledged, while a job whose run
+    belongs to a newer attempt must be left alone (its acknowledgement is the owner's).
+    """
+
+    def __init__(self, key: str, detail: str, *, ended: bool = False) -> None:
+        self.detail = detail
+        self.ended = ended
+        super().__init__(key)
+        self.args = (f"{key}: {detail}",)
+
+
+class BackendUnavailable(PyocoError):
+    """NATS JetStream cannot be reached or did not answer in time."""
+
+    def __init__(self, detail: str, retry_after: int = 2) -> None:
+        self.detail = detail
+        self.retry_after = retry_after
+        super().__init__(detail)
+
+
+class TooManyConflicts(BackendUnavailable):
+    """A record kept changing under a compare-and-set: the change was given up; retry later."""

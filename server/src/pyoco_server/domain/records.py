@@ -1,0 +1,188 @@
+"""The records of asyncapi.yaml besides the run snapshot (snapshot.py), as frozen dataclasses.
+
+Jobs, dead letters, cancel notices and advisories travel on subjects; worker, API-key and
+idempotency records are key-value entries. `codec` maps each to and from its payload.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from collections.abc import Mapping
+from typing import Any
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """When to run a failed run again (openapi.yaml `RetryPolicy`)."""
+
+    max_attempts: int
+    backoff_sec: float = 1.0
+    backoff_multiplier: float = 2.0
+    max_backoff_sec: float = 300.0
+
+    def delay_after(self, failed_attempts: int) -> float:
+        """Seconds to wait before the next attempt, after `failed_attempts` failures (>= 1)."""
+        delay = self.backoff_sec * self.backoff_multiplier ** max(0, failed_attempts - 1)
+        return float(min(delay, self.max_backoff_sec))
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Job:
+    """A run to execute, queued on `pyoco.work.<tag>` (asyncapi.yaml `Job`)."""
+
+    run_id: str
+    flow_name: str
+    tag: str
+    tags: tuple[str, ...]
+    params: Mapping[str, Any]
+    submitted_at: float
+    tenant_id: str | None = None
+    api_key_id: str | None = None
+    workflow_yaml: str | None = None
+    workflow_yaml_sha256: str | None = None
+    workflow_yaml_bytes: int | None = None
+    snapshot_revision: int | None = None
+    attempt_base: int = 0
+    timeout_sec: float | None = None
+    retry: RetryPolicy | None = None
+
+
+class DeadLetterReason(enum.StrEnum):
+    """Why a job went to the dead-letter stream."""
+
+    INVALID_JOB = "invalid_job"
+    FLOW_NOT_FOUND = "flow_not_found"
+    EXECUTION_ERROR = "execution_error"
+    MAX_DELIVERIES_EXCEEDED = "max_deliveries_exceeded"
+    TIMEOUT = "timeout"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """A job that could not be run, on `pyoco.dlq.<tag>` (asyncapi.yaml `DeadLetter`)."""
+
+    reason: DeadLetterReason
+    error: str
+    timestamp: float
+    tag: str
+    subject: str | None = None
+    run_id: str | None = None
+    flow_name: str | None = None
+    worker_id: str | None = None
+    num_delivered: int | None = None
+    job: Job | None = None
+    payload: str | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CancelNotice:
+    """A run was asked to stop, on `pyoco.cancel.<run_id>` (asyncapi.yaml `CancelNotice`)."""
+
+    run_id: str
+    requested_at: float
+    requested_by: str | None = None
+    reason: str | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class MaxDeliveriesAdvisory:
+    """JetStream's advisory that a job's deliveries ran out."""
+
+    stream: str
+    consumer: str
+    stream_seq: int
+    deliveries: int
+
+
+class WorkerState(enum.StrEnum):
+    """State of a worker (openapi.yaml `WorkerState`); workers never store DISCONNECTED."""
+
+    RUNNING = "RUNNING"
+    IDLE = "IDLE"
+    STOPPED_GRACEFUL = "STOPPED_GRACEFUL"
+    DISCONNECTED = "DISCONNECTED"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class WorkerRecord:
+    """A worker's registry record (openapi.yaml `WorkerRecord`)."""
+
+    worker_id: str
+    instance_id: str
+    state: WorkerState
+    hidden: bool
+    tags: tuple[str, ...]
+    concurrency: int
+    current_run_ids: tuple[str, ...]
+    started_at: float
+    last_seen_at: float
+    updated_at: float
+    stopped_at: float | None = None
+    stop_reason: str | None = None
+    hostname: str | None = None
+    pid: int | None = None
+    version: str | None = None
+    runs_completed: int = 0
+    runs_failed: int = 0
+    last_run_id: str | None = None
+    last_run_status: str | None = None
+    last_run_finished_at: float | None = None
+
+    def shown_state(self, now: float, disconnect_timeout: float) -> WorkerState:
+        """The state to show: DISCONNECTED when a live-looking record went stale."""
+        if self.state in (WorkerState.STOPPED_GRACEFUL, WorkerState.DISCONNECTED):
+            return self.state
+        if now - self.last_seen_at > disconnect_timeout:
+            return WorkerState.DISCONNECTED
+        return self.state
+
+    def shown(self, now: float, disconnect_timeout: float) -> WorkerRecord:
+        """The record with its shown state."""
+        state = self.shown_state(now, disconnect_timeout)
+        return self if state is self.state else dataclasses.replace(self, state=state)
+
+
+API_KEY_HASH_ALG = "hmac-sha256"
+"""How API key records are hashed (see `keys`)."""
+
+
+class Role(enum.StrEnum):
+    """What a key may do.
+
+    `user` keys work with their tenant's runs; `admin` keys also with workers, dead letters and
+    metrics (the operations marked `x-pyoco-role: admin` in openapi.yaml).
+    """
+
+    ADMIN = "admin"
+    USER = "user"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ApiKey:
+    """The stored record of an API key (asyncapi.yaml, schema `ApiKey`); never the secret."""
+
+    key_id: str
+    tenant_id: str
+    role: Role
+    salt: str
+    hash: str
+    created_at: float
+    hash_alg: str = API_KEY_HASH_ALG
+    revoked_at: float | None = None
+    description: str | None = None
+
+    @property
+    def revoked(self) -> bool:
+        """True once the key has been revoked."""
+        return self.revoked_at is not None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class IdempotencyRecord:
+    """The run an Idempotency-Key created (asyncapi.yaml `IdempotencyRecord`)."""
+
+    run_id: str
+    request_sha256: str
+    created_at: float
+    response: Mapping[str, Any]

@@ -1,0 +1,314 @@
+"""The run snapshot: the latest state of a run, stored under its id in the `pyoco_runs` bucket.
+
+Snapshots are immutable values; every change returns a new one. The gateway creates the PENDING
+snapshot; the worker owning the current delivery attempt writes every later one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from collections.abc import Mapping
+from typing import Any
+
+from pyoco_server.domain.records import Job, RetryPolicy
+
+
+class RunStatus(enum.StrEnum):
+    """Status of a run (openapi.yaml `RunStatus`)."""
+
+    PENDING = "PENDING"
+    RUNNING = "RUNNING"
+    CANCELLING = "CANCELLING"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+
+    @property
+    def terminal(self) -> bool:
+        """True for COMPLETED, FAILED and CANCELLED."""
+        return self in _TERMINAL
+
+
+_TERMINAL = frozenset({RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED})
+
+
+class TaskState(enum.StrEnum):
+    """State of one task of a run (openapi.yaml `TaskState`)."""
+
+    PENDING = "PENDING"
+    RUNNING = "RUNNING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+
+
+class FailureReason(enum.StrEnum):
+    """Why a run failed or was cancelled, as stored in `error_reason`."""
+
+    FLOW_NOT_FOUND = "flow_not_found"
+    INVALID_WORKFLOW = "invalid_workflow"
+    EXECUTION_ERROR = "execution_error"
+    CRASHED = "crashed"
+    TIMEOUT = "timeout"
+    MAX_DELIVERIES_EXCEEDED = "max_deliveries_exceeded"
+    CANCELLED = "cancelled"
+
+    @property
+    def retryable(self) -> bool:
+        """True for failures a retry policy may answer with another attempt."""
+        return self in _RETRYABLE
+
+
+_RETRYABLE = frozenset(
+    {FailureReason.EXECUTION_ERROR, FailureReason.CRASHED, FailureReason.TIMEOUT}
+)
+
+
+class AttemptStatus(enum.StrEnum):
+    """How one attempt at a run went (openapi.yaml `AttemptRecord.status`)."""
+
+    RUNNING = "RUNNING"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+    LOST = "LOST"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class AttemptRecord:
+    """One attempt at running a run."""
+
+    attempt: int
+    worker_id: str
+    started_at: float
+    status: AttemptStatus = AttemptStatus.RUNNING
+    ended_at: float | None = None
+    error: str | None = None
+    error_reason: str | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class TaskRecord:
+    """What happened to one task."""
+
+    state: TaskState
+    started_at: float | None = None
+    ended_at: float | None = None
+    duration_ms: float | None = None
+    error: str | None = None
+    traceback: str | None = None
+    inputs: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    output: Any = None
+    output_converted: bool = False
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RunSnapshot:
+    """The latest state of a run (openapi.yaml `RunSnapshot`)."""
+
+    run_id: str
+    flow_name: str
+    tag: str
+    tags: tuple[str, ...]
+    status: RunStatus
+    params: Mapping[str, Any]
+    submitted_at: float
+    updated_at: float
+    tasks: Mapping[str, TaskState] = dataclasses.field(default_factory=dict)
+    task_records: Mapping[str, TaskRecord] = dataclasses.field(default_factory=dict)
+    task_records_truncated: bool = False
+    tenant_id: str | None = None
+    api_key_id: str | None = None
+    worker_id: str | None = None
+    attempt: int = 0
+    start_time: float | None = None
+    end_time: float | None = None
+    heartbeat_at: float | None = None
+    error: str | None = None
+    error_reason: str | None = None
+    workflow_yaml_sha256: str | None = None
+    workflow_yaml_bytes: int | None = None
+    timeout_sec: float | None = None
+    retry: RetryPolicy | None = None
+    attempts: tuple[AttemptRecord, ...] = ()
+    next_attempt_at: float | None = None
+    cancel_requested_at: float | None = None
+    cancel_requested_by: str | None = None
+    cancel_reason: str | None = None
+
+    @property
+    def terminal(self) -> bool:
+        """True once the run is COMPLETED, FAILED or CANCELLED."""
+        return self.status.terminal
+
+    def _evolve(self, **changes: Any) -> RunSnapshot:
+        """A copy with `changes`: `dataclasses.replace` without its per-call introspection.
+
+        Snapshots change several times per run on the worker's hot path, and `replace` costs
+        three times as much on a class of this many fields.
+        """
+        new = object.__new__(RunSnapshot)
+        for name in _SNAPSHOT_FIELDS:
+            object.__setattr__(
+                new, name, changes.pop(name) if name in changes else getattr(self, name)
+            )
+        if changes:
+            raise TypeError(f"RunSnapshot has no field(s) {sorted(changes)}")
+        return new
+
+    @classmethod
+    def pending(cls, job: Job) -> RunSnapshot:
+        """The first snapshot of a run, built from its job.
+
+        The gateway stores it; the worker rebuilds it to make its first compare-and-set without
+        reading the snapshot first.
+        """
+        return cls(
+            run_id=job.run_id,
+            flow_name=job.flow_name,
+            tag=job.tag,
+            tags=job.tags,
+            status=RunStatus.PENDING,
+            params=job.params,
+            submitted_at=job.submitted_at,
+            updated_at=job.submitted_at,
+            heartbeat_at=job.submitted_at,
+            tenant_id=job.tenant_id,
+            api_key_id=job.api_key_id,
+            workflow_yaml_sha256=job.workflow_yaml_sha256,
+            workflow_yaml_bytes=job.workflow_yaml_bytes,
+            timeout_sec=job.timeout_sec,
+            retry=job.retry,
+        )
+
+    def claimed(self, worker_id: str, attempt: int, now: float) -> RunSnapshot:
+        """The snapshot a worker writes when it starts delivery `attempt` of the run.
+
+        An earlier attempt still marked RUNNING lost its worker: it is closed as LOST. A pending
+        cancel (CANCELLING) is kept, for the worker to honour at once.
+        """
+        attempts = tuple(
+            dataclasses.replace(old, status=AttemptStatus.LOST, ended_at=now)
+            if old.status is AttemptStatus.RUNNING
+            else old
+            for old in self.attempts
+        )
+        cancelling = self.status is RunStatus.CANCELLING
+        return self._evolve(
+            status=RunStatus.CANCELLING if cancelling else RunStatus.RUNNING,
+            worker_id=worker_id,
+            attempt=attempt,
+            start_time=now,
+            end_time=None,
+            heartbeat_at=now,
+            updated_at=now,
+            error=None,
+            error_reason=None,
+            next_attempt_at=None,
+            attempts=(*attempts, AttemptRecord(attempt, worker_id, now)),
+        )
+
+    def heartbeat(self, now: float) -> RunSnapshot:
+        """The snapshot with a fresh `heartbeat_at`."""
+        return self._evolve(heartbeat_at=now, updated_at=now)
+
+    def _close_attempt(
+        self, status: AttemptStatus, now: float, error: str | None, reason: str | None
+    ) -> tuple[AttemptRecord, ...]:
+        return tuple(
+            dataclasses.replace(
+                record, status=status, ended_at=now, error=error, error_reason=reason
+            )
+            if record.attempt == self.attempt and record.status is AttemptStatus.RUNNING
+            else record
+            for record in self.attempts
+        )
+
+    def progressed(
+        self,
+        tasks: Mapping[str, TaskState],
+        records: Mapping[str, TaskRecord],
+        now: float,
+    ) -> RunSnapshot:
+        """The snapshot with new task states and records, still running."""
+        return self._evolve(
+            tasks=dict(tasks), task_records=dict(records), heartbeat_at=now, updated_at=now
+        )
+
+    def finished(
+        self,
+        status: RunStatus,
+        now: float,
+        *,
+        error: str | None = None,
+        reason: str | None = None,
+    ) -> RunSnapshot:
+        """The terminal snapshot."""
+        if not status.terminal:
+            raise ValueError(f"{status} is not a terminal status")
+        return self._evolve(
+            status=status,
+            end_time=now,
+            heartbeat_at=now,
+            updated_at=now,
+            error=error,
+            error_reason=reason,
+            next_attempt_at=None,
+            attempts=self._close_attempt(AttemptStatus(status.value), now, error, reason),
+        )
+
+    def retry_scheduled(
+        self, now: float, delay: float, *, error: str | None, reason: str | None
+    ) -> RunSnapshot:
+        """Back to PENDING after a failed attempt, with the next one due in `delay` seconds."""
+        return self._evolve(
+            status=RunStatus.PENDING,
+            heartbeat_at=now,
+            updated_at=now,
+            next_attempt_at=now + delay,
+            attempts=self._close_attempt(AttemptStatus.FAILED, now, error, reason),
+        )
+
+    def requeued(self, now: float) -> RunSnapshot:
+        """An ended run queued again (a dead letter redriven): PENDING, attempts kept."""
+        return self._evolve(
+            status=RunStatus.PENDING,
+            start_time=None,
+            end_time=None,
+            heartbeat_at=now,
+            updated_at=now,
+            error=None,
+            error_reason=None,
+            next_attempt_at=None,
+            cancel_requested_at=None,
+            cancel_requested_by=None,
+            cancel_reason=None,
+        )
+
+    def cancel_requested(self, now: float, by: str | None, reason: str | None) -> RunSnapshot:
+        """A cancel request: a PENDING run is CANCELLED, a running one CANCELLING.
+
+        A run that already ended is returned unchanged; a repeated request keeps the first
+        request's time, requester and reason.
+        """
+        if self.terminal:
+            return self
+        if self.status is RunStatus.CANCELLING:
+            return self
+        marked = self._evolve(
+            cancel_requested_at=now,
+            cancel_requested_by=by,
+            cancel_reason=reason,
+            updated_at=now,
+        )
+        if self.status is RunStatus.PENDING:
+            return marked.finished(RunStatus.CANCELLED, now, reason=FailureReason.CANCELLED)
+        return marked._evolve(status=RunStatus.CANCELLING)
+
+    def without_records(self) -> RunSnapshot:
+        """The snapshot with its task records dropped and marked truncated."""
+        return self._evolve(task_records={}, task_records_truncated=True)
+
+
+_SNAPSHOT_FIELDS = tuple(field.name for field in dataclasses.fields(RunSnapshot))

@@ -1,0 +1,272 @@
+"""flow.yaml: parse and validate a single-flow workflow file (pyoco 0.8 format), never `exec`.
+
+The gateway validates an upload with `parse_workflow` before anything is stored, so a bad file is
+refused with the reason; the worker parses the same text again to build the flow. The graph is
+checked with pyoco's own DSL parser; task callables are only imported on the worker.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import hashlib
+import math
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import yaml
+from pyoco.dsl.graph import parse_graph, resolve_pipe_refs, validate_graph_terms
+
+from pyoco_server.domain.errors import InvalidWorkflow
+
+_TOP_KEYS = ("version", "flow", "tasks", "pipes", "runtime")
+_FLOW_KEYS = ("graph", "defaults")
+_TASK_KEYS = ("callable", "use", "inputs", "outputs")
+_RUNTIME_KEYS = ("expose_env",)
+_CALLABLE = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*:[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$")
+_NAME = re.compile(r"^[A-Za-z_]\w*$")
+_MAX_NODES = 100_000
+"""Values a file may expand to, aliases counted once per use (stops 'billion laughs')."""
+
+_FORBIDDEN = {
+    "flows": "one flow per file: use 'flow:' with a 'graph:' instead of 'flows:'",
+    "discovery": "'discovery' is not allowed; declare tasks under 'tasks:' with 'callable:' or "
+    "'use:', or set PYOCO_DISCOVERY_MODULES on the workers",
+}
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class TaskSpec:
+    """One entry of `tasks:`."""
+
+    callable: str | None
+    use: str | None
+    inputs: Mapping[str, Any]
+    outputs: tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Workflow:
+    """A validated flow.yaml."""
+
+    text: str
+    sha256: str
+    size: int
+    graph: str
+    defaults: Mapping[str, Any]
+    tasks: Mapping[str, TaskSpec]
+    pipes: Mapping[str, str]
+    expose_env: tuple[str, ...]
+
+
+def parse_workflow(raw: bytes) -> Workflow:
+    """Parse and validate flow.yaml bytes.
+
+    Raises:
+        InvalidWorkflow: the file is not UTF-8 YAML, breaks the format, or its graph does not
+            parse; `reason` is a code and the message says where and why.
+    """
+    text = _decode(raw)
+    document = _load_yaml(text)
+    _check_size(document)
+    if not isinstance(document, dict):
+        raise InvalidWorkflow(
+            "invalid_yaml_root", "the file must be a mapping with 'flow:' and 'tasks:'"
+        )
+    _check_keys(document, _TOP_KEYS, "top-level", forbidden=_FORBIDDEN)
+    _check_version(document.get("version", 1))
+    graph, defaults = _flow_section(document.get("flow"))
+    tasks = _tasks_section(document.get("tasks"))
+    pipes = _pipes_section(document.get("pipes"))
+    _check_graph(graph, pipes)
+    return Workflow(
+        text=text,
+        sha256=hashlib.sha256(raw).hexdigest(),
+        size=len(raw),
+        graph=graph,
+        defaults=defaults,
+        tasks=tasks,
+        pipes=pipes,
+        expose_env=_runtime_section(document.get("runtime")),
+    )
+
+
+def _decode(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidWorkflow(
+            "not_utf8", f"the file is not UTF-8 text (invalid byte at offset {exc.start})"
+        ) from None
+
+
+def _load_yaml(text: str) -> Any:
+    try:
+        return yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        raise InvalidWorkflow("invalid_yaml", f"{where}{exc.problem}") from None
+    except yaml.YAMLError as exc:
+        raise InvalidWorkflow("invalid_yaml", str(exc)) from None
+    except RecursionError:
+        raise InvalidWorkflow("too_complex", "the file is nested too deeply") from None
+
+
+def _check_size(document: Any) -> None:
+    budget = _MAX_NODES
+    stack = [document]
+    while stack:
+        node = stack.pop()
+        budget -= 1
+        if budget < 0:
+            raise InvalidWorkflow(
+                "too_complex", f"the file expands to more than {_MAX_NODES} values"
+            )
+        if isinstance(node, dict):
+            stack.extend(node.keys())
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+
+
+def _check_keys(
+    section: Mapping[Any, Any],
+    allowed: tuple[str, ...],
+    where: str,
+    forbidden: Mapping[str, str] | None = None,
+) -> None:
+    for key in section:
+        if forbidden and key in forbidden:
+            raise InvalidWorkflow("unsupported_key", forbidden[key])
+    unknown = [str(key) for key in section if key not in allowed]
+    if unknown:
+        raise InvalidWorkflow(
+            "unknown_keys",
+            f"unknown {where} key(s) {', '.join(map(repr, unknown))}; allowed: "
+            + ", ".join(allowed),
+        )
+
+
+def _check_version(version: Any) -> None:
+    if isinstance(version, bool) or version not in (1, "1"):
+        raise InvalidWorkflow("unsupported_version", f"version must be 1, not {version!r}")
+
+
+def _flow_section(flow: Any) -> tuple[str, dict[str, Any]]:
+    if not isinstance(flow, dict):
+        raise InvalidWorkflow("missing_flow_graph", "'flow:' must be a mapping with a 'graph:'")
+    _check_keys(flow, _FLOW_KEYS, "flow")
+    graph = flow.get("graph")
+    if not isinstance(graph, str) or not graph.strip():
+        raise InvalidWorkflow("missing_flow_graph", "'flow.graph' must be a non-empty string")
+    defaults = _optional(flow, "defaults", {})
+    if not isinstance(defaults, dict):
+        raise InvalidWorkflow("invalid_defaults", "'flow.defaults' must be a mapping")
+    return graph, json_value(defaults, "flow.defaults", reason="invalid_defaults")
+
+
+def _optional(section: Mapping[str, Any], key: str, default: Any) -> Any:
+    """`section[key]`, or `default` when the key is absent or null (but not when it is falsy)."""
+    value = section.get(key)
+    return default if value is None else value
+
+
+def json_value(value: Any, where: str, *, reason: str) -> Any:
+    """Check that a YAML value is plain JSON (YAML dates and binary are not)."""
+    if isinstance(value, dict):
+        for key in value:
+            if not isinstance(key, str):
+                raise InvalidWorkflow(reason, f"{where} has a non-text key {key!r}; quote it")
+        return {
+            key: json_value(item, f"{where}.{key}", reason=reason) for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [json_value(item, f"{where}[{i}]", reason=reason) for i, item in enumerate(value)]
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InvalidWorkflow(reason, f"{where} is {value!r}, which JSON cannot carry")
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    kind = "date" if isinstance(value, (datetime.date, datetime.datetime)) else type(value).__name__
+    raise InvalidWorkflow(reason, f"{where} is a YAML {kind}; quote it to pass it as text")
+
+
+def _tasks_section(tasks: Any) -> dict[str, TaskSpec]:
+    if tasks is None:
+        return {}
+    if not isinstance(tasks, dict):
+        raise InvalidWorkflow("invalid_task", "'tasks:' must be a mapping of task name to task")
+    return {_task_name(name): _task(str(name), body) for name, body in tasks.items()}
+
+
+def _task_name(name: Any) -> str:
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise InvalidWorkflow(
+            "invalid_task", f"task name {name!r} must be an identifier (letters, digits, '_')"
+        )
+    return name
+
+
+def _task(name: str, body: Any) -> TaskSpec:
+    if not isinstance(body, dict):
+        raise InvalidWorkflow("invalid_task", f"tasks.{name} must be a mapping")
+    _check_keys(body, _TASK_KEYS, f"tasks.{name}")
+    target, use = body.get("callable"), body.get("use")
+    if (target is None) == (use is None):
+        raise InvalidWorkflow(
+            "invalid_task", f"tasks.{name} needs exactly one of 'callable:' or 'use:'"
+        )
+    if target is not None and (not isinstance(target, str) or not _CALLABLE.fullmatch(target)):
+        raise InvalidWorkflow(
+            "invalid_task_callable",
+            f"tasks.{name}.callable must look like 'package.module:function', not {target!r}",
+        )
+    if use is not None and (not isinstance(use, str) or not use.strip()):
+        raise InvalidWorkflow("invalid_task", f"tasks.{name}.use must be a task name")
+    inputs = _optional(body, "inputs", {})
+    if not isinstance(inputs, dict):
+        raise InvalidWorkflow("invalid_task", f"tasks.{name}.inputs must be a mapping")
+    outputs = _optional(body, "outputs", [])
+    if not isinstance(outputs, list) or not all(isinstance(item, str) for item in outputs):
+        raise InvalidWorkflow("invalid_task", f"tasks.{name}.outputs must be a list of paths")
+    return TaskSpec(
+        callable=target,
+        use=use,
+        inputs=json_value(inputs, f"tasks.{name}.inputs", reason="invalid_task"),
+        outputs=tuple(outputs),
+    )
+
+
+def _pipes_section(pipes: Any) -> dict[str, str]:
+    if pipes is None:
+        return {}
+    if not isinstance(pipes, dict) or not all(
+        isinstance(key, str) and isinstance(value, str) for key, value in pipes.items()
+    ):
+        raise InvalidWorkflow("invalid_pipes", "'pipes:' must map pipe names to graph text")
+    return dict(pipes)
+
+
+def _runtime_section(runtime: Any) -> tuple[str, ...]:
+    if runtime is None:
+        return ()
+    if not isinstance(runtime, dict):
+        raise InvalidWorkflow("invalid_runtime", "'runtime:' must be a mapping")
+    _check_keys(runtime, _RUNTIME_KEYS, "runtime")
+    expose = _optional(runtime, "expose_env", [])
+    if not isinstance(expose, list) or not all(isinstance(item, str) for item in expose):
+        raise InvalidWorkflow("invalid_runtime", "'runtime.expose_env' must be a list of names")
+    return tuple(expose)
+
+
+def _check_graph(graph: str, pipes: Mapping[str, str]) -> None:
+    try:
+        pipeline = resolve_pipe_refs(parse_graph(graph), dict(pipes))
+    except ValueError as exc:
+        raise InvalidWorkflow("invalid_graph", f"flow.graph: {exc}") from None
+    except RecursionError:
+        raise InvalidWorkflow("too_complex", "flow.graph is nested too deeply") from None
+    report = validate_graph_terms(pipeline)
+    if report.errors:
+        raise InvalidWorkflow("invalid_graph", "flow.graph: " + "; ".join(report.errors))

@@ -1,0 +1,186 @@
+"""Operations of the `runs` tag: submit, list, read, watch and cancel runs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from connexion import request
+from starlette.datastructures import UploadFile
+from starlette.responses import StreamingResponse
+
+from pyoco_server.domain.codec import SNAPSHOT, retry_from_dict
+from pyoco_server.domain.errors import InvalidInput, PayloadTooLarge
+from pyoco_server.domain.settings import Settings
+from pyoco_server.domain.workflow import parse_workflow
+from pyoco_server.gateway import forms
+from pyoco_server.gateway.access import current_principal, current_tenant
+from pyoco_server.gateway.responses import Reply, json_reply
+from pyoco_server.gateway.runview import RunView
+from pyoco_server.gateway.watch import RunWatch, render_view
+from pyoco_server.services.idempotency import Accepted, IdempotentSubmits
+from pyoco_server.services.index import Filters
+from pyoco_server.services.runs import RunService, Submission
+
+_RECORDS = frozenset({"records", "task_records", "all", "full"})
+_TASK_FIELDS = ("run_id", "flow_name", "status", "tasks", "task_records", "task_records_truncated")
+
+OnSubmitted = Callable[[str], None]
+
+
+class RunsApi:
+    """Handlers of `/runs*`; each method is the operationId of one operation."""
+
+    def __init__(
+        self,
+        service: RunService,
+        submits: IdempotentSubmits,
+        view: RunView,
+        settings: Settings,
+        on_submitted: OnSubmitted | None = None,
+    ) -> None:
+        self._service = service
+        self._submits = submits
+        self._view = view
+        self._watch = RunWatch(service, view.hub, settings.sse_heartbeat_sec)
+        self._settings = settings
+        self._on_submitted = on_submitted
+
+    async def submit_run(self, body: dict[str, Any]) -> Reply:
+        """`POST /runs`."""
+        submission = _owned(
+            Submission(
+                flow_name=body["flow_name"],
+                params=body.get("params") or {},
+                tag=body.get("tag"),
+                tags=body.get("tags") or (),
+                timeout_sec=body.get("timeout_sec"),
+                retry=retry_from_dict(body.get("retry")),
+            )
+        )
+        return self._accepted(await self._submits.submit(submission, _idempotency_key()))
+
+    async def submit_run_yaml(self, body: dict[str, Any], workflow: Any) -> Reply:
+        """`POST /runs/yaml` (multipart: workflow file, flow_name, tag, params, ...)."""
+        parsed = parse_workflow(await self._read_upload(workflow))
+        submission = _owned(
+            Submission(
+                flow_name=body["flow_name"],
+                params={**parsed.defaults, **forms.params(body.get("params"))},
+                tag=body.get("tag") or None,
+                workflow=parsed,
+                timeout_sec=forms.seconds(body.get("timeout_sec"), "timeout_sec"),
+                retry=forms.retry(body.get("retry")),
+            )
+        )
+        return self._accepted(await self._submits.submit(submission, _idempotency_key()))
+
+    def _accepted(self, accepted: Accepted) -> Reply:
+        headers = {"Location": f"/runs/{accepted.run_id}"}
+        if accepted.replayed:
+            headers["Idempotent-Replayed"] = "true"
+        elif self._on_submitted is not None:
+            self._on_submitted(str(accepted.response["tag"]))
+        return json_reply(dict(accepted.response), 201, **headers)
+
+    async def _read_upload(self, workflow: Any) -> bytes:
+        limit = self._settings.workflow_yaml_max_bytes
+        if isinstance(workflow, UploadFile):
+            raw = await workflow.read(limit + 1)
+        elif isinstance(workflow, (bytes, str)):
+            raw = workflow.encode() if isinstance(workflow, str) else workflow
+        else:
+            raise InvalidInput("send the flow.yaml file as form field 'workflow'")
+        if len(raw) > limit:
+            size = workflow.size if isinstance(workflow, UploadFile) and workflow.size else len(raw)
+            raise PayloadTooLarge("the workflow file", size, limit, "PYOCO_WORKFLOW_YAML_MAX_BYTES")
+        return raw
+
+    async def list_runs(
+        self,
+        status: str | None = None,
+        flow: str | None = None,
+        tag: str | None = None,
+        updated_after: float | None = None,
+        workflow_yaml_sha256: str | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> Reply:
+        """`GET /runs`."""
+        filters = Filters(
+            status=status,
+            flow_name=flow,
+            tag=tag,
+            tenant_id=current_tenant(),
+            workflow_yaml_sha256=workflow_yaml_sha256,
+            updated_after=updated_after,
+        )
+        page = self._view.page(filters, limit, cursor)
+        return json_reply(
+            {"items": [item.to_dict() for item in page.items], "next_cursor": page.next_cursor}
+        )
+
+    async def get_run(self, run_id: str, include: list[str] | None = None) -> Reply:
+        """`GET /runs/{run_id}`."""
+        stored = await self._service.get(run_id, current_tenant())
+        return json_reply(render_view(_records(include))(stored.snapshot))
+
+    async def watch_run(
+        self, run_id: str, include: list[str] | None = None, timeout_sec: float = 60.0
+    ) -> StreamingResponse:
+        """`GET /runs/{run_id}/watch` (server-sent events)."""
+        return await self._watch.open(
+            run_id,
+            tenant_id=current_tenant(),
+            render=render_view(_records(include)),
+            timeout_sec=timeout_sec,
+            last_event_id=request.headers.get("last-event-id"),
+        )
+
+    async def cancel_run(self, run_id: str, body: Any = None) -> Reply:
+        """`POST /runs/{run_id}/cancel`.
+
+        The body is optional; without one, Connexion passes the raw, empty bytes.
+        """
+        reason = body.get("reason") if isinstance(body, dict) else None
+        snapshot = await self._service.cancel(
+            run_id, requested_by=_requester(), reason=reason, tenant_id=current_tenant()
+        )
+        return json_reply(render_view(False)(snapshot))
+
+    async def get_run_tasks(self, run_id: str) -> Reply:
+        """`GET /runs/{run_id}/tasks`."""
+        data = SNAPSHOT.to_dict((await self._service.get(run_id, current_tenant())).snapshot)
+        return json_reply({key: data[key] for key in _TASK_FIELDS})
+
+
+def _owned(submission: Submission) -> Submission:
+    """The submission stamped with the caller's tenant and key (API keys on)."""
+    principal = current_principal()
+    if principal is None:
+        return submission
+    return Submission(
+        **{
+            **{field: getattr(submission, field) for field in Submission.__dataclass_fields__},
+            "tenant_id": principal.tenant_id,
+            "api_key_id": principal.key_id,
+        }
+    )
+
+
+def _records(include: list[str] | None) -> bool:
+    return bool(_RECORDS & set(include or ()))
+
+
+def _idempotency_key() -> str | None:
+    key: str | None = request.headers.get("idempotency-key")
+    return key
+
+
+def _requester() -> str | None:
+    """Who is asking, for the record: the API key with auth on, else the client address."""
+    principal = current_principal()
+    if principal is not None:
+        return principal.requested_by
+    client = request.client
+    return f"address:{client.host}" if client and client.host else None

@@ -1,0 +1,64 @@
+"""`NatsBackend`: every port on one NATS connection."""
+
+from __future__ import annotations
+
+from pyoco_server.domain.settings import Settings
+from pyoco_server.jetstream._advisories import NatsAdvisories, NatsWorkStream
+from pyoco_server.jetstream._api_keys import NatsApiKeys
+from pyoco_server.jetstream._cancels import NatsCancelNotices
+from pyoco_server.jetstream._connection import Connection
+from pyoco_server.jetstream._dead_letters import NatsDeadLetters
+from pyoco_server.jetstream._deployment import NatsDeployment
+from pyoco_server.jetstream._idempotency_keys import NatsIdempotencyKeys
+from pyoco_server.jetstream._job_queue import NatsJobQueue
+from pyoco_server.jetstream._mirror import BucketMirror
+from pyoco_server.jetstream._run_store import NatsRunStore
+from pyoco_server.jetstream._worker_registry import NatsWorkerRegistry
+from pyoco_server.ports import Bucket, OnDelete, OnPut
+
+
+class NatsBackend:
+    """The ports of `pyoco_server.ports` on JetStream, sharing one connection.
+
+    The connection connects and reconnects in the background; until it is ready every port
+    fails fast with `BackendUnavailable`.
+    """
+
+    def __init__(self, settings: Settings, name: str) -> None:
+        self.settings = settings
+        self.connection = Connection(settings, name)
+        self.runs = NatsRunStore(self.connection)
+        self.jobs = NatsJobQueue(self.connection)
+        self.work = NatsWorkStream(self.connection)
+        self.dead_letters = NatsDeadLetters(self.connection)
+        self.workers = NatsWorkerRegistry(self.connection)
+        self.idempotency = NatsIdempotencyKeys(self.connection)
+        self.cancels = NatsCancelNotices(self.connection)
+        self.advisories = NatsAdvisories(self.connection)
+        self.api_keys = NatsApiKeys(self.connection)
+        self.deployment = NatsDeployment(self.connection)
+
+    @property
+    def ready(self) -> bool:
+        """True while connected with the resources in place."""
+        return self.connection.ready
+
+    def follow(self, bucket: Bucket, on_put: OnPut, on_delete: OnDelete) -> BucketMirror:
+        """A watch of `bucket` calling back on every change (not started)."""
+        names = {
+            Bucket.RUNS: self.settings.runs_kv_bucket,
+            Bucket.API_KEYS: self.settings.auth_kv_bucket,
+        }
+        return BucketMirror(self.connection, names[bucket], on_put, on_delete)
+
+    async def start(self) -> None:
+        """Begin connecting in the background."""
+        await self.connection.start()
+
+    async def wait_ready(self, timeout: float | None = None) -> bool:
+        """Wait until connected with the resources ensured; False on timeout."""
+        return await self.connection.wait_ready(timeout)
+
+    async def close(self) -> None:
+        """Close the connection."""
+        await self.connection.close()

@@ -1,0 +1,76 @@
+"""`RunStore` on the `pyoco_runs` key-value bucket."""
+
+from __future__ import annotations
+
+import nats.js.errors
+from nats.js.kv import KeyValue
+
+from pyoco_server.domain.codec import SNAPSHOT, encode_snapshot
+from pyoco_server.domain.errors import RevisionConflict
+from pyoco_server.domain.snapshot import RunSnapshot
+from pyoco_server.jetstream._connection import Connection, translate_errors
+from pyoco_server.ports import StoredSnapshot
+
+
+class NatsRunStore:
+    """Run snapshots in JetStream KV; every write is a compare-and-set on the revision."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+        self._bucket = connection.settings.runs_kv_bucket
+        self._max_bytes = connection.settings.max_run_snapshot_bytes
+
+    async def _store(self) -> KeyValue:
+        return await self._connection.key_value(self._bucket)
+
+    async def create(self, snapshot: RunSnapshot) -> int:
+        """Store a new run's first snapshot; `RevisionConflict` if the id exists."""
+        kv = await self._store()
+        data = encode_snapshot(snapshot, self._max_bytes)
+        with translate_errors("storing the run"):
+            try:
+                return int(await kv.create(snapshot.run_id, data))
+            except nats.js.errors.KeyWrongLastSequenceError:
+                raise RevisionConflict(snapshot.run_id) from None
+
+    async def get(self, run_id: str) -> StoredSnapshot | None:
+        """The latest snapshot, or None when the run does not exist (or was deleted)."""
+        kv = await self._store()
+        with translate_errors("reading the run"):
+            try:
+                entry = await kv.get(run_id)
+            except nats.js.errors.KeyNotFoundError:
+                return None
+        if entry.value is None:
+            return None
+        return StoredSnapshot(SNAPSHOT.decode(entry.value), int(entry.revision or 0))
+
+    async def update(self, snapshot: RunSnapshot, revision: int) -> int:
+        """Replace the snapshot if it is still at `revision`; `RevisionConflict` otherwise."""
+        kv = await self._store()
+        data = encode_snapshot(snapshot, self._max_bytes)
+        with translate_errors("updating the run"):
+            try:
+                return int(await kv.update(snapshot.run_id, data, last=revision))
+            except nats.js.errors.KeyWrongLastSequenceError:
+                raise RevisionConflict(snapshot.run_id) from None
+
+    async def history(self, run_id: str) -> list[StoredSnapshot]:
+        """The kept revisions of a run's snapshot, oldest first (deletions left out)."""
+        kv = await self._store()
+        with translate_errors("reading the run's history"):
+            try:
+                entries = await kv.history(run_id)
+            except nats.js.errors.NoKeysError:
+                return []
+        return [
+            StoredSnapshot(SNAPSHOT.decode(entry.value), int(entry.revision or 0))
+            for entry in entries
+            if entry.value and entry.operation is None
+        ]
+
+    async def delete(self, run_id: str) -> None:
+        """Remove a run's snapshot (its history included)."""
+        kv = await self._store()
+        with translate_errors("deleting the run"):
+            await kv.purge(run_id)

@@ -1,0 +1,92 @@
+"""`MemoryBackend`: every port in memory, for fast tests of the loops."""
+
+from __future__ import annotations
+
+import asyncio
+
+from pyoco_server.domain.settings import Settings
+from pyoco_server.memory._channels import (
+    MemoryAdvisories,
+    MemoryCancels,
+    MemoryDeadLetters,
+    MemoryDeployment,
+)
+from pyoco_server.memory._kv import (
+    MemoryApiKeys,
+    MemoryBucket,
+    MemoryFeed,
+    MemoryIdempotencyKeys,
+    MemoryRunStore,
+    MemoryWorkerRegistry,
+)
+from pyoco_server.memory._link import Link
+from pyoco_server.memory._queue import MemoryJobQueue, MemoryWorkStream
+from pyoco_server.ports import Bucket, OnDelete, OnPut
+
+
+class MemoryBackend:
+    """The ports of `pyoco_server.ports`, in memory (the counterpart of `NatsBackend`).
+
+    `events` records, in order, what the ports were asked to do that a test may want to see the
+    order of (`write RUNNING`, `ack`, `nak 2.0`, `dead letter timeout`, ...). `cut()` starts an
+    outage in which every port raises `BackendUnavailable`; `restore()` ends it. Several processes
+    share one deployment by sharing one backend.
+    """
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings()
+        self.link = Link()
+        self.events: list[str] = []
+        self.stream = MemoryWorkStream(self.settings, self.link, self.events)
+        self.run_bucket = MemoryBucket(self.link, history=self.settings.runs_kv_history)
+        self.api_key_bucket = MemoryBucket(self.link)
+        self.runs = MemoryRunStore(
+            self.run_bucket, self.settings.max_run_snapshot_bytes, self.events
+        )
+        self.jobs = MemoryJobQueue(self.stream, self.link)
+        self.work = self.stream
+        self.dead_letters = MemoryDeadLetters(self.link, self.events)
+        self.workers = MemoryWorkerRegistry(MemoryBucket(self.link))
+        self.idempotency = MemoryIdempotencyKeys(MemoryBucket(self.link))
+        self.cancels = MemoryCancels(self.link)
+        self.advisories = MemoryAdvisories(self.stream, self.link)
+        self.api_keys = MemoryApiKeys(self.api_key_bucket)
+        self.deployment = MemoryDeployment(
+            self.settings, self.stream, self.workers, self.dead_letters
+        )
+        self._started = asyncio.Event()
+
+    @property
+    def ready(self) -> bool:
+        """True after `start` while not cut."""
+        return self._started.is_set() and self.link.down is None
+
+    def follow(self, bucket: Bucket, on_put: OnPut, on_delete: OnDelete) -> MemoryFeed:
+        """A feed of `bucket` (not started)."""
+        source = self.run_bucket if bucket is Bucket.RUNS else self.api_key_bucket
+        return source.follow(on_put, on_delete)
+
+    async def start(self) -> None:
+        """Nothing to connect to."""
+        self._started.set()
+
+    async def wait_ready(self, timeout: float | None = None) -> bool:
+        """Wait until started and not cut; False on timeout."""
+        try:
+            async with asyncio.timeout(timeout):
+                while not self.ready:
+                    await asyncio.sleep(0.01)  # a test's cut() and restore() are not awaited
+        except TimeoutError:
+            return False
+        return True
+
+    async def close(self) -> None:
+        """Nothing to disconnect."""
+
+    def cut(self) -> None:
+        """Start an outage: every port raises `BackendUnavailable`."""
+        self.link.cut()
+
+    def restore(self) -> None:
+        """End the outage."""
+        self.link.restore()

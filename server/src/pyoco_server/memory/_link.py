@@ -1,0 +1,25 @@
+"""The in-memory backend's "connection": up or down, as a test decides."""
+
+from __future__ import annotations
+
+from pyoco_server.domain.errors import BackendUnavailable
+
+
+class Link:
+    """Whether the backend answers; while down, every port raises `BackendUnavailable`."""
+
+    def __init__(self) -> None:
+        self.down: BackendUnavailable | None = None
+
+    def check(self) -> None:
+        """Raise the outage, if there is one."""
+        if self.down is not None:
+            raise self.down
+
+    def cut(self, detail: str = "the in-memory backend is down (a test cut it)") -> None:
+        """Start an outage."""
+        self.down = BackendUnavailable(detail)
+
+    def restore(self) -> None:
+        """End the outage."""
+        self.down = None

@@ -1,0 +1,170 @@
+"""Idempotent submits: the same Idempotency-Key (per tenant) returns the same run.
+
+The gateway records, under a hash of the tenant and the key, which run the first submit created
+and a hash of its request, with a KV create made before the run is submitted, so of two
+concurrent submits with one key exactly one creates a run. A repeated key with the same request
+gets the recorded answer once the run is stored (before that: 409, retry shortly); with a
+different request it is refused, since the client evidently reused a key by mistake. A submit
+that fails releases its key, so a retry can succeed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from pyoco_server.domain.errors import (
+    BackendUnavailable,
+    IdempotencyConflict,
+    IdempotencyInProgress,
+    RevisionConflict,
+    RunNotFound,
+)
+from pyoco_server.domain.records import IdempotencyRecord
+from pyoco_server.domain.snapshot import RunSnapshot
+from pyoco_server.ports import IdempotencyKeys
+from pyoco_server.services.runs import RunService, Submission
+
+log = logging.getLogger(__name__)
+
+IN_PROGRESS_SEC = 30.0
+"""How long a recorded key whose run is not stored yet counts as a submit in progress; after
+that its submit evidently failed without releasing the key, and the key is free again."""
+
+
+def key_hash(tenant_id: str | None, key: str) -> str:
+    """The bucket key for a client's Idempotency-Key (a hash: any printable key is allowed)."""
+    return hashlib.sha256(f"{tenant_id or ''}\0{key}".encode()).hexdigest()
+
+
+def request_hash(request: Mapping[str, Any]) -> str:
+    """A hash of what a submit asked for, independent of key order."""
+    canonical = json.dumps(request, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Accepted:
+    """The answer to a submit (openapi.yaml `RunAccepted`), and whether it is a replay."""
+
+    response: Mapping[str, Any]
+    replayed: bool = False
+
+    @property
+    def run_id(self) -> str:
+        """The run's id."""
+        return str(self.response["run_id"])
+
+
+def accepted(snapshot: RunSnapshot) -> dict[str, Any]:
+    """The `RunAccepted` body for a run just stored."""
+    return {
+        "run_id": snapshot.run_id,
+        "status": snapshot.status.value,
+        "flow_name": snapshot.flow_name,
+        "tag": snapshot.tag,
+    }
+
+
+class IdempotentSubmits:
+    """Submits that honour an Idempotency-Key (see the module docstring)."""
+
+    def __init__(
+        self,
+        service: RunService,
+        keys: IdempotencyKeys,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._service = service
+        self._keys = keys
+        self._clock = clock
+
+    async def submit(self, submission: Submission, key: str | None = None) -> Accepted:
+        """Submit, or return the run an earlier submit with the same `key` created.
+
+        Raises:
+            IdempotencyConflict: `key` was used for a different request.
+        """
+        if key is None:
+            return Accepted(accepted(await self._service.submit(submission)))
+        self._service.check(submission)
+        hashed = key_hash(submission.tenant_id, key)
+        fingerprint = request_hash(_request_of(submission))
+        earlier = await self._keys.get(hashed)
+        if earlier is not None:
+            replay = await self._replay(earlier, fingerprint, submission.tenant_id)
+            if replay is not None:
+                return replay
+            await self._keys.delete(hashed)  # stale: its submit failed and could not release it
+        return await self._first(submission, hashed, fingerprint)
+
+    async def _replay(
+        self, record: IdempotencyRecord, fingerprint: str, tenant_id: str | None
+    ) -> Accepted | None:
+        """The recorded answer; None when the record is stale (its run was never stored).
+
+        Raises:
+            IdempotencyConflict: the record is of a different request.
+            IdempotencyInProgress: the first submit has not stored its run yet.
+        """
+        if record.request_sha256 != fingerprint:
+            raise IdempotencyConflict()
+        try:
+            await self._service.get(record.run_id, tenant_id)
+        except RunNotFound:
+            if self._clock() - record.created_at < IN_PROGRESS_SEC:
+                raise IdempotencyInProgress() from None
+            return None
+        return Accepted(record.response, replayed=True)
+
+    async def _first(self, submission: Submission, hashed: str, fingerprint: str) -> Accepted:
+        run_id = self._service.new_run_id()
+        tag = submission.tag or self._service.default_tag
+        response = {
+            "run_id": run_id,
+            "status": "PENDING",
+            "flow_name": submission.flow_name,
+            "tag": tag,
+        }
+        record = IdempotencyRecord(run_id, fingerprint, self._clock(), response)
+        try:
+            await self._keys.create(hashed, record)
+        except RevisionConflict:
+            raced = await self._keys.get(hashed)  # a concurrent submit with the same key won
+            replay = None
+            if raced is not None:
+                replay = await self._replay(raced, fingerprint, submission.tenant_id)
+            if replay is None:
+                raise BackendUnavailable("idempotency key changed concurrently; retry") from None
+            return replay
+        try:
+            snapshot = await self._service.submit(submission, run_id)
+        except BaseException as exc:  # whatever stopped the submit, release the key, re-raise
+            await self._forget(hashed, exc)
+            raise
+        return Accepted(accepted(snapshot))
+
+    async def _forget(self, hashed: str, cause: BaseException) -> None:
+        """A failed submit must not pin its key: a retry with it must be able to submit."""
+        try:
+            await self._keys.delete(hashed)
+        except BackendUnavailable as exc:
+            log.error("idempotency key of a failed submit (%s) not released: %s", cause, exc)
+
+
+def _request_of(submission: Submission) -> dict[str, Any]:
+    return {
+        "flow_name": submission.flow_name,
+        "params": dict(submission.params),
+        "tag": submission.tag,
+        "tags": list(submission.tags),
+        "timeout_sec": submission.timeout_sec,
+        "retry": dataclasses.asdict(submission.retry) if submission.retry else None,
+        "workflow_yaml_sha256": submission.workflow.sha256 if submission.workflow else None,
+    }

@@ -1,0 +1,228 @@
+"""Submitting and reading runs: the gateway's domain logic, independent of HTTP and of NATS."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from pyoco_server.domain import names
+from pyoco_server.domain.cas import compare_and_set
+from pyoco_server.domain.codec import check_finite, dumps
+from pyoco_server.domain.errors import (
+    BackendUnavailable,
+    InvalidInput,
+    PayloadTooLarge,
+    RunNotFound,
+)
+from pyoco_server.domain.records import CancelNotice, Job, RetryPolicy
+from pyoco_server.domain.settings import Settings
+from pyoco_server.domain.snapshot import RunSnapshot, RunStatus
+from pyoco_server.domain.workflow import Workflow
+from pyoco_server.ports import CancelNotifier, JobQueue, RunStore, StoredSnapshot
+
+log = logging.getLogger(__name__)
+
+_FORGET_BACKOFF_SEC = (0.1, 0.3, 1.0)
+"""Waits between attempts to remove the snapshot of a failed submit."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Submission:
+    """What a client asked to run."""
+
+    flow_name: str
+    params: Mapping[str, Any]
+    tag: str | None = None
+    tags: Sequence[str] = ()
+    workflow: Workflow | None = None
+    tenant_id: str | None = None
+    api_key_id: str | None = None
+    timeout_sec: float | None = None
+    retry: RetryPolicy | None = None
+
+
+class RunService:
+    """Creates runs (PENDING snapshot, then the job) and reads their snapshots."""
+
+    def __init__(
+        self,
+        store: RunStore,
+        queue: JobQueue,
+        settings: Settings,
+        *,
+        notifier: CancelNotifier | None = None,
+        clock: Callable[[], float] = time.time,
+        new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+    ) -> None:
+        self._store = store
+        self._queue = queue
+        self._notifier = notifier
+        self._settings = settings
+        self._clock = clock
+        self._new_id = new_id
+
+    @property
+    def default_tag(self) -> str:
+        """The tag of runs submitted without one."""
+        return self._settings.default_tag
+
+    def new_run_id(self) -> str:
+        """A fresh run id (to reserve one before submitting, as idempotent submits do)."""
+        return self._new_id()
+
+    async def submit(self, submission: Submission, run_id: str | None = None) -> RunSnapshot:
+        """Store the run as PENDING and queue its job (as run `run_id`, default a new id).
+
+        The snapshot is written first so the run is visible the moment this returns; if the job
+        cannot be queued, the snapshot is removed again and the error propagates, so a failed
+        submit leaves nothing behind.
+        """
+        job = self._job(submission, run_id or self._new_id())
+        snapshot = RunSnapshot.pending(job)
+        revision = await self._store.create(snapshot)
+        try:
+            await self._queue.publish(dataclasses.replace(job, snapshot_revision=revision))
+        except (BackendUnavailable, PayloadTooLarge):
+            await self._forget(job.run_id)
+            raise
+        return snapshot
+
+    def check(self, submission: Submission) -> None:
+        """Refuse an invalid submission (`InvalidInput`, `PayloadTooLarge`) without storing it."""
+        self._job(submission, "check")
+
+    def _job(self, submission: Submission, run_id: str) -> Job:
+        _check_names(submission)
+        params = dict(submission.params)
+        try:
+            check_finite(params)
+            size = len(dumps(params))
+        except (TypeError, ValueError):
+            raise InvalidInput(
+                "params must be plain JSON; NaN and Infinity are not allowed"
+            ) from None
+        limit = self._settings.max_run_snapshot_bytes
+        if size > limit:
+            raise PayloadTooLarge("params", size, limit, "PYOCO_MAX_RUN_SNAPSHOT_BYTES")
+        tag = submission.tag or self._settings.default_tag
+        workflow = submission.workflow
+        self._check_retry(submission.retry)
+        return Job(
+            run_id=run_id,
+            flow_name=submission.flow_name,
+            tag=tag,
+            tags=tuple(submission.tags) or (tag,),
+            params=params,
+            submitted_at=self._clock(),
+            tenant_id=submission.tenant_id,
+            api_key_id=submission.api_key_id,
+            workflow_yaml=workflow.text if workflow else None,
+            workflow_yaml_sha256=workflow.sha256 if workflow else None,
+            workflow_yaml_bytes=workflow.size if workflow else None,
+            timeout_sec=submission.timeout_sec or self._settings.run_timeout_sec or None,
+            retry=submission.retry,
+        )
+
+    def _check_retry(self, retry: RetryPolicy | None) -> None:
+        limit = self._settings.consumer_max_deliver
+        if retry is not None and retry.max_attempts > limit:
+            raise InvalidInput(
+                f"retry.max_attempts is {retry.max_attempts}, but a job is delivered at most "
+                f"{limit} times (PYOCO_CONSUMER_MAX_DELIVER); ask for {limit} or fewer"
+            )
+
+    async def _forget(self, run_id: str) -> None:
+        """Remove the snapshot of a failed submit, retrying through a short NATS flap."""
+        for delay in (*_FORGET_BACKOFF_SEC, None):
+            try:
+                await self._store.delete(run_id)
+                return
+            except BackendUnavailable as exc:
+                if delay is None:
+                    # The worker acks and skips a job whose snapshot is gone; a snapshot whose
+                    # job was never queued would stay PENDING, so say which one.
+                    log.error(
+                        "run %s: could not remove the snapshot of a failed submit: %s", run_id, exc
+                    )
+                    return
+                await asyncio.sleep(delay)
+
+    async def get(self, run_id: str, tenant_id: str | None = None) -> StoredSnapshot:
+        """The latest snapshot of a run.
+
+        Raises `RunNotFound` when there is none, and when `tenant_id` is given and the run
+        belongs to another tenant (so its existence does not leak).
+        """
+        if not names.is_run_id(run_id):
+            raise InvalidInput(f"{run_id!r} is not a run id; use the id a submit call returned")
+        stored = await self._store.get(run_id)
+        if stored is None or not _visible(stored.snapshot, tenant_id):
+            raise RunNotFound(run_id)
+        return stored
+
+    async def history(self, run_id: str, tenant_id: str | None = None) -> list[StoredSnapshot]:
+        """The kept revisions of a run's snapshot, oldest first (`RunNotFound` as for `get`)."""
+        revisions = await self._store.history(run_id)
+        if not revisions or not _visible(revisions[-1].snapshot, tenant_id):
+            raise RunNotFound(run_id)
+        return revisions
+
+    async def cancel(
+        self,
+        run_id: str,
+        *,
+        requested_by: str | None,
+        reason: str | None,
+        tenant_id: str | None = None,
+    ) -> RunSnapshot:
+        """Ask a run to stop (see `RunSnapshot.cancel_requested`); the snapshot after it.
+
+        The write is a compare-and-set retried on conflict, so a cancel is never lost to a
+        worker's concurrent write; workers running the run are notified once it is CANCELLING.
+        """
+
+        async def attempt() -> tuple[RunSnapshot, bool]:
+            stored = await self.get(run_id, tenant_id)
+            changed = stored.snapshot.cancel_requested(self._clock(), requested_by, reason)
+            if changed is stored.snapshot:
+                return changed, False
+            await self._store.update(changed, stored.revision)
+            return changed, True
+
+        changed, written = await compare_and_set(attempt, what=f"run {run_id}")
+        if written and changed.status is RunStatus.CANCELLING:
+            await self._notify(changed)
+        return changed
+
+    async def _notify(self, snapshot: RunSnapshot) -> None:
+        if self._notifier is None or snapshot.cancel_requested_at is None:
+            return
+        notice = CancelNotice(
+            run_id=snapshot.run_id,
+            requested_at=snapshot.cancel_requested_at,
+            requested_by=snapshot.cancel_requested_by,
+            reason=snapshot.cancel_reason,
+        )
+        try:
+            await self._notifier.notify(notice)
+        except BackendUnavailable as exc:
+            # The CANCELLING write stands; the worker finds it at its next write.
+            log.warning("run %s: cancel notice not sent: %s", snapshot.run_id, exc)
+
+
+def _check_names(submission: Submission) -> None:
+    if not names.is_flow_name(submission.flow_name):
+        raise InvalidInput(
+            "flow_name must be printable text (no control characters) with a non-blank character"
+        )
+    if submission.tag is not None and not names.is_tag(submission.tag):
+        raise InvalidInput(f"tag {submission.tag!r} is invalid: use {names.TAG_RULE}")
+
+
+def _visible(snapshot: RunSnapshot, tenant_id: str | None) -> bool:
+    return tenant_id is None or snapshot.tenant_id == tenant_id

@@ -1,0 +1,146 @@
+"""Every Connexion internal the gateway relies on (gateway/_connexion.py), checked against the
+installed Connexion, so that an upgrade that breaks one fails here, naming it.
+
+The shape checks say what changed; the behaviour checks run the real gateway (on the in-memory
+backend) through each internal.
+"""
+
+from __future__ import annotations
+
+import inspect
+import time
+from collections.abc import Iterator
+from importlib import metadata
+from typing import Any
+
+import pytest
+from connexion.apps.asynchronous import AsyncApi, AsyncASGIApp, AsyncOperation
+from connexion.decorators.main import StarletteDecorator
+from connexion.middleware import ConnexionMiddleware
+from connexion.middleware.response_validation import ResponseValidationMiddleware
+from connexion.middleware.routing import RoutingMiddleware
+from connexion.middleware.security import SecurityMiddleware
+from connexion.middleware.server_error import ServerErrorMiddleware
+from connexion.validators import JSONRequestBodyValidator, ParameterValidator
+from starlette.testclient import TestClient
+
+from pyoco_server.domain import keys
+from pyoco_server.domain.records import Role
+from pyoco_server.domain.settings import Settings
+from pyoco_server.gateway import _connexion, create_app
+from pyoco_server.memory import MemoryBackend
+
+
+def test_connexion_is_the_series_these_internals_were_written_for() -> None:
+    assert metadata.version("connexion").startswith("3.3."), (
+        "gateway/_connexion.py uses internals of Connexion 3.3; check each one against the "
+        "new version (this module) before widening the pin"
+    )
+
+
+def test_the_decorator_chain_internals_exist() -> None:
+    assert hasattr(StarletteDecorator, "decorate"), "StarletteDecorator.decorate"
+    assert isinstance(inspect.getattr_static(StarletteDecorator, "uri_parser"), property), (
+        "StarletteDecorator.uri_parser"
+    )
+    assert "get_request" in dir(StarletteDecorator.framework), "StarletteDecorator.framework"
+    parameters = inspect.signature(StarletteDecorator.framework.get_request).parameters
+    assert {"uri_parser", "scope", "receive"} <= set(parameters), "framework.get_request(...)"
+    assert "fn" in dir(AsyncOperation), "AsyncOperation.fn"
+    assert "from_operation" in dir(AsyncOperation), "AsyncOperation.from_operation"
+    assert "make_operation" in dir(AsyncApi), "AsyncApi.make_operation"
+    assert "api_cls" in dir(AsyncASGIApp), "AsyncASGIApp.api_cls"
+
+
+def test_the_middleware_layers_the_stack_is_built_from_exist() -> None:
+    layers = ConnexionMiddleware.default_middlewares
+    for layer in (RoutingMiddleware, SecurityMiddleware, ServerErrorMiddleware):
+        assert layer in layers, layer.__name__
+    assert ResponseValidationMiddleware in layers
+    stack = _connexion.middleware_stack(
+        validate_responses=False, outermost="outer", access="access", observer="observer"
+    )
+    assert stack[0] == "outer"
+    assert ResponseValidationMiddleware not in stack
+    assert SecurityMiddleware not in stack
+    assert stack.index("access") > stack.index(RoutingMiddleware)
+    assert stack.index("observer") == stack.index(ServerErrorMiddleware) + 1
+
+
+def test_the_validator_hooks_exist_with_the_signatures_overridden() -> None:
+    parse = inspect.signature(JSONRequestBodyValidator._parse).parameters
+    assert list(parse) == ["self", "stream", "scope"], "JSONRequestBodyValidator._parse"
+    validate = inspect.signature(ParameterValidator.validate_parameter).parameters
+    assert list(validate)[:3] == ["parameter_type", "value", "param"], (
+        "ParameterValidator.validate_parameter"
+    )
+
+
+@pytest.fixture
+def gateway() -> Iterator[tuple[TestClient, str]]:
+    """The real gateway on the in-memory backend, API keys on; an admin key for it."""
+    settings = Settings(http_auth_mode="api_key", auth_pepper="p")
+    backend = MemoryBackend(settings)
+    plaintext, record = keys.issue("acme", Role.ADMIN, "p", time.time())
+    backend.api_key_bucket.put(f"api_keys.{record.key_id}", _encoded(record))
+    with TestClient(create_app(settings, backend)) as client:
+        yield client, plaintext
+
+
+def _encoded(record: Any) -> bytes:
+    from pyoco_server.domain.codec import API_KEY
+
+    return API_KEY.encode(record)
+
+
+def test_the_routing_scope_entry_tells_the_key_check_which_operation_it_is(
+    gateway: tuple[TestClient, str],
+) -> None:
+    client, key = gateway
+    assert client.get("/health").status_code == 200  # an operation open to all
+    assert client.get("/runs").status_code == 401  # an operation needing a key
+    assert client.get("/runs", headers={"X-API-Key": key}).status_code == 200
+    assert client.get("/no/such/path").status_code == 404  # no operation: untouched
+
+
+def test_each_operation_decorates_its_handler_once(
+    gateway: tuple[TestClient, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, key = gateway
+    calls: list[str] = []
+    original = StarletteDecorator.decorate
+
+    def counting(self: StarletteDecorator, function: Any) -> Any:
+        calls.append(function.__name__)
+        return original(self, function)
+
+    monkeypatch.setattr(StarletteDecorator, "decorate", counting)
+    for _ in range(3):
+        assert client.get("/workers", headers={"X-API-Key": key}).status_code == 200
+    assert calls.count("list_workers") <= 1
+
+
+def test_the_body_validator_refuses_undecodable_json_with_a_400(
+    gateway: tuple[TestClient, str],
+) -> None:
+    client, key = gateway
+    response = client.post(
+        "/runs",
+        content=b'{"flow_name": "\xff"}',
+        headers={"X-API-Key": key, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert "UTF-8" in response.json()["detail"]
+
+
+def test_the_parameter_validator_names_the_parameter(gateway: tuple[TestClient, str]) -> None:
+    client, key = gateway
+    response = client.get("/runs", params={"limit": "0"}, headers={"X-API-Key": key})
+    assert response.status_code == 400
+    assert "'limit'" in response.json()["detail"]
+
+
+def test_responses_are_written_by_the_fast_jsonifier(gateway: tuple[TestClient, str]) -> None:
+    client, key = gateway
+    response = client.get("/runs", headers={"X-API-Key": key})
+    assert response.content == b'{"items":[],"next_cursor":null}\n'

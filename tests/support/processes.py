@@ -1,0 +1,142 @@
+"""Child processes of the deployment under test: the gateway, workers, and their environment.
+
+Every process a test starts binds 127.0.0.1 only and is stopped by its PID on teardown.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from pyoco_server.domain.settings import Settings
+from tests.support.waiting import wait_until
+
+ROOT = Path(__file__).resolve().parents[2]
+"""The repository root (children run there, so `tests.support...` is importable in them)."""
+
+BIN = Path(sys.executable).parent
+"""The directory of the project's console scripts (pyoco-client, pyoco-server, ...)."""
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class Process:
+    """A child process started by a test, with its output in a log file."""
+
+    name: str
+    popen: subprocess.Popen[bytes]
+    log_path: Path
+
+    @property
+    def pid(self) -> int:
+        return self.popen.pid
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+    def signal(self, signum: int) -> None:
+        if self.alive():
+            self.popen.send_signal(signum)
+
+    def wait(self, timeout: float = 30.0) -> int:
+        return self.popen.wait(timeout)
+
+    def stop(self, timeout: float = 30.0) -> int:
+        if self.alive():
+            self.popen.send_signal(signal.SIGTERM)
+            try:
+                self.popen.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait()
+        return self.popen.returncode
+
+
+def start_process(name: str, args: Sequence[str], env: dict[str, str], log_dir: Path) -> Process:
+    log_path = log_dir / f"{name}-{time.monotonic_ns()}.log"
+    with log_path.open("wb") as log:
+        popen = subprocess.Popen(
+            list(args),
+            env=env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+    return Process(name, popen, log_path)
+
+
+def http_ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1.0) as response:
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def process_env(settings: Settings, **extra: str) -> dict[str, str]:
+    """The environment for a child process of the deployment."""
+    return {**os.environ, **settings.to_env(), "PYTHONUNBUFFERED": "1", **extra}
+
+
+@dataclass
+class Gateway:
+    url: str
+    process: Process
+
+    def client(self, **kwargs: object) -> httpx.Client:
+        return httpx.Client(**{"base_url": self.url, "timeout": 10.0, **kwargs})  # type: ignore[arg-type]
+
+
+def start_gateway(settings: Settings, log_dir: Path, **extra_env: str) -> Gateway:
+    """The gateway as a uvicorn child process on a free port, response validation on."""
+    port = free_port()
+    env = process_env(settings, PYOCO_HTTP_VALIDATE_RESPONSES="1", **extra_env)
+    process = start_process(
+        "gateway",
+        [sys.executable, "-m", "pyoco_server.gateway", "--port", str(port)],
+        env,
+        log_dir,
+    )
+    url = f"http://127.0.0.1:{port}"
+    wait_until(
+        lambda: http_ok(f"{url}/health") or (not process.alive() and pytest.fail(process.log())),
+        timeout=30,
+        what="the gateway",
+    )
+    return Gateway(url, process)
+
+
+def worker_command(tags: Sequence[str], worker_id: str, args: Sequence[str] = ()) -> list[str]:
+    """The command line of a `pyoco-worker` child."""
+    return [
+        sys.executable,
+        "-m",
+        "pyoco_worker.cli",
+        "--tags",
+        ",".join(tags),
+        "--worker-id",
+        worker_id,
+        *args,
+    ]

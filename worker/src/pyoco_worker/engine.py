@@ -1,0 +1,266 @@
+"""Running one job's flow with pyoco's `Engine`, as plain data; and the in-process executor.
+
+`JobExecution` builds the flow, runs it, reads pyoco's records into ours, and can be cancelled
+from another thread. pyoco redirects the process's stdout during a run, so a process runs one
+flow at a time: run processes (child.py) use it, and `InProcessExecutor` runs one flow at a time
+in a thread of the worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+
+from pyoco.core.engine import Engine
+from pyoco.core.models import RunContext
+from pyoco.core.models import RunStatus as PyocoRunStatus
+from pyoco.core.models import TaskRecord as PyocoTaskRecord
+from pyoco.trace.backend import TraceBackend
+
+from pyoco_server.domain.errors import FlowNotFound, InvalidWorkflow
+from pyoco_server.domain.records import Job
+from pyoco_server.domain.snapshot import FailureReason, RunStatus, TaskRecord, TaskState
+from pyoco_worker.execution import EMPTY_PROGRESS, Outcome, Progress, ProgressCallback, RunControl
+from pyoco_worker.flows import FlowSource
+from pyoco_worker.jsonable import to_json
+
+
+class JobExecution:
+    """One run of a job with pyoco, driven from one thread and cancellable from another."""
+
+    def __init__(self, flows: FlowSource, job: Job, changed: Callable[[], None]) -> None:
+        self._flows = flows
+        self._job = job
+        self._changed = changed
+        self._run_ctx: RunContext | None = None
+        self._reader: _RecordReader | None = None
+        self._cancelled = threading.Event()
+
+    def cancel(self) -> None:
+        """Ask pyoco to stop scheduling tasks (running task code is not interrupted)."""
+        self._cancelled.set()
+        self._mark_cancelling()
+
+    def _mark_cancelling(self) -> None:
+        # What Engine.cancel does, without its lookup: pyoco registers a run only after the
+        # run's first event, so Engine.cancel would miss a cancel that came before it.
+        run_ctx = self._run_ctx
+        if run_ctx is not None and run_ctx.status == PyocoRunStatus.RUNNING:
+            run_ctx.status = PyocoRunStatus.CANCELLING
+
+    def progress(self) -> Progress:
+        """Task states and records so far."""
+        return self._reader.progress() if self._reader is not None else EMPTY_PROGRESS
+
+    def task_states(self) -> dict[str, str]:
+        """Task states so far, cheaply (no records)."""
+        if self._reader is None:
+            return {}
+        return self._reader.states()
+
+    def run(self) -> Outcome:
+        """Build and run the flow; never raises for flow or task failures."""
+        try:
+            flow = self._flows.build(self._job)
+        except FlowNotFound as exc:
+            return Outcome(
+                RunStatus.FAILED,
+                {},
+                {},
+                f"flow_not_found: {exc.detail}",
+                FailureReason.FLOW_NOT_FOUND,
+            )
+        except InvalidWorkflow as exc:
+            return Outcome(
+                RunStatus.FAILED,
+                {},
+                {},
+                f"invalid_workflow: {exc.detail}",
+                FailureReason.INVALID_WORKFLOW,
+            )
+        run_ctx = RunContext(run_id=self._job.run_id)
+        self._reader = _RecordReader(run_ctx)
+        self._run_ctx = run_ctx
+        if self._cancelled.is_set():
+            self._mark_cancelling()  # pyoco then schedules no task
+        try:
+            Engine(trace_backend=_Trace(self._on_event)).run(flow, dict(self._job.params), run_ctx)
+        except Exception as exc:  # task code may raise anything; it ends this run, not the worker
+            progress = self.progress()
+            return Outcome(
+                RunStatus.FAILED,
+                progress.tasks,
+                progress.records,
+                _describe(exc),
+                FailureReason.EXECUTION_ERROR,
+            )
+        progress = self.progress()
+        status = _final_status(run_ctx.status)
+        reason = FailureReason.CANCELLED if status is RunStatus.CANCELLED else None
+        return Outcome(status, progress.tasks, progress.records, reason=reason)
+
+    def _on_event(self) -> None:
+        self._changed()
+
+
+class InProcessExecutor:
+    """Runs flows with pyoco in a thread of the worker process, one at a time.
+
+    No isolation: cancel and timeouts are cooperative only (pyoco stops scheduling tasks; a
+    running task is not interrupted), and a crash in task code takes the worker down. It serves
+    tests and the benchmark's in-process baseline; workers use `ProcessPool`.
+    """
+
+    def __init__(self, flows: FlowSource) -> None:
+        self._flows = flows
+        self._lock = asyncio.Lock()
+
+    async def start(self) -> None:
+        """Nothing to start."""
+
+    async def close(self) -> None:
+        """Nothing to release."""
+
+    async def execute(
+        self, job: Job, on_progress: ProgressCallback, control: RunControl
+    ) -> Outcome:
+        """Run `job` in a thread; progress is relayed to the loop at most once per change burst."""
+        async with self._lock:
+            loop = asyncio.get_running_loop()
+            relay = _ProgressRelay(loop, on_progress)
+            execution = JobExecution(self._flows, job, lambda: relay.changed(execution.progress))
+            watcher = asyncio.create_task(_cancel_when_asked(control, execution))
+            try:
+                return await asyncio.to_thread(execution.run)
+            finally:
+                relay.close()
+                watcher.cancel()
+
+
+async def _cancel_when_asked(control: RunControl, execution: JobExecution) -> None:
+    await control.requested.wait()
+    execution.cancel()
+
+
+class _ProgressRelay:
+    """Carries 'something changed' from pyoco's threads to the loop, coalescing bursts."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, on_progress: ProgressCallback) -> None:
+        self._loop = loop
+        self._on_progress = on_progress
+        self._latest: Callable[[], Progress] | None = None
+        self._scheduled = False
+        self._closed = False
+        self._lock = threading.Lock()
+
+    def changed(self, read: Callable[[], Progress]) -> None:
+        with self._lock:
+            self._latest = read
+            if self._scheduled:
+                return
+            self._scheduled = True
+        self._loop.call_soon_threadsafe(self._deliver)
+
+    def _deliver(self) -> None:
+        with self._lock:
+            self._scheduled = False
+            read = self._latest
+        if read is not None and not self._closed:
+            self._on_progress(read())
+
+    def close(self) -> None:
+        self._closed = True
+
+
+def run_job(
+    flows: FlowSource, job: Job, changed: Callable[[Callable[[], Progress]], None]
+) -> Outcome:
+    """Build and run `job`'s flow synchronously (see `JobExecution.run`)."""
+    execution = JobExecution(flows, job, lambda: changed(execution.progress))
+    return execution.run()
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _final_status(status: PyocoRunStatus) -> RunStatus:
+    if status in (PyocoRunStatus.CANCELLING, PyocoRunStatus.CANCELLED):
+        return RunStatus.CANCELLED
+    if status is PyocoRunStatus.FAILED:
+        return RunStatus.FAILED
+    return RunStatus.COMPLETED
+
+
+class _Trace(TraceBackend):
+    """pyoco trace callbacks: each only says 'something changed'."""
+
+    def __init__(self, changed: Callable[[], None]) -> None:
+        self._changed = changed
+
+    def on_flow_start(self, flow_name: str, run_id: str | None = None) -> None:
+        self._changed()
+
+    def on_flow_end(self, flow_name: str) -> None:
+        self._changed()
+
+    def on_node_start(self, node_name: str) -> None:
+        self._changed()
+
+    def on_node_end(self, node_name: str, duration_ms: float) -> None:
+        self._changed()
+
+    def on_node_error(self, node_name: str, error: Exception) -> None:
+        self._changed()
+
+
+class _RecordReader:
+    """Reads a pyoco RunContext into our records, converting each task output once.
+
+    Progress reads run on the event loop while pyoco's threads update the records field by
+    field, so a read may see a record half-updated; only the conversion of an output object is
+    reused, never a whole record.
+    """
+
+    def __init__(self, run_ctx: RunContext) -> None:
+        self._run_ctx = run_ctx
+        self._outputs: dict[str, tuple[object, object, bool]] = {}
+
+    def states(self) -> dict[str, str]:
+        return {name: state.value for name, state in dict(self._run_ctx.tasks).items()}
+
+    def progress(self) -> Progress:
+        tasks = {name: TaskState(state.value) for name, state in dict(self._run_ctx.tasks).items()}
+        records = {
+            name: self._record(name, record)
+            for name, record in dict(self._run_ctx.task_records).items()
+        }
+        return Progress(tasks, records)
+
+    def _record(self, name: str, record: PyocoTaskRecord) -> TaskRecord:
+        state = TaskState(record.state.value)
+        output, converted = (
+            self._output(name, record.output) if state is TaskState.SUCCEEDED else (None, False)
+        )
+        inputs, _ = to_json(dict(record.inputs))
+        return TaskRecord(
+            state=state,
+            started_at=record.started_at,
+            ended_at=record.ended_at,
+            duration_ms=record.duration_ms,
+            error=record.error,
+            traceback=record.traceback,
+            inputs=inputs,
+            output=output,
+            output_converted=converted,
+        )
+
+    def _output(self, name: str, raw: object) -> tuple[object, bool]:
+        cached = self._outputs.get(name)
+        if cached is not None and cached[0] is raw:
+            return cached[1], cached[2]
+        output, converted = to_json(raw)
+        self._outputs[name] = (raw, output, converted)
+        return output, converted
