@@ -74,11 +74,11 @@ class MemoryBackend:
         """Wait until started and not cut; False on timeout."""
         try:
             async with asyncio.timeout(timeout):
-                while not self.ready:
-                    await asyncio.sleep(0.01)  # a test's cut() and restore() are not awaited
+                await self._started.wait()
+                await self.link.up.wait()
         except TimeoutError:
             return False
-        return True
+        return self.ready
 
     async def close(self) -> None:
         """Nothing to disconnect."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from pyoco_server.domain.errors import BackendUnavailable
 
 
@@ -10,6 +12,8 @@ class Link:
 
     def __init__(self) -> None:
         self.down: BackendUnavailable | None = None
+        self.up = asyncio.Event()
+        self.up.set()
 
     def check(self) -> None:
         """Raise the outage, if there is one."""
@@ -19,7 +23,9 @@ class Link:
     def cut(self, detail: str = "the in-memory backend is down (a test cut it)") -> None:
         """Start an outage."""
         self.down = BackendUnavailable(detail)
+        self.up.clear()
 
     def restore(self) -> None:
         """End the outage."""
         self.down = None
+        self.up.set()
