@@ -30,7 +30,7 @@ def test_every_port_is_named() -> None:
     protocols = [
         name
         for name, member in inspect.getmembers(ports, inspect.isclass)
-        if member.__module__ == ports.__name__ and Protocol in member.__mro__[1:]
+        if member.__module__.startswith(ports.__name__) and Protocol in member.__mro__[1:]
     ]
     assert "RunStore" in protocols and "Backend" in protocols
     missing = [name for name in protocols if not named(name)]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from io import BytesIO
 from types import ModuleType
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, BinaryIO, Generic, Protocol, TypeVar
 
 from pyoco_client._errors import ProblemError, RunNotFound
 from pyoco_client._transport import excerpt, phrase
@@ -29,6 +29,12 @@ from pyoco_server_sdk.api.runs import (
     submit_run,
     submit_run_yaml,
 )
+from pyoco_server_sdk.api.wheels import (
+    delete_wheel,
+    list_wheel_history,
+    list_wheels,
+    upload_wheel,
+)
 from pyoco_server_sdk.api.workers import list_workers, update_worker
 from pyoco_server_sdk.models import (
     CancelRequest,
@@ -36,6 +42,7 @@ from pyoco_server_sdk.models import (
     Problem,
     RunSubmitRequest,
     RunYamlSubmitRequest,
+    WheelUploadRequest,
     WorkerPatch,
 )
 from pyoco_server_sdk.models.dead_letter_reason import DEAD_LETTER_REASON_VALUES
@@ -204,6 +211,34 @@ def dead_letters_page(
 def redrive(dead_letter_id: str) -> Call[JsonObject]:
     """`POST /dlq/{dead_letter_id}/redrive`."""
     return Call(redrive_dead_letter, (dead_letter_id,), {}, read_object)
+
+
+def wheels() -> Call[list[JsonObject]]:
+    """`GET /wheels`."""
+    return Call(list_wheels, (), {}, read_objects)
+
+
+def wheel_history(limit: int, wheel_name: str | None, action: str | None) -> Call[list[JsonObject]]:
+    """`GET /wheels/history`."""
+    kwargs = {"limit": limit, "wheel_name": given(wheel_name), "action": given(action)}
+    return Call(list_wheel_history, (), kwargs, read_objects)
+
+
+def wheel_upload(
+    payload: BinaryIO, file_name: str, tags: str | None, replace: bool
+) -> Call[JsonObject]:
+    """`POST /wheels`, streaming `payload`."""
+    body = WheelUploadRequest(
+        wheel=File(payload=payload, file_name=file_name, mime_type="application/octet-stream"),
+        tags=given(tags),
+        replace=replace,
+    )
+    return Call(upload_wheel, (), {"body": body}, read_object)
+
+
+def wheel_delete(name: str) -> Call[JsonObject]:
+    """`DELETE /wheels/{wheel_name}`."""
+    return Call(delete_wheel, (name,), {}, read_object)
 
 
 def metrics() -> Call[str]:

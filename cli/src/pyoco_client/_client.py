@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Generator, Iterator, Mapping, Sequence
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -331,6 +332,34 @@ class Client:
     def metrics(self) -> str:
         """The gateway's Prometheus metrics, as text (`GET /metrics`, admin keys only)."""
         return self._run(calls.metrics())
+
+    def wheels(self) -> JsonList:
+        """The wheels in the registry (`GET /wheels`), by name."""
+        return self._run(calls.wheels())
+
+    def wheel_history(
+        self, *, limit: int = 100, wheel_name: str | None = None, action: str | None = None
+    ) -> JsonList:
+        """Uploads and deletions, newest first (`GET /wheels/history`, admin keys only)."""
+        return self._run(calls.wheel_history(limit, wheel_name, action))
+
+    def upload_wheel(
+        self, path: str | Path, *, tags: str | None = None, replace: bool = True
+    ) -> JsonObject:
+        """Upload the wheel file at `path` (`POST /wheels`, admin keys only); the stored wheel.
+
+        Args:
+            path: The wheel file (its name is the wheel's name).
+            tags: Comma-separated tags limiting which workers and runs get it (none: all).
+            replace: False refuses the upload when the distribution already has a version.
+        """
+        wheel = Path(path)
+        with wheel.open("rb") as payload:
+            return self._run(calls.wheel_upload(payload, wheel.name, tags, replace))
+
+    def delete_wheel(self, name: str) -> JsonObject:
+        """Delete a wheel version (`DELETE /wheels/{name}`, admin keys only)."""
+        return self._run(calls.wheel_delete(name))
 
     def health(self) -> JsonObject:
         """The gateway's liveness (`GET /health`): `{"status": "ok"}` while it serves HTTP."""

@@ -42,6 +42,20 @@ _REASON_HINTS: dict[str, str] = {
     ),
     "idempotency_key_reused": "that key went with a different request; use a new --idempotency-key",
     "idempotency_key_in_progress": "the first submit with that key is still being stored; retry",
+    "wheel_version_not_higher": (
+        "bump the version (pyproject.toml) and build again; `pyoco-client wheels` lists the "
+        "stored versions"
+    ),
+    "wheel_exists": "pass --replace to make this version the current one",
+    "invalid_wheel": "build the wheel with `uv build` and upload the file as built",
+    "invalid_wheel_name": "upload the wheel under the file name `uv build` gave it",
+    "invalid_tags": "tags are comma-separated, each letters, digits, '_' or '-'",
+    "wheel_not_found": "`pyoco-client wheels` lists the stored wheels",
+    "callable_not_allowed": (
+        "upload the task code as a wheel (`pyoco-client wheel-upload`), or have the operator "
+        "list its module in PYOCO_TASK_MODULES"
+    ),
+    "unknown_requirement": "`pyoco-client wheels` lists the versions; pin one of those",
 }
 """What to do about an HTTP problem, by its `reason`; checked before the status."""
 

@@ -84,6 +84,20 @@ def print_dead_letters(items: Sequence[JsonObject], next_cursor: str | None = No
     )
 
 
+def print_wheels(items: Sequence[JsonObject]) -> None:
+    """Wheels: name, version, tags, size, uploaded."""
+    _print(
+        items,
+        [
+            ("name", lambda wheel: wheel["name"], _ID),
+            ("version", lambda wheel: wheel.get("version", "-"), _SHORT),
+            ("tags", lambda wheel: ",".join(wheel.get("tags", [])) or "(all)", _FREE),
+            ("bytes", lambda wheel: str(wheel.get("size_bytes", "-")), _SHORT),
+            ("uploaded", lambda wheel: when(wheel.get("uploaded_at")), _SHORT),
+        ],
+    )
+
+
 def status_text(status: str | None) -> Text:
     """A run status or worker state, in its colour."""
     return Text(status or "-", style=STATUS_STYLES.get(status or "", ""))

@@ -20,7 +20,7 @@ from typing import Any
 import click
 
 from pyoco_client._client import Client
-from pyoco_client._commands import ops, runs, submit
+from pyoco_client._commands import ops, runs, submit, wheels
 from pyoco_client._inputs import server_url
 from pyoco_client._report import failures
 
@@ -122,6 +122,10 @@ for _command in (
     ops.worker,
     ops.dlq,
     ops.metrics,
+    wheels.wheels,
+    wheels.wheel_history,
+    wheels.wheel_upload,
+    wheels.wheel_delete,
 ):
     cli.add_command(_command)
 cli.add_command(runs.list_runs, "list-vnext")  # the original CLI's name for the paged listing

@@ -3,15 +3,18 @@
 from .attempt_record import AttemptRecord
 from .attempt_record_status import AttemptRecordStatus
 from .cancel_request import CancelRequest
+from .code_version import CodeVersion
 from .dead_letter import DeadLetter
 from .dead_letter_page import DeadLetterPage
 from .dead_letter_reason import DeadLetterReason
 from .get_run_include_item import GetRunIncludeItem
 from .health import Health
 from .health_status import HealthStatus
+from .list_wheel_history_action import ListWheelHistoryAction
 from .list_workers_scope import ListWorkersScope
 from .params import Params
 from .problem import Problem
+from .request_source import RequestSource
 from .retry_policy import RetryPolicy
 from .run_accepted import RunAccepted
 from .run_event import RunEvent
@@ -27,10 +30,18 @@ from .run_tasks import RunTasks
 from .run_tasks_task_records import RunTasksTaskRecords
 from .run_tasks_tasks import RunTasksTasks
 from .run_yaml_submit_request import RunYamlSubmitRequest
+from .skipped_wheel import SkippedWheel
 from .task_record import TaskRecord
 from .task_record_inputs import TaskRecordInputs
 from .task_state import TaskState
 from .watch_run_include_item import WatchRunIncludeItem
+from .wheel import Wheel
+from .wheel_actor import WheelActor
+from .wheel_deleted import WheelDeleted
+from .wheel_history_event import WheelHistoryEvent
+from .wheel_history_event_action import WheelHistoryEventAction
+from .wheel_state import WheelState
+from .wheel_upload_request import WheelUploadRequest
 from .worker_patch import WorkerPatch
 from .worker_record import WorkerRecord
 from .worker_state import WorkerState
@@ -39,15 +50,18 @@ __all__ = (
     "AttemptRecord",
     "AttemptRecordStatus",
     "CancelRequest",
+    "CodeVersion",
     "DeadLetter",
     "DeadLetterPage",
     "DeadLetterReason",
     "GetRunIncludeItem",
     "Health",
     "HealthStatus",
+    "ListWheelHistoryAction",
     "ListWorkersScope",
     "Params",
     "Problem",
+    "RequestSource",
     "RetryPolicy",
     "RunAccepted",
     "RunEvent",
@@ -63,10 +77,18 @@ __all__ = (
     "RunTasksTaskRecords",
     "RunTasksTasks",
     "RunYamlSubmitRequest",
+    "SkippedWheel",
     "TaskRecord",
     "TaskRecordInputs",
     "TaskState",
     "WatchRunIncludeItem",
+    "Wheel",
+    "WheelActor",
+    "WheelDeleted",
+    "WheelHistoryEvent",
+    "WheelHistoryEventAction",
+    "WheelState",
+    "WheelUploadRequest",
     "WorkerPatch",
     "WorkerRecord",
     "WorkerState",

@@ -18,7 +18,9 @@ class DeadLetter:
     """ The record's sequence in the dead-letter stream. """
     reason: DeadLetterReason
     """ `invalid_job`: the message was not a valid job; `flow_not_found`: no flow for it on the
-    worker; `execution_error`: the run failed in task code (or its process crashed);
+    worker; `callable_not_allowed`: a task's callable is not allowed on the worker;
+    `code_unavailable`: a wheel the run is bound to could not be installed;
+    `execution_error`: the run failed in task code (or its process crashed);
     `max_deliveries_exceeded`: its deliveries ran out (its workers kept dying);
     `timeout`: the run went over its time limit.
      """

@@ -1,8 +1,18 @@
 from typing import Literal
 
-DeadLetterReason = Literal["execution_error", "flow_not_found", "invalid_job", "max_deliveries_exceeded", "timeout"]
+DeadLetterReason = Literal[
+    "callable_not_allowed",
+    "code_unavailable",
+    "execution_error",
+    "flow_not_found",
+    "invalid_job",
+    "max_deliveries_exceeded",
+    "timeout",
+]
 
 DEAD_LETTER_REASON_VALUES: set[DeadLetterReason] = {
+    "callable_not_allowed",
+    "code_unavailable",
     "execution_error",
     "flow_not_found",
     "invalid_job",

@@ -11,6 +11,7 @@ from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.attempt_record import AttemptRecord
+    from ..models.code_version import CodeVersion
     from ..models.params import Params
     from ..models.retry_policy import RetryPolicy
     from ..models.run_snapshot_task_records import RunSnapshotTaskRecords
@@ -60,7 +61,9 @@ class RunSnapshot:
     """ Why the run failed, for a person. """
     error_reason: None | str | Unset = UNSET
     """ Why the run failed or was cancelled, as a code: `flow_not_found`,
-    `invalid_workflow`, `execution_error`, `crashed` (its process died),
+    `invalid_workflow`, `callable_not_allowed` (a task's callable is not allowed on
+    the worker; nothing was imported), `code_unavailable` (a wheel the run is bound to
+    could not be installed), `execution_error`, `crashed` (its process died),
     `timeout`, `max_deliveries_exceeded`, `cancelled`.
      """
     workflow_yaml_sha256: None | str | Unset = UNSET
@@ -83,6 +86,11 @@ class RunSnapshot:
     cancel_requested_by: None | str | Unset = UNSET
     """ Who asked to cancel (`api_key:<key_id>` or `address:<client address>`). """
     cancel_reason: None | str | Unset = UNSET
+    code: list[CodeVersion] | Unset = UNSET
+    """ The wheels the run is bound to: chosen at submit (the newest for its tag, or the
+    `requires` pins), installed by the worker before the run starts, and the code it ran
+    with.
+     """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -213,6 +221,13 @@ class RunSnapshot:
         else:
             cancel_reason = self.cancel_reason
 
+        code: list[dict[str, Any]] | Unset = UNSET
+        if not isinstance(self.code, Unset):
+            code = []
+            for code_item_data in self.code:
+                code_item = code_item_data.to_dict()
+                code.append(code_item)
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -269,12 +284,15 @@ class RunSnapshot:
             field_dict["cancel_requested_by"] = cancel_requested_by
         if cancel_reason is not UNSET:
             field_dict["cancel_reason"] = cancel_reason
+        if code is not UNSET:
+            field_dict["code"] = code
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.attempt_record import AttemptRecord  # noqa: PLC0415
+        from ..models.code_version import CodeVersion  # noqa: PLC0415
         from ..models.params import Params  # noqa: PLC0415
         from ..models.retry_policy import RetryPolicy  # noqa: PLC0415
         from ..models.run_snapshot_task_records import RunSnapshotTaskRecords  # noqa: PLC0415
@@ -461,6 +479,15 @@ class RunSnapshot:
 
         cancel_reason = _parse_cancel_reason(d.pop("cancel_reason", UNSET))
 
+        _code = d.pop("code", UNSET)
+        code: list[CodeVersion] | Unset = UNSET
+        if _code is not UNSET:
+            code = []
+            for code_item_data in _code:
+                code_item = CodeVersion.from_dict(code_item_data)
+
+                code.append(code_item)
+
         run_snapshot = cls(
             run_id=run_id,
             flow_name=flow_name,
@@ -491,6 +518,7 @@ class RunSnapshot:
             cancel_requested_at=cancel_requested_at,
             cancel_requested_by=cancel_requested_by,
             cancel_reason=cancel_reason,
+            code=code,
         )
 
         run_snapshot.additional_properties = d

@@ -36,6 +36,11 @@ class RunSubmitRequest:
     Retries are deliveries of the same job, so `max_attempts` is at most
     PYOCO_CONSUMER_MAX_DELIVER.
      """
+    requires: list[str] | Unset = UNSET
+    """ Wheel versions to bind the run to instead of the newest for its tag
+    (`["my_ext==0.1.0"]`); each must be in the registry and available to the run's tag (422
+    otherwise).
+     """
 
     def to_dict(self) -> dict[str, Any]:
         flow_name = self.flow_name
@@ -56,6 +61,10 @@ class RunSubmitRequest:
         if not isinstance(self.retry, Unset):
             retry = self.retry.to_dict()
 
+        requires: list[str] | Unset = UNSET
+        if not isinstance(self.requires, Unset):
+            requires = self.requires
+
         field_dict: dict[str, Any] = {}
 
         field_dict.update(
@@ -73,6 +82,8 @@ class RunSubmitRequest:
             field_dict["timeout_sec"] = timeout_sec
         if retry is not UNSET:
             field_dict["retry"] = retry
+        if requires is not UNSET:
+            field_dict["requires"] = requires
 
         return field_dict
 
@@ -104,6 +115,8 @@ class RunSubmitRequest:
         else:
             retry = RetryPolicy.from_dict(_retry)
 
+        requires = cast(list[str], d.pop("requires", UNSET))
+
         run_submit_request = cls(
             flow_name=flow_name,
             params=params,
@@ -111,6 +124,7 @@ class RunSubmitRequest:
             tags=tags,
             timeout_sec=timeout_sec,
             retry=retry,
+            requires=requires,
         )
 
         return run_submit_request

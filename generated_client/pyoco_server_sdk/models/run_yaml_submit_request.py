@@ -36,6 +36,8 @@ class RunYamlSubmitRequest:
      """
     retry: str | Unset = UNSET
     """ A retry policy as JSON text (see RetryPolicy). """
+    requires: str | Unset = UNSET
+    """ Pinned wheel versions, comma-separated (see Requires). """
 
     def to_dict(self) -> dict[str, Any]:
         workflow = self.workflow.to_tuple()
@@ -49,6 +51,8 @@ class RunYamlSubmitRequest:
         timeout_sec = self.timeout_sec
 
         retry = self.retry
+
+        requires = self.requires
 
         field_dict: dict[str, Any] = {}
 
@@ -66,6 +70,8 @@ class RunYamlSubmitRequest:
             field_dict["timeout_sec"] = timeout_sec
         if retry is not UNSET:
             field_dict["retry"] = retry
+        if requires is not UNSET:
+            field_dict["requires"] = requires
 
         return field_dict
 
@@ -88,6 +94,9 @@ class RunYamlSubmitRequest:
         if not isinstance(self.retry, Unset):
             files.append(("retry", (None, str(self.retry).encode(), "text/plain")))
 
+        if not isinstance(self.requires, Unset):
+            files.append(("requires", (None, str(self.requires).encode(), "text/plain")))
+
         return files
 
     @classmethod
@@ -105,6 +114,8 @@ class RunYamlSubmitRequest:
 
         retry = d.pop("retry", UNSET)
 
+        requires = d.pop("requires", UNSET)
+
         run_yaml_submit_request = cls(
             workflow=workflow,
             flow_name=flow_name,
@@ -112,6 +123,7 @@ class RunYamlSubmitRequest:
             params=params,
             timeout_sec=timeout_sec,
             retry=retry,
+            requires=requires,
         )
 
         return run_yaml_submit_request

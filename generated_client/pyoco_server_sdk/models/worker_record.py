@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -9,6 +9,10 @@ from attrs import field as _attrs_field
 from ..models.run_status import RunStatus, check_run_status
 from ..models.worker_state import WorkerState, check_worker_state
 from ..types import UNSET, Unset
+
+if TYPE_CHECKING:
+    from ..models.wheel_state import WheelState
+
 
 T = TypeVar("T", bound="WorkerRecord")
 
@@ -51,6 +55,8 @@ class WorkerRecord:
     was requested and the worker is stopping the run.
      """
     last_run_finished_at: float | None | Unset = UNSET
+    wheels: WheelState | Unset = UNSET
+    """ A worker's wheel sync, as it reports it. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -124,6 +130,10 @@ class WorkerRecord:
         else:
             last_run_finished_at = self.last_run_finished_at
 
+        wheels: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.wheels, Unset):
+            wheels = self.wheels.to_dict()
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -160,11 +170,15 @@ class WorkerRecord:
             field_dict["last_run_status"] = last_run_status
         if last_run_finished_at is not UNSET:
             field_dict["last_run_finished_at"] = last_run_finished_at
+        if wheels is not UNSET:
+            field_dict["wheels"] = wheels
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.wheel_state import WheelState  # noqa: PLC0415
+
         d = dict(src_dict)
         worker_id = d.pop("worker_id")
 
@@ -260,6 +274,13 @@ class WorkerRecord:
 
         last_run_finished_at = _parse_last_run_finished_at(d.pop("last_run_finished_at", UNSET))
 
+        _wheels = d.pop("wheels", UNSET)
+        wheels: WheelState | Unset
+        if isinstance(_wheels, Unset):
+            wheels = UNSET
+        else:
+            wheels = WheelState.from_dict(_wheels)
+
         worker_record = cls(
             worker_id=worker_id,
             instance_id=instance_id,
@@ -281,6 +302,7 @@ class WorkerRecord:
             last_run_id=last_run_id,
             last_run_status=last_run_status,
             last_run_finished_at=last_run_finished_at,
+            wheels=wheels,
         )
 
         worker_record.additional_properties = d

@@ -19,16 +19,22 @@ its worker.
 
 from __future__ import annotations
 
-import ctypes
+import dataclasses
+import importlib
 import os
 import signal
+import sys
 import threading
+from collections.abc import Mapping
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
-from pyoco_server.domain.records import Job
-from pyoco_worker import threads
+from pyoco_server.domain.snapshot import FailureReason, RunStatus
+from pyoco_server.domain.trust import TaskPolicy
+from pyoco_worker import sandbox, threads
 from pyoco_worker.engine import JobExecution
+from pyoco_worker.execution import Installed, Outcome
 from pyoco_worker.flows import FlowSource, load_resolver
 from pyoco_worker.protocol import (
     Cancel,
@@ -41,30 +47,75 @@ from pyoco_worker.protocol import (
     RunJob,
 )
 
-_PR_SET_PDEATHSIG = 1
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ChildConfig:
+    """What every run process of a worker is started with."""
+
+    resolver_spec: str | None = None
+    policy: TaskPolicy = dataclasses.field(default_factory=TaskPolicy)
+    exposable: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    """Variables a flow.yaml may expose to its run (the operator's `PYOCO_TASK_ENV`)."""
+    run_as_user: str = ""
+    workdir: str = "."
 
 
-def child_main(
-    jobs: Connection, control: Connection, states: Any, resolver_spec: str | None
-) -> None:
+def child_main(jobs: Connection, control: Connection, states: Any, config: ChildConfig) -> None:
     """Entry point of a run process."""
     _detach_from_worker()
+    if config.run_as_user and os.geteuid() == 0:
+        sandbox.become(config.run_as_user, Path(config.workdir))
+    else:
+        os.chdir(config.workdir)
     threads.share_task_threads()
-    flows = FlowSource(load_resolver(resolver_spec) if resolver_spec else None)
+    resolver = load_resolver(config.resolver_spec) if config.resolver_spec else None
+    flows = FlowSource(resolver, config.policy)
     channel = _Channel(jobs, states)
     threading.Thread(
         target=_listen, args=(control, channel), name="pyoco-child-control", daemon=True
     ).start()
     channel.send(Ready())
-    while (job := _next_job(jobs)) is not None:
-        execution = JobExecution(flows, job, channel.mark_changed)
+    code = _Code()
+    while (message := _next_job(jobs)) is not None:
+        job = message.job
+        execution = JobExecution(
+            flows,
+            job,
+            channel.mark_changed,
+            message.installed,
+            environment=lambda names: sandbox.exposed(config.exposable, names),
+        )
         channel.begin(job.run_id, execution)
-        outcome = execution.run()
+        outcome = code.use(message.installed) or execution.run()
         channel.end()
         channel.send(Finished(outcome))
 
 
-def _next_job(jobs: Connection) -> Job | None:
+class _Code:
+    """The registry wheels on this process's `sys.path`: one set for the process's life."""
+
+    def __init__(self) -> None:
+        self.key: tuple[str, ...] = ()
+
+    def use(self, installed: Installed) -> Outcome | None:
+        """Put `installed` on `sys.path` (first use); a refusal when other wheels are there."""
+        if not installed.key or installed.key == self.key:
+            return None
+        if self.key:  # the pool never sends this; refuse rather than mix two versions' modules
+            return Outcome(
+                RunStatus.FAILED,
+                {},
+                {},
+                "code_unavailable: this run process already runs other wheel versions",
+                FailureReason.CODE_UNAVAILABLE,
+            )
+        sys.path[0:0] = installed.paths
+        importlib.invalidate_caches()
+        self.key = installed.key
+        return None
+
+
+def _next_job(jobs: Connection) -> RunJob | None:
     """The next job, or None once the worker closed the pipe."""
     try:
         message = jobs.recv()
@@ -72,7 +123,7 @@ def _next_job(jobs: Connection) -> Job | None:
         return None
     if not isinstance(message, RunJob):
         raise ValueError(f"run process got {message!r} on the job pipe")
-    return message.job
+    return message
 
 
 def _listen(control: Connection, channel: _Channel) -> None:
@@ -92,11 +143,7 @@ def _listen(control: Connection, channel: _Channel) -> None:
 def _detach_from_worker() -> None:
     os.setsid()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the worker decides what a Ctrl-C means
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):
-        pass  # not Linux: a killed worker leaves its run to finish on its own
+    sandbox.die_with_parent()  # not Linux: a killed worker leaves its run to finish on its own
     if os.getppid() == 1:
         os._exit(0)  # the worker died before we could ask to follow it
 

@@ -13,6 +13,7 @@ import os
 import signal
 import socket
 import sys
+from pathlib import Path
 
 import click
 import uvloop
@@ -20,8 +21,11 @@ import uvloop
 from pyoco_server.domain import names
 from pyoco_server.domain.errors import SettingsError
 from pyoco_server.domain.settings import Settings
+from pyoco_server.domain.trust import TaskPolicy
 from pyoco_server.jetstream import NatsBackend
 from pyoco_server.logs import configure_logging
+from pyoco_worker import sandbox
+from pyoco_worker.child import ChildConfig
 from pyoco_worker.flows import ResolverError, load_resolver
 from pyoco_worker.pool import ProcessPool
 from pyoco_worker.worker import Worker
@@ -74,39 +78,52 @@ def _tags(
     help="Function mapping a flow name to a pyoco Flow, for runs submitted with "
     "POST /runs ('module:function' or 'path/to/file.py:function').",
 )
+@click.option(
+    "--wheel-sync/--no-wheel-sync",
+    default=None,
+    help="Install the registry's wheels for this worker's tags, and those its runs are bound "
+    "to [default: PYOCO_WHEEL_SYNC_ENABLED].",
+)
+@click.option(
+    "--wheel-sync-dir",
+    type=click.Path(path_type=Path),
+    help="Where wheels are installed [default: PYOCO_WHEEL_SYNC_DIR, .pyoco/wheels].",
+)
+@click.option(
+    "--task-modules",
+    metavar="MODULES",
+    help="Comma-separated modules whose callables flow.yaml tasks may use, besides registry "
+    "wheels and the demo tasks [default: PYOCO_TASK_MODULES].",
+)
 def main(
     nats_url: str | None,
     tags: tuple[str, ...] | None,
     worker_id: str,
     flow_resolver: str | None,
     concurrency: int,
+    wheel_sync: bool | None,
+    wheel_sync_dir: Path | None,
+    task_modules: str | None,
 ) -> None:
     """Pull runs of TAGS from NATS JetStream and execute them with pyoco."""
-    try:
-        settings = Settings.from_env()
-    except SettingsError as exc:
-        raise click.UsageError(f"{exc} (fix the environment variable or .env)") from None
-    if nats_url:
-        settings = settings.replace(nats_url=nats_url)
+    settings = _settings(nats_url, wheel_sync, wheel_sync_dir, task_modules)
     configure_logging(settings, "pyoco-worker")
     if flow_resolver:
+        flow_resolver = _absolute(flow_resolver)
         try:
             load_resolver(flow_resolver)  # fail here, clearly, rather than in every run process
         except ResolverError as exc:
             raise click.UsageError(str(exc)) from None
     if not names.is_worker_id(worker_id):
         raise click.BadParameter(f"{worker_id!r}: {names.WORKER_ID_RULE}", param_hint="--worker-id")
-    # Run processes (and the fork server they come from) inherit this: a task can tell which
-    # worker supervises it.
-    os.environ["PYOCO_WORKER_PID"] = str(os.getpid())
     pool = ProcessPool(
         concurrency,
-        resolver_spec=flow_resolver,
+        config=_child_config(settings, flow_resolver),
         flush_interval=settings.snapshot_flush_interval_sec,
         cancel_grace_sec=settings.cancel_grace_period_sec,
     )
     worker = Worker(
-        NatsBackend(settings, f"pyoco-nats-worker:{worker_id}"),
+        NatsBackend(settings, f"pyoco-nats-worker:{worker_id}", role="worker"),
         worker_id=worker_id,
         tags=tags or (settings.default_tag,),
         executor=pool,
@@ -115,6 +132,52 @@ def main(
     )
     # uvloop: a quarter less CPU per run for the worker's NATS and pipe traffic (bench/).
     uvloop.run(_serve(worker))
+
+
+def _settings(
+    nats_url: str | None,
+    wheel_sync: bool | None,
+    wheel_sync_dir: Path | None,
+    task_modules: str | None,
+) -> Settings:
+    environ = dict(os.environ)
+    if task_modules is not None:
+        environ["PYOCO_TASK_MODULES"] = task_modules
+    try:
+        settings = Settings.from_env(environ)
+    except SettingsError as exc:
+        raise click.UsageError(
+            f"{exc} (fix the option, the environment variable or .env)"
+        ) from None
+    changes: dict[str, object] = {}
+    if nats_url:
+        changes["nats_url"] = nats_url
+    if wheel_sync is not None:
+        changes["wheel_sync_enabled"] = wheel_sync
+    if wheel_sync_dir is not None:
+        changes["wheel_sync_dir"] = str(wheel_sync_dir)
+    return settings.replace(**changes)
+
+
+def _child_config(settings: Settings, resolver: str | None) -> ChildConfig:
+    """What run processes start with: the task policy, exposable variables, their user."""
+    workdir = Path(".pyoco/run").resolve()
+    sandbox.prepare_workdir(workdir, settings.run_as_user)
+    return ChildConfig(
+        resolver_spec=resolver,
+        policy=TaskPolicy(settings.task_modules, settings.task_allow_all),
+        exposable=sandbox.exposable(os.environ, settings.task_env),
+        run_as_user=settings.run_as_user,
+        workdir=str(workdir),
+    )
+
+
+def _absolute(spec: str) -> str:
+    """A `file.py:function` resolver with its file made absolute (run processes chdir)."""
+    target, sep, attribute = spec.rpartition(":")
+    if sep and target.endswith(".py"):
+        return f"{Path(target).expanduser().resolve()}:{attribute}"
+    return spec
 
 
 async def _serve(worker: Worker) -> None:

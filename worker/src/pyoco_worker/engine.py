@@ -9,6 +9,7 @@ in a thread of the worker.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Callable
 
@@ -18,21 +19,41 @@ from pyoco.core.models import RunStatus as PyocoRunStatus
 from pyoco.core.models import TaskRecord as PyocoTaskRecord
 from pyoco.trace.backend import TraceBackend
 
-from pyoco_server.domain.errors import FlowNotFound, InvalidWorkflow
+from pyoco_server.domain.errors import CallableNotAllowed, FlowNotFound, InvalidWorkflow
 from pyoco_server.domain.records import Job
 from pyoco_server.domain.snapshot import FailureReason, RunStatus, TaskRecord, TaskState
-from pyoco_worker.execution import EMPTY_PROGRESS, Outcome, Progress, ProgressCallback, RunControl
+from pyoco_worker.execution import (
+    EMPTY_PROGRESS,
+    NO_CODE,
+    Installed,
+    Outcome,
+    Progress,
+    ProgressCallback,
+    RunControl,
+)
 from pyoco_worker.flows import FlowSource
 from pyoco_worker.jsonable import to_json
+
+Environment = Callable[[tuple[str, ...]], contextlib.AbstractContextManager[object]]
+"""Sets the environment a run sees (the names its flow.yaml exposes) for the duration."""
 
 
 class JobExecution:
     """One run of a job with pyoco, driven from one thread and cancellable from another."""
 
-    def __init__(self, flows: FlowSource, job: Job, changed: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        flows: FlowSource,
+        job: Job,
+        changed: Callable[[], None],
+        installed: Installed = NO_CODE,
+        environment: Environment = lambda _names: contextlib.nullcontext(),
+    ) -> None:
         self._flows = flows
         self._job = job
         self._changed = changed
+        self._installed = installed
+        self._environment = environment
         self._run_ctx: RunContext | None = None
         self._reader: _RecordReader | None = None
         self._cancelled = threading.Event()
@@ -62,30 +83,22 @@ class JobExecution:
     def run(self) -> Outcome:
         """Build and run the flow; never raises for flow or task failures."""
         try:
-            flow = self._flows.build(self._job)
+            built = self._flows.build(self._job, self._installed)
         except FlowNotFound as exc:
-            return Outcome(
-                RunStatus.FAILED,
-                {},
-                {},
-                f"flow_not_found: {exc.detail}",
-                FailureReason.FLOW_NOT_FOUND,
-            )
+            return _refused(FailureReason.FLOW_NOT_FOUND, exc.detail)
         except InvalidWorkflow as exc:
-            return Outcome(
-                RunStatus.FAILED,
-                {},
-                {},
-                f"invalid_workflow: {exc.detail}",
-                FailureReason.INVALID_WORKFLOW,
-            )
+            return _refused(FailureReason.INVALID_WORKFLOW, exc.detail)
+        except CallableNotAllowed as exc:
+            return _refused(FailureReason.CALLABLE_NOT_ALLOWED, exc.detail)
         run_ctx = RunContext(run_id=self._job.run_id)
         self._reader = _RecordReader(run_ctx)
         self._run_ctx = run_ctx
         if self._cancelled.is_set():
             self._mark_cancelling()  # pyoco then schedules no task
+        engine = Engine(trace_backend=_Trace(self._on_event))
         try:
-            Engine(trace_backend=_Trace(self._on_event)).run(flow, dict(self._job.params), run_ctx)
+            with self._environment(built.expose_env):
+                engine.run(built.flow, dict(self._job.params), run_ctx)
         except Exception as exc:  # task code may raise anything; it ends this run, not the worker
             progress = self.progress()
             return Outcome(
@@ -122,10 +135,21 @@ class InProcessExecutor:
     async def close(self) -> None:
         """Nothing to release."""
 
+    def code_in_use(self) -> set[str]:
+        """No wheels: this executor runs none."""
+        return set()
+
     async def execute(
-        self, job: Job, on_progress: ProgressCallback, control: RunControl
+        self,
+        job: Job,
+        on_progress: ProgressCallback,
+        control: RunControl,
+        installed: Installed = NO_CODE,
     ) -> Outcome:
-        """Run `job` in a thread; progress is relayed to the loop at most once per change burst."""
+        """Run `job` in a thread; progress is relayed to the loop at most once per change burst.
+
+        Registry wheels are not supported here (no process to put them on the path of).
+        """
         async with self._lock:
             loop = asyncio.get_running_loop()
             relay = _ProgressRelay(loop, on_progress)
@@ -179,6 +203,11 @@ def run_job(
     """Build and run `job`'s flow synchronously (see `JobExecution.run`)."""
     execution = JobExecution(flows, job, lambda: changed(execution.progress))
     return execution.run()
+
+
+def _refused(reason: FailureReason, detail: str) -> Outcome:
+    """The outcome of a job whose flow could not even be built."""
+    return Outcome(RunStatus.FAILED, {}, {}, f"{reason.value}: {detail}", reason)
 
 
 def _describe(exc: BaseException) -> str:

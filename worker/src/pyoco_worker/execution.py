@@ -29,6 +29,27 @@ EMPTY_PROGRESS = Progress({}, {})
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class Installed:
+    """The registry wheels a run executes with: their contents, install paths and modules.
+
+    A run process that has run code from one set of wheels runs only runs bound to the same set
+    (its imported modules would otherwise mix versions); `key` tells sets apart.
+    """
+
+    key: tuple[str, ...] = ()
+    paths: tuple[str, ...] = ()
+    modules: tuple[str, ...] = ()
+
+
+NO_CODE = Installed()
+"""A run bound to no wheel."""
+
+
+class CodeUnavailable(Exception):
+    """A run's wheels cannot be installed here; the message says which and why."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class Outcome:
     """How a run ended."""
 
@@ -85,10 +106,17 @@ class Executor(Protocol):
     async def close(self) -> None:
         """Release what `start` acquired."""
 
+    def code_in_use(self) -> set[str]:
+        """The wheels (sha256) its processes have on their path (not to be removed)."""
+
     async def execute(
-        self, job: Job, on_progress: ProgressCallback, control: RunControl
+        self,
+        job: Job,
+        on_progress: ProgressCallback,
+        control: RunControl,
+        installed: Installed = NO_CODE,
     ) -> Outcome:
-        """Run `job` to its end; `on_progress` is called (on the loop) as tasks change.
+        """Run `job` with the wheels `installed`; `on_progress` is called as tasks change.
 
         Raises:
             RunAbandoned: `control` asked for a shutdown stop before the run ended.

@@ -1,32 +1,33 @@
 """Building the pyoco `Flow` of a job, on the worker.
 
-A job that carries a flow.yaml is built with pyoco 0.8's own loader (`TaskLoader`) and graph
-parser (`build_flow_from_graph`), never `exec`. The loaded task templates are cached by the file's
-SHA-256, and every run gets fresh `Task` objects, because building a flow mutates its tasks.
-Any other job is resolved by name through the worker's `--flow-resolver`.
+A job that carries a flow.yaml has its tasks loaded under the worker's task policy (tasks.py)
+and its graph built by pyoco 0.8's own parser (`build_flow_from_graph`), never `exec`. The loaded
+task templates are cached by the file's SHA-256, and every run gets fresh `Task` objects, because
+building a flow mutates its tasks. Any other job is resolved by name through the worker's
+`--flow-resolver` (operator code: the policy does not apply to it).
 """
 
 from __future__ import annotations
 
 import collections
-import contextlib
 import copy
+import dataclasses
 import importlib
 import importlib.util
-import io
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from pyoco.core.models import Flow, Task
-from pyoco.discovery.loader import TaskLoader
 from pyoco.dsl.graph import GraphReferenceError, build_flow_from_graph
-from pyoco.schemas.config import FlowConfig, PyocoConfig, RuntimeConfig, TaskConfig
 
 from pyoco_server.domain.errors import FlowNotFound, InvalidWorkflow
 from pyoco_server.domain.records import Job
+from pyoco_server.domain.trust import TaskPolicy
 from pyoco_server.domain.workflow import Workflow, parse_workflow
+from pyoco_worker.execution import NO_CODE, Installed
+from pyoco_worker.tasks import load_tasks
 
 FlowResolver = Callable[[str], Flow]
 _CACHE_SIZE = 128
@@ -78,25 +79,38 @@ def _import_target(target: str) -> Any:
         raise ResolverError(f"--flow-resolver: cannot import {target!r}: {exc!r}") from exc
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class BuiltFlow:
+    """A job's flow, and the environment variables its flow.yaml asks to expose."""
+
+    flow: Flow
+    expose_env: tuple[str, ...] = ()
+
+
 class FlowSource:
     """Builds the flow of each job: from its flow.yaml, or by name through a resolver."""
 
-    def __init__(self, resolver: FlowResolver | None = None) -> None:
+    def __init__(
+        self, resolver: FlowResolver | None = None, policy: TaskPolicy | None = None
+    ) -> None:
         self._resolver = resolver
-        self._templates: collections.OrderedDict[str, tuple[Workflow, dict[str, Task]]] = (
-            collections.OrderedDict()
-        )
+        self._policy = policy or TaskPolicy()
+        self._templates: collections.OrderedDict[
+            tuple[str, tuple[str, ...], tuple[str, ...] | None],
+            tuple[Workflow, dict[str, Task]],
+        ] = collections.OrderedDict()
 
-    def build(self, job: Job) -> Flow:
-        """A fresh flow for `job`.
+    def build(self, job: Job, installed: Installed = NO_CODE) -> BuiltFlow:
+        """A fresh flow for `job`, run with the wheels `installed`.
 
         Raises:
             FlowNotFound: no resolver knows the flow, or its tasks cannot be imported here.
             InvalidWorkflow: the job's flow.yaml is invalid or its graph does not compile.
+            CallableNotAllowed: a task's callable may not run here (nothing was imported).
         """
         if job.workflow_yaml is not None:
-            return self._from_yaml(job, job.workflow_yaml)
-        return self._from_resolver(job.flow_name)
+            return self._from_yaml(job, job.workflow_yaml, installed)
+        return BuiltFlow(self._from_resolver(job.flow_name))
 
     def _from_resolver(self, flow_name: str) -> Flow:
         if self._resolver is None:
@@ -115,11 +129,11 @@ class FlowSource:
             )
         return flow
 
-    def _from_yaml(self, job: Job, text: str) -> Flow:
-        workflow, templates = self._template(job, text)
+    def _from_yaml(self, job: Job, text: str, installed: Installed) -> BuiltFlow:
+        workflow, templates = self._template(job, text, installed)
         tasks = {name: _clone(task) for name, task in templates.items()}
         try:
-            return build_flow_from_graph(
+            flow = build_flow_from_graph(
                 graph=workflow.graph,
                 tasks=tasks,
                 pipes=dict(workflow.pipes),
@@ -129,15 +143,26 @@ class FlowSource:
             raise FlowNotFound(job.flow_name, str(exc)) from None
         except ValueError as exc:
             raise InvalidWorkflow("invalid_graph", str(exc)) from None
+        return BuiltFlow(flow, workflow.expose_env)
 
-    def _template(self, job: Job, text: str) -> tuple[Workflow, dict[str, Task]]:
-        key = job.workflow_yaml_sha256 or text
+    def _template(
+        self, job: Job, text: str, installed: Installed
+    ) -> tuple[Workflow, dict[str, Task]]:
+        # The key includes what limits the tasks, so a cache hit never skips a check.
+        key = (job.workflow_yaml_sha256 or text, installed.key, job.task_modules)
         cached = self._templates.get(key)
         if cached is not None:
             self._templates.move_to_end(key)
             return cached
         workflow = parse_workflow(text.encode())
-        loaded = (workflow, _load_tasks(job.flow_name, workflow))
+        tasks = load_tasks(
+            job.flow_name,
+            workflow,
+            self._policy,
+            wheel_modules=installed.modules,
+            narrowed=job.task_modules,
+        )
+        loaded = (workflow, tasks)
         self._templates[key] = loaded
         if len(self._templates) > _CACHE_SIZE:
             self._templates.popitem(last=False)
@@ -146,39 +171,6 @@ class FlowSource:
     def forget(self) -> None:
         """Drop cached task templates (after installing new task code)."""
         self._templates.clear()
-
-
-def _load_tasks(flow_name: str, workflow: Workflow) -> dict[str, Task]:
-    config = PyocoConfig(
-        version=1,
-        flow=FlowConfig(graph=workflow.graph, defaults=dict(workflow.defaults)),
-        tasks={
-            name: TaskConfig(
-                callable=spec.callable,
-                use=spec.use,
-                inputs=copy.deepcopy(dict(spec.inputs)),
-                outputs=list(spec.outputs),
-            )
-            for name, spec in workflow.tasks.items()
-        },
-        pipes=dict(workflow.pipes),
-        runtime=RuntimeConfig(expose_env=list(workflow.expose_env)),
-    )
-    loader = TaskLoader(config)
-    printed = io.StringIO()
-    try:
-        # TaskLoader reports import failures by printing them; keep them for the error.
-        with contextlib.redirect_stdout(printed):
-            loader.load()
-    except ValueError as exc:
-        printed_errors = printed.getvalue().strip().replace("\n", "; ")
-        detail = f"{exc}; {printed_errors}" if printed_errors else str(exc)
-        raise FlowNotFound(flow_name, detail) from None
-    missing = [name for name in workflow.tasks if name not in loader.tasks]
-    if missing:
-        reason = printed.getvalue().strip().replace("\n", "; ") or "not importable"
-        raise FlowNotFound(flow_name, f"cannot load task(s) {', '.join(missing)}: {reason}")
-    return dict(loader.tasks)
 
 
 def _clone(task: Task) -> Task:

@@ -14,12 +14,23 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import multiprocessing.forkserver
+import os
 import signal
 from typing import Any
 
 from pyoco_server.domain.records import Job
+from pyoco_worker import sandbox
+from pyoco_worker.child import ChildConfig
 from pyoco_worker.deaths import RunState, finished, settle_death
-from pyoco_worker.execution import Outcome, ProgressCallback, RunControl, StopReason
+from pyoco_worker.execution import (
+    NO_CODE,
+    Installed,
+    Outcome,
+    ProgressCallback,
+    RunControl,
+    StopReason,
+)
 from pyoco_worker.process import RunProcess
 from pyoco_worker.protocol import (
     Cancel,
@@ -43,7 +54,7 @@ class ProcessPool:
         self,
         size: int,
         *,
-        resolver_spec: str | None = None,
+        config: ChildConfig | None = None,
         flush_interval: float = 0.05,
         cancel_grace_sec: float = 30.0,
         start_method: str = "forkserver",
@@ -51,51 +62,95 @@ class ProcessPool:
         if size < 1:
             raise ValueError("a pool needs at least one process")
         self.size = size
-        self._resolver_spec = resolver_spec
+        self._config = config or ChildConfig()
         self._flush_interval = flush_interval
         self._cancel_grace_sec = cancel_grace_sec
+        self._start_method = start_method
         self._context = multiprocessing.get_context(start_method)
         if start_method == "forkserver":
-            self._context.set_forkserver_preload(_preload(resolver_spec))
-        self._idle: asyncio.Queue[RunProcess] = asyncio.Queue()
+            self._context.set_forkserver_preload(_preload(self._config.resolver_spec))
+        self._idle: list[RunProcess] = []
+        self._idle_changed = asyncio.Condition()
         self._all: set[RunProcess] = set()
         self._background: set[asyncio.Task[Any]] = set()
 
     async def start(self) -> None:
-        """Start the children (the first also starts the fork server)."""
-        first = await self._spawn()
-        rest = await asyncio.gather(*(self._spawn() for _ in range(self.size - 1)))
-        for child in (first, *rest):
-            self._idle.put_nowait(child)
+        """Start the fork server (scrubbed environment) and the children."""
+        if self._start_method == "forkserver":
+            environ = sandbox.scrubbed(os.environ, extra_paths=(os.getcwd(),))
+            with sandbox.environment(environ):
+                multiprocessing.forkserver.ensure_running()
+        children = await asyncio.gather(*(self._spawn() for _ in range(self.size)))
+        async with self._idle_changed:
+            self._idle.extend(children)
+            self._idle_changed.notify_all()
         log.info("started %d run process(es)", self.size)
 
     async def _spawn(self) -> RunProcess:
-        child = await RunProcess.start(self._context, self._resolver_spec)
+        child = await RunProcess.start(self._context, self._config)
         self._all.add(child)
         return child
 
+    def code_in_use(self) -> set[str]:
+        """The wheels (sha256) that live run processes have on their `sys.path`."""
+        return {sha256 for child in self._all for sha256 in child.code_key or ()}
+
     async def execute(
-        self, job: Job, on_progress: ProgressCallback, control: RunControl
+        self,
+        job: Job,
+        on_progress: ProgressCallback,
+        control: RunControl,
+        installed: Installed = NO_CODE,
     ) -> Outcome:
-        """Run `job` in an idle child (see the module docstring for stops and crashes).
+        """Run `job` with `installed` in an idle child (see the module docstring).
+
+        A child that ran other wheel versions is not used: a fresh one (or one that ran no
+        wheel code) takes the run, replacing the least recently used idle child if need be.
 
         Raises:
             RunAbandoned: a shutdown stopped the run; its job should go back to the queue.
         """
-        child = await self._idle.get()
+        child = await self._take(installed.key)
         reusable = False
         try:
-            outcome, reusable = await self._run(child, job, on_progress, control)
+            outcome, reusable = await self._run(child, job, on_progress, control, installed)
             return outcome
         finally:
             if reusable:
-                self._idle.put_nowait(child)
+                if installed.key:
+                    child.code_key = installed.key
+                elif child.code_key is None:
+                    child.code_key = ()
+                await self._give_back(child)
             else:
                 # The replacement starts in the background: the run's end is not held up by it.
                 self._in_background(self._retire(child))
 
+    async def _take(self, key: tuple[str, ...]) -> RunProcess:
+        """An idle child that may run code `key` (see `execute`)."""
+        async with self._idle_changed:
+            while True:
+                await self._idle_changed.wait_for(lambda: bool(self._idle))
+                child = _fitting(self._idle, key)
+                if child is not None:
+                    self._idle.remove(child)
+                    return child
+                stale = self._idle.pop(0)  # least recently used: it ran other wheels
+                log.info("recycling a run process that ran other wheel versions")
+                self._in_background(self._retire(stale))
+
+    async def _give_back(self, child: RunProcess) -> None:
+        async with self._idle_changed:
+            self._idle.append(child)
+            self._idle_changed.notify_all()
+
     async def _run(
-        self, child: RunProcess, job: Job, on_progress: ProgressCallback, control: RunControl
+        self,
+        child: RunProcess,
+        job: Job,
+        on_progress: ProgressCallback,
+        control: RunControl,
+        installed: Installed,
     ) -> tuple[Outcome, bool]:
         loop = asyncio.get_running_loop()
         state = RunState(job, control, loop.create_future())
@@ -106,7 +161,7 @@ class ProcessPool:
                 loop.call_later(control.timeout_sec, control.stop, StopReason.TIMEOUT)
             )
         state.timers.append(loop.call_later(self._flush_interval, self._ask_progress, child, state))
-        child.send(RunJob(job))
+        child.send(RunJob(job, installed))
         if control.reason is not None:
             self._begin_stop(child, state, control.reason)
         try:
@@ -176,7 +231,7 @@ class ProcessPool:
         await child.exit_code()
         while True:
             try:
-                self._idle.put_nowait(await self._spawn())
+                await self._give_back(await self._spawn())
                 return
             except (OSError, RuntimeError, TimeoutError) as exc:
                 log.error("could not start a run process (%s); retrying in 1s", exc)
@@ -195,6 +250,14 @@ class ProcessPool:
             if await child.exit_code(timeout=2.0) is None:
                 child.signal_group(signal.SIGKILL)
                 await child.exit_code()
+
+
+def _fitting(idle: list[RunProcess], key: tuple[str, ...]) -> RunProcess | None:
+    """The idle child to run code `key`: one that ran the same, else one that ran no wheels."""
+    same = [child for child in idle if child.code_key == key]
+    if same:
+        return same[-1]  # the most recently used: its caches are warm
+    return next((child for child in idle if not child.code_key), None)
 
 
 def _preload(resolver_spec: str | None) -> list[str]:

@@ -21,7 +21,7 @@ from importlib import metadata
 
 from pyoco_server.domain.cas import compare_and_set
 from pyoco_server.domain.errors import BackendUnavailable, RevisionConflict
-from pyoco_server.domain.records import WorkerRecord, WorkerState
+from pyoco_server.domain.records import WheelState, WorkerRecord, WorkerState
 from pyoco_server.domain.snapshot import RunSnapshot, RunStatus
 from pyoco_server.ports import WorkerRegistry
 
@@ -92,6 +92,12 @@ class Presence:
             self._record = dataclasses.replace(self._record, hidden=old.hidden)
             self._revision = existing.revision
         await self._write()
+
+    def wheels_changed(self, state: WheelState) -> None:
+        """Note the wheel sync's new state (written soon)."""
+        self._record = dataclasses.replace(self._record, wheels=state)
+        if self._revision is not None:
+            self._changed()
 
     def run_started(self, run_id: str) -> None:
         """Note a run this worker now executes."""

@@ -14,7 +14,7 @@ from multiprocessing.process import BaseProcess
 from typing import Any
 
 from pyoco_server.domain.snapshot import TaskState
-from pyoco_worker.child import child_main, decode_states
+from pyoco_worker.child import ChildConfig, child_main, decode_states
 from pyoco_worker.protocol import Control, FromChild, Ready, RunJob
 
 START_TIMEOUT_SEC = 60.0
@@ -37,6 +37,8 @@ class RunProcess:
         self.jobs = jobs
         self.control = control
         self.states = states
+        self.code_key: tuple[str, ...] | None = None
+        """The registry wheels this process has run with (None: it has run nothing yet)."""
         self._sink: Sink | None = None
         self._backlog: collections.deque[FromChild | None] = collections.deque()
         self._gone = False
@@ -48,14 +50,14 @@ class RunProcess:
         return self.process.pid
 
     @classmethod
-    async def start(cls, context: BaseContext, resolver_spec: str | None) -> RunProcess:
+    async def start(cls, context: BaseContext, config: ChildConfig) -> RunProcess:
         """Start a child and wait until it is ready to run."""
         jobs, child_jobs = context.Pipe(duplex=True)
         child_control, control = context.Pipe(duplex=False)
         states = context.RawArray(ctypes.c_char, STATES_BYTES)
         process = context.Process(  # type: ignore[attr-defined]
             target=child_main,
-            args=(child_jobs, child_control, states, resolver_spec),
+            args=(child_jobs, child_control, states, config),
             name="pyoco-run",
             daemon=True,
         )

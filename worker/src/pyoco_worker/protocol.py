@@ -11,14 +11,15 @@ from __future__ import annotations
 import dataclasses
 
 from pyoco_server.domain.records import Job
-from pyoco_worker.execution import Outcome, Progress
+from pyoco_worker.execution import NO_CODE, Installed, Outcome, Progress
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class RunJob:
-    """Worker → run process: run this job."""
+    """Worker → run process: run this job, with these registry wheels."""
 
     job: Job
+    installed: Installed = NO_CODE
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

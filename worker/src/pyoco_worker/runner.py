@@ -26,17 +26,25 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from pyoco_server.domain.codec import JOB
 from pyoco_server.domain.errors import BackendUnavailable, DecodeError, RunAbandoned, StaleAttempt
-from pyoco_server.domain.records import DeadLetter, DeadLetterReason, Job
+from pyoco_server.domain.records import CodeVersion, DeadLetter, DeadLetterReason, Job
 from pyoco_server.domain.settings import Settings
 from pyoco_server.domain.snapshot import AttemptStatus, FailureReason, RunSnapshot, RunStatus
 from pyoco_server.domain.subjects import Subjects
 from pyoco_server.ports import DeadLetterSink, Delivery, RunStore, StoredSnapshot
-from pyoco_worker.execution import Executor, Outcome, RunControl, StopReason
+from pyoco_worker.execution import (
+    NO_CODE,
+    CodeUnavailable,
+    Executor,
+    Installed,
+    Outcome,
+    RunControl,
+    StopReason,
+)
 from pyoco_worker.writer import RunWriter
 
 log = logging.getLogger(__name__)
@@ -46,6 +54,8 @@ _PAYLOAD_EXCERPT = 4096
 _DEAD_LETTER_REASONS = {
     FailureReason.FLOW_NOT_FOUND: DeadLetterReason.FLOW_NOT_FOUND,
     FailureReason.INVALID_WORKFLOW: DeadLetterReason.FLOW_NOT_FOUND,
+    FailureReason.CALLABLE_NOT_ALLOWED: DeadLetterReason.CALLABLE_NOT_ALLOWED,
+    FailureReason.CODE_UNAVAILABLE: DeadLetterReason.CODE_UNAVAILABLE,
     FailureReason.EXECUTION_ERROR: DeadLetterReason.EXECUTION_ERROR,
     FailureReason.CRASHED: DeadLetterReason.EXECUTION_ERROR,
     FailureReason.TIMEOUT: DeadLetterReason.TIMEOUT,
@@ -70,6 +80,13 @@ class _NoObserver:
         pass
 
 
+class CodePreparer(Protocol):
+    """Installs the registry wheels a run is bound to (the worker's wheel sync)."""
+
+    async def prepare(self, code: Sequence[CodeVersion]) -> Installed:
+        """The installed wheels; `CodeUnavailable` when one cannot be installed here."""
+
+
 class ActiveRun:
     """A run this worker is executing: what the heartbeat and cancel notices reach."""
 
@@ -90,9 +107,11 @@ class JobRunner:
         settings: Settings,
         worker_id: str,
         observer: RunObserver | None = None,
+        code: CodePreparer | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._store = store
+        self._code = code
         self._observer = observer or _NoObserver()
         self._dead_letters = dead_letters
         self._executor = executor
@@ -162,7 +181,8 @@ class JobRunner:
             on_cancel=lambda: control.stop(StopReason.CANCEL),
             clock=self._clock,
         )
-        claimed = await writer.claim()
+        # A worker without wheel sync runs with its own environment: the record says so.
+        claimed = await writer.claim(code=None if self._code is not None else ())
         if claimed.status is RunStatus.CANCELLING:
             return await self._end(delivery, await writer.cancel_unstarted())
         return await self._execute(job, delivery, writer, control)
@@ -174,7 +194,7 @@ class JobRunner:
         self._observer.run_started(job.run_id)
         ended: RunSnapshot | None = None
         try:
-            outcome = await self._executor.execute(job, writer.progress, control)
+            outcome = await self._run_with_code(job, writer, control)
             ended = await self._conclude(job, delivery, writer, outcome)
             return ended.status
         except RunAbandoned:
@@ -184,6 +204,22 @@ class JobRunner:
         finally:
             del self.active[job.run_id]
             self._observer.run_ended(job.run_id, ended)
+
+    async def _run_with_code(self, job: Job, writer: RunWriter, control: RunControl) -> Outcome:
+        installed = NO_CODE
+        if job.code and self._code is not None:
+            try:
+                installed = await self._code.prepare(job.code)
+            except CodeUnavailable as exc:
+                log.warning("run %s: %s", job.run_id, exc)
+                return Outcome(
+                    RunStatus.FAILED,
+                    {},
+                    {},
+                    f"code_unavailable: {exc}",
+                    FailureReason.CODE_UNAVAILABLE,
+                )
+        return await self._executor.execute(job, writer.progress, control, installed)
 
     async def _conclude(
         self, job: Job, delivery: Delivery, writer: RunWriter, outcome: Outcome

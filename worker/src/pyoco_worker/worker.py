@@ -19,13 +19,14 @@ import logging
 from collections.abc import Awaitable, Sequence
 
 from pyoco_server.domain.errors import BackendUnavailable
-from pyoco_server.domain.records import CancelNotice
+from pyoco_server.domain.records import CancelNotice, WheelState
 from pyoco_server.domain.subjects import Subjects
 from pyoco_server.ports import Backend, Delivery, Subscription, TagSubscription
 from pyoco_server.services.exhaustion import MaxDeliveriesHandler
 from pyoco_worker.execution import Executor, StopReason
 from pyoco_worker.presence import Presence
 from pyoco_worker.runner import JobRunner
+from pyoco_worker.wheels import WheelSync
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +106,7 @@ class Worker:
             tags=self.tags,
             concurrency=self._concurrency,
         )
+        wheels = self._wheel_sync(self._presence)
         self._runner = JobRunner(
             store=store,
             dead_letters=dead_letters,
@@ -112,8 +114,11 @@ class Worker:
             settings=self.settings,
             worker_id=self.worker_id,
             observer=self._presence,
+            code=wheels,
         )
         await self._presence.start(self.settings.worker_disconnect_timeout_sec)
+        if wheels is not None:
+            await wheels.start()
         exhaustion = MaxDeliveriesHandler(
             store, dead_letters, backend.work, Subjects.from_settings(self.settings)
         )
@@ -142,10 +147,25 @@ class Worker:
                 await stop.wait()
                 await self._shutdown(fetchers, background)
         finally:
+            if wheels is not None:
+                await wheels.stop()
             for listener in listeners:
                 await listener.close()
             for subscription in subscriptions:
                 await subscription.close()
+
+    def _wheel_sync(self, presence: Presence) -> WheelSync | None:
+        """The wheel sync, when this worker installs registry wheels (`--wheel-sync`)."""
+        if not self.settings.wheel_sync_enabled:
+            presence.wheels_changed(WheelState(enabled=False))
+            return None
+        return WheelSync(
+            self.backend,
+            self.settings,
+            self.tags,
+            in_use=self._executor.code_in_use,
+            on_change=presence.wheels_changed,
+        )
 
     async def _shutdown(
         self, fetchers: list[asyncio.Task[None]], background: list[asyncio.Task[None]]

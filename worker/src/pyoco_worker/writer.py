@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pyoco_server.aio import cancel_and_wait
 from pyoco_server.domain.cas import compare_and_set
 from pyoco_server.domain.errors import BackendUnavailable, RevisionConflict, StaleAttempt
+from pyoco_server.domain.records import CodeVersion
 from pyoco_server.domain.snapshot import FailureReason, RunSnapshot, RunStatus
 from pyoco_server.ports import RunStore, StoredSnapshot
 from pyoco_worker.execution import Outcome, Progress
@@ -64,11 +65,17 @@ class RunWriter:
         """The run this writer writes."""
         return self._snapshot.run_id
 
-    async def claim(self) -> RunSnapshot:
-        """Write RUNNING under this attempt; `StaleAttempt` if the run is not ours to run."""
+    async def claim(self, code: tuple[CodeVersion, ...] | None = None) -> RunSnapshot:
+        """Write RUNNING under this attempt; `StaleAttempt` if the run is not ours to run.
+
+        `code`, when given, replaces the code the run was bound to (a worker without wheel
+        sync runs with its own environment, `()`).
+        """
         self._check_owner(self._snapshot)
         return await self._write(
-            lambda current: current.claimed(self._worker_id, self._attempt, self._clock())
+            lambda current: current.claimed(
+                self._worker_id, self._attempt, self._clock(), code=code
+            )
         )
 
     async def heartbeat(self) -> None:

@@ -102,7 +102,9 @@ def sync_detailed(
     Args:
         reason (DeadLetterReason | Unset): `invalid_job`: the message was not a valid job;
             `flow_not_found`: no flow for it on the
-            worker; `execution_error`: the run failed in task code (or its process crashed);
+            worker; `callable_not_allowed`: a task's callable is not allowed on the worker;
+            `code_unavailable`: a wheel the run is bound to could not be installed;
+            `execution_error`: the run failed in task code (or its process crashed);
             `max_deliveries_exceeded`: its deliveries ran out (its workers kept dying);
             `timeout`: the run went over its time limit.
         tag (str | Unset): A routing tag; one subject token of letters, digits, `_` and `-`.
@@ -149,7 +151,9 @@ def sync(
     Args:
         reason (DeadLetterReason | Unset): `invalid_job`: the message was not a valid job;
             `flow_not_found`: no flow for it on the
-            worker; `execution_error`: the run failed in task code (or its process crashed);
+            worker; `callable_not_allowed`: a task's callable is not allowed on the worker;
+            `code_unavailable`: a wheel the run is bound to could not be installed;
+            `execution_error`: the run failed in task code (or its process crashed);
             `max_deliveries_exceeded`: its deliveries ran out (its workers kept dying);
             `timeout`: the run went over its time limit.
         tag (str | Unset): A routing tag; one subject token of letters, digits, `_` and `-`.
@@ -191,7 +195,9 @@ async def asyncio_detailed(
     Args:
         reason (DeadLetterReason | Unset): `invalid_job`: the message was not a valid job;
             `flow_not_found`: no flow for it on the
-            worker; `execution_error`: the run failed in task code (or its process crashed);
+            worker; `callable_not_allowed`: a task's callable is not allowed on the worker;
+            `code_unavailable`: a wheel the run is bound to could not be installed;
+            `execution_error`: the run failed in task code (or its process crashed);
             `max_deliveries_exceeded`: its deliveries ran out (its workers kept dying);
             `timeout`: the run went over its time limit.
         tag (str | Unset): A routing tag; one subject token of letters, digits, `_` and `-`.
@@ -236,7 +242,9 @@ async def asyncio(
     Args:
         reason (DeadLetterReason | Unset): `invalid_job`: the message was not a valid job;
             `flow_not_found`: no flow for it on the
-            worker; `execution_error`: the run failed in task code (or its process crashed);
+            worker; `callable_not_allowed`: a task's callable is not allowed on the worker;
+            `code_unavailable`: a wheel the run is bound to could not be installed;
+            `execution_error`: the run failed in task code (or its process crashed);
             `max_deliveries_exceeded`: its deliveries ran out (its workers kept dying);
             `timeout`: the run went over its time limit.
         tag (str | Unset): A routing tag; one subject token of letters, digits, `_` and `-`.

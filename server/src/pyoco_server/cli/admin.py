@@ -40,7 +40,7 @@ class AdminError(Exception):
 
 async def _with_keys(settings: Settings, action: Callable[[ApiKeyService], Awaitable[T]]) -> T:
     """Connect (waiting a bounded time), run `action` on the key service, close."""
-    backend = NatsBackend(settings, _PROG)
+    backend = NatsBackend(settings, _PROG, role="admin")
     await backend.start()
     try:
         if not await backend.wait_ready(_CONNECT_WAIT_SEC):
@@ -104,6 +104,22 @@ def cli(ctx: click.Context, nats_url: str | None) -> None:
     # Reconnect attempts and the like would only repeat what the CLI reports in one line.
     logging.basicConfig(level=logging.ERROR, format=f"{_PROG}: %(message)s")
     ctx.obj = settings
+
+
+@cli.command()
+@click.pass_obj
+def setup(settings: Settings) -> None:
+    """Create (or bring in line with the settings) every stream, bucket and store.
+
+    Needed once before gateways and workers whose NATS users may not create them start
+    (`pyoco-server up` does it for its embedded NATS).
+    """
+
+    async def ready(_service: ApiKeyService) -> None:
+        return None  # connecting as admin created and reconciled everything
+
+    _run(settings.replace(nats_manage_resources=True), ready)
+    _print({"nats_url": settings.nats_url, "resources": "ready"})
 
 
 @cli.group("api-key")

@@ -74,6 +74,23 @@ def cli() -> None:
     metavar="MODULE:FUNCTION",
     help="Flow resolver of the local worker, for runs submitted by name.",
 )
+@click.option(
+    "--worker-wheel-sync/--no-worker-wheel-sync",
+    default=True,
+    show_default=True,
+    help="The local worker installs the registry's wheels.",
+)
+@click.option(
+    "--task-modules",
+    metavar="MODULES",
+    help="Comma-separated modules whose callables flow.yaml tasks may use (besides registry "
+    "wheels and the demo tasks) [env: PYOCO_TASK_MODULES].",
+)
+@click.option(
+    "--insecure",
+    is_flag=True,
+    help="Allow a non-loopback --host with API keys off (anyone who reaches it may run code).",
+)
 def up(with_worker: bool, **options: object) -> None:
     """Start NATS (unless given one), the gateway and a local worker; Ctrl-C stops them all."""
     del with_worker  # the worker is on by default now; --no-worker turns it off

@@ -25,11 +25,17 @@ from pyoco_server.domain.errors import ContractError, DecodeError
 from pyoco_server.domain.records import (
     ApiKey,
     CancelNotice,
+    CodeVersion,
     DeadLetter,
     IdempotencyRecord,
     Job,
     MaxDeliveriesAdvisory,
     RetryPolicy,
+    SkippedWheel,
+    WheelHistoryEvent,
+    WheelIndexRecord,
+    WheelState,
+    WheelVersion,
     WorkerRecord,
 )
 from pyoco_server.domain.snapshot import AttemptRecord, RunSnapshot, TaskRecord
@@ -239,10 +245,12 @@ def _converters(hint: Any) -> tuple[Convert, Convert]:
 
 # Records that appear only inside others: every field written, as stored before.
 _NESTED: dict[Any, WireFormat[Any]] = {}
-for _record in (RetryPolicy, TaskRecord, AttemptRecord):
+for _record in (RetryPolicy, TaskRecord, AttemptRecord, CodeVersion, SkippedWheel):
     _NESTED[_record] = WireFormat(_record, _record.__name__)
+_NESTED[WheelState] = WireFormat(WheelState, "WheelState")
+_NESTED[WheelVersion] = WireFormat(WheelVersion, "WheelVersion")
 
-JOB = WireFormat(Job, "Job", omit_none=True, omit_default=frozenset({"attempt_base"}))
+JOB = WireFormat(Job, "Job", omit_none=True, omit_default=frozenset({"attempt_base", "code"}))
 _NESTED[Job] = JOB  # a dead letter keeps its job
 SNAPSHOT = WireFormat(
     RunSnapshot,
@@ -254,8 +262,12 @@ DEAD_LETTER = WireFormat(DeadLetter, "DeadLetter", omit_none=True)
 CANCEL_NOTICE = WireFormat(CancelNotice, "CancelNotice")
 MAX_DELIVERIES = WireFormat(MaxDeliveriesAdvisory, "MaxDeliveriesAdvisory")
 API_KEY = WireFormat(ApiKey, "ApiKey")
-WORKER_RECORD = WireFormat(WorkerRecord, "WorkerRecord", omit_none=frozenset({"last_run_status"}))
+WORKER_RECORD = WireFormat(
+    WorkerRecord, "WorkerRecord", omit_none=frozenset({"last_run_status", "wheels"})
+)
 IDEMPOTENCY_RECORD = WireFormat(IdempotencyRecord, "IdempotencyRecord")
+WHEEL_INDEX = WireFormat(WheelIndexRecord, "WheelIndexRecord")
+WHEEL_HISTORY = WireFormat(WheelHistoryEvent, "WheelHistoryEvent", omit_none=True)
 
 FORMATS: tuple[WireFormat[Any], ...] = (
     JOB,
@@ -266,6 +278,8 @@ FORMATS: tuple[WireFormat[Any], ...] = (
     API_KEY,
     WORKER_RECORD,
     IDEMPOTENCY_RECORD,
+    WHEEL_INDEX,
+    WHEEL_HISTORY,
 )
 """Every top-level record and its asyncapi.yaml message (a contract test checks the list)."""
 

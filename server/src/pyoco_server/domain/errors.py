@@ -13,8 +13,13 @@
     │   ├── DeadLetterNotFound   no dead letter with that id                    404
     │   ├── NotRedrivable        a dead letter that cannot be driven again      409
     │   ├── IdempotencyConflict  an Idempotency-Key reused for another request  409
+    │   ├── WheelNotFound        no wheel with that name                        404
+    │   ├── WheelConflict        a wheel version not higher than the stored one 409
     │   ├── PayloadTooLarge      upload or resulting job over its limit         413
-    │   └── InvalidWorkflow      flow.yaml that does not parse or validate      422
+    │   ├── InvalidWorkflow      flow.yaml that does not parse or validate      422
+    │   ├── CallableNotAllowed   a task callable that may not run               422
+    │   ├── InvalidWheel         an upload that is not the wheel it says        422
+    │   └── UnknownRequirement   a pinned wheel version the registry lacks      422
     ├── FlowNotFound             a worker has no flow for the job (worker side)
     ├── RunAbandoned             a run stopped by the worker's shutdown; its job is handed back
     ├── RevisionConflict         a compare-and-set lost to a newer write
@@ -153,6 +158,44 @@ class InvalidWorkflow(RequestError):
     def __init__(self, reason: str, detail: str) -> None:
         self.reason = reason
         super().__init__(f"invalid workflow yaml ({reason}): {detail}")
+
+
+class CallableNotAllowed(RequestError):
+    """A task callable that the rules of `domain.trust` do not allow."""
+
+    reason = "callable_not_allowed"
+
+
+class InvalidWheel(RequestError):
+    """An upload that is not a valid wheel, or not the one its name says; `reason` is a code."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        self.reason = reason
+        super().__init__(detail)
+
+
+class WheelNotFound(RequestError):
+    """No stored wheel has this name."""
+
+    reason = "wheel_not_found"
+
+    def __init__(self, wheel_name: str) -> None:
+        self.wheel_name = wheel_name
+        super().__init__(f"wheel {wheel_name!r} not found; GET /wheels lists them")
+
+
+class WheelConflict(RequestError):
+    """An upload the registry's versions refuse; `reason` is a code."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        self.reason = reason
+        super().__init__(detail)
+
+
+class UnknownRequirement(RequestError):
+    """A pinned wheel version (`requires`) that the registry does not have for the run's tag."""
+
+    reason = "unknown_requirement"
 
 
 class FlowNotFound(PyocoError):

@@ -43,7 +43,12 @@ def is_key_id(value: str) -> bool:
 
 
 def issue(
-    tenant_id: str, role: Role, pepper: str, now: float, description: str | None = None
+    tenant_id: str,
+    role: Role,
+    pepper: str,
+    now: float,
+    description: str | None = None,
+    task_modules: tuple[str, ...] | None = None,
 ) -> tuple[str, ApiKey]:
     """A new key: its plaintext (show it once) and the record to store.
 
@@ -63,6 +68,7 @@ def issue(
         hash=_b64(_digest(salt, pepper, secret)),
         created_at=now,
         description=description,
+        task_modules=task_modules,
     )
     return f"{KEY_PREFIX}{key_id}.{secret}", record
 
@@ -100,7 +106,12 @@ def _unb64(text: str) -> bytes:
 
 def principal(record: ApiKey) -> Principal:
     """The caller `record`'s key stands for."""
-    return Principal(key_id=record.key_id, tenant_id=record.tenant_id, role=record.role)
+    return Principal(
+        key_id=record.key_id,
+        tenant_id=record.tenant_id,
+        role=record.role,
+        task_modules=record.task_modules,
+    )
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -110,6 +121,8 @@ class Principal:
     key_id: str
     tenant_id: str
     role: Role
+    task_modules: tuple[str, ...] | None = None
+    """When the key narrows them, the only task modules its runs may use."""
 
     @property
     def requested_by(self) -> str:

@@ -1,7 +1,8 @@
 """The records of asyncapi.yaml besides the run snapshot (snapshot.py), as frozen dataclasses.
 
-Jobs, dead letters, cancel notices and advisories travel on subjects; worker, API-key and
-idempotency records are key-value entries. `codec` maps each to and from its payload.
+Jobs, dead letters, cancel notices, advisories and wheel history events travel on subjects;
+worker, API-key, idempotency and wheel index records are key-value entries. `codec` maps each to
+and from its payload.
 """
 
 from __future__ import annotations
@@ -28,6 +29,21 @@ class RetryPolicy:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class CodeVersion:
+    """A registry wheel a run is bound to (openapi.yaml `CodeVersion`)."""
+
+    distribution: str
+    version: str
+    sha256: str
+    wheel: str
+
+    @property
+    def requirement(self) -> str:
+        """`distribution==version`."""
+        return f"{self.distribution}=={self.version}"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class Job:
     """A run to execute, queued on `pyoco.work.<tag>` (asyncapi.yaml `Job`)."""
 
@@ -46,6 +62,10 @@ class Job:
     attempt_base: int = 0
     timeout_sec: float | None = None
     retry: RetryPolicy | None = None
+    code: tuple[CodeVersion, ...] = ()
+    """The wheels the run is bound to (installed before it starts)."""
+    task_modules: tuple[str, ...] | None = None
+    """When the submitter's key narrows them: the only task modules its runs may use."""
 
 
 class DeadLetterReason(enum.StrEnum):
@@ -53,6 +73,8 @@ class DeadLetterReason(enum.StrEnum):
 
     INVALID_JOB = "invalid_job"
     FLOW_NOT_FOUND = "flow_not_found"
+    CALLABLE_NOT_ALLOWED = "callable_not_allowed"
+    CODE_UNAVAILABLE = "code_unavailable"
     EXECUTION_ERROR = "execution_error"
     MAX_DELIVERIES_EXCEEDED = "max_deliveries_exceeded"
     TIMEOUT = "timeout"
@@ -95,6 +117,25 @@ class MaxDeliveriesAdvisory:
     deliveries: int
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class SkippedWheel:
+    """A wheel a worker cannot install, and why (openapi.yaml `SkippedWheel`)."""
+
+    wheel: str
+    reason: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class WheelState:
+    """A worker's wheel sync, as it reports it in its record (openapi.yaml `WheelState`)."""
+
+    enabled: bool
+    installed: tuple[CodeVersion, ...] = ()
+    skipped: tuple[SkippedWheel, ...] = ()
+    last_error: str | None = None
+    last_synced_at: float | None = None
+
+
 class WorkerState(enum.StrEnum):
     """State of a worker (openapi.yaml `WorkerState`); workers never store DISCONNECTED."""
 
@@ -128,6 +169,7 @@ class WorkerRecord:
     last_run_id: str | None = None
     last_run_status: str | None = None
     last_run_finished_at: float | None = None
+    wheels: WheelState | None = None
 
     def shown_state(self, now: float, disconnect_timeout: float) -> WorkerState:
         """The state to show: DISCONNECTED when a live-looking record went stale."""
@@ -171,6 +213,8 @@ class ApiKey:
     hash_alg: str = API_KEY_HASH_ALG
     revoked_at: float | None = None
     description: str | None = None
+    task_modules: tuple[str, ...] | None = None
+    """When set, the runs of this key may use task callables of these modules only."""
 
     @property
     def revoked(self) -> bool:
@@ -186,3 +230,57 @@ class IdempotencyRecord:
     request_sha256: str
     created_at: float
     response: Mapping[str, Any]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class WheelVersion:
+    """One uploaded version of a distribution, in its wheel index record."""
+
+    version: str
+    wheel: str
+    sha256: str
+    size_bytes: int
+    tags: tuple[str, ...]
+    modules: tuple[str, ...]
+    """The top-level modules and packages the wheel provides."""
+    uploaded_at: float
+    requires_dist: tuple[str, ...] = ()
+    requires_python: str | None = None
+    uploaded_by: str | None = None
+    deleted_at: float | None = None
+    """Set when deleted: new runs are no longer bound to it; its file stays while runs need it."""
+
+    @property
+    def deleted(self) -> bool:
+        """True once the version was deleted."""
+        return self.deleted_at is not None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class WheelIndexRecord:
+    """Every version of one distribution in the registry (the `pyoco_wheel_index` bucket).
+
+    Uploads and deletions are compare-and-set writes of this record, which is what makes "only a
+    strictly higher version" atomic; workers and gateways follow the bucket to learn of changes.
+    """
+
+    distribution: str
+    versions: tuple[WheelVersion, ...]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class WheelHistoryEvent:
+    """An upload or deletion in the registry, on the wheel history stream."""
+
+    event_id: str
+    occurred_at: float
+    action: str
+    wheel_name: str
+    tags: tuple[str, ...]
+    distribution: str | None = None
+    version: str | None = None
+    size_bytes: int | None = None
+    sha256_hex: str | None = None
+    replace: bool | None = None
+    actor: Mapping[str, Any] | None = None
+    source: Mapping[str, Any] | None = None

@@ -19,9 +19,12 @@ from dotenv import dotenv_values
 
 from pyoco_server.domain import names
 from pyoco_server.domain.errors import SettingsError
+from pyoco_server.domain.trust import check_operator_modules
 
 _NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _SUBJECT_PREFIX_PATTERN = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")
+_MODULE_PATTERN = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
 
@@ -88,6 +91,34 @@ def _tag(raw: str) -> str:
     if not names.is_tag(raw):
         raise ValueError(f"expected a tag of {names.TAG_RULE}")
     return raw
+
+
+def _names(raw: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(item.strip() for item in raw.split(",") if item.strip()))
+
+
+def _modules(raw: str) -> tuple[str, ...]:
+    modules = _names(raw)
+    bad = [module for module in modules if not _MODULE_PATTERN.fullmatch(module)]
+    if bad:
+        raise ValueError(f"expected comma-separated module names; {', '.join(bad)} is not one")
+    never = check_operator_modules(modules)
+    if never:
+        raise ValueError(
+            f"{', '.join(never)}: the standard library and pyoco-server's own packages can never "
+            "hold task code"
+        )
+    return modules
+
+
+def _env_names(raw: str) -> tuple[str, ...]:
+    found = _names(raw)
+    bad = [name for name in found if not _ENV_NAME.fullmatch(name) or name.startswith("PYOCO_")]
+    if bad:
+        raise ValueError(
+            f"{', '.join(bad)}: expected environment variable names (PYOCO_* are never exposed)"
+        )
+    return found
 
 
 def _choice(*choices: str) -> Callable[[str], str]:
@@ -202,6 +233,40 @@ class Settings:
         "PYOCO_WORKER_SHUTDOWN_GRACE_SEC", _positive_float, default=30.0
     )
     dashboard_lang: str = _env("PYOCO_DASHBOARD_LANG", _choice("auto", "ja", "en"), default="auto")
+    task_modules: tuple[str, ...] = _env("PYOCO_TASK_MODULES", _modules, default=())
+    task_allow_all: bool = _env("PYOCO_TASK_ALLOW_ALL", _parse_bool, default=False)
+    task_env: tuple[str, ...] = _env("PYOCO_TASK_ENV", _env_names, default=())
+    run_as_user: str = _env("PYOCO_RUN_AS_USER", str, default="")
+    wheel_store_bucket: str = _env(
+        "PYOCO_WHEEL_OBJECT_STORE_BUCKET", _bucket, default="pyoco_wheels"
+    )
+    wheel_index_kv_bucket: str = _env(
+        "PYOCO_WHEEL_INDEX_KV_BUCKET", _bucket, default="pyoco_wheel_index"
+    )
+    wheel_history_stream: str = _env(
+        "PYOCO_WHEEL_HISTORY_STREAM", _bucket, default="PYOCO_WHEEL_HISTORY"
+    )
+    wheel_history_ttl_sec: float = _env(
+        "PYOCO_WHEEL_HISTORY_TTL_SEC", _positive_float, default=90 * 86400.0
+    )
+    wheel_max_bytes: int = _env("PYOCO_WHEEL_MAX_BYTES", _positive_int, default=64 * 1024 * 1024)
+    wheel_store_max_bytes: int = _env(
+        "PYOCO_WHEEL_STORE_MAX_BYTES", _positive_int, default=4 * 1024 * 1024 * 1024
+    )
+    wheel_sync_enabled: bool = _env("PYOCO_WHEEL_SYNC_ENABLED", _parse_bool, default=False)
+    wheel_sync_dir: str = _env("PYOCO_WHEEL_SYNC_DIR", str, default=".pyoco/wheels")
+    wheel_install_timeout_sec: float = _env(
+        "PYOCO_WHEEL_INSTALL_TIMEOUT_SEC", _positive_float, default=180.0
+    )
+    wheel_cache_max_bytes: int = _env(
+        "PYOCO_WHEEL_CACHE_MAX_BYTES", _positive_int, default=2 * 1024 * 1024 * 1024
+    )
+    nats_user: str = _env("PYOCO_NATS_USER", str, default="")
+    nats_password: str = _env("PYOCO_NATS_PASSWORD", str, default="")
+    nats_token: str = _env("PYOCO_NATS_TOKEN", str, default="")
+    nats_creds: str = _env("PYOCO_NATS_CREDS", str, default="")
+    nats_auth_dir: str = _env("PYOCO_NATS_AUTH_DIR", str, default="")
+    nats_manage_resources: bool = _env("PYOCO_NATS_MANAGE_RESOURCES", _parse_bool, default=True)
     log_level: str = _env(
         "PYOCO_LOG_LEVEL",
         _choice("debug", "info", "warning", "error", "critical"),
@@ -251,6 +316,8 @@ def is_configured(variable: str, environ: Mapping[str, str] | None = None) -> bo
 def _render(value: object) -> str:
     if isinstance(value, bool):
         return "1" if value else "0"
+    if isinstance(value, tuple):
+        return ",".join(str(item) for item in value)
     return str(value)
 
 

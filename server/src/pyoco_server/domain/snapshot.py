@@ -11,7 +11,7 @@ import enum
 from collections.abc import Mapping
 from typing import Any
 
-from pyoco_server.domain.records import Job, RetryPolicy
+from pyoco_server.domain.records import CodeVersion, Job, RetryPolicy
 
 
 class RunStatus(enum.StrEnum):
@@ -48,6 +48,8 @@ class FailureReason(enum.StrEnum):
 
     FLOW_NOT_FOUND = "flow_not_found"
     INVALID_WORKFLOW = "invalid_workflow"
+    CALLABLE_NOT_ALLOWED = "callable_not_allowed"
+    CODE_UNAVAILABLE = "code_unavailable"
     EXECUTION_ERROR = "execution_error"
     CRASHED = "crashed"
     TIMEOUT = "timeout"
@@ -136,6 +138,7 @@ class RunSnapshot:
     cancel_requested_at: float | None = None
     cancel_requested_by: str | None = None
     cancel_reason: str | None = None
+    code: tuple[CodeVersion, ...] = ()
 
     @property
     def terminal(self) -> bool:
@@ -180,13 +183,22 @@ class RunSnapshot:
             workflow_yaml_bytes=job.workflow_yaml_bytes,
             timeout_sec=job.timeout_sec,
             retry=job.retry,
+            code=job.code,
         )
 
-    def claimed(self, worker_id: str, attempt: int, now: float) -> RunSnapshot:
+    def claimed(
+        self,
+        worker_id: str,
+        attempt: int,
+        now: float,
+        *,
+        code: tuple[CodeVersion, ...] | None = None,
+    ) -> RunSnapshot:
         """The snapshot a worker writes when it starts delivery `attempt` of the run.
 
         An earlier attempt still marked RUNNING lost its worker: it is closed as LOST. A pending
-        cancel (CANCELLING) is kept, for the worker to honour at once.
+        cancel (CANCELLING) is kept, for the worker to honour at once. `code`, when given, is
+        the code the worker runs it with instead of the code it was bound to.
         """
         attempts = tuple(
             dataclasses.replace(old, status=AttemptStatus.LOST, ended_at=now)
@@ -207,6 +219,7 @@ class RunSnapshot:
             error_reason=None,
             next_attempt_at=None,
             attempts=(*attempts, AttemptRecord(attempt, worker_id, now)),
+            code=self.code if code is None else code,
         )
 
     def heartbeat(self, now: float) -> RunSnapshot:

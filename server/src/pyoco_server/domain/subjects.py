@@ -26,6 +26,7 @@ class Subjects:
     work_stream: str
     auth_bucket: str
     idempotency_bucket: str
+    wheel_index_bucket: str
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Subjects:
@@ -39,6 +40,7 @@ class Subjects:
             work_stream=settings.work_stream,
             auth_bucket=settings.auth_kv_bucket,
             idempotency_bucket=settings.idempotency_kv_bucket,
+            wheel_index_bucket=settings.wheel_index_kv_bucket,
         )
 
     def work(self, tag: str) -> str:
@@ -79,6 +81,9 @@ class Subjects:
         """JetStream's max-deliveries advisories for every consumer of the work stream."""
         return f"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{self.work_stream}.*"
 
+    wheel_history = "pyoco.wheels.history"
+    """Subject of the wheel history stream."""
+
     advisory_queue_group = "pyoco-max-deliveries"
     """Queue group of everything that handles max-deliveries advisories (one handles each)."""
 
@@ -93,4 +98,6 @@ class Subjects:
             "idempotencyKeys": f"$KV.{self.idempotency_bucket}.{{key_hash}}",
             "maxDeliveries": "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{stream}.{consumer}",
             "deadLetters": self.dead_letter("{tag}"),
+            "wheelIndex": f"$KV.{self.wheel_index_bucket}.{{distribution}}",
+            "wheelHistory": self.wheel_history,
         }

@@ -39,6 +39,7 @@ with warnings.catch_warnings():
     from connexion.jsonifier import Jsonifier
     from connexion.middleware import ConnexionMiddleware
     from connexion.middleware.response_validation import ResponseValidationMiddleware
+    from connexion.middleware.routing import RoutingMiddleware
     from connexion.middleware.security import SecurityMiddleware
     from connexion.middleware.server_error import ServerErrorMiddleware
     from connexion.resolver import Resolution, Resolver
@@ -157,6 +158,7 @@ def middleware_stack(
     outermost: Callable[[Any], Any],
     access: Callable[[Any], Any] | None,
     observer: Callable[[Any], Any],
+    after_routing: Callable[[Any], Any] | None = None,
 ) -> list[Any]:
     """Connexion's middleware stack without the layers this configuration does not use.
 
@@ -164,13 +166,16 @@ def middleware_stack(
     and then do nothing. Connexion's security layer is never used: with API keys on, `access`
     takes its place, right after routing; with them off there is nothing to check.
 
-    Two layers are added: `outermost` (request ids, so that every response carries one, a 500
-    included), and `observer` just inside the server-error layer (request durations, so that the
-    problem responses of the exception layer are recorded with their status).
+    Layers are added: `outermost` (request ids, so that every response carries one, a 500
+    included), `observer` just inside the server-error layer (request durations, so that the
+    problem responses of the exception layer are recorded with their status), and
+    `after_routing` right after routing (body limits, which need the operation).
     """
     layers: list[Any] = []
     for layer in ConnexionMiddleware.default_middlewares:
-        if layer is SecurityMiddleware:
+        if layer is RoutingMiddleware and after_routing is not None:
+            layers.extend([layer, after_routing])
+        elif layer is SecurityMiddleware:
             layers.extend([access] if access is not None else [])
         elif validate_responses or layer is not ResponseValidationMiddleware:
             layers.append(layer)

@@ -20,6 +20,7 @@ from pyoco_server.aio import cancel_and_wait
 from pyoco_server.contracts import compile_all, load_openapi
 from pyoco_server.domain.settings import Settings
 from pyoco_server.domain.subjects import Subjects
+from pyoco_server.domain.trust import TaskPolicy
 from pyoco_server.gateway._connexion import (
     VALIDATORS,
     FastJsonifier,
@@ -33,7 +34,9 @@ from pyoco_server.gateway.handlers.dlq import DlqApi
 from pyoco_server.gateway.handlers.health import HealthApi
 from pyoco_server.gateway.handlers.ops import OpsApi
 from pyoco_server.gateway.handlers.runs import RunsApi
+from pyoco_server.gateway.handlers.wheels import WheelsApi
 from pyoco_server.gateway.handlers.workers import WorkersApi
+from pyoco_server.gateway.limits import BodyLimitMiddleware, body_limits
 from pyoco_server.gateway.metrics import (
     GatewayMetrics,
     RequestMetricsMiddleware,
@@ -46,11 +49,13 @@ from pyoco_server.gateway.shutdown import on_exit_signal
 from pyoco_server.jetstream import NatsBackend
 from pyoco_server.logs import configure_logging
 from pyoco_server.ports import Backend
+from pyoco_server.services.binding import RunCode, WheelCatalog
 from pyoco_server.services.deadletters import DeadLetterService
 from pyoco_server.services.exhaustion import MaxDeliveriesHandler
 from pyoco_server.services.idempotency import IdempotentSubmits
 from pyoco_server.services.keys import ApiKeyCache
 from pyoco_server.services.runs import RunService
+from pyoco_server.services.wheels import WheelService
 from pyoco_server.services.workers import WorkerService
 
 log = logging.getLogger(__name__)
@@ -58,10 +63,22 @@ log = logging.getLogger(__name__)
 _STARTUP_WAIT_SEC = 5.0
 
 
-def handlers_for(backend: Backend, view: RunView, metrics: GatewayMetrics) -> dict[str, object]:
+def handlers_for(
+    backend: Backend, view: RunView, metrics: GatewayMetrics, catalog: WheelCatalog | None = None
+) -> dict[str, object]:
     """The handler object of each OpenAPI tag."""
     settings = backend.settings
-    service = RunService(backend.runs, backend.jobs, settings, notifier=backend.cancels)
+    policy = TaskPolicy(settings.task_modules, settings.task_allow_all)
+    service = RunService(
+        backend.runs,
+        backend.jobs,
+        settings,
+        notifier=backend.cancels,
+        code=RunCode(catalog, policy),
+    )
+    wheels = WheelService(
+        backend.wheel_files, backend.wheel_index, backend.wheel_history, in_use=view.bound
+    )
     submits = IdempotentSubmits(service, backend.idempotency)
     workers = WorkerService(backend.workers, settings)
     dead_letters = DeadLetterService(backend.dead_letters, backend.runs, backend.jobs)
@@ -71,6 +88,7 @@ def handlers_for(backend: Backend, view: RunView, metrics: GatewayMetrics) -> di
         "workers": WorkersApi(workers),
         "dlq": DlqApi(dead_letters),
         "ops": OpsApi(metrics, backend.deployment),
+        "wheels": WheelsApi(wheels, settings.wheel_max_bytes),
     }
 
 
@@ -115,7 +133,7 @@ def app_from_env() -> GatewayApp:
     configure_logging(settings, "pyoco-server")
     return create_app(
         settings,
-        NatsBackend(settings, "pyoco-http-api"),
+        NatsBackend(settings, "pyoco-http-api", role="gateway"),
         validate_responses=settings.http_validate_responses,
         metrics_dir=multiprocess_dir(os.environ),
     )
@@ -145,13 +163,17 @@ def create_app(
             await _load_keys(keys, backend)
         advisories = asyncio.create_task(_handle_max_deliveries(backend))
         view.start()
+        catalog.start()
         if backend.ready and not await view.wait_loaded(_STARTUP_WAIT_SEC):
             log.warning("run index not loaded yet; listing answers 503 until it is")
+        if backend.ready and not await catalog.wait_loaded(_STARTUP_WAIT_SEC):
+            log.warning("wheel index not loaded yet; submits answer 503 until it is")
         try:
             with on_exit_signal(view.hub.close):
                 yield
         finally:
             await view.stop()
+            await catalog.stop()
             await cancel_and_wait(advisories)
             if keys is not None:
                 await keys.stop()
@@ -159,8 +181,9 @@ def create_app(
 
     spec = served_spec(settings)
     view = RunView(backend)
+    catalog = WheelCatalog(backend)
     metrics = GatewayMetrics(multiprocess_dir=metrics_dir, run_counts=view.index.counts_by_status)
-    handlers = handlers_for(backend, view, metrics)
+    handlers = handlers_for(backend, view, metrics, catalog)
     check_handlers(spec, handlers)
     app = GatewayApp(
         __name__,
@@ -170,6 +193,7 @@ def create_app(
             outermost=RequestIdMiddleware,
             access=api_key_layer(keys, spec, settings) if keys is not None else None,
             observer=functools.partial(RequestMetricsMiddleware, metrics=metrics),
+            after_routing=functools.partial(BodyLimitMiddleware, limits=body_limits(settings)),
         ),
         jsonifier=FastJsonifier(),
     )

@@ -42,6 +42,17 @@ def retry(raw: str | None) -> RetryPolicy | None:
     return retry_from_dict(data)
 
 
+def requirements(raw: str | None) -> tuple[str, ...]:
+    """The `requires` field: pinned wheel versions, comma-separated."""
+    pins = tuple(item.strip() for item in (raw or "").split(",") if item.strip())
+    bad = [pin for pin in pins if "==" not in pin]
+    if bad:
+        raise InvalidInput(
+            f"form field 'requires': {', '.join(bad)} must pin a version, like my_ext==0.1.0"
+        )
+    return pins
+
+
 def seconds(raw: Any, field: str) -> float | None:
     """A field holding a number of seconds (> 0, at most a week)."""
     if raw is None or raw == "":

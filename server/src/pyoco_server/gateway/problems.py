@@ -18,16 +18,21 @@ from starlette.formparsers import MultiPartException
 
 from pyoco_server.domain.errors import (
     BackendUnavailable,
+    CallableNotAllowed,
     DeadLetterNotFound,
     IdempotencyConflict,
     IdempotencyInProgress,
     InvalidInput,
+    InvalidWheel,
     InvalidWorkflow,
     NotRedrivable,
     PayloadTooLarge,
     PyocoError,
     RequestError,
     RunNotFound,
+    UnknownRequirement,
+    WheelConflict,
+    WheelNotFound,
     WorkerNotFound,
 )
 
@@ -38,11 +43,16 @@ _TABLE: tuple[tuple[type[PyocoError], int, str], ...] = (
     (RunNotFound, 404, "Not Found"),
     (WorkerNotFound, 404, "Not Found"),
     (DeadLetterNotFound, 404, "Not Found"),
+    (WheelNotFound, 404, "Not Found"),
     (NotRedrivable, 409, "Conflict"),
+    (WheelConflict, 409, "Conflict"),
     (IdempotencyConflict, 409, "Conflict"),
     (IdempotencyInProgress, 409, "Conflict"),
     (PayloadTooLarge, 413, "Payload Too Large"),
     (InvalidWorkflow, 422, "Unprocessable Entity"),
+    (CallableNotAllowed, 422, "Unprocessable Entity"),
+    (InvalidWheel, 422, "Unprocessable Entity"),
+    (UnknownRequirement, 422, "Unprocessable Entity"),
     (RequestError, 400, "Bad Request"),
     (BackendUnavailable, 503, "Service Unavailable"),
 )

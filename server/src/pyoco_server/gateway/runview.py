@@ -7,6 +7,7 @@ answers 503 (Retry-After) rather than an incomplete page.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import orjson
 
@@ -17,6 +18,8 @@ from pyoco_server.services.watching import Change, WatchHub
 
 log = logging.getLogger(__name__)
 
+_ENDED = frozenset({"COMPLETED", "FAILED", "CANCELLED"})
+
 
 class RunView:
     """The run index and the watch hub, kept current by one watch of the runs bucket."""
@@ -24,6 +27,8 @@ class RunView:
     def __init__(self, backend: Backend) -> None:
         self.index = RunIndex()
         self.hub = WatchHub()
+        self._bound: dict[str, set[str]] = {}
+        """Wheel sha256 -> the queued or running runs bound to it."""
         self._mirror = backend.follow(Bucket.RUNS, self._put, self._delete)
 
     def start(self) -> None:
@@ -44,11 +49,28 @@ class RunView:
             raise BackendUnavailable("the run index is still loading; retry shortly", retry_after=1)
         return self.index.page(filters, limit, cursor)
 
+    def bound(self, sha256: str) -> bool:
+        """True while a queued or running run is bound to the wheel with this content."""
+        return bool(self._bound.get(sha256))
+
     def _put(self, run_id: str, raw: bytes, revision: int) -> None:
         # orjson: fastest, and the summary's fields are all text, integers of no size or times.
-        self.index.put(Summary.from_snapshot(orjson.loads(raw)), revision)
+        data = orjson.loads(raw)
+        self.index.put(Summary.from_snapshot(data), revision)
+        self._track_code(run_id, data.get("code") or (), data["status"] in _ENDED)
         self.hub.publish(run_id, Change(revision, raw))
 
     def _delete(self, run_id: str, revision: int) -> None:
         self.index.remove(run_id)
+        for runs in self._bound.values():  # deleted or expired: no longer needs its code
+            runs.discard(run_id)
         self.hub.publish(run_id, Change(revision, None))
+
+    def _track_code(self, run_id: str, code: Any, ended: bool) -> None:
+        """Keep `_bound` current: a run counts while it is queued or running."""
+        for bound in code:
+            runs = self._bound.setdefault(bound["sha256"], set())
+            if ended:
+                runs.discard(run_id)
+            else:
+                runs.add(run_id)

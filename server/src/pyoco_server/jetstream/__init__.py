@@ -8,6 +8,20 @@ reconnects, `_resources` creates and reconciles the streams and buckets.
 
 from pyoco_server.jetstream._backend import NatsBackend
 from pyoco_server.jetstream._connection import Connection
+from pyoco_server.jetstream._credentials import (
+    DEFAULT_AUTH_DIR,
+    Credentials,
+    credentials_for,
+    inbox_prefix,
+)
 from pyoco_server.jetstream._resources import ensure_resources
 
-__all__ = ["Connection", "NatsBackend", "ensure_resources"]
+__all__ = [
+    "DEFAULT_AUTH_DIR",
+    "Connection",
+    "Credentials",
+    "NatsBackend",
+    "credentials_for",
+    "ensure_resources",
+    "inbox_prefix",
+]

@@ -13,6 +13,7 @@ from pyoco_server.jetstream._idempotency_keys import NatsIdempotencyKeys
 from pyoco_server.jetstream._job_queue import NatsJobQueue
 from pyoco_server.jetstream._mirror import BucketMirror
 from pyoco_server.jetstream._run_store import NatsRunStore
+from pyoco_server.jetstream._wheels import NatsWheelFiles, NatsWheelHistory, NatsWheelIndex
 from pyoco_server.jetstream._worker_registry import NatsWorkerRegistry
 from pyoco_server.ports import Bucket, OnDelete, OnPut
 
@@ -24,9 +25,9 @@ class NatsBackend:
     fails fast with `BackendUnavailable`.
     """
 
-    def __init__(self, settings: Settings, name: str) -> None:
+    def __init__(self, settings: Settings, name: str, role: str = "admin") -> None:
         self.settings = settings
-        self.connection = Connection(settings, name)
+        self.connection = Connection(settings, name, role)
         self.runs = NatsRunStore(self.connection)
         self.jobs = NatsJobQueue(self.connection)
         self.work = NatsWorkStream(self.connection)
@@ -36,6 +37,9 @@ class NatsBackend:
         self.cancels = NatsCancelNotices(self.connection)
         self.advisories = NatsAdvisories(self.connection)
         self.api_keys = NatsApiKeys(self.connection)
+        self.wheel_files = NatsWheelFiles(self.connection)
+        self.wheel_index = NatsWheelIndex(self.connection)
+        self.wheel_history = NatsWheelHistory(self.connection)
         self.deployment = NatsDeployment(self.connection)
 
     @property
@@ -48,6 +52,7 @@ class NatsBackend:
         names = {
             Bucket.RUNS: self.settings.runs_kv_bucket,
             Bucket.API_KEYS: self.settings.auth_kv_bucket,
+            Bucket.WHEEL_INDEX: self.settings.wheel_index_kv_bucket,
         }
         return BucketMirror(self.connection, names[bucket], on_put, on_delete)
 

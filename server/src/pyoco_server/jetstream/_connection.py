@@ -21,7 +21,8 @@ from nats.js.kv import KeyValue
 from pyoco_server.aio import cancel_and_wait
 from pyoco_server.domain.errors import BackendUnavailable
 from pyoco_server.domain.settings import Settings
-from pyoco_server.jetstream._resources import ensure_resources
+from pyoco_server.jetstream._credentials import credentials_for
+from pyoco_server.jetstream._resources import check_resources, ensure_resources
 
 log = logging.getLogger(__name__)
 
@@ -55,9 +56,10 @@ class NatsSubscription:
 class Connection:
     """One NATS connection with JetStream, shared by everything in a process."""
 
-    def __init__(self, settings: Settings, name: str) -> None:
+    def __init__(self, settings: Settings, name: str, role: str = "admin") -> None:
         self.settings = settings
         self.name = name
+        self.credentials = credentials_for(settings, role)
         self._nc: NATS | None = None
         self._js: JetStreamContext | None = None
         self._ready = asyncio.Event()
@@ -139,6 +141,7 @@ class Connection:
             error_cb=self._on_error,
             disconnected_cb=self._on_disconnected,
             reconnected_cb=self._on_reconnected,
+            **self.credentials.connect_options(),
         )
         self._js = self._nc.jetstream(timeout=self.settings.nats_request_timeout_sec)
         await self._ensure_until_done()
@@ -147,7 +150,10 @@ class Connection:
         assert self._js is not None
         while True:
             try:
-                await ensure_resources(self._js, self.settings)
+                if self.settings.nats_manage_resources:
+                    await ensure_resources(self._js, self.settings)
+                else:
+                    await check_resources(self._js, self.settings)
             except (nats.errors.Error, TimeoutError) as exc:
                 self._last_error = f"setting up JetStream: {exc or type(exc).__name__}"
                 log.warning("JetStream not ready (%s); retrying", self._last_error)

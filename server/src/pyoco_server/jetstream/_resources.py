@@ -69,7 +69,7 @@ def dead_letter_stream_config(settings: Settings) -> StreamConfig:
 
 
 def bucket_configs(settings: Settings) -> list[KeyValueConfig]:
-    """The key-value buckets: run snapshots, the worker registry, API keys, idempotency keys.
+    """The key-value buckets: runs, the worker registry, API and idempotency keys, wheel index.
 
     - runs: the last PYOCO_RUNS_KV_HISTORY snapshots of each run (a watch resumed with
       Last-Event-ID replays them), removed PYOCO_RUN_RETENTION_SEC after the run's last write,
@@ -101,15 +101,77 @@ def bucket_configs(settings: Settings) -> list[KeyValueConfig]:
         bucket(settings.workers_kv_bucket, ttl=settings.worker_record_retention_sec),
         bucket(settings.auth_kv_bucket),
         bucket(settings.idempotency_kv_bucket, ttl=settings.idempotency_window_sec),
+        bucket(settings.wheel_index_kv_bucket),
     ]
+
+
+def wheel_history_stream_config(settings: Settings) -> StreamConfig:
+    """Wheel uploads and deletions: kept PYOCO_WHEEL_HISTORY_TTL_SEC."""
+    return StreamConfig(
+        name=settings.wheel_history_stream,
+        subjects=[Subjects.from_settings(settings).wheel_history],
+        retention=RetentionPolicy.LIMITS,
+        storage=StorageType.FILE,
+        num_replicas=settings.nats_replicas,
+        max_age=settings.wheel_history_ttl_sec,
+        duplicate_window=_DUPLICATE_WINDOW_SEC,
+    )
 
 
 async def ensure_resources(js: JetStreamContext, settings: Settings) -> None:
     """Create what is missing and reconcile what exists; safe to call from every process."""
     await _ensure_stream(js, work_stream_config(settings))
     await _ensure_stream(js, dead_letter_stream_config(settings))
+    await _ensure_stream(js, wheel_history_stream_config(settings))
     for config in bucket_configs(settings):
         await _ensure_bucket(js, config)
+    await _ensure_object_store(js, settings)
+
+
+async def _ensure_object_store(js: JetStreamContext, settings: Settings) -> None:
+    """The wheel files: created with its size bound, reconciled like the streams."""
+    stream = f"OBJ_{settings.wheel_store_bucket}"
+    try:
+        info = await js.stream_info(stream)
+    except nats.js.errors.NotFoundError:
+        await js.create_object_store(
+            settings.wheel_store_bucket,
+            storage=StorageType.FILE,
+            replicas=settings.nats_replicas,
+            max_bytes=settings.wheel_store_max_bytes,
+            description="pyoco-server wheel registry",
+        )
+        log.info("created object store %s", settings.wheel_store_bucket)
+        return
+    wanted = dataclasses.replace(
+        info.config, num_replicas=settings.nats_replicas, max_bytes=settings.wheel_store_max_bytes
+    )
+    await _reconcile(js, info.config, wanted)
+
+
+async def check_resources(js: JetStreamContext, settings: Settings) -> None:
+    """Check that the resources every role uses exist (for users who may not create them).
+
+    Others (the API keys, the wheel registry) are checked where they are used.
+
+    Raises:
+        nats.js.errors.NotFoundError: one is missing (an admin creates them: `pyoco-server-admin
+            setup`, or `pyoco-server up`).
+    """
+    streams = [
+        settings.work_stream,
+        settings.dlq_stream,
+        f"KV_{settings.runs_kv_bucket}",
+        f"KV_{settings.workers_kv_bucket}",
+    ]
+    for stream in streams:
+        try:
+            await js.stream_info(stream)
+        except nats.js.errors.NotFoundError:
+            raise nats.js.errors.NotFoundError(
+                description=f"stream {stream} does not exist; an admin creates it with "
+                "`pyoco-server-admin setup`"
+            ) from None
 
 
 async def _ensure_stream(js: JetStreamContext, wanted: StreamConfig) -> None:

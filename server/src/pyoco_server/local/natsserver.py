@@ -79,12 +79,14 @@ class NatsServer:
         port: int = -1,
         http_port: int | None = None,
         log_file: Path | None = None,
+        config_file: Path | None = None,
     ) -> None:
         self.store_dir = Path(store_dir)
         self.host = host
         self.port = port
         self.http_port = http_port
         self.log_file = log_file or self.store_dir / "nats-server.log"
+        self.config_file = config_file
         self.url = ""
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -110,6 +112,8 @@ class NatsServer:
         ]
         if self.http_port is not None:
             command += ["-m", str(self.http_port)]
+        if self.config_file is not None:
+            command += ["-c", str(self.config_file)]
         return command
 
     def start(self, timeout: float = 10.0) -> str:

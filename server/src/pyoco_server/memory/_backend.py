@@ -21,6 +21,7 @@ from pyoco_server.memory._kv import (
 )
 from pyoco_server.memory._link import Link
 from pyoco_server.memory._queue import MemoryJobQueue, MemoryWorkStream
+from pyoco_server.memory._wheels import MemoryWheelFiles, MemoryWheelHistory, MemoryWheelIndex
 from pyoco_server.ports import Bucket, OnDelete, OnPut
 
 
@@ -51,6 +52,10 @@ class MemoryBackend:
         self.cancels = MemoryCancels(self.link)
         self.advisories = MemoryAdvisories(self.stream, self.link)
         self.api_keys = MemoryApiKeys(self.api_key_bucket)
+        self.wheel_index_bucket = MemoryBucket(self.link)
+        self.wheel_files = MemoryWheelFiles(self.link)
+        self.wheel_index = MemoryWheelIndex(self.wheel_index_bucket)
+        self.wheel_history = MemoryWheelHistory(self.link)
         self.deployment = MemoryDeployment(
             self.settings, self.stream, self.workers, self.dead_letters
         )
@@ -63,8 +68,12 @@ class MemoryBackend:
 
     def follow(self, bucket: Bucket, on_put: OnPut, on_delete: OnDelete) -> MemoryFeed:
         """A feed of `bucket` (not started)."""
-        source = self.run_bucket if bucket is Bucket.RUNS else self.api_key_bucket
-        return source.follow(on_put, on_delete)
+        sources = {
+            Bucket.RUNS: self.run_bucket,
+            Bucket.API_KEYS: self.api_key_bucket,
+            Bucket.WHEEL_INDEX: self.wheel_index_bucket,
+        }
+        return sources[bucket].follow(on_put, on_delete)
 
     async def start(self) -> None:
         """Nothing to connect to."""

@@ -167,4 +167,5 @@ def _request_of(submission: Submission) -> dict[str, Any]:
         "timeout_sec": submission.timeout_sec,
         "retry": dataclasses.asdict(submission.retry) if submission.retry else None,
         "workflow_yaml_sha256": submission.workflow.sha256 if submission.workflow else None,
+        "requires": list(submission.requires),
     }

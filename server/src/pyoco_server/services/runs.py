@@ -22,8 +22,10 @@ from pyoco_server.domain.errors import (
 from pyoco_server.domain.records import CancelNotice, Job, RetryPolicy
 from pyoco_server.domain.settings import Settings
 from pyoco_server.domain.snapshot import RunSnapshot, RunStatus
+from pyoco_server.domain.trust import TaskPolicy
 from pyoco_server.domain.workflow import Workflow
 from pyoco_server.ports import CancelNotifier, JobQueue, RunStore, StoredSnapshot
+from pyoco_server.services.binding import RunCode
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +46,10 @@ class Submission:
     api_key_id: str | None = None
     timeout_sec: float | None = None
     retry: RetryPolicy | None = None
+    requires: Sequence[str] = ()
+    """Pinned wheel versions (`dist==version`) instead of the newest for the tag."""
+    task_modules: Sequence[str] | None = None
+    """The modules the submitter's key is limited to, if it is."""
 
 
 class RunService:
@@ -56,11 +62,15 @@ class RunService:
         settings: Settings,
         *,
         notifier: CancelNotifier | None = None,
+        code: RunCode | None = None,
         clock: Callable[[], float] = time.time,
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
     ) -> None:
         self._store = store
         self._queue = queue
+        self._code = code or RunCode(
+            None, TaskPolicy(settings.task_modules, settings.task_allow_all)
+        )
         self._notifier = notifier
         self._settings = settings
         self._clock = clock
@@ -112,6 +122,10 @@ class RunService:
         tag = submission.tag or self._settings.default_tag
         workflow = submission.workflow
         self._check_retry(submission.retry)
+        narrowed = tuple(submission.task_modules) if submission.task_modules is not None else None
+        code = self._code.bind(
+            tag, requires=submission.requires, workflow=workflow, narrowed=narrowed
+        )
         return Job(
             run_id=run_id,
             flow_name=submission.flow_name,
@@ -126,6 +140,8 @@ class RunService:
             workflow_yaml_bytes=workflow.size if workflow else None,
             timeout_sec=submission.timeout_sec or self._settings.run_timeout_sec or None,
             retry=submission.retry,
+            code=code,
+            task_modules=narrowed,
         )
 
     def _check_retry(self, retry: RetryPolicy | None) -> None:

@@ -4,6 +4,7 @@ from pyoco_server.gateway.handlers.dlq import DlqApi
 from pyoco_server.gateway.handlers.health import HealthApi
 from pyoco_server.gateway.handlers.ops import OpsApi
 from pyoco_server.gateway.handlers.runs import RunsApi
+from pyoco_server.gateway.handlers.wheels import WheelsApi
 from pyoco_server.gateway.handlers.workers import WorkersApi
 
-__all__ = ["DlqApi", "HealthApi", "OpsApi", "RunsApi", "WorkersApi"]
+__all__ = ["DlqApi", "HealthApi", "OpsApi", "RunsApi", "WheelsApi", "WorkersApi"]

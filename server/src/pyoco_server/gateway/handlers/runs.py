@@ -56,6 +56,7 @@ class RunsApi:
                 tags=body.get("tags") or (),
                 timeout_sec=body.get("timeout_sec"),
                 retry=retry_from_dict(body.get("retry")),
+                requires=tuple(body.get("requires") or ()),
             )
         )
         return self._accepted(await self._submits.submit(submission, _idempotency_key()))
@@ -71,6 +72,7 @@ class RunsApi:
                 workflow=parsed,
                 timeout_sec=forms.seconds(body.get("timeout_sec"), "timeout_sec"),
                 retry=forms.retry(body.get("retry")),
+                requires=forms.requirements(body.get("requires")),
             )
         )
         return self._accepted(await self._submits.submit(submission, _idempotency_key()))
@@ -164,6 +166,7 @@ def _owned(submission: Submission) -> Submission:
             **{field: getattr(submission, field) for field in Submission.__dataclass_fields__},
             "tenant_id": principal.tenant_id,
             "api_key_id": principal.key_id,
+            "task_modules": principal.task_modules,
         }
     )
 

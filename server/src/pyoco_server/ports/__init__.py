@@ -1,0 +1,101 @@
+"""The ports: the narrow interfaces through which the services, the gateway and the worker use NATS.
+
+A `Backend` provides every port from one connection: `pyoco_server.jetstream.NatsBackend`, or
+`pyoco_server.memory.MemoryBackend` for fast tests of the loops.
+
+::
+
+    Backend
+    ├── runs          RunStore           run snapshots, every write a compare-and-set
+    ├── jobs          JobQueue           the work stream: publish, and subscribe per tag
+    ├── work          WorkStream         work-stream messages by sequence
+    ├── dead_letters  DeadLetters        the dead-letter stream (publish, page, get, delete)
+    ├── workers       WorkerRegistry     worker records
+    ├── idempotency   IdempotencyKeys    which run each Idempotency-Key created
+    ├── cancels       CancelChannel      cancel notices, sent and received at once
+    ├── advisories    AdvisoryChannel    exhausted deliveries
+    ├── api_keys      ApiKeyStore        API key records
+    ├── wheel_files   WheelFiles         wheel files, by content (the object store)
+    ├── wheel_index   WheelIndex         every version of each distribution (compare-and-set)
+    ├── wheel_history WheelHistory       uploads and deletions
+    ├── deployment    DeploymentSource   what a metrics scrape reads
+    └── follow()      Feed               a bucket's changes, pushed (runs, API keys, wheel index)
+"""
+
+from pyoco_server.ports._backend import (
+    AdvisoryChannel,
+    AdvisoryHandler,
+    Backend,
+    Bucket,
+    CancelChannel,
+    CancelNotifier,
+    Deployment,
+    DeploymentSource,
+    Feed,
+    NoticeHandler,
+    OnDelete,
+    OnPut,
+    QueueDepth,
+    Subscription,
+)
+from pyoco_server.ports._records import (
+    ApiKeyLookup,
+    ApiKeyStore,
+    IdempotencyKeys,
+    StoredApiKey,
+    StoredWheelIndex,
+    StoredWorker,
+    WheelFiles,
+    WheelHistory,
+    WheelIndex,
+    WorkerRegistry,
+)
+from pyoco_server.ports._runs import (
+    DeadLetters,
+    DeadLetterSink,
+    DeadLetterSlice,
+    Delivery,
+    JobQueue,
+    RunStore,
+    StoredDeadLetter,
+    StoredSnapshot,
+    TagSubscription,
+    WorkStream,
+)
+
+__all__ = [
+    "AdvisoryChannel",
+    "AdvisoryHandler",
+    "ApiKeyLookup",
+    "ApiKeyStore",
+    "Backend",
+    "Bucket",
+    "CancelChannel",
+    "CancelNotifier",
+    "DeadLetterSink",
+    "DeadLetterSlice",
+    "DeadLetters",
+    "Delivery",
+    "Deployment",
+    "DeploymentSource",
+    "Feed",
+    "IdempotencyKeys",
+    "JobQueue",
+    "NoticeHandler",
+    "OnDelete",
+    "OnPut",
+    "QueueDepth",
+    "RunStore",
+    "StoredApiKey",
+    "StoredDeadLetter",
+    "StoredSnapshot",
+    "StoredWheelIndex",
+    "StoredWorker",
+    "Subscription",
+    "TagSubscription",
+    "WheelFiles",
+    "WheelHistory",
+    "WheelIndex",
+    "WorkStream",
+    "WorkerRegistry",
+]

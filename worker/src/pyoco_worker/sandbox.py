@@ -1,0 +1,105 @@
+"""What a run process may see: a scrubbed environment, exposed variables, an unprivileged user.
+
+Run processes execute task code, which is code a tenant chose (from the code an operator
+allowed). They must not see the worker's secrets: the NATS URL and credentials, the API-key
+pepper, any `PYOCO_*` setting. The fork server they are forked from is started with
+`scrubbed()` as its whole environment (so even `/proc/<pid>/environ` holds no secret), and each
+run sees the base variables plus, for the duration of the run, the variables its flow.yaml lists
+in `runtime.expose_env` that the operator allows (`PYOCO_TASK_ENV`; `PYOCO_*` never). `$env.NAME`
+in a flow.yaml resolves only those.
+
+When the worker runs as root and `PYOCO_RUN_AS_USER` names a user, run processes switch to that
+user before they run anything, so task code cannot read the worker's files (its NATS credentials
+among them).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import pwd
+import signal
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+BASE_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "PYTHONPATH")
+"""The variables a run process keeps from the worker's environment."""
+
+_PR_SET_PDEATHSIG = 1
+
+
+def scrubbed(environ: Mapping[str, str], extra_paths: tuple[str, ...] = ()) -> dict[str, str]:
+    """The environment of the fork server: only `BASE_ENV`, plus `extra_paths` on PYTHONPATH.
+
+    `extra_paths` keeps modules importable that the worker finds through its working directory
+    (the fork server's `sys.path` does not follow the worker's).
+    """
+    env = {name: environ[name] for name in BASE_ENV if name in environ}
+    paths = [*extra_paths, *filter(None, env.get("PYTHONPATH", "").split(os.pathsep))]
+    if paths:
+        env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
+    return env
+
+
+def exposable(environ: Mapping[str, str], allowed: tuple[str, ...]) -> dict[str, str]:
+    """The variables the operator lets runs see (`PYOCO_TASK_ENV`), with their values."""
+    return {
+        name: environ[name] for name in allowed if name in environ and not name.startswith("PYOCO_")
+    }
+
+
+@contextlib.contextmanager
+def exposed(allowed: Mapping[str, str], requested: tuple[str, ...]) -> Iterator[None]:
+    """While open, `os.environ` also holds the requested variables the operator allows."""
+    added = {name: allowed[name] for name in requested if name in allowed}
+    os.environ.update(added)
+    try:
+        yield
+    finally:
+        for name in added:
+            os.environ.pop(name, None)
+
+
+@contextlib.contextmanager
+def environment(env: Mapping[str, str]) -> Iterator[None]:
+    """While open, this process's environment is exactly `env` (then it is put back)."""
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def become(user: str, workdir: Path) -> None:
+    """Switch this process (run as root) to `user`, working in `workdir`.
+
+    The parent-death signal is cleared by a change of user, so it is set again afterwards.
+    """
+    account = pwd.getpwnam(user)
+    os.setgroups([])
+    os.setgid(account.pw_gid)
+    os.setuid(account.pw_uid)
+    os.environ["HOME"] = account.pw_dir
+    os.chdir(workdir)
+    die_with_parent()
+
+
+def die_with_parent() -> None:
+    """Ask Linux to kill this process when its parent dies (no-op elsewhere)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
+
+
+def prepare_workdir(workdir: Path, user: str) -> None:
+    """Create the run processes' working directory, owned by `user` when one is set."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    if user and os.geteuid() == 0:
+        account = pwd.getpwnam(user)
+        os.chown(workdir, account.pw_uid, account.pw_gid)
