@@ -68,7 +68,8 @@ def test_modules_of_bound_wheels_run() -> None:
 def test_anything_else_is_refused_with_a_way_out() -> None:
     refusal = TaskPolicy().refusal("mytasks:f")
     assert refusal is not None
-    assert "PYOCO_TASK_MODULES" in refusal and "wheel-upload" in refusal
+    assert "PYOCO_TASK_MODULES" in refusal
+    assert "wheel-upload" in refusal
 
 
 def test_allow_all_is_an_explicit_choice() -> None:
@@ -80,7 +81,8 @@ def test_a_key_narrows_what_its_runs_may_use() -> None:
     policy = TaskPolicy(modules=("mytasks", "others"), allow_all=True)
     assert policy.refusal("mytasks:f", narrowed=("mytasks",)) is None
     refusal = policy.refusal("others:f", narrowed=("mytasks",))
-    assert refusal is not None and "API key" in refusal
+    assert refusal is not None
+    assert "API key" in refusal
     assert policy.refusal("my_ext:f", wheel_modules={"my_ext"}, narrowed=("mytasks",)) is not None
 
 
@@ -105,7 +107,8 @@ def test_refusals_name_each_task_and_allow_aliases() -> None:
     found = refusals(tasks, TaskPolicy())
     assert len(found) == 2
     assert found[0].startswith("tasks.shell:")
-    assert found[1].startswith("tasks.plugin:") and "PYOCO_TASK_ALLOW_ALL" in found[1]
+    assert found[1].startswith("tasks.plugin:")
+    assert "PYOCO_TASK_ALLOW_ALL" in found[1]
     assert refusals(tasks, TaskPolicy(allow_all=True)) == [found[0]]
 
 

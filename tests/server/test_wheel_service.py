@@ -67,7 +67,8 @@ def test_an_upload_stores_the_file_by_content_and_records_the_version(tmp_path: 
             upload.filename,
             upload.sha256,
         )
-        assert event.actor == WHO.actor and event.source == WHO.source
+        assert event.actor == WHO.actor
+        assert event.source == WHO.source
 
     asyncio.run(test())
 
@@ -99,9 +100,11 @@ def test_of_two_concurrent_uploads_of_one_version_exactly_one_is_recorded(tmp_pa
         )
         conflicts = [r for r in results if isinstance(r, WheelConflict)]
         stored = [r for r in results if not isinstance(r, BaseException)]
-        assert len(conflicts) == 1 and len(stored) == 1
+        assert len(conflicts) == 1
+        assert len(stored) == 1
         record = await registry.backend.wheel_index.get("my-ext")
-        assert record is not None and len(record.record.versions) == 1
+        assert record is not None
+        assert len(record.record.versions) == 1
         assert list(registry.backend.wheel_files.objects) == [
             object_name(stored[0].version.sha256)  # type: ignore[union-attr]
         ]

@@ -65,7 +65,8 @@ def test_two_installs_of_one_wheel_end_with_one_directory(tmp_path: Path, built:
         return list(await asyncio.gather(one.install(code), other.install(code)))
 
     first, second = asyncio.run(test())
-    assert first == second and first.is_dir()
+    assert first == second
+    assert first.is_dir()
     leftovers = [
         p.name for p in (tmp_path / "wheels" / "installs").iterdir() if p.name.startswith(".")
     ]
