@@ -97,8 +97,11 @@ class Installer:
         if path.is_file() and await asyncio.to_thread(_sha256, path) == code.sha256:
             return path
         path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(f".{code.wheel}.part-{os.getpid()}")
+        descriptor, name = tempfile.mkstemp(dir=path.parent, prefix=f".{code.wheel}.")
+        os.close(descriptor)
+        partial = Path(name)
         if not await self._files.fetch(_OBJECT_PREFIX + code.sha256, partial):
+            partial.unlink(missing_ok=True)
             raise Unusable(f"{code.wheel} is no longer in the registry")
         found = await asyncio.to_thread(_sha256, partial)
         if found != code.sha256:

@@ -75,6 +75,18 @@ def _tenant(_ctx: click.Context, _param: click.Parameter, value: str | None) -> 
     return value
 
 
+def _modules(
+    _ctx: click.Context, _param: click.Parameter, value: str | None
+) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    modules = tuple(item.strip() for item in value.split(",") if item.strip())
+    bad = [m for m in modules if not all(part.isidentifier() for part in m.split("."))]
+    if bad:
+        raise click.BadParameter(f"{', '.join(bad)} is not a module name")
+    return modules
+
+
 def _listed(record: ApiKey) -> dict[str, Any]:
     """What `list` shows of a record (never the salt or the hash)."""
     return {
@@ -84,6 +96,7 @@ def _listed(record: ApiKey) -> dict[str, Any]:
         "created_at": record.created_at,
         "revoked_at": record.revoked_at,
         "description": record.description,
+        "task_modules": list(record.task_modules) if record.task_modules is not None else None,
     }
 
 

@@ -82,14 +82,20 @@ class ApiKeyService:
         self._clock = clock
 
     async def create(
-        self, tenant_id: str, role: Role, description: str | None = None
+        self,
+        tenant_id: str,
+        role: Role,
+        description: str | None = None,
+        task_modules: tuple[str, ...] | None = None,
     ) -> tuple[str, ApiKey]:
         """A new key: its plaintext (shown once) and its stored record.
 
         Raises:
             ValueError: `tenant_id` is not a valid tenant id.
         """
-        plaintext, record = keys.issue(tenant_id, role, self._pepper, self._clock(), description)
+        plaintext, record = keys.issue(
+            tenant_id, role, self._pepper, self._clock(), description, task_modules
+        )
         await self._store.create(record)
         return plaintext, record
 
