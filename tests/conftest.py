@@ -8,116 +8,23 @@ Layers: `nats_server` (a nats-server on a random loopback port, store in tmp_pat
 from __future__ import annotations
 
 import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-import httpx
 import pytest
 
-from pyoco_server.natsserver import NatsServer
-from pyoco_server.settings import Settings
-
-ROOT = Path(__file__).resolve().parents[1]
-
-FLOW_YAML = b"""\
-version: 1
-flow:
-  graph: |
-    add_one >> to_text
-  defaults:
-    x: 1
-tasks:
-  add_one:
-    callable: pyoco_server._workflow_test_tasks:add_one
-  to_text:
-    callable: pyoco_server._workflow_test_tasks:to_text
-"""
-"""The seed README's flow.yaml."""
-
-
-def wait_until(predicate: Callable[[], object], timeout: float = 10.0, what: str = "") -> object:
-    """Poll `predicate` until it returns something truthy; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout}s waiting for {what or predicate}")
-        time.sleep(0.01)
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@dataclass
-class Process:
-    """A child process started by a test, with its output in a log file."""
-
-    name: str
-    popen: subprocess.Popen[bytes]
-    log_path: Path
-
-    @property
-    def pid(self) -> int:
-        return self.popen.pid
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def alive(self) -> bool:
-        return self.popen.poll() is None
-
-    def signal(self, signum: int) -> None:
-        if self.alive():
-            self.popen.send_signal(signum)
-
-    def wait(self, timeout: float = 30.0) -> int:
-        return self.popen.wait(timeout)
-
-    def stop(self, timeout: float = 30.0) -> int:
-        if self.alive():
-            self.popen.send_signal(signal.SIGTERM)
-            try:
-                self.popen.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.popen.kill()
-                self.popen.wait()
-        return self.popen.returncode
-
-
-def start_process(name: str, args: Sequence[str], env: dict[str, str], log_dir: Path) -> Process:
-    log_path = log_dir / f"{name}-{time.monotonic_ns()}.log"
-    with log_path.open("wb") as log:
-        popen = subprocess.Popen(
-            list(args),
-            env=env,
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-    return Process(name, popen, log_path)
-
-
-def http_ok(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=1.0) as response:
-            return bool(response.status == 200)
-    except (urllib.error.URLError, OSError):
-        return False
+from pyoco_server.domain.settings import Settings
+from pyoco_server.local.natsserver import NatsServer
+from tests.support.processes import (
+    Gateway,
+    Process,
+    WorkerFactory,
+    process_env,
+    start_gateway,
+    start_process,
+    worker_command,
+)
+from tests.support.waiting import wait_until
 
 
 @pytest.fixture(autouse=True)
@@ -152,47 +59,12 @@ def settings(settings_env: dict[str, str]) -> Settings:
     return Settings.from_env(settings_env)
 
 
-def process_env(settings: Settings, **extra: str) -> dict[str, str]:
-    """The environment for a child process of the deployment."""
-    return {**os.environ, **settings.to_env(), "PYTHONUNBUFFERED": "1", **extra}
-
-
-@dataclass
-class Gateway:
-    url: str
-    process: Process
-
-    def client(self, **kwargs: object) -> httpx.Client:
-        return httpx.Client(**{"base_url": self.url, "timeout": 10.0, **kwargs})  # type: ignore[arg-type]
-
-
-def start_gateway(settings: Settings, log_dir: Path, **extra_env: str) -> Gateway:
-    port = free_port()
-    env = process_env(settings, PYOCO_HTTP_VALIDATE_RESPONSES="1", **extra_env)
-    process = start_process(
-        "gateway",
-        [sys.executable, "-m", "pyoco_server.gateway", "--port", str(port)],
-        env,
-        log_dir,
-    )
-    url = f"http://127.0.0.1:{port}"
-    wait_until(
-        lambda: http_ok(f"{url}/health") or (not process.alive() and pytest.fail(process.log())),
-        timeout=30,
-        what="the gateway",
-    )
-    return Gateway(url, process)
-
-
 @pytest.fixture
 def gateway(settings: Settings, tmp_path: Path) -> Iterator[Gateway]:
     """The gateway as a uvicorn child process on a free port, response validation on."""
     gateway = start_gateway(settings, tmp_path)
     yield gateway
     gateway.process.stop()
-
-
-WorkerFactory = Callable[..., Process]
 
 
 @pytest.fixture
@@ -207,18 +79,11 @@ def start_worker(settings: Settings, tmp_path: Path) -> Iterator[WorkerFactory]:
         args: Sequence[str] = (),
         env: dict[str, str] | None = None,
     ) -> Process:
-        command = [
-            sys.executable,
-            "-m",
-            "pyoco_worker.cli",
-            "--tags",
-            ",".join(tags),
-            "--worker-id",
-            worker_id,
-            *args,
-        ]
         process = start_process(
-            f"worker-{worker_id}", command, process_env(settings, **(env or {})), tmp_path
+            f"worker-{worker_id}",
+            worker_command(tags, worker_id, args),
+            process_env(settings, **(env or {})),
+            tmp_path,
         )
         started.append(process)
         wait_until(
@@ -234,18 +99,3 @@ def start_worker(settings: Settings, tmp_path: Path) -> Iterator[WorkerFactory]:
     yield start
     for process in started:
         process.stop()
-
-
-TERMINAL = frozenset({"COMPLETED", "FAILED", "CANCELLED"})
-
-
-def wait_terminal(client: httpx.Client, run_id: str, timeout: float = 30.0) -> dict[str, object]:
-    """Poll GET /runs/{run_id}?include=records until the run is terminal; the snapshot."""
-
-    def terminal() -> dict[str, object] | None:
-        response = client.get(f"/runs/{run_id}", params={"include": "records"})
-        response.raise_for_status()
-        body: dict[str, object] = response.json()
-        return body if body["status"] in TERMINAL else None
-
-    return wait_until(terminal, timeout, f"run {run_id} to end")  # type: ignore[return-value]

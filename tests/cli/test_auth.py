@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from pyoco_client import Client, ProblemError
-from pyoco_server.settings import Settings
-from tests.cli.conftest import create_key, document, error_lines, invoke, ok
-from tests.conftest import Gateway, start_gateway
+from pyoco_server.domain.settings import Settings
+from tests.support.cli import create_key, document, error_lines, invoke, ok
+from tests.support.processes import Gateway, start_gateway
 
 
 def test_api_key_flag_and_environment_variable(settings: Settings, auth_gateway: Gateway) -> None:

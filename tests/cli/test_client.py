@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import ClassVar
 
 import pytest
 
@@ -17,7 +14,10 @@ from pyoco_client import (
     ProblemError,
     RunNotFound,
 )
-from tests.conftest import FLOW_YAML, Gateway, WorkerFactory, free_port, wait_until
+from tests.support.flows import FLOW_YAML
+from tests.support.processes import Gateway, WorkerFactory, free_port
+from tests.support.servers import ForeignServer
+from tests.support.waiting import wait_until
 
 
 def test_submit_get_and_tasks_return_plain_dicts(gateway: Gateway) -> None:
@@ -79,64 +79,35 @@ def test_no_server_is_connection_failed() -> None:
     assert isinstance(caught.value, ClientError)
 
 
-class _Foreign(BaseHTTPRequestHandler):
-    """Answers that are not pyoco-server's: a proxy's HTML error page, a stranger's JSON."""
-
-    headers_seen: ClassVar[list[dict[str, str]]] = []
-
-    def do_GET(self) -> None:
-        self.headers_seen.append(dict(self.headers))
-        if self.path.startswith("/runs/"):
-            self._answer(502, "text/html", b"<html><body>\n<h1>502 Bad Gateway</h1></body></html>")
-        else:
-            self._answer(200, "application/json", b'{"hello": "world"}')
-
-    def _answer(self, status: int, content_type: str, body: bytes) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        """Keep the test output quiet."""
-
-
 @pytest.fixture
-def foreign_url() -> Iterator[str]:
+def foreign() -> Iterator[ForeignServer]:
     """A small HTTP server standing in for a proxy or a server that is not pyoco-server."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Foreign)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    _Foreign.headers_seen.clear()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=10)
+    with ForeignServer() as server:
+        yield server
 
 
-def test_an_error_page_that_is_not_a_problem_is_a_problem_error(foreign_url: str) -> None:
-    with Client(foreign_url) as client, pytest.raises(ProblemError) as caught:
+def test_an_error_page_that_is_not_a_problem_is_a_problem_error(foreign: ForeignServer) -> None:
+    with Client(foreign.url) as client, pytest.raises(ProblemError) as caught:
         client.get("abc")
     assert caught.value.status == 502
     assert caught.value.title == "Bad Gateway"
     assert caught.value.detail == "<html><body> <h1>502 Bad Gateway</h1></body></html>"
 
 
-def test_an_answer_outside_the_api_is_a_client_error(foreign_url: str) -> None:
-    with Client(foreign_url) as client, pytest.raises(ClientError) as caught:
+def test_an_answer_outside_the_api_is_a_client_error(foreign: ForeignServer) -> None:
+    with Client(foreign.url) as client, pytest.raises(ClientError) as caught:
         client.health()
     assert "does not follow the pyoco-server API" in str(caught.value)
 
 
-def test_the_api_key_goes_in_its_header_without_prefix(foreign_url: str) -> None:
-    keyed = Client(foreign_url, api_key="k-123", api_key_header="X-Custom-Key")
+def test_the_api_key_goes_in_its_header_without_prefix(foreign: ForeignServer) -> None:
+    keyed = Client(foreign.url, api_key="k-123", api_key_header="X-Custom-Key")
     with keyed as client, pytest.raises(ClientError):
         client.health()
-    assert _Foreign.headers_seen[-1]["X-Custom-Key"] == "k-123"
-    with Client(foreign_url) as client, pytest.raises(ClientError):
+    assert foreign.headers_seen[-1]["X-Custom-Key"] == "k-123"
+    with Client(foreign.url) as client, pytest.raises(ClientError):
         client.health()
-    assert "X-API-Key" not in _Foreign.headers_seen[-1]
+    assert "X-API-Key" not in foreign.headers_seen[-1]
 
 
 def test_params_that_are_not_json_fail_before_sending() -> None:

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.conftest import document, error_lines, flow_yaml, invoke, ok
-from tests.conftest import Gateway, WorkerFactory, wait_terminal, wait_until
+from tests.support.cli import document, error_lines, invoke, ok
+from tests.support.flows import flow_yaml
+from tests.support.processes import Gateway, WorkerFactory
+from tests.support.waiting import wait_terminal, wait_until
 
 
 def test_submit_merges_params_file_then_params_then_param(gateway: Gateway, tmp_path: Path) -> None:
@@ -148,7 +150,7 @@ def test_submit_yaml_wait_prints_the_outputs_and_exits_0(
 def test_submit_wait_exits_2_when_the_run_fails(
     gateway: Gateway, start_worker: WorkerFactory, tmp_path: Path
 ) -> None:
-    start_worker(args=["--flow-resolver", "tests.flows:resolve"])
+    start_worker(args=["--flow-resolver", "tests.support.flows:resolve"])
     done = invoke(
         "--server", gateway.url, "submit", "--flow-name", "double", "--param", "x=21", "--wait"
     )

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from tests.cli.conftest import BIN
+from tests.support.processes import BIN
 
 CLIENT = str(BIN / "pyoco-client")
 

@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.conftest import BIN
-from tests.conftest import ROOT, Process, free_port, wait_until
+from tests.support.processes import BIN, ROOT, Process, free_port
+from tests.support.waiting import wait_until
 
 DOC_URL = "http://127.0.0.1:8000"
 UP = "uv run pyoco-server up"

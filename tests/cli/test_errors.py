@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.conftest import error_lines, invoke, run_cli
-from tests.conftest import Gateway, free_port
+from tests.support.cli import error_lines, invoke, run_cli
+from tests.support.processes import Gateway, free_port
 
 UNKNOWN_RUN = "0b6f4a1e-6c8f-4f1e-9d4b-2f5c1d9e8a70"
 

@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 
 from pyoco_client import AsyncClient, Client, ProblemError, RunNotFound, TimedOut
-from tests.cli.conftest import flow_yaml
-from tests.conftest import FLOW_YAML, Gateway, WorkerFactory, wait_until
+from tests.support.flows import FLOW_YAML, flow_yaml
+from tests.support.processes import Gateway, WorkerFactory
+from tests.support.waiting import wait_until
 
 
 @pytest.fixture

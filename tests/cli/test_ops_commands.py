@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 
-from tests.cli.conftest import document, error_lines, invoke, ok
-from tests.conftest import Gateway, WorkerFactory, wait_until
+from tests.support.cli import document, error_lines, invoke, ok
+from tests.support.processes import Gateway, WorkerFactory
+from tests.support.waiting import wait_until
 
 
 def workers(gateway: Gateway, *args: str) -> list[dict[str, object]]:
@@ -71,7 +72,9 @@ def test_dlq_list_and_redrive(gateway: Gateway, start_worker: WorkerFactory) -> 
     assert row.split()[:4] == [letter["id"], "flow_not_found", "dlq", run_id]
 
     unaware.stop()
-    start_worker(tags=["dlq"], worker_id="w-aware", args=["--flow-resolver", "tests.flows:resolve"])
+    start_worker(
+        tags=["dlq"], worker_id="w-aware", args=["--flow-resolver", "tests.support.flows:resolve"]
+    )
     redriven = document(ok("--server", gateway.url, "dlq", "redrive", letter["id"]).stdout)
     assert redriven["run_id"] == run_id
     with gateway.client() as client:

@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.conftest import document, error_lines, flow_yaml, invoke, ok
-from tests.conftest import Gateway, WorkerFactory, wait_until
+from tests.support.cli import document, error_lines, invoke, ok
+from tests.support.flows import flow_yaml
+from tests.support.processes import Gateway, WorkerFactory
+from tests.support.waiting import wait_until
 
 
 @pytest.fixture

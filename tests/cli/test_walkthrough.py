@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tests.cli.conftest import document, run_cli
-from tests.conftest import TERMINAL, Gateway, WorkerFactory, wait_until
+from tests.support.cli import document, run_cli
+from tests.support.processes import Gateway, WorkerFactory
+from tests.support.waiting import TERMINAL, wait_until
 
 
 def test_seed_walkthrough_completes_with_outputs(

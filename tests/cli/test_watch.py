@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 
 from pyoco_client import Client, WatchEvent
-from pyoco_server.settings import Settings
-from tests.cli.conftest import document, flow_yaml, invoke, ok, run_cli
-from tests.conftest import (
+from pyoco_server.domain.settings import Settings
+from tests.support.cli import document, invoke, ok, run_cli
+from tests.support.flows import flow_yaml
+from tests.support.processes import (
     Gateway,
     Process,
     WorkerFactory,
@@ -24,9 +25,8 @@ from tests.conftest import (
     http_ok,
     process_env,
     start_process,
-    wait_terminal,
-    wait_until,
 )
+from tests.support.waiting import wait_terminal, wait_until
 
 
 def submit_yaml(gateway: Gateway, path: Path, *args: str) -> str:

@@ -32,7 +32,8 @@ def test_every_port_is_named() -> None:
         for name, member in inspect.getmembers(ports, inspect.isclass)
         if member.__module__.startswith(ports.__name__) and Protocol in member.__mro__[1:]
     ]
-    assert "RunStore" in protocols and "Backend" in protocols
+    assert "RunStore" in protocols
+    assert "Backend" in protocols
     missing = [name for name in protocols if not named(name)]
     assert not missing, f"docs/architecture.md does not name the ports {missing}"
 

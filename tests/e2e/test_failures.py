@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from pyoco_server.natsserver import NatsServer
-from tests.conftest import FLOW_YAML, Gateway, WorkerFactory, wait_terminal, wait_until
-from tests.e2e.test_runtime import submit
-from tests.natsutil import dead_letters, publish_raw
+from pyoco_server.local.natsserver import NatsServer
+from tests.support.flows import FLOW_YAML, flow_yaml
+from tests.support.nats import dead_letters, publish_raw
+from tests.support.processes import Gateway, WorkerFactory
+from tests.support.runs import submit
+from tests.support.waiting import wait_terminal, wait_until
 
-FAILING_YAML = b"""\
-version: 1
-flow:
-  graph: add_one >> fail
-  defaults: {x: 1}
-tasks:
-  add_one: {callable: "pyoco_server._workflow_test_tasks:add_one"}
-  fail: {callable: "pyoco_server._workflow_test_tasks:fail"}
-"""
+FAILING_YAML = flow_yaml("add_one", "fail", defaults="{x: 1}")
 
 MISSING_CALLABLE_YAML = b"""\
 version: 1
@@ -94,7 +88,7 @@ def test_invalid_job_is_dead_lettered_and_the_worker_goes_on(
 
 
 def test_flow_resolver_runs_python_flows(gateway: Gateway, start_worker: WorkerFactory) -> None:
-    start_worker(args=["--flow-resolver", "tests.flows:resolve"])
+    start_worker(args=["--flow-resolver", "tests.support.flows:resolve"])
     with gateway.client() as client:
         response = client.post("/runs", json={"flow_name": "double", "params": {"x": 21}})
         assert response.status_code == 201

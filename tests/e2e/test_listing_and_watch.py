@@ -9,9 +9,11 @@ import time
 import httpx
 import pytest
 
-from tests.conftest import FLOW_YAML, Gateway, WorkerFactory, wait_terminal, wait_until
-from tests.e2e.test_runtime import flow, submit
-from tests.sse import Event, events
+from tests.support.flows import FLOW_YAML, flow_yaml
+from tests.support.processes import Gateway, WorkerFactory
+from tests.support.runs import submit
+from tests.support.sse import Event, events
+from tests.support.waiting import wait_terminal, wait_until
 
 
 @pytest.fixture
@@ -99,7 +101,7 @@ def test_watch_pushes_each_change_within_100ms(
     start_worker()
     with gateway.client(timeout=30) as client:
         run_id = submit(
-            client, flow("add_one", "sleep_for", "to_text"), params='{"x": 1, "seconds": 0.5}'
+            client, flow_yaml("add_one", "sleep_for", "to_text"), params='{"x": 1, "seconds": 0.5}'
         )
         received = watch(client, run_id)
     statuses = [event.data["snapshot"]["status"] for event in received]
@@ -117,7 +119,7 @@ def test_watch_from_pending_sees_every_status(
     gateway: Gateway, start_worker: WorkerFactory
 ) -> None:
     with gateway.client(timeout=30) as client:
-        run_id = submit(client, flow("sleep_for"), params='{"seconds": 0.3}')
+        run_id = submit(client, flow_yaml("sleep_for"), params='{"seconds": 0.3}')
         with client.stream("GET", f"/runs/{run_id}/watch") as response:
             stream = events(response)
             first = next(stream)
@@ -135,7 +137,7 @@ def test_reconnect_with_last_event_id_loses_nothing(
 ) -> None:
     with gateway.client(timeout=30) as client:
         run_id = submit(
-            client, flow("add_one", "sleep_for", "to_text"), params='{"x": 1, "seconds": 0.3}'
+            client, flow_yaml("add_one", "sleep_for", "to_text"), params='{"x": 1, "seconds": 0.3}'
         )
         with client.stream("GET", f"/runs/{run_id}/watch") as response:
             first = next(events(response))  # PENDING, then the client goes away
@@ -207,7 +209,7 @@ def test_resuming_after_the_terminal_event_ends_at_once(
 ) -> None:
     start_worker()
     with gateway.client(timeout=30) as client:
-        run_id = submit(client, flow("add_one"), params='{"x": 1}')
+        run_id = submit(client, flow_yaml("add_one"), params='{"x": 1}')
         received = watch(client, run_id)
         assert received[-1].data["snapshot"]["status"] == "COMPLETED"
         started = time.monotonic()

@@ -6,7 +6,9 @@ import asyncio
 
 import httpx
 
-from tests.conftest import FLOW_YAML, Gateway, WorkerFactory, wait_until
+from tests.support.flows import FLOW_YAML
+from tests.support.processes import Gateway, WorkerFactory
+from tests.support.waiting import TERMINAL, wait_until
 
 RUNS = 200
 CONCURRENCY = 32
@@ -37,7 +39,7 @@ async def _submit_all(url: str) -> list[str]:
 def test_burst_of_200_runs_at_concurrency_32_all_complete(
     gateway: Gateway, start_worker: WorkerFactory
 ) -> None:
-    start_worker(args=["--flow-resolver", "tests.flows:resolve"])
+    start_worker(args=["--flow-resolver", "tests.support.flows:resolve"])
     run_ids = asyncio.run(_submit_all(gateway.url))
     assert len(set(run_ids)) == RUNS
     pending = set(run_ids)
@@ -47,7 +49,7 @@ def test_burst_of_200_runs_at_concurrency_32_all_complete(
         def all_done() -> bool:
             for run_id in list(pending):
                 body = client.get(f"/runs/{run_id}", params={"include": "records"}).json()
-                if body["status"] in ("COMPLETED", "FAILED", "CANCELLED"):
+                if body["status"] in TERMINAL:
                     results[run_id] = body
                     pending.discard(run_id)
             return not pending

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from pyoco_server.natsserver import NatsServer
-from tests.conftest import FLOW_YAML, Gateway, wait_until
-from tests.natsutil import bucket_keys
+from pyoco_server.local.natsserver import NatsServer
+from tests.support.flows import FLOW_YAML
+from tests.support.nats import bucket_keys
+from tests.support.processes import Gateway
+from tests.support.waiting import wait_until
 
 
 def test_nats_down_answers_503_and_leaves_no_orphan(

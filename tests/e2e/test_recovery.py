@@ -9,12 +9,12 @@ import time
 import httpx
 import pytest
 
-from pyoco_server.natsserver import NatsServer
-from tests.conftest import FLOW_YAML, Gateway, WorkerFactory, wait_terminal, wait_until
-from tests.e2e.test_runtime import flow, status, submit
-from tests.natsutil import dead_letters
-
-TERMINAL = {"COMPLETED", "FAILED", "CANCELLED"}
+from pyoco_server.local.natsserver import NatsServer
+from tests.support.flows import FLOW_YAML, flow_yaml
+from tests.support.nats import dead_letters
+from tests.support.processes import Gateway, WorkerFactory
+from tests.support.runs import status, submit
+from tests.support.waiting import TERMINAL, wait_terminal, wait_until
 
 
 @pytest.fixture
@@ -54,7 +54,9 @@ def test_sigkill_of_one_of_two_workers_loses_no_run(
     doomed = start_worker(worker_id="doomed", args=["--concurrency", "4"])
     start_worker(worker_id="survivor", args=["--concurrency", "4"])
     with gateway.client() as client:
-        run_ids = [submit(client, flow("sleep_for"), params='{"seconds": 1}') for _ in range(20)]
+        run_ids = [
+            submit(client, flow_yaml("sleep_for"), params='{"seconds": 1}') for _ in range(20)
+        ]
         wait_until(
             lambda: sum(status(client, r).get("worker_id") == "doomed" for r in run_ids) >= 2,
             what="runs in flight on the doomed worker",
@@ -82,7 +84,7 @@ def test_sigterm_during_a_run_exits_0_and_the_run_completes(
 ) -> None:
     worker = start_worker(worker_id="leaving")
     with gateway.client() as client:
-        run_id = submit(client, flow("sleep_for"), params='{"seconds": 1.5}')
+        run_id = submit(client, flow_yaml("sleep_for"), params='{"seconds": 1.5}')
         wait_until(lambda: status(client, run_id)["status"] == "RUNNING", what="the run to start")
         worker.signal(signal.SIGTERM)
         assert worker.wait(30) == 0
@@ -100,7 +102,7 @@ def test_sigterm_with_a_short_grace_hands_the_run_back_at_once(
 ) -> None:
     impatient = start_worker(worker_id="impatient", env={"PYOCO_WORKER_SHUTDOWN_GRACE_SEC": "0.5"})
     with gateway.client() as client:
-        run_id = submit(client, flow("sleep_for"), params='{"seconds": 3}')
+        run_id = submit(client, flow_yaml("sleep_for"), params='{"seconds": 3}')
         wait_until(lambda: status(client, run_id)["status"] == "RUNNING", what="the run to start")
         start_worker(worker_id="patient")
         impatient.signal(signal.SIGTERM)
@@ -123,7 +125,7 @@ def test_max_deliveries_exhausted_fails_the_run_and_dead_letters_it(
 ) -> None:
     env = {"PYOCO_CONSUMER_MAX_DELIVER": "2"}
     with gateway.client() as client:
-        run_id = submit(client, flow("kill_worker", defaults="{x: 1}"))
+        run_id = submit(client, flow_yaml("kill_worker", defaults="{x: 1}"))
         # Each delivery kills the worker that takes it, as a supervisor restarts it.
         for name in ("first", "second"):
             assert start_worker(worker_id=name, env=env).wait(30) == -signal.SIGKILL
@@ -147,7 +149,7 @@ def test_registry_states_hidden_and_instances(
         record = wait_until(lambda: workers(client).get("w-reg"))
         assert record["state"] == "IDLE"  # type: ignore[index]
         assert client.patch("/workers/w-reg", json={"hidden": True}).status_code == 200
-        run_id = submit(client, flow("sleep_for"), params='{"seconds": 1.5}')
+        run_id = submit(client, flow_yaml("sleep_for"), params='{"seconds": 1.5}')
         running = wait_until(
             lambda: workers(client)["w-reg"]["state"] == "RUNNING" and workers(client)["w-reg"]
         )

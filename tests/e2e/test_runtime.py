@@ -2,55 +2,18 @@
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 
-from pyoco_server.natsserver import NatsServer
-from pyoco_server.settings import Settings
-from tests.conftest import Gateway, WorkerFactory, start_gateway, wait_terminal, wait_until
-from tests.natsutil import dead_letters
-
-TASKS = "pyoco_server._workflow_test_tasks"
-
-
-def flow(*tasks: str, defaults: str = "{}") -> bytes:
-    """A flow.yaml running `tasks` (names of functions in _workflow_test_tasks) in sequence."""
-    lines = [
-        "version: 1",
-        "flow:",
-        f"  graph: {' >> '.join(tasks)}",
-        f"  defaults: {defaults}",
-        "tasks:",
-    ]
-    lines += [f'  {task}: {{callable: "{TASKS}:{task}"}}' for task in dict.fromkeys(tasks)]
-    return ("\n".join(lines) + "\n").encode()
-
-
-def submit(client: httpx.Client, workflow: bytes, **data: str) -> str:
-    response = client.post(
-        "/runs/yaml",
-        files={"workflow": ("flow.yaml", workflow)},
-        data={"flow_name": "main", **data},
-    )
-    assert response.status_code == 201, response.text
-    return str(response.json()["run_id"])
-
-
-def status(client: httpx.Client, run_id: str) -> dict[str, object]:
-    return client.get(f"/runs/{run_id}", params={"include": "records"}).json()  # type: ignore[no-any-return]
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    return state != "Z"
+from pyoco_server.domain.settings import Settings
+from pyoco_server.local.natsserver import NatsServer
+from tests.support.flows import flow_yaml
+from tests.support.nats import dead_letters
+from tests.support.processes import Gateway, WorkerFactory, pid_alive, start_gateway
+from tests.support.runs import status, submit
+from tests.support.waiting import wait_terminal, wait_until
 
 
 @pytest.fixture
@@ -73,7 +36,7 @@ def test_cancel_stops_a_task_stuck_in_sleep_and_kills_its_process(
     with gateway.client() as client:
         run_id = submit(
             client,
-            flow("sleep_for"),
+            flow_yaml("sleep_for"),
             params=f'{{"seconds": 3600, "pid_file": "{pid_file}"}}',
         )
         wait_until(lambda: pid_file.exists() and pid_file.read_text(), what="the task to start")
@@ -99,9 +62,9 @@ def test_cancel_stops_a_task_stuck_in_sleep_and_kills_its_process(
         assert again["cancel_requested_at"] == run["cancel_requested_at"]
 
         assert (
-            wait_terminal(client, submit(client, flow("add_one", "to_text"), params='{"x": 1}'))[
-                "status"
-            ]
+            wait_terminal(
+                client, submit(client, flow_yaml("add_one", "to_text"), params='{"x": 1}')
+            )["status"]
             == "COMPLETED"
         )
     assert worker.alive()
@@ -111,12 +74,12 @@ def test_cancel_of_a_pending_run_never_runs_it(
     gateway: Gateway, start_worker: WorkerFactory
 ) -> None:
     with gateway.client() as client:
-        run_id = submit(client, flow("add_one"), params='{"x": 1}')
+        run_id = submit(client, flow_yaml("add_one"), params='{"x": 1}')
         cancelled = client.post(f"/runs/{run_id}/cancel").json()
         assert cancelled["status"] == "CANCELLED"
         assert cancelled["error_reason"] == "cancelled"
         start_worker()
-        done = wait_terminal(client, submit(client, flow("add_one"), params='{"x": 1}'))
+        done = wait_terminal(client, submit(client, flow_yaml("add_one"), params='{"x": 1}'))
         assert done["status"] == "COMPLETED"
         final = status(client, run_id)
     assert final["status"] == "CANCELLED"
@@ -129,13 +92,15 @@ def test_a_task_that_exits_its_process_fails_only_its_run(
 ) -> None:
     worker = start_worker(args=["--concurrency", "1"])
     with gateway.client() as client:
-        run = wait_terminal(client, submit(client, flow("add_one", "crash", defaults="{x: 1}")))
+        run = wait_terminal(
+            client, submit(client, flow_yaml("add_one", "crash", defaults="{x: 1}"))
+        )
         assert run["status"] == "FAILED"
         assert run["error_reason"] == "crashed"
         assert "exit code 1" in str(run["error"])
         assert "crash" in str(run["error"])
         assert run["tasks"] == {"add_one": "SUCCEEDED", "crash": "FAILED"}
-        after = wait_terminal(client, submit(client, flow("add_one", defaults="{x: 1}")))
+        after = wait_terminal(client, submit(client, flow_yaml("add_one", defaults="{x: 1}")))
         assert after["status"] == "COMPLETED"
     assert worker.alive()
     letters = wait_until(lambda: dead_letters(nats_server.url))
@@ -150,7 +115,7 @@ def test_timeout_fails_the_run_through_the_same_escalation(
     start_worker(args=["--concurrency", "1"])
     with gateway.client() as client:
         started = time.monotonic()
-        run_id = submit(client, flow("sleep_for"), params='{"seconds": 3600}', timeout_sec="1")
+        run_id = submit(client, flow_yaml("sleep_for"), params='{"seconds": 3600}', timeout_sec="1")
         run = wait_terminal(client, run_id, timeout=15)
         took = time.monotonic() - started
     assert run["status"] == "FAILED"
@@ -170,13 +135,13 @@ def test_retry_policy_runs_a_flaky_run_again_and_records_every_attempt(
     with gateway.client() as client:
         flaky = submit(
             client,
-            flow("flaky"),
+            flow_yaml("flaky"),
             retry=retry,
             params=f'{{"counter_file": "{tmp_path / "a"}", "failures": 2}}',
         )
         hopeless = submit(
             client,
-            flow("flaky"),
+            flow_yaml("flaky"),
             retry=retry,
             params=f'{{"counter_file": "{tmp_path / "b"}", "failures": 99}}',
         )

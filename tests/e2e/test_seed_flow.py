@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from tests.conftest import FLOW_YAML, Gateway, WorkerFactory, wait_terminal
+from tests.support.flows import FLOW_YAML
+from tests.support.processes import Gateway, WorkerFactory
+from tests.support.waiting import wait_terminal
 
 
 def test_seed_flow_yaml_completes_with_outputs(

@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Gateway, WorkerFactory, wait_terminal, wait_until
-from tests.e2e.test_runtime import flow, pid_alive, status, submit
+from tests.support.flows import flow_yaml
+from tests.support.processes import Gateway, WorkerFactory, pid_alive
+from tests.support.runs import status, submit
+from tests.support.waiting import wait_terminal, wait_until
 
 
 @pytest.fixture
@@ -48,7 +50,9 @@ def test_a_second_sigterm_exits_at_once_and_the_run_is_redelivered(
     first = start_worker(worker_id="first", args=["--concurrency", "1"])
     with gateway.client() as client:
         run_id = submit(
-            client, flow("sleep_for"), params=json.dumps({"seconds": 4, "pid_file": str(pid_file)})
+            client,
+            flow_yaml("sleep_for"),
+            params=json.dumps({"seconds": 4, "pid_file": str(pid_file)}),
         )
         task_pid = wait_until(lambda: read_pid(pid_file), 30, "the task to start")
         assert isinstance(task_pid, int)

@@ -13,20 +13,28 @@ from typing import Any
 
 import pytest
 
-from pyoco_server import auth
-from pyoco_server.codec import api_key_to_dict, decode_api_key, encode_api_key
 from pyoco_server.contracts import load_openapi, validate_payload
-from pyoco_server.errors import ContractError, DecodeError
-from pyoco_server.gateway.auth import ApiKeyGate, Refusal, api_key_layer, required_roles
-from pyoco_server.gateway.principal import SCOPE_KEY
-from pyoco_server.settings import Settings
-from pyoco_server.tenancy import Principal, Role
+from pyoco_server.domain import keys
+from pyoco_server.domain.codec import API_KEY
+from pyoco_server.domain.errors import ContractError, DecodeError
+from pyoco_server.domain.keys import Principal
+from pyoco_server.domain.records import ApiKey, Role
+from pyoco_server.domain.settings import Settings
+from pyoco_server.gateway.access import (
+    SCOPE_KEY,
+    ApiKeyGate,
+    Refusal,
+    api_key_layer,
+    required_roles,
+)
+from pyoco_server.memory import MemoryBackend
+from pyoco_server.services.keys import ApiKeyCache
 
 NOW = 1_700_000_000.0
 
 
-def issued(role: Role = Role.USER, pepper: str = "") -> tuple[str, auth.ApiKey]:
-    return auth.issue("acme", role, pepper, NOW)
+def issued(role: Role = Role.USER, pepper: str = "") -> tuple[str, ApiKey]:
+    return keys.issue("acme", role, pepper, NOW)
 
 
 def unb64(text: str) -> bytes:
@@ -57,18 +65,18 @@ def test_keys_salts_and_secrets_are_fresh_every_time() -> None:
 def test_the_record_never_holds_the_secret() -> None:
     plaintext, record = issued()
     secret = plaintext.split(".", 1)[1]
-    assert secret not in encode_api_key(record).decode()
+    assert secret not in API_KEY.encode(record).decode()
 
 
 @pytest.mark.parametrize("tenant", ["", "a b", "x" * 65, "acme.prod", "ü"])
 def test_an_invalid_tenant_is_refused(tenant: str) -> None:
     with pytest.raises(ValueError, match="tenant id"):
-        auth.issue(tenant, Role.USER, "", NOW)
+        keys.issue(tenant, Role.USER, "", NOW)
 
 
 def test_parse_splits_a_key_into_id_and_secret() -> None:
     plaintext, record = issued()
-    parsed = auth.parse(plaintext)
+    parsed = keys.parse(plaintext)
     assert parsed == (record.key_id, plaintext.split(".", 1)[1])
 
 
@@ -93,25 +101,25 @@ def test_parse_splits_a_key_into_id_and_secret() -> None:
     ],
 )
 def test_parse_refuses_anything_not_of_the_key_format(presented: str) -> None:
-    assert auth.parse(presented) is None
+    assert keys.parse(presented) is None
 
 
 def test_verify_accepts_the_secret_and_nothing_else() -> None:
     plaintext, record = issued()
-    _, secret = auth.parse(plaintext) or ("", "")
-    assert auth.verify(record, secret, "")
-    assert not auth.verify(record, secret[:-1] + ("A" if secret[-1] != "A" else "B"), "")
-    assert not auth.verify(record, secret + "A", "")
-    _, other_secret = auth.parse(issued()[0]) or ("", "")
-    assert not auth.verify(record, other_secret, "")
+    _, secret = keys.parse(plaintext) or ("", "")
+    assert keys.verify(record, secret, "")
+    assert not keys.verify(record, secret[:-1] + ("A" if secret[-1] != "A" else "B"), "")
+    assert not keys.verify(record, secret + "A", "")
+    _, other_secret = keys.parse(issued()[0]) or ("", "")
+    assert not keys.verify(record, other_secret, "")
 
 
 def test_verify_with_a_pepper_needs_the_same_pepper() -> None:
     plaintext, record = issued(pepper="server-side-secret")
-    _, secret = auth.parse(plaintext) or ("", "")
-    assert auth.verify(record, secret, "server-side-secret")
-    assert not auth.verify(record, secret, "")
-    assert not auth.verify(record, secret, "another-pepper")
+    _, secret = keys.parse(plaintext) or ("", "")
+    assert keys.verify(record, secret, "server-side-secret")
+    assert not keys.verify(record, secret, "")
+    assert not keys.verify(record, secret, "another-pepper")
 
 
 def test_the_hash_is_hmac_sha256_keyed_with_salt_and_pepper() -> None:
@@ -123,48 +131,48 @@ def test_the_hash_is_hmac_sha256_keyed_with_salt_and_pepper() -> None:
 
 def test_a_revoked_key_does_not_verify() -> None:
     plaintext, record = issued()
-    _, secret = auth.parse(plaintext) or ("", "")
+    _, secret = keys.parse(plaintext) or ("", "")
     revoked = dataclasses.replace(record, revoked_at=NOW + 1)
     assert revoked.revoked
-    assert not auth.verify(revoked, secret, "")
+    assert not keys.verify(revoked, secret, "")
 
 
 def test_a_corrupt_record_does_not_verify() -> None:
     plaintext, record = issued()
-    _, secret = auth.parse(plaintext) or ("", "")
-    assert not auth.verify(dataclasses.replace(record, hash="!!!"), secret, "")
-    assert not auth.verify(dataclasses.replace(record, hash_alg="pbkdf2_hmac_sha256"), secret, "")
+    _, secret = keys.parse(plaintext) or ("", "")
+    assert not keys.verify(dataclasses.replace(record, hash="!!!"), secret, "")
+    assert not keys.verify(dataclasses.replace(record, hash_alg="pbkdf2_hmac_sha256"), secret, "")
 
 
 def test_verification_is_fast() -> None:
-    plaintext, record = issued()
-    _, secret = auth.parse(plaintext) or ("", "")
+    plaintext, record = issued(pepper="pepper-ish")
+    _, secret = keys.parse(plaintext) or ("", "")
     started = time.perf_counter()
     for _ in range(1000):
-        assert auth.verify(record, secret, "pepper-ish") is False or True
+        assert keys.verify(record, secret, "pepper-ish") is True
     assert time.perf_counter() - started < 0.5  # PBKDF2 at 200k iterations: ~100 ms each
 
 
 def test_the_record_round_trips_through_the_codec() -> None:
-    _, record = auth.issue("acme", Role.ADMIN, "", NOW, description="CI pipeline")
-    assert decode_api_key(encode_api_key(record)) == record
+    _, record = keys.issue("acme", Role.ADMIN, "", NOW, description="CI pipeline")
+    assert API_KEY.decode(API_KEY.encode(record)) == record
     revoked = dataclasses.replace(record, revoked_at=NOW + 5)
-    assert decode_api_key(encode_api_key(revoked)) == revoked
-    validate_payload("ApiKey", api_key_to_dict(record))
+    assert API_KEY.decode(API_KEY.encode(revoked)) == revoked
+    validate_payload("ApiKey", API_KEY.to_dict(record))
 
 
 def test_a_record_breaking_the_schema_is_refused_both_ways() -> None:
     _, record = issued()
     with pytest.raises(ContractError):
-        encode_api_key(dataclasses.replace(record, tenant_id="no spaces"))
+        API_KEY.encode(dataclasses.replace(record, tenant_id="no spaces"))
     with pytest.raises(DecodeError) as caught:
-        decode_api_key(b'{"key_id": "x"}')
+        API_KEY.decode(b'{"key_id": "x"}')
     assert caught.value.raw == b'{"key_id": "x"}'
 
 
 def test_the_principal_names_the_key() -> None:
     _, record = issued(Role.ADMIN)
-    principal = record.principal()
+    principal = keys.principal(record)
     assert principal == Principal(record.key_id, "acme", Role.ADMIN)
     assert principal.requested_by == f"api_key:{record.key_id}"
 
@@ -190,18 +198,26 @@ def test_required_roles_with_security_off_are_empty() -> None:
     assert required_roles(spec) == {}
 
 
-@dataclasses.dataclass
-class FakeKeys:
-    records: dict[str, auth.ApiKey]
-    loaded: bool = True
+def lookup_of(*records: ApiKey, loaded: bool = True) -> ApiKeyCache:
+    """The gateway's key cache on a memory backend storing `records` (loaded, unless told)."""
+    backend = MemoryBackend()
+    cache = ApiKeyCache(backend)
 
-    def get(self, key_id: str) -> auth.ApiKey | None:
-        return self.records.get(key_id)
+    async def store_and_load() -> None:
+        for record in records:
+            await backend.api_keys.create(record)
+        if loaded:
+            cache.start()
+            assert await cache.wait_loaded(5.0)
+            await cache.stop()
+
+    asyncio.run(store_and_load())
+    assert cache.loaded is loaded
+    return cache
 
 
-def gate_with(*records: auth.ApiKey, loaded: bool = True) -> ApiKeyGate:
-    keys = FakeKeys({record.key_id: record for record in records}, loaded)
-    return ApiKeyGate(keys, "X-API-Key", "")
+def gate_with(*records: ApiKey, loaded: bool = True) -> ApiKeyGate:
+    return ApiKeyGate(lookup_of(*records, loaded=loaded), "X-API-Key", "")
 
 
 def refusal(outcome: Principal | Refusal) -> tuple[int, str]:
@@ -211,7 +227,7 @@ def refusal(outcome: Principal | Refusal) -> tuple[int, str]:
 
 def test_the_gate_lets_a_valid_key_through_as_its_principal() -> None:
     plaintext, record = issued()
-    assert gate_with(record).check(plaintext, Role.USER) == record.principal()
+    assert gate_with(record).check(plaintext, Role.USER) == keys.principal(record)
 
 
 def test_the_gate_refusals() -> None:
@@ -224,8 +240,8 @@ def test_the_gate_refusals() -> None:
     wrong_secret = user_key.split(".")[0] + "." + admin_key.split(".")[1]
     assert refusal(gate.check(wrong_secret, Role.USER)) == (403, "api_key_invalid")
     assert refusal(gate.check(user_key, Role.ADMIN)) == (403, "forbidden_role")
-    assert gate.check(admin_key, Role.ADMIN) == admin.principal()
-    assert gate.check(admin_key, Role.USER) == admin.principal()
+    assert gate.check(admin_key, Role.ADMIN) == keys.principal(admin)
+    assert gate.check(admin_key, Role.USER) == keys.principal(admin)
 
 
 def test_the_gate_refuses_a_revoked_key() -> None:
@@ -243,7 +259,7 @@ def test_the_gate_answers_503_until_the_keys_are_loaded() -> None:
 
 
 def test_the_gate_reads_its_header_case_insensitively() -> None:
-    gate = ApiKeyGate(FakeKeys({}), "X-Custom-Key", "")
+    gate = ApiKeyGate(lookup_of(), "X-Custom-Key", "")
     scope = {"headers": [(b"accept", b"*/*"), (b"x-custom-key", b" pyoco_abc ")]}
     assert gate.presented_key(scope) == "pyoco_abc"
     assert gate.presented_key({"headers": [(b"x-api-key", b"pyoco_abc")]}) is None
@@ -260,7 +276,7 @@ def call_middleware(scope_extra: dict[str, Any], key: str | None) -> tuple[int, 
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": b""})
 
-    layer = api_key_layer(FakeKeys({record.key_id: record}), load_openapi(), Settings())(app)
+    layer = api_key_layer(lookup_of(record), load_openapi(), Settings())(app)
     headers = [(b"x-api-key", (plaintext if key == "valid" else key or "").encode())]
     scope = {"type": "http", "method": "GET", "path": "/", "headers": headers, **scope_extra}
     sent: list[dict[str, Any]] = []
@@ -273,7 +289,7 @@ def call_middleware(scope_extra: dict[str, Any], key: str | None) -> tuple[int, 
 
     asyncio.run(layer(scope, receive, send))
     if reached:
-        assert reached[0].get(SCOPE_KEY) in (None, record.principal())
+        assert reached[0].get(SCOPE_KEY) in (None, keys.principal(record))
     return sent[0]["status"], bool(reached)
 
 

@@ -19,8 +19,10 @@ import httpx
 import pytest
 
 from pyoco_server.contracts import load_openapi
-from pyoco_server.settings import Settings
-from tests.conftest import FLOW_YAML, Gateway, free_port, process_env, start_gateway, wait_until
+from pyoco_server.domain.settings import Settings
+from tests.support.flows import FLOW_YAML
+from tests.support.processes import Gateway, free_port, process_env, start_gateway
+from tests.support.waiting import wait_until
 
 PROBLEM = "application/problem+json"
 ADMIN_CLI = str(Path(sys.executable).parent / "pyoco-server-admin")

@@ -1,4 +1,4 @@
-"""`NatsApiKeys` and `ApiKeyCache` on a real nats-server."""
+"""`NatsApiKeys`, `ApiKeyService` and `ApiKeyCache` on a real nats-server."""
 
 from __future__ import annotations
 
@@ -8,25 +8,27 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from pyoco_server import auth
-from pyoco_server.errors import RevisionConflict
-from pyoco_server.jetstream import ApiKeyCache, Connection, NatsApiKeys
-from pyoco_server.settings import Settings
-from pyoco_server.tenancy import Role
+from pyoco_server.domain import keys
+from pyoco_server.domain.errors import RevisionConflict
+from pyoco_server.domain.records import ApiKey, Role
+from pyoco_server.domain.settings import Settings
+from pyoco_server.jetstream import NatsBackend
+from pyoco_server.ports import StoredApiKey
+from pyoco_server.services.keys import ApiKeyCache, ApiKeyService
 
 NOW = 1_700_000_000.0
 Check = Callable[[], bool]
 
 
-def with_store(settings: Settings, body: Callable[[Connection], Awaitable[None]]) -> None:
+def with_store(settings: Settings, body: Callable[[NatsBackend], Awaitable[None]]) -> None:
     async def run() -> None:
-        connection = Connection(settings, "test-auth-store")
-        await connection.start()
+        backend = NatsBackend(settings, "test-auth-store")
+        await backend.start()
         try:
-            assert await connection.wait_ready(10)
-            await body(connection)
+            assert await backend.wait_ready(10)
+            await body(backend)
         finally:
-            await connection.close()
+            await backend.close()
 
     asyncio.run(run())
 
@@ -41,45 +43,54 @@ async def eventually(check: Check, timeout: float = 1.0) -> None:
     pytest.fail(f"not true within {timeout}s: {check}")
 
 
+def record_of(stored: StoredApiKey | None) -> ApiKey | None:
+    return None if stored is None else stored.record
+
+
 def test_create_get_all_and_revoke(settings: Settings) -> None:
-    async def body(connection: Connection) -> None:
-        keys = NatsApiKeys(connection)
-        assert await keys.all() == []
-        _, first = auth.issue("acme", Role.USER, "", NOW)
-        _, second = auth.issue("globex", Role.ADMIN, "", NOW + 1, "ops")
-        await keys.create(first)
-        await keys.create(second)
-        assert await keys.get(first.key_id) == first
-        assert await keys.get("0123456789abcdef01234567") is None
-        assert sorted(await keys.all(), key=lambda r: r.created_at) == [first, second]
+    async def body(backend: NatsBackend) -> None:
+        store = backend.api_keys
+        now = [NOW + 10]
+        service = ApiKeyService(store, "", clock=lambda: now[0])
+        assert await store.all() == []
+        _, first = keys.issue("acme", Role.USER, "", NOW)
+        _, second = keys.issue("globex", Role.ADMIN, "", NOW + 1, "ops")
+        await store.create(first)
+        await store.create(second)
+        assert record_of(await store.get(first.key_id)) == first
+        assert await store.get("0123456789abcdef01234567") is None
+        assert sorted(await store.all(), key=lambda r: r.created_at) == [first, second]
+        assert await service.list() == [second, first]
+        assert await service.list("acme") == [first]
         with pytest.raises(RevisionConflict):
-            await keys.create(first)
-        revoked = await keys.revoke(first.key_id, NOW + 10)
+            await store.create(first)
+        revoked = await service.revoke(first.key_id)
         assert revoked == dataclasses.replace(first, revoked_at=NOW + 10)
-        assert await keys.revoke(first.key_id, NOW + 20) == revoked  # the first time stays
-        assert await keys.get(first.key_id) == revoked
-        assert await keys.revoke("0123456789abcdef01234567", NOW) is None
+        now[0] = NOW + 20
+        assert await service.revoke(first.key_id) == revoked  # the first time stays
+        assert record_of(await store.get(first.key_id)) == revoked
+        assert await service.revoke("0123456789abcdef01234567") is None
 
     with_store(settings, body)
 
 
 def test_the_cache_follows_creates_revocations_and_deletes(settings: Settings) -> None:
-    async def body(connection: Connection) -> None:
-        keys = NatsApiKeys(connection)
-        _, existing = auth.issue("acme", Role.USER, "", NOW)
-        await keys.create(existing)
-        cache = ApiKeyCache(connection)
+    async def body(backend: NatsBackend) -> None:
+        store = backend.api_keys
+        _, existing = keys.issue("acme", Role.USER, "", NOW)
+        await store.create(existing)
+        cache = ApiKeyCache(backend)
         assert not cache.loaded
         cache.start()
         try:
             assert await cache.wait_loaded(5)
             assert cache.get(existing.key_id) == existing
-            _, later = auth.issue("acme", Role.ADMIN, "", NOW)
-            await keys.create(later)
+            _, later = keys.issue("acme", Role.ADMIN, "", NOW)
+            await store.create(later)
             await eventually(lambda: cache.get(later.key_id) == later)
-            await keys.revoke(later.key_id, NOW + 1)
+            await ApiKeyService(store, "", clock=lambda: NOW + 1).revoke(later.key_id)
             await eventually(lambda: (cache.get(later.key_id) or later).revoked)
-            kv = await connection.key_value(settings.auth_kv_bucket)
+            kv = await backend.connection.key_value(settings.auth_kv_bucket)
             await kv.delete(f"api_keys.{existing.key_id}")
             await eventually(lambda: cache.get(existing.key_id) is None)
         finally:
@@ -89,18 +100,18 @@ def test_the_cache_follows_creates_revocations_and_deletes(settings: Settings) -
 
 
 def test_a_corrupt_record_drops_the_key_from_the_cache(settings: Settings) -> None:
-    async def body(connection: Connection) -> None:
-        _, record = auth.issue("acme", Role.USER, "", NOW)
-        await NatsApiKeys(connection).create(record)
-        cache = ApiKeyCache(connection)
+    async def body(backend: NatsBackend) -> None:
+        _, record = keys.issue("acme", Role.USER, "", NOW)
+        await backend.api_keys.create(record)
+        cache = ApiKeyCache(backend)
         cache.start()
         try:
             assert await cache.wait_loaded(5)
             assert cache.get(record.key_id) == record
-            kv = await connection.key_value(settings.auth_kv_bucket)
+            kv = await backend.connection.key_value(settings.auth_kv_bucket)
             await kv.put(f"api_keys.{record.key_id}", b'{"not": "a key"}')
             await eventually(lambda: cache.get(record.key_id) is None)
-            assert await NatsApiKeys(connection).all() == []  # left out of listings too
+            assert await backend.api_keys.all() == []  # left out of listings too
         finally:
             await cache.stop()
 
@@ -108,8 +119,8 @@ def test_a_corrupt_record_drops_the_key_from_the_cache(settings: Settings) -> No
 
 
 def test_an_empty_bucket_counts_as_loaded(settings: Settings) -> None:
-    async def body(connection: Connection) -> None:
-        cache = ApiKeyCache(connection)
+    async def body(backend: NatsBackend) -> None:
+        cache = ApiKeyCache(backend)
         cache.start()
         try:
             assert await cache.wait_loaded(5)

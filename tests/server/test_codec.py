@@ -9,22 +9,26 @@ from typing import Any
 
 import pytest
 
-from pyoco_server.codec import (
+from pyoco_server.domain.codec import (
+    DEAD_LETTER,
+    JOB,
+    SNAPSHOT,
     check_finite,
-    decode_dead_letter,
-    decode_job,
-    decode_snapshot,
     dumps,
-    encode_dead_letter,
-    encode_job,
     encode_snapshot,
 )
-from pyoco_server.errors import ContractError, DecodeError
-from pyoco_server.messages import DeadLetter, DeadLetterReason, Job
-from pyoco_server.snapshot import FailureReason, RunSnapshot, RunStatus, TaskRecord, TaskState
-from tests.conftest import FLOW_YAML
+from pyoco_server.domain.errors import ContractError, DecodeError
+from pyoco_server.domain.records import DeadLetter, DeadLetterReason, Job
+from pyoco_server.domain.snapshot import (
+    FailureReason,
+    RunSnapshot,
+    RunStatus,
+    TaskRecord,
+    TaskState,
+)
+from tests.support.flows import FLOW_YAML
 
-JOB = Job(
+A_JOB = Job(
     run_id="0b6f4a1e-6c8f-4f1e-9d4b-2f5c1d9e8a70",
     flow_name="main",
     tag="default",
@@ -34,7 +38,7 @@ JOB = Job(
 )
 
 YAML_JOB = dataclasses.replace(
-    JOB,
+    A_JOB,
     tenant_id="t1",
     api_key_id="k1",
     workflow_yaml=FLOW_YAML.decode(),
@@ -42,7 +46,7 @@ YAML_JOB = dataclasses.replace(
     workflow_yaml_bytes=len(FLOW_YAML),
 )
 
-SNAPSHOT = RunSnapshot(
+A_SNAPSHOT = RunSnapshot(
     run_id="run-1",
     flow_name="main",
     tag="default",
@@ -97,13 +101,13 @@ def job_bytes(**changes: object) -> bytes:
     return json.dumps(data).encode()
 
 
-@pytest.mark.parametrize("job", [JOB, YAML_JOB], ids=["named", "yaml"])
+@pytest.mark.parametrize("job", [A_JOB, YAML_JOB], ids=["named", "yaml"])
 def test_job_round_trips(job: Job) -> None:
-    assert decode_job(encode_job(job)) == job
+    assert JOB.decode(JOB.encode(job)) == job
 
 
 def test_job_bytes_are_compact_utf8_without_absent_fields() -> None:
-    raw = encode_job(JOB)
+    raw = JOB.encode(A_JOB)
 
     assert b": " not in raw
     assert "é".encode() in raw
@@ -112,7 +116,7 @@ def test_job_bytes_are_compact_utf8_without_absent_fields() -> None:
 
 
 def test_snapshot_round_trips() -> None:
-    assert decode_snapshot(encode_snapshot(SNAPSHOT)) == SNAPSHOT
+    assert SNAPSHOT.decode(encode_snapshot(A_SNAPSHOT)) == A_SNAPSHOT
 
 
 def test_pending_snapshot_round_trips() -> None:
@@ -127,7 +131,7 @@ def test_pending_snapshot_round_trips() -> None:
         updated_at=1.0,
     )
 
-    assert decode_snapshot(encode_snapshot(pending)) == pending
+    assert SNAPSHOT.decode(encode_snapshot(pending)) == pending
 
 
 @pytest.mark.parametrize(
@@ -139,7 +143,7 @@ def test_pending_snapshot_round_trips() -> None:
             timestamp=5.0,
             tag="default",
             subject="pyoco.work.default",
-            run_id=JOB.run_id,
+            run_id=A_JOB.run_id,
             flow_name="main",
             worker_id="w1",
             num_delivered=3,
@@ -157,17 +161,17 @@ def test_pending_snapshot_round_trips() -> None:
     ids=["with-job", "invalid-job"],
 )
 def test_dead_letter_round_trips(letter: DeadLetter) -> None:
-    assert decode_dead_letter(encode_dead_letter(letter)) == letter
+    assert DEAD_LETTER.decode(DEAD_LETTER.encode(letter)) == letter
 
 
 @pytest.mark.parametrize(
     ("decode", "raw"),
     [
-        (decode_job, b"{not json"),
-        (decode_job, b""),
-        (decode_job, b'{"run_id": "\xc3\x28"}'),
-        (decode_snapshot, b"[1, 2"),
-        (decode_dead_letter, b"\x80"),
+        (JOB.decode, b"{not json"),
+        (JOB.decode, b""),
+        (JOB.decode, b'{"run_id": "\xc3\x28"}'),
+        (SNAPSHOT.decode, b"[1, 2"),
+        (DEAD_LETTER.decode, b"\x80"),
     ],
     ids=["job-not-json", "job-empty", "job-not-utf8", "snapshot-not-json", "letter-not-utf8"],
 )
@@ -184,13 +188,13 @@ def test_undecodable_bytes_raise_decode_error_with_the_raw_bytes(
 @pytest.mark.parametrize(
     ("decode", "raw", "where"),
     [
-        (decode_job, job_bytes(tag="a.b"), "tag"),
-        (decode_job, job_bytes(run_id="has space"), "run_id"),
-        (decode_job, job_bytes(params=[1]), "params"),
-        (decode_job, b'{"run_id": "r1"}', "(root)"),
-        (decode_job, b"[]", "(root)"),
-        (decode_snapshot, encode_snapshot(SNAPSHOT).replace(b'"FAILED"', b'"DONE"', 1), "status"),
-        (decode_dead_letter, b'{"reason":"lost","error":"e","timestamp":1,"tag":"t"}', "reason"),
+        (JOB.decode, job_bytes(tag="a.b"), "tag"),
+        (JOB.decode, job_bytes(run_id="has space"), "run_id"),
+        (JOB.decode, job_bytes(params=[1]), "params"),
+        (JOB.decode, b'{"run_id": "r1"}', "(root)"),
+        (JOB.decode, b"[]", "(root)"),
+        (SNAPSHOT.decode, encode_snapshot(A_SNAPSHOT).replace(b'"FAILED"', b'"DONE"', 1), "status"),
+        (DEAD_LETTER.decode, b'{"reason":"lost","error":"e","timestamp":1,"tag":"t"}', "reason"),
     ],
     ids=[
         "job-tag",
@@ -217,7 +221,7 @@ def test_non_json_number_constants_raise_decode_error(constant: bytes) -> None:
     raw = job_bytes(params={"x": "placeholder"}).replace(b'"placeholder"', constant)
 
     with pytest.raises(DecodeError) as info:
-        decode_job(raw)
+        JOB.decode(raw)
 
     assert info.value.raw == raw
 
@@ -227,14 +231,14 @@ def test_json_in_another_unicode_encoding_raises_decode_error(encoding: str) -> 
     raw = job_bytes().decode().encode(encoding)
 
     with pytest.raises(DecodeError):
-        decode_job(raw)
+        JOB.decode(raw)
 
 
 def test_deeply_nested_json_raises_decode_error() -> None:
     raw = b"[" * 100_000 + b"]" * 100_000
 
     with pytest.raises(DecodeError) as info:
-        decode_job(raw)
+        JOB.decode(raw)
 
     assert info.value.raw == raw
 
@@ -242,19 +246,19 @@ def test_deeply_nested_json_raises_decode_error() -> None:
 @pytest.mark.parametrize(
     ("encode", "value", "where"),
     [
-        (encode_job, dataclasses.replace(JOB, tag="a.b"), "tag"),
-        (encode_job, dataclasses.replace(JOB, run_id=""), "run_id"),
-        (encode_job, dataclasses.replace(JOB, workflow_yaml_sha256="not-hex"), "sha256"),
-        (encode_snapshot, dataclasses.replace(SNAPSHOT, attempt=-1), "attempt"),
-        (encode_snapshot, dataclasses.replace(SNAPSHOT, run_id="a/b"), "run_id"),
+        (JOB.encode, dataclasses.replace(A_JOB, tag="a.b"), "tag"),
+        (JOB.encode, dataclasses.replace(A_JOB, run_id=""), "run_id"),
+        (JOB.encode, dataclasses.replace(A_JOB, workflow_yaml_sha256="not-hex"), "sha256"),
+        (encode_snapshot, dataclasses.replace(A_SNAPSHOT, attempt=-1), "attempt"),
+        (encode_snapshot, dataclasses.replace(A_SNAPSHOT, run_id="a/b"), "run_id"),
         (
-            encode_dead_letter,
+            DEAD_LETTER.encode,
             DeadLetter(
                 reason=DeadLetterReason.FLOW_NOT_FOUND,
                 error="e",
                 timestamp=1.0,
                 tag="t",
-                job=dataclasses.replace(JOB, tag="a.b"),
+                job=dataclasses.replace(A_JOB, tag="a.b"),
             ),
             "job",
         ),
@@ -284,31 +288,31 @@ def test_dumps_is_compact_utf8() -> None:
 
 
 def test_snapshot_over_the_limit_drops_its_task_records() -> None:
-    full = encode_snapshot(SNAPSHOT)
+    full = encode_snapshot(A_SNAPSHOT)
 
-    raw = encode_snapshot(SNAPSHOT, max_bytes=len(full) - 1)
+    raw = encode_snapshot(A_SNAPSHOT, max_bytes=len(full) - 1)
 
-    decoded = decode_snapshot(raw)
+    decoded = SNAPSHOT.decode(raw)
     assert len(raw) < len(full)
     assert decoded.task_records == {}
     assert decoded.task_records_truncated is True
-    assert decoded.tasks == SNAPSHOT.tasks
+    assert decoded.tasks == A_SNAPSHOT.tasks
     assert decoded.status is RunStatus.FAILED
-    assert decoded.error == SNAPSHOT.error
+    assert decoded.error == A_SNAPSHOT.error
 
 
 def test_snapshot_within_the_limit_keeps_its_task_records() -> None:
-    full = encode_snapshot(SNAPSHOT)
+    full = encode_snapshot(A_SNAPSHOT)
 
-    raw = encode_snapshot(SNAPSHOT, max_bytes=len(full))
+    raw = encode_snapshot(A_SNAPSHOT, max_bytes=len(full))
 
     assert raw == full
-    assert decode_snapshot(raw).task_records_truncated is False
+    assert SNAPSHOT.decode(raw).task_records_truncated is False
 
 
 def test_snapshot_without_records_is_kept_whole_even_over_the_limit() -> None:
-    bare = dataclasses.replace(SNAPSHOT, task_records={})
+    bare = dataclasses.replace(A_SNAPSHOT, task_records={})
 
     raw = encode_snapshot(bare, max_bytes=10)
 
-    assert decode_snapshot(raw) == bare
+    assert SNAPSHOT.decode(raw) == bare

@@ -1,4 +1,4 @@
-"""DeadLetterService: paging arguments and every branch of a redrive, on fakes."""
+"""DeadLetterService: paging arguments and every branch of a redrive, on the memory backend."""
 
 from __future__ import annotations
 
@@ -11,22 +11,24 @@ from typing import Any, TypeVar
 
 import pytest
 
-from pyoco_server.deadletters import DeadLetterService
-from pyoco_server.errors import (
+from pyoco_server.domain.errors import (
     BackendUnavailable,
     DeadLetterNotFound,
     InvalidInput,
     NotRedrivable,
     PayloadTooLarge,
 )
-from pyoco_server.messages import DeadLetter, DeadLetterReason, Job
-from pyoco_server.ports import DeadLetterSlice, StoredDeadLetter
-from pyoco_server.snapshot import FailureReason, RunSnapshot, RunStatus
-from tests.worker.test_snapshots import PENDING, RUN_ID, FakeRunStore
+from pyoco_server.domain.records import DeadLetter, DeadLetterReason, Job
+from pyoco_server.domain.snapshot import FailureReason, RunSnapshot, RunStatus
+from pyoco_server.memory import MemoryBackend, MemoryRunStore
+from pyoco_server.services.deadletters import DeadLetterService
+from tests.support.fakes import Spy
+from tests.support.memory import backend_with
+from tests.support.samples import PENDING, RUN_ID
 
 T = TypeVar("T")
 NOW = 500.0
-JOB = Job(RUN_ID, "main", "default", ("default",), {"x": 1}, 1.0, snapshot_revision=1)
+A_JOB = Job(RUN_ID, "main", "default", ("default",), {"x": 1}, 1.0, snapshot_revision=1)
 
 
 def run(coroutine: Coroutine[Any, Any, T]) -> T:
@@ -45,7 +47,7 @@ def failed(attempts: int = 2) -> RunSnapshot:
     return snapshot
 
 
-def letter(job: Job | None = JOB, **fields: Any) -> DeadLetter:
+def letter(job: Job | None = A_JOB, **fields: Any) -> DeadLetter:
     values: dict[str, Any] = {
         "reason": DeadLetterReason.FLOW_NOT_FOUND,
         "error": "no flow",
@@ -58,54 +60,47 @@ def letter(job: Job | None = JOB, **fields: Any) -> DeadLetter:
     return DeadLetter(job=job, **values)
 
 
-class FakeDeadLetters:
-    """An in-memory `DeadLetterStore`; `unavailable` makes deletes fail."""
-
-    def __init__(self, *letters: DeadLetter) -> None:
-        self.records = {seq: item for seq, item in enumerate(letters, start=1)}
-        self.pages: list[dict[str, Any]] = []
-        self.unavailable: BackendUnavailable | None = None
-
-    async def page(self, **kwargs: Any) -> DeadLetterSlice:
-        self.pages.append(kwargs)
-        return DeadLetterSlice((), None)
-
-    async def get(self, seq: int) -> StoredDeadLetter | None:
-        found = self.records.get(seq)
-        return None if found is None else StoredDeadLetter(seq, found)
-
-    async def delete(self, seq: int) -> None:
-        if self.unavailable is not None:
-            raise self.unavailable
-        self.records.pop(seq, None)
-
-
-class FakeQueue:
-    """A `JobQueue` that records what it was given; `failure` makes publishes fail."""
-
-    def __init__(self) -> None:
-        self.published: list[tuple[Job, str | None]] = []
-        self.failure: Exception | None = None
-
-    async def publish(self, job: Job, msg_id: str | None = None) -> None:
-        if self.failure is not None:
-            raise self.failure
-        self.published.append((job, msg_id))
-
-
 @dataclasses.dataclass
 class World:
-    dead_letters: FakeDeadLetters
-    store: FakeRunStore
-    queue: FakeQueue
+    """The service on a memory backend; spies on its dead letters and its job queue."""
+
+    backend: MemoryBackend
+    dead_letters: Spy
+    queue: Spy
+
+    @property
+    def store(self) -> MemoryRunStore:
+        return self.backend.runs
 
     @property
     def service(self) -> DeadLetterService:
         return DeadLetterService(self.dead_letters, self.store, self.queue, clock=lambda: NOW)
 
+    @property
+    def published(self) -> list[tuple[Job, str | None]]:
+        """The jobs the service queued (with their message ids)."""
+        calls = self.queue.calls_to("publish")
+        return [(call.arguments["job"], call.arguments["msg_id"]) for call in calls]
+
+    @property
+    def pages(self) -> list[dict[str, Any]]:
+        """What the service asked the dead-letter stream for."""
+        return [call.arguments for call in self.dead_letters.calls_to("page")]
+
+    def kept(self, seq: int) -> bool:
+        """Whether dead letter `seq` is still stored."""
+        return seq in self.backend.dead_letters.records
+
 
 def world(*snapshots: RunSnapshot, letters: tuple[DeadLetter, ...] = (letter(),)) -> World:
-    return World(FakeDeadLetters(*letters), FakeRunStore(*snapshots), FakeQueue())
+    backend = backend_with(*snapshots)
+
+    async def publish() -> None:
+        for item in letters:
+            await backend.dead_letters.publish(item)
+
+    run(publish())
+    return World(backend, Spy(backend.dead_letters), Spy(backend.jobs))
 
 
 # Paging
@@ -115,7 +110,7 @@ def test_page_passes_the_filters_and_the_cursor_on() -> None:
     here = world()
     run(here.service.page(reason=DeadLetterReason.TIMEOUT, tag="gpu", limit=7, cursor="42"))
     run(here.service.page())
-    assert here.dead_letters.pages == [
+    assert here.pages == [
         {"reason": DeadLetterReason.TIMEOUT, "tag": "gpu", "limit": 7, "before": 42},
         {"reason": None, "tag": None, "limit": 50, "before": None},
     ]
@@ -128,7 +123,7 @@ def test_page_refuses_a_malformed_cursor_or_tag(kwargs: dict[str, Any]) -> None:
     here = world()
     with pytest.raises(InvalidInput):
         run(here.service.page(**kwargs))
-    assert here.dead_letters.pages == []
+    assert here.pages == []
 
 
 # Redrive
@@ -143,11 +138,11 @@ def test_redrive_requeues_an_ended_run() -> None:
     assert stored.snapshot == pending == failed(attempts=2).requeued(NOW)
     assert pending.status is RunStatus.PENDING
     assert len(pending.attempts) == 2
-    ((job, msg_id),) = here.queue.published
+    ((job, msg_id),) = here.published
     # No revision hint: the requeued snapshot is not the one the worker could rebuild from the job.
-    assert job == dataclasses.replace(JOB, attempt_base=2, snapshot_revision=None)
+    assert job == dataclasses.replace(A_JOB, attempt_base=2, snapshot_revision=None)
     assert msg_id == f"{RUN_ID}:redrive:1"
-    assert here.dead_letters.records == {}
+    assert here.backend.dead_letters.records == {}
 
 
 @pytest.mark.parametrize("status", [RunStatus.COMPLETED, RunStatus.CANCELLED])
@@ -157,15 +152,15 @@ def test_any_ended_run_can_be_redriven(status: RunStatus) -> None:
 
 
 def test_redrive_recreates_a_missing_snapshot() -> None:
-    here = world(letters=(letter(job=dataclasses.replace(JOB, attempt_base=3)),))
+    here = world(letters=(letter(job=dataclasses.replace(A_JOB, attempt_base=3)),))
     pending = run(here.service.redrive("1"))
     assert pending.status is RunStatus.PENDING
     assert pending.attempt == 5, "attempt_base 3 + 2 deliveries"
     assert pending.params == {"x": 1}
     assert pending.updated_at == NOW
-    ((job, _),) = here.queue.published
+    ((job, _),) = here.published
     assert job.attempt_base == 5
-    assert here.store.current().attempt == 5
+    assert here.store.current(RUN_ID).attempt == 5
 
 
 def test_redrive_retries_when_the_run_changes_in_between() -> None:
@@ -184,8 +179,8 @@ def test_redrive_retries_when_the_run_changes_in_between() -> None:
     here.store.get = get_then_race  # type: ignore[method-assign]
     run(here.service.redrive("1"))
     assert calls == 2
-    assert here.store.current().status is RunStatus.PENDING
-    assert len(here.queue.published) == 1
+    assert here.store.current(RUN_ID).status is RunStatus.PENDING
+    assert len(here.published) == 1
 
 
 def test_unknown_dead_letter() -> None:
@@ -204,8 +199,8 @@ def test_a_record_without_a_job_is_not_redrivable() -> None:
     here = world(failed(), letters=(letter(job=None, reason=DeadLetterReason.INVALID_JOB),))
     with pytest.raises(NotRedrivable, match="invalid_job"):
         run(here.service.redrive("1"))
-    assert here.queue.published == []
-    assert 1 in here.dead_letters.records
+    assert here.published == []
+    assert here.kept(1)
 
 
 @pytest.mark.parametrize(
@@ -220,25 +215,25 @@ def test_a_run_that_has_not_ended_is_not_redrivable(snapshot: RunSnapshot, said:
     here = world(snapshot)
     with pytest.raises(NotRedrivable, match=re.escape(f"run {RUN_ID} is {said}")):
         run(here.service.redrive("1"))
-    assert here.store.current() == snapshot
+    assert here.store.current(RUN_ID) == snapshot
     assert here.store.writes == []
-    assert here.queue.published == []
-    assert 1 in here.dead_letters.records
+    assert here.published == []
+    assert here.kept(1)
 
 
 @pytest.mark.parametrize("failure", [BackendUnavailable("down"), PayloadTooLarge("the job", 10, 5)])
 def test_a_failed_publish_puts_the_run_back(failure: Exception) -> None:
     here = world(failed())
-    here.queue.failure = failure
+    here.queue.fail("publish", failure)
     with pytest.raises(type(failure)):
         run(here.service.redrive("1"))
-    assert here.store.current() == failed()
-    assert 1 in here.dead_letters.records
+    assert here.store.current(RUN_ID) == failed()
+    assert here.kept(1)
 
 
 def test_a_failed_publish_removes_a_recreated_run() -> None:
     here = world()
-    here.queue.failure = BackendUnavailable("down")
+    here.queue.fail("publish", BackendUnavailable("down"))
     with pytest.raises(BackendUnavailable):
         run(here.service.redrive("1"))
     assert run(here.store.get(RUN_ID)) is None
@@ -246,26 +241,24 @@ def test_a_failed_publish_removes_a_recreated_run() -> None:
 
 def test_a_failed_undo_is_logged(caplog: pytest.LogCaptureFixture) -> None:
     here = world(failed())
-    real_publish = here.queue.publish
 
-    async def publish_after_a_cancel(job: Job, msg_id: str | None = None) -> None:
+    def cancel_then_fail(job: Job, msg_id: str | None = None) -> None:
         # The PENDING run is cancelled before the publish fails: the undo loses its CAS.
-        here.store.put(here.store.current().cancel_requested(NOW, None, None))
-        here.queue.failure = BackendUnavailable("down")
-        await real_publish(job, msg_id)
+        here.store.put(here.store.current(RUN_ID).cancel_requested(NOW, None, None))
+        raise BackendUnavailable("down")
 
-    here.queue.publish = publish_after_a_cancel  # type: ignore[method-assign]
+    here.queue.before["publish"] = cancel_then_fail
     with caplog.at_level(logging.ERROR), pytest.raises(BackendUnavailable):
         run(here.service.redrive("1"))
     assert "could not undo a failed redrive" in caplog.text
-    assert here.store.current().status is RunStatus.CANCELLED
+    assert here.store.current(RUN_ID).status is RunStatus.CANCELLED
 
 
 def test_a_failed_delete_still_redrives(caplog: pytest.LogCaptureFixture) -> None:
     here = world(failed())
-    here.dead_letters.unavailable = BackendUnavailable("down")
+    here.dead_letters.fail("delete", BackendUnavailable("down"))
     with caplog.at_level(logging.WARNING):
         pending = run(here.service.redrive("1"))
     assert pending.status is RunStatus.PENDING
-    assert len(here.queue.published) == 1
+    assert len(here.published) == 1
     assert "dead letter 1 not removed" in caplog.text

@@ -1,4 +1,4 @@
-"""IdempotentSubmits on fakes: replays, conflicts, concurrent repeats, failed and stale submits.
+"""IdempotentSubmits on the memory backend: replays, conflicts, concurrent repeats, failed and stale submits.
 
 The same behaviour through HTTP and a real bucket is in tests/e2e/test_listing_and_watch.py.
 """
@@ -11,22 +11,18 @@ from typing import Any, TypeVar
 
 import pytest
 
-from pyoco_server.errors import (
+from pyoco_server.domain.codec import JOB
+from pyoco_server.domain.errors import (
     BackendUnavailable,
     IdempotencyConflict,
     IdempotencyInProgress,
-    RevisionConflict,
 )
-from pyoco_server.idempotency import (
-    IN_PROGRESS_SEC,
-    IdempotencyRecord,
-    IdempotentSubmits,
-    key_hash,
-)
-from pyoco_server.messages import Job
-from pyoco_server.runs import RunService, Submission
-from pyoco_server.settings import Settings
-from tests.worker.test_snapshots import FakeRunStore
+from pyoco_server.domain.records import IdempotencyRecord, Job
+from pyoco_server.domain.settings import Settings
+from pyoco_server.memory import MemoryBackend, MemoryRunStore
+from pyoco_server.services.idempotency import IN_PROGRESS_SEC, IdempotentSubmits, key_hash
+from pyoco_server.services.runs import RunService, Submission
+from tests.support.fakes import Spy
 
 T = TypeVar("T")
 SUBMISSION = Submission(flow_name="main", params={"x": 1})
@@ -36,50 +32,48 @@ def run(coroutine: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coroutine)
 
 
-class FakeKeys:
-    """An in-memory `IdempotencyKeys`; `create` is a compare-and-set like the KV bucket's."""
-
-    def __init__(self) -> None:
-        self.records: dict[str, IdempotencyRecord] = {}
-        self.before_create: list[tuple[str, IdempotencyRecord]] = []
-
-    async def get(self, key_hash: str) -> IdempotencyRecord | None:
-        return self.records.get(key_hash)
-
-    async def create(self, key_hash: str, record: IdempotencyRecord) -> None:
-        for raced_key, raced in self.before_create:  # another gateway gets there first
-            self.records[raced_key] = raced
-        self.before_create.clear()
-        if key_hash in self.records:
-            raise RevisionConflict(key_hash)
-        self.records[key_hash] = record
-
-    async def delete(self, key_hash: str) -> None:
-        self.records.pop(key_hash, None)
-
-
-class FakeQueue:
-    def __init__(self) -> None:
-        self.jobs: list[Job] = []
-        self.error: BackendUnavailable | None = None
-
-    async def publish(self, job: Job, msg_id: str | None = None) -> None:
-        if self.error is not None:
-            raise self.error
-        self.jobs.append(job)
-
-
 class Deployment:
+    """The submits on a memory backend; spies on its job queue and idempotency keys."""
+
     def __init__(self) -> None:
         self.now = 1000.0
-        self.store = FakeRunStore()
-        self.queue = FakeQueue()
-        self.keys = FakeKeys()
+        self.backend = MemoryBackend()
+        self.queue = Spy(self.backend.jobs)
+        self.keys = Spy(self.backend.idempotency)
         ids = iter(f"run-{n}" for n in range(1, 100))
         service = RunService(
-            self.store, self.queue, Settings(), clock=lambda: self.now, new_id=lambda: next(ids)
+            self.backend.runs,
+            self.queue,
+            Settings(),
+            clock=lambda: self.now,
+            new_id=lambda: next(ids),
         )
         self.submits = IdempotentSubmits(service, self.keys, clock=lambda: self.now)
+
+    @property
+    def store(self) -> MemoryRunStore:
+        return self.backend.runs
+
+    @property
+    def jobs(self) -> list[Job]:
+        """The jobs queued (publishes that went through)."""
+        return [JOB.decode(message.data) for message in self.backend.work.messages.values()]
+
+    def records(self) -> dict[str, IdempotencyRecord]:
+        """Every recorded key (by its hash) and its record."""
+
+        async def read() -> dict[str, IdempotencyRecord]:
+            found = {key: await self.backend.idempotency.get(key) for key in self.key_hashes()}
+            return {key: record for key, record in found.items() if record is not None}
+
+        return run(read())
+
+    def key_hashes(self) -> list[str]:
+        return self.backend.idempotency.bucket.keys()
+
+    def record(self, key: str, record: IdempotencyRecord) -> None:
+        """Record `key` as an earlier submit (or another gateway) did."""
+        run(self.backend.idempotency.create(key, record))
 
     def submit(self, submission: Submission = SUBMISSION, key: str | None = "k1") -> Any:
         return run(self.submits.submit(submission, key))
@@ -91,7 +85,7 @@ def test_without_a_key_every_submit_creates_a_run() -> None:
     assert first.run_id != second.run_id
     assert not first.replayed
     assert not second.replayed
-    assert deployment.keys.records == {}
+    assert deployment.records() == {}
 
 
 def test_the_same_key_and_request_returns_the_first_run() -> None:
@@ -102,7 +96,7 @@ def test_the_same_key_and_request_returns_the_first_run() -> None:
     assert again.replayed
     assert not first.replayed
     assert again.response == first.response
-    assert len(deployment.queue.jobs) == 1
+    assert len(deployment.jobs) == 1
 
 
 def test_the_same_key_with_a_different_request_is_refused() -> None:
@@ -110,7 +104,7 @@ def test_the_same_key_with_a_different_request_is_refused() -> None:
     deployment.submit()
     with pytest.raises(IdempotencyConflict, match="different request"):
         deployment.submit(Submission(flow_name="main", params={"x": 2}))
-    assert len(deployment.queue.jobs) == 1
+    assert len(deployment.jobs) == 1
 
 
 def test_keys_are_per_tenant() -> None:
@@ -123,11 +117,11 @@ def test_keys_are_per_tenant() -> None:
 
 def test_a_failed_submit_releases_its_key() -> None:
     deployment = Deployment()
-    deployment.queue.error = BackendUnavailable("NATS is down")
+    deployment.queue.fail("publish", BackendUnavailable("NATS is down"))
     with pytest.raises(BackendUnavailable):
         deployment.submit()
-    assert deployment.keys.records == {}
-    deployment.queue.error = None
+    assert deployment.records() == {}
+    del deployment.queue.before["publish"]
     retried = deployment.submit()
     assert not retried.replayed
     assert deployment.store.current(retried.run_id).run_id == retried.run_id
@@ -135,66 +129,73 @@ def test_a_failed_submit_releases_its_key() -> None:
 
 def test_a_repeat_while_the_first_is_still_submitting_is_asked_to_retry() -> None:
     deployment = Deployment()
-    in_flight = IdempotencyRecord("run-elsewhere", _fingerprint(), 1000.0, {})
-    deployment.keys.records[key_hash(None, "k1")] = in_flight
+    in_flight = IdempotencyRecord(
+        "run-elsewhere", _fingerprint(), 1000.0, _accepted("run-elsewhere")
+    )
+    deployment.record(key_hash(None, "k1"), in_flight)
     with pytest.raises(IdempotencyInProgress, match="retry"):
         deployment.submit()
-    assert deployment.queue.jobs == []
+    assert deployment.jobs == []
 
 
 def test_a_record_whose_run_never_appeared_is_free_after_the_in_progress_window() -> None:
     deployment = Deployment()
-    stale = IdempotencyRecord("run-lost", _fingerprint(), 1000.0, {})
-    deployment.keys.records[key_hash(None, "k1")] = stale
+    stale = IdempotencyRecord("run-lost", _fingerprint(), 1000.0, _accepted("run-lost"))
+    deployment.record(key_hash(None, "k1"), stale)
     deployment.now += IN_PROGRESS_SEC + 1
     accepted = deployment.submit()
     assert not accepted.replayed
     assert accepted.run_id != "run-lost"
-    assert deployment.keys.records[key_hash(None, "k1")].run_id == accepted.run_id
+    assert deployment.records()[key_hash(None, "k1")].run_id == accepted.run_id
 
 
 def test_of_two_concurrent_firsts_one_creates_and_the_other_replays() -> None:
     deployment = Deployment()
     winner = deployment.submit(key="k1")
-    record = deployment.keys.records.pop(key_hash(None, "k1"))
-    # The winner's record lands between our read (none yet) and our create.
-    deployment.keys.before_create.append((key_hash(None, "k1"), record))
+    hashed = key_hash(None, "k1")
+    record = deployment.records()[hashed]
+    run(deployment.backend.idempotency.delete(hashed))
+
+    async def land_the_winner(key_hash: str, record_: IdempotencyRecord) -> None:
+        # The winner's record lands between our read (none yet) and our create.
+        del deployment.keys.before["create"]
+        await deployment.backend.idempotency.create(hashed, record)
+
+    deployment.keys.before["create"] = land_the_winner
     loser = deployment.submit(key="k1")
     assert loser.replayed
     assert loser.run_id == winner.run_id
-    assert len(deployment.queue.jobs) == 1
+    assert len(deployment.jobs) == 1
+
+
+def _accepted(run_id: str) -> dict[str, str]:
+    """The answer a submit of `SUBMISSION` recorded for `run_id`."""
+    return {"run_id": run_id, "status": "PENDING", "flow_name": "main", "tag": "default"}
 
 
 def _fingerprint(submission: Submission = SUBMISSION) -> str:
     """The request hash a submit of `submission` records (read back from a throwaway submit)."""
     probe = Deployment()
     probe.submit(submission, key="probe")
-    return probe.keys.records[key_hash(None, "probe")].request_sha256
-
-
-class FlakyDeleteStore(FakeRunStore):
-    """A run store whose first `failures` deletes fail as during a NATS reconnect."""
-
-    def __init__(self, failures: int) -> None:
-        super().__init__()
-        self.failures = failures
-        self.deletes = 0
-
-    async def delete(self, run_id: str) -> None:
-        self.deletes += 1
-        if self.deletes <= self.failures:
-            raise BackendUnavailable("NATS is reconnecting")
-        await super().delete(run_id)
+    return probe.records()[key_hash(None, "probe")].request_sha256
 
 
 @pytest.mark.parametrize(("failures", "left_behind"), [(0, 0), (2, 0), (9, 1)])
 def test_a_failed_submit_removes_its_snapshot_through_a_short_outage(
     failures: int, left_behind: int
 ) -> None:
-    store = FlakyDeleteStore(failures)
-    queue = FakeQueue()
-    queue.error = BackendUnavailable("NATS is down")
+    backend = MemoryBackend()
+    store = Spy(backend.runs)
+    deletes = iter(range(1, 100))
+
+    def flaky_delete(run_id: str) -> None:
+        if next(deletes) <= failures:  # the first `failures` deletes fail, as in a reconnect
+            raise BackendUnavailable("NATS is reconnecting")
+
+    store.before["delete"] = flaky_delete
+    queue = Spy(backend.jobs)
+    queue.fail("publish", BackendUnavailable("NATS is down"))
     service = RunService(store, queue, Settings())
     with pytest.raises(BackendUnavailable):
         run(service.submit(SUBMISSION))
-    assert len(store._records) == left_behind
+    assert len(backend.run_bucket.keys()) == left_behind

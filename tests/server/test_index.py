@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-from pyoco_server.errors import InvalidInput
-from pyoco_server.index import Filters, RunIndex, Summary, decode_cursor, encode_cursor
+from pyoco_server.domain.errors import InvalidInput
+from pyoco_server.services.index import Filters, RunIndex, Summary, decode_cursor, encode_cursor
 
 
 def summary(i: int, **changes: object) -> Summary:

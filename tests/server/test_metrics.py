@@ -9,6 +9,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from pyoco_server.domain.records import WorkerState
 from pyoco_server.gateway.metrics import (
     CONTENT_TYPE,
     UNMATCHED,
@@ -17,22 +18,16 @@ from pyoco_server.gateway.metrics import (
     operation_id_of,
     status_class,
 )
-from pyoco_server.natsserver import NatsServer
+from pyoco_server.local.natsserver import NatsServer
 from pyoco_server.ports import Deployment, QueueDepth
-from pyoco_server.registry import WorkerState
-from tests.conftest import FLOW_YAML, Gateway, WorkerFactory, http_ok, wait_terminal, wait_until
-from tests.server.test_up import children_of, start_up
+from tests.support.flows import FLOW_YAML, flow_yaml
+from tests.support.processes import Gateway, WorkerFactory, children_of, http_ok, start_up
+from tests.support.runs import submit
+from tests.support.waiting import wait_terminal, wait_until
 
 Series = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
-TASKS = "pyoco_server._workflow_test_tasks"
-SLEEP_YAML = f"""\
-version: 1
-flow:
-  graph: sleep_for
-tasks:
-  sleep_for: {{callable: "{TASKS}:sleep_for"}}
-""".encode()
+SLEEP_YAML = flow_yaml("sleep_for")
 
 
 def parse(text: str) -> Series:
@@ -62,13 +57,6 @@ def requests_of(series: Series, operation_id: str, status: str) -> float | None:
         operation_id=operation_id,
         status_class=status,
     )
-
-
-def submit(client: httpx.Client, workflow: bytes, tag: str = "default", params: str = "") -> str:
-    data = {"flow_name": "main", "tag": tag, **({"params": params} if params else {})}
-    response = client.post("/runs/yaml", files={"workflow": ("flow.yaml", workflow)}, data=data)
-    assert response.status_code == 201, response.text
-    return str(response.json()["run_id"])
 
 
 @pytest.fixture

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from pyoco_server.domain.settings import Settings
 from pyoco_server.gateway.requests import request_id_of
+from pyoco_server.local.natsserver import NatsServer
 from pyoco_server.logs import (
     NO_REQUEST,
     JsonFormatter,
@@ -17,9 +19,8 @@ from pyoco_server.logs import (
     current_request_id,
     request_context,
 )
-from pyoco_server.natsserver import NatsServer
-from pyoco_server.settings import Settings
-from tests.conftest import Gateway, start_gateway, wait_until
+from tests.support.processes import Gateway, start_gateway
+from tests.support.waiting import wait_until
 
 NEW_ID = re.compile(r"[0-9a-f]{32}")
 

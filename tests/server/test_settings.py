@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pyoco_server.errors import SettingsError
-from pyoco_server.settings import Settings, is_configured
+from pyoco_server.domain.errors import SettingsError
+from pyoco_server.domain.settings import Settings, is_configured
 
 NO_DOTENV = {"PYOCO_LOAD_DOTENV": "0"}
 

@@ -9,50 +9,18 @@ import sys
 from pathlib import Path
 
 import httpx
-import pytest
 
-from pyoco_server.natsserver import NatsServer
-from tests.conftest import FLOW_YAML, Process, free_port, http_ok, start_process, wait_until
-
-TERMINAL = {"COMPLETED", "FAILED", "CANCELLED"}
-
-
-def children_of(pid: int) -> list[int]:
-    found = []
-    for task in Path(f"/proc/{pid}/task").glob("*/children"):
-        found += [int(child) for child in task.read_text().split()]
-    return found
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return Path(f"/proc/{pid}").exists() and "Z" not in _state(pid)
-
-
-def _state(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return "Z"
-
-
-def start_up(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> tuple[Process, str]:
-    port = free_port()
-    command = [sys.executable, "-m", "pyoco_server.cli.server", "up", "--port", str(port), *args]
-    process = start_process("up", command, {**os.environ, **(env or {})}, tmp_path)
-    url = f"http://127.0.0.1:{port}"
-    wait_until(
-        lambda: (
-            "pyoco-server is up" in process.log()
-            or (not process.alive() and pytest.fail(process.log()))
-        ),
-        timeout=60,
-        what="pyoco-server up",
-    )
-    return process, url
+from pyoco_server.local.natsserver import NatsServer
+from tests.support.flows import FLOW_YAML
+from tests.support.processes import (
+    children_of,
+    free_port,
+    http_ok,
+    pid_alive,
+    start_process,
+    start_up,
+)
+from tests.support.waiting import TERMINAL, wait_until
 
 
 def run_seed_flow(url: str, tag: str = "default") -> dict[str, object]:

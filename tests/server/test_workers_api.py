@@ -15,10 +15,10 @@ import httpx
 import nats
 import pytest
 
-from pyoco_server.codec import decode_worker_record, encode_worker_record
-from pyoco_server.registry import WorkerRecord, WorkerState
-from pyoco_server.settings import Settings
-from tests.conftest import Gateway
+from pyoco_server.domain.codec import WORKER_RECORD
+from pyoco_server.domain.records import WorkerRecord, WorkerState
+from pyoco_server.domain.settings import Settings
+from tests.support.processes import Gateway
 
 PROBLEM = "application/problem+json"
 
@@ -48,7 +48,7 @@ async def _put(settings: Settings, records: tuple[WorkerRecord, ...]) -> None:
     try:
         kv = await nc.jetstream().key_value(settings.workers_kv_bucket)
         for item in records:
-            await kv.put(item.worker_id, encode_worker_record(item))
+            await kv.put(item.worker_id, WORKER_RECORD.encode(item))
     finally:
         await nc.close()
 
@@ -64,7 +64,7 @@ async def _get(settings: Settings, worker_id: str) -> WorkerRecord:
         kv = await nc.jetstream().key_value(settings.workers_kv_bucket)
         entry = await kv.get(worker_id)
         assert entry.value is not None
-        return decode_worker_record(entry.value)
+        return WORKER_RECORD.decode(entry.value)
     finally:
         await nc.close()
 

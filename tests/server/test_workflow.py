@@ -6,9 +6,9 @@ import hashlib
 
 import pytest
 
-from pyoco_server.errors import InvalidWorkflow
-from pyoco_server.workflow import TaskSpec, parse_workflow
-from tests.conftest import FLOW_YAML
+from pyoco_server.domain.errors import InvalidWorkflow
+from pyoco_server.domain.workflow import TaskSpec, parse_workflow
+from tests.support.flows import FLOW_YAML
 
 ONE_TASK = "flow:\n  graph: a\ntasks:\n  a:\n    callable: m:f\n"
 

@@ -1,5 +1,6 @@
 """Fakes beyond the in-memory backend (`pyoco_server.memory`, which fakes every port).
 
+- `Clock`: a clock the test moves by hand;
 - `FakeDelivery`: a delivery that records what was done with it, for runner tests that hand
   the runner one delivery without a work stream;
 - `FakeExecutor`: returns a canned outcome (optionally doing something mid-run);
@@ -27,6 +28,18 @@ from pyoco_server.domain.snapshot import (
     TaskState,
 )
 from pyoco_worker.execution import Outcome, ProgressCallback, RunControl, StopReason
+from tests.support.samples import NOW
+
+
+class Clock:
+    """A clock the test moves by hand (set `now`); call it for the time."""
+
+    def __init__(self, now: float = NOW) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
 
 COMPLETED = Outcome(
     RunStatus.COMPLETED,
@@ -192,8 +205,8 @@ class Call:
     """One call of a port's method, as a `Spy` saw it."""
 
     name: str
-    args: tuple[Any, ...]
-    kwargs: dict[str, Any]
+    arguments: dict[str, Any]
+    """Every parameter by name, defaults included."""
 
 
 class Spy:
@@ -229,7 +242,9 @@ class Spy:
             return attribute
 
         async def call(*args: Any, **kwargs: Any) -> Any:
-            self.calls.append(Call(name, args, kwargs))
+            bound = inspect.signature(attribute).bind(*args, **kwargs)
+            bound.apply_defaults()
+            self.calls.append(Call(name, dict(bound.arguments)))
             self.in_flight += 1
             try:
                 hook = self.before.get(name)

@@ -32,7 +32,8 @@ TEST_TASKS = "tests.support.tasks"
 def flow_yaml(*tasks: str, defaults: str = "{}") -> bytes:
     """A flow.yaml running `tasks` in turn: demo tasks by name, or test tasks (tasks.py)."""
     lines = ["version: 1", "flow:", f"  graph: {' >> '.join(tasks)}", f"  defaults: {defaults}"]
-    lines += ["tasks:"] + [f'  {name}: {{callable: "{callable_of(name)}"}}' for name in tasks]
+    lines += ["tasks:"]
+    lines += [f'  {name}: {{callable: "{callable_of(name)}"}}' for name in dict.fromkeys(tasks)]
     return ("\n".join(lines) + "\n").encode()
 
 

@@ -13,7 +13,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +28,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 BIN = Path(sys.executable).parent
 """The directory of the project's console scripts (pyoco-client, pyoco-server, ...)."""
+
+
+WorkerFactory = Callable[..., "Process"]
+"""The `start_worker` fixture: `start_worker(*, tags, worker_id, args, env) -> Process`."""
 
 
 def free_port() -> int:
@@ -140,3 +144,41 @@ def worker_command(tags: Sequence[str], worker_id: str, args: Sequence[str] = ()
         worker_id,
         *args,
     ]
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether process `pid` exists and is not a zombie."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False  # gone between the two looks
+    return state != "Z"
+
+
+def children_of(pid: int) -> list[int]:
+    """The ids of the child processes of `pid`."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        found += [int(child) for child in task.read_text().split()]
+    return found
+
+
+def start_up(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> tuple[Process, str]:
+    """`pyoco-server up ARGS` on a free HTTP port, once it says it is up; it and its URL."""
+    port = free_port()
+    command = [sys.executable, "-m", "pyoco_server.cli.server", "up", "--port", str(port), *args]
+    process = start_process("up", command, {**os.environ, **(env or {})}, tmp_path)
+    url = f"http://127.0.0.1:{port}"
+    wait_until(
+        lambda: (
+            "pyoco-server is up" in process.log()
+            or (not process.alive() and pytest.fail(process.log()))
+        ),
+        timeout=60,
+        what="pyoco-server up",
+    )
+    return process, url

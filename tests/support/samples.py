@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pyoco_server.domain.records import Job, WorkerRecord, WorkerState
+from pyoco_server.domain.records import Job, RetryPolicy, WorkerRecord, WorkerState
 from pyoco_server.domain.snapshot import RunSnapshot, RunStatus
 
 NOW = 100.0
@@ -33,6 +33,28 @@ A_JOB = Job(
     submitted_at=1.0,
 )
 """The job of `PENDING`."""
+
+
+FULL_JOB = Job(
+    run_id="run-1",
+    flow_name="main",
+    tag="gpu",
+    tags=("gpu", "large"),
+    params={"x": 1, "nested": {"y": [1, 2]}},
+    submitted_at=10.0,
+    tenant_id="tenant-a",
+    api_key_id="key-1",
+    workflow_yaml="flow:\n  graph: a\n",
+    workflow_yaml_sha256="ab" * 32,
+    workflow_yaml_bytes=17,
+    snapshot_revision=7,
+    attempt_base=0,
+    timeout_sec=30.0,
+    retry=RetryPolicy(
+        max_attempts=3, backoff_sec=0.5, backoff_multiplier=3.0, max_backoff_sec=10.0
+    ),
+)
+"""A job with every optional field set (a retry policy of three attempts included)."""
 
 
 def job(run_id: str, **fields: Any) -> Job:

@@ -6,13 +6,12 @@ import asyncio
 import threading
 from collections.abc import Callable
 
-from pyoco_server.messages import Job
-from pyoco_server.snapshot import FailureReason, RunStatus, TaskState
-from pyoco_worker.execution import InProcessExecutor, Outcome, Progress, RunControl, run_job
+from pyoco_server.domain.records import Job
+from pyoco_server.domain.snapshot import FailureReason, RunStatus, TaskState
+from pyoco_worker.engine import InProcessExecutor, run_job
+from pyoco_worker.execution import Outcome, Progress, RunControl
 from pyoco_worker.flows import FlowSource
-from tests.conftest import FLOW_YAML
-
-TASKS = "pyoco_server._workflow_test_tasks"
+from tests.support.flows import FLOW_YAML, callable_of
 
 RUNNING_SEEN = threading.Event()
 """Set by the progress callback of the executor test once it sees the task running."""
@@ -69,7 +68,7 @@ def test_params_reach_the_tasks() -> None:
 
 
 def test_a_task_that_raises_fails_the_run_with_its_error() -> None:
-    yaml = FLOW_YAML.decode().replace(f"{TASKS}:add_one", f"{TASKS}:fail")
+    yaml = FLOW_YAML.decode().replace(callable_of("add_one"), callable_of("fail"))
 
     outcome = run(job(yaml))
 
@@ -87,7 +86,7 @@ def test_a_task_that_raises_fails_the_run_with_its_error() -> None:
 
 
 def test_non_json_output_is_converted_and_marked() -> None:
-    outcome = run(job(one_task_yaml(f"{TASKS}:non_json")))
+    outcome = run(job(one_task_yaml(callable_of("non_json"))))
 
     assert outcome.status is RunStatus.COMPLETED
     assert outcome.records["only"].output == [1, 2]

@@ -12,10 +12,11 @@ import pytest
 from pyoco.core.models import Flow, Task
 
 from pyoco_server import _workflow_test_tasks
-from pyoco_server.errors import FlowNotFound
-from pyoco_server.messages import Job
+from pyoco_server.domain.errors import FlowNotFound
+from pyoco_server.domain.records import Job
 from pyoco_worker.flows import FlowSource, ResolverError, load_resolver
-from tests.conftest import FLOW_YAML
+from tests.support import tasks as test_tasks
+from tests.support.flows import FLOW_YAML
 
 RESOLVER_SOURCE = textwrap.dedent(
     """\
@@ -102,13 +103,13 @@ def test_loaded_tasks_are_cached_until_forgotten(monkeypatch: pytest.MonkeyPatch
     original = _workflow_test_tasks.add_one
     source.build(job(FLOW_YAML))
 
-    monkeypatch.setattr(_workflow_test_tasks, "add_one", _workflow_test_tasks.echo)
+    monkeypatch.setattr(_workflow_test_tasks, "add_one", test_tasks.echo)
     cached = tasks_of(source.build(job(FLOW_YAML)))
     source.forget()
     reloaded = tasks_of(source.build(job(FLOW_YAML)))
 
     assert cached["add_one"].func is original
-    assert reloaded["add_one"].func is _workflow_test_tasks.echo
+    assert reloaded["add_one"].func is test_tasks.echo
 
 
 def test_unimportable_callable_is_flow_not_found_with_the_import_error() -> None:

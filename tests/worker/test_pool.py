@@ -1,102 +1,36 @@
-"""ProcessPool with real run processes: outcomes, concurrency, crashes, cancel, timeout, shutdown.
+"""ProcessPool with real run processes: outcomes, warm processes, concurrency, crashes, progress.
 
-Every test starts its own pool (the fork server is shared by the test process) and closes it in
-a `finally`; every wait is on a condition with a deadline.
+Cancels, timeouts and shutdowns are in test_pool_stops.py; the pools come from
+tests/support/pool.py.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import ctypes
+import multiprocessing
 import os
-import time
-import uuid
-from collections.abc import AsyncIterator, Callable, Coroutine
 from pathlib import Path
-from typing import Any, TypeVar
 
 import pytest
 
-from pyoco_server.errors import RunAbandoned
-from pyoco_server.messages import Job
-from pyoco_server.snapshot import FailureReason, RunStatus, TaskState
+from pyoco_server.domain.snapshot import FailureReason, RunStatus, TaskState
 from pyoco_worker.child import _Channel
-from pyoco_worker.execution import Outcome, Progress, RunControl, StopReason
-from pyoco_worker.pool import KILL_AFTER_SEC, ProcessPool
-from tests.e2e.test_runtime import flow, pid_alive
-
-T = TypeVar("T")
-GRACE = 0.5
-"""Cancel grace period of the pools under test."""
-
-
-def run(coroutine: Coroutine[Any, Any, T], timeout: float = 60.0) -> T:
-    return asyncio.run(asyncio.wait_for(coroutine, timeout))
-
-
-def job(*tasks: str, **params: object) -> Job:
-    """A job running `tasks` of _workflow_test_tasks in sequence, with `params`."""
-    return Job(
-        run_id=f"run-{uuid.uuid4().hex[:8]}",
-        flow_name="main",
-        tag="default",
-        tags=("default",),
-        params=params,
-        submitted_at=time.time(),
-        workflow_yaml=flow(*tasks).decode(),
-    )
-
-
-@contextlib.asynccontextmanager
-async def started_pool(
-    size: int = 1, *, flush_interval: float = 0.05
-) -> AsyncIterator[ProcessPool]:
-    pool = ProcessPool(
-        size, flush_interval=flush_interval, cancel_grace_sec=GRACE, start_method="forkserver"
-    )
-    try:
-        await pool.start()
-        yield pool
-    finally:
-        await pool.close()
-
-
-async def eventually(predicate: Callable[[], T], timeout: float = 10.0, what: str = "") -> T:
-    """Poll `predicate` on the loop until it returns something truthy; fail after `timeout`."""
-    deadline = time.monotonic() + timeout
-    while not (value := predicate()):
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout}s waiting for {what or predicate}")
-        await asyncio.sleep(0.01)
-    return value
-
-
-def pid_in(path: Path) -> int | None:
-    """The pid `sleep_for` wrote to `path`, once it is there."""
-    text = path.read_text() if path.exists() else ""
-    return int(text) if text else None
-
-
-async def started_task(pid_file: Path) -> int:
-    """The pid `sleep_for` writes to `pid_file` once its task has started."""
-    pid = await eventually(lambda: pid_in(pid_file), 30, "the task to start")
-    assert pid is not None
-    return pid
-
-
-async def execute(pool: ProcessPool, for_job: Job, control: RunControl | None = None) -> Outcome:
-    return await pool.execute(for_job, lambda progress: None, control or RunControl())
-
-
-async def task_pid(pool: ProcessPool, tmp_path: Path) -> int:
-    """The pid of the run process that runs the next job of `pool` (pool of one)."""
-    pid_file = tmp_path / f"{uuid.uuid4().hex}.pid"
-    outcome = await execute(pool, job("sleep_for", seconds=0, pid_file=str(pid_file)))
-    assert outcome.status is RunStatus.COMPLETED, outcome.error
-    pid = pid_in(pid_file)
-    assert pid is not None
-    return pid
+from pyoco_worker.engine import JobExecution
+from pyoco_worker.execution import Outcome, Progress, RunControl
+from pyoco_worker.flows import FlowSource
+from pyoco_worker.pool import ProcessPool
+from pyoco_worker.protocol import ProgressReport
+from tests.support.pool import (
+    eventually,
+    execute,
+    job,
+    pid_in,
+    run,
+    started_pool,
+    task_pid,
+)
+from tests.support.processes import pid_alive
 
 
 def test_a_run_completes_with_its_outputs() -> None:
@@ -195,136 +129,6 @@ def test_the_crashed_task_record_says_when_and_why() -> None:
     assert record.error == crashed.error
 
 
-def test_cancel_stops_a_task_stuck_in_sleep_and_kills_its_process(tmp_path: Path) -> None:
-    pid_file = tmp_path / "task.pid"
-
-    async def scenario() -> tuple[Outcome, float, int, Outcome]:
-        async with started_pool() as pool:
-            control = RunControl()
-            running = asyncio.create_task(
-                execute(pool, job("sleep_for", seconds=3600, pid_file=str(pid_file)), control)
-            )
-            pid = await started_task(pid_file)
-            asked = time.monotonic()
-            control.stop(StopReason.CANCEL)
-            outcome = await running
-            took = time.monotonic() - asked
-            await eventually(lambda: not pid_alive(pid), 10, "the run's process to be gone")
-            after = await execute(pool, job("add_one", x=1))
-            return outcome, took, pid, after
-
-    outcome, took, pid, after = run(scenario())
-
-    assert outcome.status is RunStatus.CANCELLED
-    assert outcome.reason is FailureReason.CANCELLED
-    assert outcome.error is None
-    assert outcome.tasks == {"sleep_for": TaskState.CANCELLED}
-    assert outcome.records["sleep_for"].state is TaskState.CANCELLED
-    assert took < GRACE + 2, f"cancel took {took:.2f}s with a grace of {GRACE}s"
-    assert pid != os.getpid()
-    assert after.status is RunStatus.COMPLETED, "the pool replaced the killed process"
-
-
-def test_cancel_before_the_run_starts_runs_no_task(tmp_path: Path) -> None:
-    pid_file = tmp_path / "task.pid"
-
-    async def scenario() -> Outcome:
-        async with started_pool() as pool:
-            control = RunControl()
-            control.stop(StopReason.CANCEL)
-            return await execute(
-                pool, job("sleep_for", seconds=3600, pid_file=str(pid_file)), control
-            )
-
-    outcome = run(scenario())
-
-    assert outcome.status is RunStatus.CANCELLED
-    assert outcome.reason is FailureReason.CANCELLED
-    assert not pid_file.exists(), "the task started although the run was cancelled first"
-
-
-def test_a_timeout_fails_the_run(tmp_path: Path) -> None:
-    pid_file = tmp_path / "task.pid"
-
-    async def scenario() -> tuple[Outcome, float, int]:
-        async with started_pool() as pool:
-            started = time.monotonic()
-            outcome = await execute(
-                pool,
-                job("sleep_for", seconds=3600, pid_file=str(pid_file)),
-                RunControl(timeout_sec=0.5),
-            )
-            took = time.monotonic() - started
-            pid = pid_in(pid_file)
-            assert pid is not None
-            await eventually(lambda: not pid_alive(pid), 10, "the run's process to be gone")
-            return outcome, took, pid
-
-    outcome, took, _ = run(scenario())
-
-    assert outcome.status is RunStatus.FAILED
-    assert outcome.reason is FailureReason.TIMEOUT
-    assert outcome.error == "the run exceeded its timeout of 0.5s and was stopped"
-    assert outcome.tasks == {"sleep_for": TaskState.CANCELLED}
-    assert 0.5 <= took < 0.5 + GRACE + KILL_AFTER_SEC + 2
-
-
-def test_a_run_that_ends_before_its_timeout_is_not_affected() -> None:
-    async def scenario() -> Outcome:
-        async with started_pool() as pool:
-            return await execute(pool, job("add_one", x=1), RunControl(timeout_sec=30))
-
-    outcome = run(scenario())
-
-    assert outcome.status is RunStatus.COMPLETED
-
-
-def test_shutdown_abandons_the_run_and_kills_its_process(tmp_path: Path) -> None:
-    pid_file = tmp_path / "task.pid"
-
-    async def scenario() -> tuple[BaseException | None, float, int]:
-        async with started_pool() as pool:
-            control = RunControl()
-            running = asyncio.create_task(
-                execute(pool, job("sleep_for", seconds=3600, pid_file=str(pid_file)), control)
-            )
-            pid = await started_task(pid_file)
-            asked = time.monotonic()
-            control.stop(StopReason.SHUTDOWN)
-            error: BaseException | None = None
-            try:
-                await running
-            except RunAbandoned as exc:
-                error = exc
-            took = time.monotonic() - asked
-            await eventually(lambda: not pid_alive(pid), 10, "the run's process to be gone")
-            return error, took, pid
-
-    error, took, _ = run(scenario())
-
-    assert isinstance(error, RunAbandoned)
-    assert "shutdown" in str(error)
-    assert took < 2, "a shutdown kills at once, without the cancel grace period"
-
-
-def test_shutdown_overrides_a_cancel_in_progress(tmp_path: Path) -> None:
-    pid_file = tmp_path / "task.pid"
-
-    async def scenario() -> None:
-        async with started_pool() as pool:
-            control = RunControl()
-            running = asyncio.create_task(
-                execute(pool, job("sleep_for", seconds=3600, pid_file=str(pid_file)), control)
-            )
-            await started_task(pid_file)
-            control.stop(StopReason.CANCEL)
-            control.stop(StopReason.SHUTDOWN)
-            await running
-
-    with pytest.raises(RunAbandoned):
-        run(scenario())
-
-
 def test_progress_arrives_while_a_run_lasts_longer_than_the_flush_interval() -> None:
     seen: list[tuple[bool, Progress]] = []
     finished = False
@@ -374,29 +178,12 @@ def test_a_pool_needs_at_least_one_process() -> None:
         ProcessPool(0)
 
 
-class _RecordingPipe:
-    def __init__(self) -> None:
-        self.sent: list[tuple[object, ...]] = []
-
-    def send(self, message: tuple[object, ...]) -> None:
-        self.sent.append(message)
-
-
-class _StubExecution:
-    def progress(self) -> str:
-        return "the progress"
-
-    def task_states(self) -> dict[str, str]:
-        return {"a": "RUNNING"}
-
-    def cancel(self) -> None:
-        pass
-
-
 def test_a_progress_reply_names_its_run_and_never_follows_the_end() -> None:
-    pipe = _RecordingPipe()
-    channel = _Channel(pipe, ctypes.create_string_buffer(64))  # type: ignore[arg-type]
-    channel.begin("run-1", _StubExecution())  # type: ignore[arg-type]
+    execution = JobExecution(FlowSource(None), job("add_one", x=1), lambda: None)
+    assert execution.run().status is RunStatus.COMPLETED
+    received, sent = multiprocessing.Pipe(duplex=False)
+    channel = _Channel(sent, ctypes.create_string_buffer(64))
+    channel.begin("run-1", execution)
 
     channel.send_progress("run-1")  # nothing changed yet
     channel.mark_changed()
@@ -405,4 +192,7 @@ def test_a_progress_reply_names_its_run_and_never_follows_the_end() -> None:
     channel.end()
     channel.send_progress("run-1")  # asked while the run ended: nothing may follow the end
 
-    assert pipe.sent == [("progress", "run-1", "the progress")]
+    replies = []
+    while received.poll(0.1):
+        replies.append(received.recv())
+    assert replies == [ProgressReport("run-1", execution.progress())]

@@ -13,49 +13,18 @@ from typing import Any, TypeVar
 
 import pytest
 
-from pyoco_server.errors import BackendUnavailable
-from pyoco_server.messages import Job
-from pyoco_server.registry import WorkerRecord, WorkerState
-from pyoco_server.snapshot import RunSnapshot, RunStatus
+from pyoco_server.domain.errors import BackendUnavailable
+from pyoco_server.domain.records import Job, WorkerRecord, WorkerState
+from pyoco_server.domain.snapshot import RunSnapshot, RunStatus
+from pyoco_server.ports import WorkerRegistry
 from pyoco_worker.presence import Presence
-from tests.server.test_workers import FakeRegistry, record
+from tests.support.fakes import Clock, Spy
+from tests.support.memory import registry_with
+from tests.support.samples import worker_record as record
 
 T = TypeVar("T")
 START = 1_000.0
 DISCONNECT_TIMEOUT = 20.0
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, now: float = START) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-class GatedRegistry(FakeRegistry):
-    """A registry whose puts wait for `gate` while it is set up (a slow network round trip)."""
-
-    def __init__(self, *records: WorkerRecord) -> None:
-        super().__init__(*records)
-        self.gate: asyncio.Event | None = None
-        self.waiting = 0
-        self.in_flight = 0
-        self.unavailable: BackendUnavailable | None = None
-
-    async def put(self, item: WorkerRecord, revision: int | None) -> int:
-        if self.unavailable is not None:
-            raise self.unavailable
-        self.in_flight += 1
-        try:
-            if self.gate is not None:
-                self.waiting += 1
-                await self.gate.wait()
-            return await super().put(item, revision)
-        finally:
-            self.in_flight -= 1
 
 
 def run(coroutine: Coroutine[Any, Any, T]) -> T:
@@ -72,7 +41,7 @@ async def until(predicate: Callable[[], T], timeout: float = 5.0, what: str = ""
     return value
 
 
-def presence(registry: FakeRegistry, clock: Clock, worker_id: str = "w1") -> Presence:
+def presence(registry: WorkerRegistry, clock: Clock, worker_id: str = "w1") -> Presence:
     return Presence(registry, worker_id=worker_id, tags=["a", "b"], concurrency=2, clock=clock)
 
 
@@ -81,7 +50,7 @@ def ended(run_id: str, status: RunStatus, at: float) -> RunSnapshot:
     return RunSnapshot.pending(job).claimed("w1", 1, at - 1).finished(status, at)
 
 
-def state_is(registry: FakeRegistry, state: WorkerState, worker_id: str = "w1") -> bool:
+def state_is(registry: Any, state: WorkerState, worker_id: str = "w1") -> bool:
     return registry.current(worker_id).state is state
 
 
@@ -89,8 +58,8 @@ def state_is(registry: FakeRegistry, state: WorkerState, worker_id: str = "w1") 
 
 
 def test_start_writes_an_idle_record() -> None:
-    registry = FakeRegistry()
-    me = presence(registry, Clock())
+    registry = registry_with()
+    me = presence(registry, Clock(START))
 
     run(me.start(DISCONNECT_TIMEOUT))
 
@@ -107,8 +76,8 @@ def test_start_writes_an_idle_record() -> None:
 
 
 def test_each_start_gets_a_new_instance_id() -> None:
-    registry = FakeRegistry()
-    first, second = presence(registry, Clock()), presence(registry, Clock())
+    registry = registry_with()
+    first, second = presence(registry, Clock(START)), presence(registry, Clock(START))
 
     run(first.start(DISCONNECT_TIMEOUT))
     run(second.start(DISCONNECT_TIMEOUT))
@@ -128,8 +97,8 @@ def test_start_keeps_hidden_from_an_earlier_record_and_nothing_else() -> None:
         stop_reason="graceful_shutdown",
         last_seen_at=START - 50,
     )
-    registry = FakeRegistry(earlier)
-    me = presence(registry, Clock())
+    registry = registry_with(earlier)
+    me = presence(registry, Clock(START))
 
     run(me.start(DISCONNECT_TIMEOUT))
 
@@ -144,20 +113,20 @@ def test_start_keeps_hidden_from_an_earlier_record_and_nothing_else() -> None:
 def test_start_warns_when_a_live_worker_uses_the_same_id(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    registry = FakeRegistry(record("w1", WorkerState.RUNNING, last_seen_at=START - 1))
+    registry = registry_with(record("w1", WorkerState.RUNNING, last_seen_at=START - 1))
 
     with caplog.at_level(logging.WARNING, logger="pyoco_worker.presence"):
-        run(presence(registry, Clock()).start(DISCONNECT_TIMEOUT))
+        run(presence(registry, Clock(START)).start(DISCONNECT_TIMEOUT))
 
     assert "also used by a live worker" in caplog.text
 
 
 def test_start_does_not_warn_about_a_record_gone_stale(caplog: pytest.LogCaptureFixture) -> None:
     stale = record("w1", WorkerState.RUNNING, last_seen_at=START - DISCONNECT_TIMEOUT - 1)
-    registry = FakeRegistry(stale)
+    registry = registry_with(stale)
 
     with caplog.at_level(logging.WARNING, logger="pyoco_worker.presence"):
-        run(presence(registry, Clock()).start(DISCONNECT_TIMEOUT))
+        run(presence(registry, Clock(START)).start(DISCONNECT_TIMEOUT))
 
     assert "also used" not in caplog.text
 
@@ -166,8 +135,8 @@ def test_start_does_not_warn_about_a_record_gone_stale(caplog: pytest.LogCapture
 
 
 def test_running_and_idle_follow_the_runs_through_the_loop() -> None:
-    registry = FakeRegistry()
-    clock = Clock()
+    registry = registry_with()
+    clock = Clock(START)
     me = presence(registry, clock)
 
     async def scenario() -> tuple[WorkerRecord, WorkerRecord]:
@@ -194,8 +163,8 @@ def test_running_and_idle_follow_the_runs_through_the_loop() -> None:
 
 
 def test_current_run_ids_and_counters_follow_several_runs() -> None:
-    registry = FakeRegistry()
-    clock = Clock()
+    registry = registry_with()
+    clock = Clock(START)
     me = presence(registry, clock)
 
     async def scenario() -> list[WorkerRecord]:
@@ -226,8 +195,8 @@ def test_current_run_ids_and_counters_follow_several_runs() -> None:
 
 
 def test_cancelled_runs_count_as_not_completed() -> None:
-    registry = FakeRegistry()
-    me = presence(registry, Clock())
+    registry = registry_with()
+    me = presence(registry, Clock(START))
 
     async def scenario() -> None:
         await me.start(DISCONNECT_TIMEOUT)
@@ -243,8 +212,8 @@ def test_cancelled_runs_count_as_not_completed() -> None:
 
 
 def test_a_change_within_a_second_of_the_last_write_waits_for_the_rest_of_it() -> None:
-    registry = FakeRegistry()
-    clock = Clock()
+    registry = registry_with()
+    clock = Clock(START)
     me = presence(registry, clock)
 
     async def scenario() -> float:
@@ -266,15 +235,15 @@ def test_a_change_within_a_second_of_the_last_write_waits_for_the_rest_of_it() -
 def test_a_failing_beat_is_logged_and_the_next_one_writes(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    registry = GatedRegistry()
-    clock = Clock()
+    registry = Spy(registry_with())
+    clock = Clock(START)
     me = presence(registry, clock)
 
     async def scenario() -> None:
         await me.start(DISCONNECT_TIMEOUT)
-        registry.unavailable = BackendUnavailable("NATS is down")
+        registry.fail("put", BackendUnavailable("NATS is down"))
         await me.beat()
-        registry.unavailable = None
+        del registry.before["put"]
         clock.now += 3
         await me.beat()
 
@@ -290,8 +259,8 @@ def test_a_failing_beat_is_logged_and_the_next_one_writes(
 
 @pytest.mark.parametrize("hidden", [True, False])
 def test_a_concurrent_hidden_change_survives_the_next_beat(hidden: bool) -> None:
-    registry = FakeRegistry(record("w1", hidden=not hidden, last_seen_at=START - 100))
-    clock = Clock()
+    registry = registry_with(record("w1", hidden=not hidden, last_seen_at=START - 100))
+    clock = Clock(START)
     me = presence(registry, clock)
 
     async def scenario() -> None:
@@ -310,12 +279,12 @@ def test_a_concurrent_hidden_change_survives_the_next_beat(hidden: bool) -> None
 
 
 def test_a_record_removed_meanwhile_is_written_again() -> None:
-    registry = FakeRegistry()
-    me = presence(registry, Clock())
+    registry = registry_with()
+    me = presence(registry, Clock(START))
 
     async def scenario() -> None:
         await me.start(DISCONNECT_TIMEOUT)
-        registry._records.clear()
+        registry.bucket.delete("w1")
         await me.beat()
 
     run(scenario())
@@ -327,8 +296,8 @@ def test_a_record_removed_meanwhile_is_written_again() -> None:
 
 
 def test_stop_writes_stopped_graceful() -> None:
-    registry = FakeRegistry()
-    clock = Clock()
+    registry = registry_with()
+    clock = Clock(START)
     me = presence(registry, clock)
 
     async def scenario() -> None:
@@ -347,8 +316,8 @@ def test_stop_writes_stopped_graceful() -> None:
 
 
 def test_stop_records_its_reason_and_keeps_a_concurrent_hidden_change() -> None:
-    registry = FakeRegistry()
-    me = presence(registry, Clock())
+    registry = registry_with()
+    me = presence(registry, Clock(START))
 
     async def scenario() -> None:
         await me.start(DISCONNECT_TIMEOUT)
@@ -366,9 +335,10 @@ def test_stop_records_its_reason_and_keeps_a_concurrent_hidden_change() -> None:
 
 
 def test_a_write_in_flight_when_stop_is_called_does_not_undo_the_stop() -> None:
-    registry = GatedRegistry()
-    clock = Clock()
+    registry = Spy(registry_with())
+    clock = Clock(START)
     me = presence(registry, clock)
+    waiting: list[WorkerRecord] = []
 
     async def scenario() -> None:
         await me.start(DISCONNECT_TIMEOUT)
@@ -376,13 +346,19 @@ def test_a_write_in_flight_when_stop_is_called_does_not_undo_the_stop() -> None:
         me.run_started("r1")
         await until(lambda: state_is(registry, WorkerState.RUNNING), what="RUNNING")
         clock.now += 5
-        registry.gate = asyncio.Event()
+        gate = asyncio.Event()
+
+        async def slow_round_trip(record: WorkerRecord, revision: int | None) -> None:
+            waiting.append(record)
+            await gate.wait()
+
+        registry.before["put"] = slow_round_trip  # puts wait for the gate from now on
         me.run_ended("r1", ended("r1", RunStatus.COMPLETED, clock.now))
-        await until(lambda: registry.waiting == 1, what="the IDLE write to be in flight")
+        await until(lambda: len(waiting) == 1, what="the IDLE write to be in flight")
         stopping = asyncio.create_task(me.stop())
         for _ in range(3):
             await asyncio.sleep(0)  # let stop reach its write (or its wait for the one in flight)
-        registry.gate.set()
+        gate.set()
         await stopping
         await until(lambda: registry.in_flight == 0, what="every write to end")
 

@@ -4,108 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 import pytest
 
-from pyoco_server.codec import decode_snapshot, encode_snapshot
-from pyoco_server.errors import BackendUnavailable, RevisionConflict, StaleAttempt
-from pyoco_server.ports import StoredSnapshot
-from pyoco_server.snapshot import (
+from pyoco_server.domain.errors import StaleAttempt
+from pyoco_server.domain.snapshot import (
     FailureReason,
     RunSnapshot,
     RunStatus,
     TaskRecord,
     TaskState,
 )
+from pyoco_server.memory import MemoryRunStore
 from pyoco_worker.execution import Outcome, Progress
-from pyoco_worker.snapshots import RunWriter
+from pyoco_worker.writer import RunWriter
+from tests.support.memory import backend_with
+from tests.support.samples import NOW, PENDING, RUN_ID
 
 T = TypeVar("T")
-NOW = 100.0
-RUN_ID = "run-1"
-
-PENDING = RunSnapshot(
-    run_id=RUN_ID,
-    flow_name="main",
-    tag="default",
-    tags=("default",),
-    status=RunStatus.PENDING,
-    params={"x": 1},
-    submitted_at=1.0,
-    updated_at=1.0,
-)
-
-
-class FakeRunStore:
-    """An in-memory `RunStore`: every update is a compare-and-set on the revision.
-
-    Snapshots pass through the codec on the way in, as they do in the real bucket, so a
-    snapshot that breaks the contract fails here too. `log`, when given, records each write.
-    """
-
-    def __init__(self, *snapshots: RunSnapshot, log: list[str] | None = None) -> None:
-        self._records: dict[str, StoredSnapshot] = {}
-        self._changed = asyncio.Condition()
-        self.writes: list[RunSnapshot] = []
-        self.conflicts = 0
-        self.unavailable: BackendUnavailable | None = None
-        self.log = log if log is not None else []
-        for snapshot in snapshots:
-            self.put(snapshot)
-
-    def put(self, snapshot: RunSnapshot) -> int:
-        """Write `snapshot` unconditionally, as another process would; its new revision."""
-        previous = self._records.get(snapshot.run_id)
-        revision = previous.revision + 1 if previous else 1
-        stored = decode_snapshot(encode_snapshot(snapshot))
-        self._records[snapshot.run_id] = StoredSnapshot(stored, revision)
-        return revision
-
-    def current(self, run_id: str = RUN_ID) -> RunSnapshot:
-        return self._records[run_id].snapshot
-
-    async def create(self, snapshot: RunSnapshot) -> int:
-        self._check_available()
-        if snapshot.run_id in self._records:
-            raise RevisionConflict(snapshot.run_id)
-        return self.put(snapshot)
-
-    async def get(self, run_id: str) -> StoredSnapshot | None:
-        self._check_available()
-        return self._records.get(run_id)
-
-    async def update(self, snapshot: RunSnapshot, revision: int) -> int:
-        self._check_available()
-        stored = self._records.get(snapshot.run_id)
-        try:
-            if stored is None or stored.revision != revision:
-                self.conflicts += 1
-                raise RevisionConflict(snapshot.run_id)
-            new_revision = self.put(snapshot)
-            self.writes.append(self.current(snapshot.run_id))
-            self.log.append(f"write {snapshot.status}")
-            return new_revision
-        finally:
-            async with self._changed:
-                self._changed.notify_all()
-
-    async def delete(self, run_id: str) -> None:
-        self._check_available()
-        self._records.pop(run_id, None)
-
-    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
-        """Wait until `predicate()` holds after some update attempt; fail after `timeout`."""
-        async with asyncio.timeout(timeout), self._changed:
-            await self._changed.wait_for(predicate)
-
-    async def wait_for_writes(self, count: int, timeout: float = 5.0) -> None:
-        await self.wait_for(lambda: len(self.writes) >= count, timeout)
-
-    def _check_available(self) -> None:
-        if self.unavailable is not None:
-            raise self.unavailable
 
 
 def run(coroutine: Coroutine[Any, Any, T]) -> T:
@@ -113,7 +31,7 @@ def run(coroutine: Coroutine[Any, Any, T]) -> T:
 
 
 async def new_writer(
-    store: FakeRunStore,
+    store: MemoryRunStore,
     *,
     worker_id: str = "w1",
     attempt: int = 1,
@@ -129,6 +47,14 @@ async def new_writer(
         flush_interval=flush_interval,
         clock=lambda: NOW,
     )
+
+
+def store_with(*snapshots: RunSnapshot) -> MemoryRunStore:
+    return backend_with(*snapshots).runs
+
+
+async def wait_for_writes(store: MemoryRunStore, count: int) -> None:
+    await store.wait_for(lambda: len(store.writes) >= count)
 
 
 def progress(**states: TaskState) -> Progress:
@@ -151,7 +77,7 @@ def running(worker_id: str, attempt: int) -> RunSnapshot:
 
 
 def test_claim_writes_running_with_worker_and_attempt() -> None:
-    store = FakeRunStore(PENDING)
+    store = store_with(PENDING)
 
     async def scenario() -> RunSnapshot:
         writer = await new_writer(store, worker_id="w1", attempt=2)
@@ -167,7 +93,7 @@ def test_claim_writes_running_with_worker_and_attempt() -> None:
 
 
 def test_claim_takes_over_from_an_older_attempt() -> None:
-    store = FakeRunStore(running("w0", attempt=1))
+    store = store_with(running("w0", attempt=1))
 
     async def scenario() -> RunSnapshot:
         writer = await new_writer(store, worker_id="w1", attempt=2)
@@ -188,7 +114,7 @@ def test_claim_takes_over_from_an_older_attempt() -> None:
     ids=["newer-attempt", "same-attempt-other-worker", "already-ended"],
 )
 def test_claim_of_a_run_owned_elsewhere_raises_stale_attempt(owner: RunSnapshot, why: str) -> None:
-    store = FakeRunStore(owner)
+    store = store_with(owner)
 
     async def scenario() -> None:
         writer = await new_writer(store, worker_id="w1", attempt=2)
@@ -199,11 +125,11 @@ def test_claim_of_a_run_owned_elsewhere_raises_stale_attempt(owner: RunSnapshot,
 
     assert why in info.value.detail
     assert store.writes == []
-    assert store.current() == owner
+    assert store.current(RUN_ID) == owner
 
 
 def test_claim_loses_to_a_newer_attempt_written_after_the_read() -> None:
-    store = FakeRunStore(PENDING)
+    store = store_with(PENDING)
 
     async def scenario() -> None:
         writer = await new_writer(store, worker_id="w1", attempt=1)
@@ -214,11 +140,11 @@ def test_claim_loses_to_a_newer_attempt_written_after_the_read() -> None:
         run(scenario())
 
     assert store.conflicts == 1
-    assert store.current().worker_id == "w2"
+    assert store.current(RUN_ID).worker_id == "w2"
 
 
 def test_finish_writes_the_terminal_snapshot_and_keeps_the_owner() -> None:
-    store = FakeRunStore(PENDING)
+    store = store_with(PENDING)
     outcome = completed()
 
     async def scenario() -> RunSnapshot:
@@ -228,7 +154,7 @@ def test_finish_writes_the_terminal_snapshot_and_keeps_the_owner() -> None:
 
     final = run(scenario())
 
-    assert store.current() == final
+    assert store.current(RUN_ID) == final
     assert final.status is RunStatus.COMPLETED
     assert (final.worker_id, final.attempt) == ("w1", 2)
     assert final.end_time == NOW
@@ -238,7 +164,7 @@ def test_finish_writes_the_terminal_snapshot_and_keeps_the_owner() -> None:
 
 
 def test_finish_of_a_failure_records_error_and_reason() -> None:
-    store = FakeRunStore(PENDING)
+    store = store_with(PENDING)
     outcome = Outcome(RunStatus.FAILED, {}, {}, "ValueError: boom", FailureReason.EXECUTION_ERROR)
 
     async def scenario() -> RunSnapshot:
@@ -254,7 +180,7 @@ def test_finish_of_a_failure_records_error_and_reason() -> None:
 
 
 def test_concurrent_write_by_the_same_attempt_is_rebased() -> None:
-    store = FakeRunStore(PENDING)
+    store = store_with(PENDING)
 
     async def scenario() -> RunSnapshot:
         writer = await new_writer(store, worker_id="w1", attempt=1)
@@ -265,14 +191,14 @@ def test_concurrent_write_by_the_same_attempt_is_rebased() -> None:
     final = run(scenario())
 
     assert store.conflicts == 1
-    assert store.current() == final
+    assert store.current(RUN_ID) == final
     assert final.status is RunStatus.COMPLETED
     assert final.tags == ("default", "foreign")
     assert (final.worker_id, final.attempt) == ("w1", 1)
 
 
 def test_finish_after_a_newer_attempt_took_over_raises_stale_attempt() -> None:
-    store = FakeRunStore(PENDING)
+    store = store_with(PENDING)
     newer = running("w2", attempt=2)
 
     async def scenario() -> None:
@@ -284,11 +210,11 @@ def test_finish_after_a_newer_attempt_took_over_raises_stale_attempt() -> None:
     with pytest.raises(StaleAttempt):
         run(scenario())
 
-    assert store.current() == newer
+    assert store.current(RUN_ID) == newer
 
 
 def test_finish_of_a_deleted_run_raises_stale_attempt() -> None:
-    store = FakeRunStore(PENDING)
+    store = store_with(PENDING)
 
     async def scenario() -> None:
         writer = await new_writer(store)
@@ -301,7 +227,7 @@ def test_finish_of_a_deleted_run_raises_stale_attempt() -> None:
 
 
 def test_progress_within_the_flush_interval_is_coalesced() -> None:
-    store = FakeRunStore(PENDING)
+    store = store_with(PENDING)
     first_burst = [
         progress(add_one=TaskState.RUNNING, to_text=TaskState.PENDING),
         progress(add_one=TaskState.SUCCEEDED, to_text=TaskState.PENDING),
@@ -314,9 +240,9 @@ def test_progress_within_the_flush_interval_is_coalesced() -> None:
         await writer.claim()
         for update in first_burst:
             writer.progress(update)
-        await store.wait_for_writes(2)
+        await wait_for_writes(store, 2)
         writer.progress(second_burst)
-        await store.wait_for_writes(3)
+        await wait_for_writes(store, 3)
         await writer.finish(completed())
 
     run(scenario())
@@ -331,7 +257,7 @@ def test_progress_within_the_flush_interval_is_coalesced() -> None:
 
 
 def test_a_run_that_finishes_before_the_flush_writes_no_progress() -> None:
-    store = FakeRunStore(PENDING)
+    store = store_with(PENDING)
 
     async def scenario() -> None:
         writer = await new_writer(store, flush_interval=60.0)
@@ -351,7 +277,7 @@ def test_a_run_that_finishes_before_the_flush_writes_no_progress() -> None:
 def test_a_lost_progress_write_does_not_fail_the_run_writer(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    store = FakeRunStore(PENDING)
+    store = store_with(PENDING)
     newer = running("w2", attempt=2)
 
     async def scenario() -> None:
@@ -365,6 +291,6 @@ def test_a_lost_progress_write_does_not_fail_the_run_writer(
     with pytest.raises(StaleAttempt):
         run(scenario())
 
-    assert store.current() == newer
+    assert store.current(RUN_ID) == newer
     assert len(store.writes) == 1
     assert "progress not written" in caplog.text

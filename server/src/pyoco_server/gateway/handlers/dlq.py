@@ -48,8 +48,15 @@ class DlqApi:
         return json_reply(body)
 
 
+# openapi.yaml `DeadLetter` lists these as nullable: a page shows them as null,
+# where the stored record (omit_none) leaves them out.
+_NULLABLE = ("subject", "run_id", "flow_name", "worker_id", "num_delivered", "payload")
+
+
 def _item(stored: StoredDeadLetter) -> dict[str, Any]:
     """openapi.yaml `DeadLetter`: the record without its job, with its id and `redrivable`."""
     data = DEAD_LETTER.to_dict(stored.letter)
-    del data["job"]
+    data.pop("job", None)
+    for name in _NULLABLE:
+        data.setdefault(name, None)
     return {"id": str(stored.seq), **data, "redrivable": stored.letter.job is not None}
