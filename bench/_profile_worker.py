@@ -24,6 +24,7 @@ from pyoco_server.domain.settings import Settings
 from pyoco_server.jetstream import NatsBackend
 from pyoco_server.local.natsserver import NatsServer
 from pyoco_server.services.runs import RunService, Submission
+from pyoco_worker.child import ChildConfig
 from pyoco_worker.pool import ProcessPool
 from pyoco_worker.worker import Worker
 
@@ -60,7 +61,7 @@ async def drain(settings: Settings, profile: cProfile.Profile) -> tuple[float, f
                 done.set()
 
     await nc.subscribe(f"$KV.{settings.runs_kv_bucket}.>", cb=on_record)
-    pool = ProcessPool(CONCURRENCY, resolver_spec="bench.flows:resolve")
+    pool = ProcessPool(CONCURRENCY, config=ChildConfig(resolver_spec="bench.flows:resolve"))
     stop = asyncio.Event()
     worker = Worker(
         NatsBackend(settings, "bench-worker"),
@@ -71,7 +72,7 @@ async def drain(settings: Settings, profile: cProfile.Profile) -> tuple[float, f
     )
     task = asyncio.create_task(worker.run(stop))
     # The pool offers no event for "all started"; a bench may poll.
-    while not pool._all or pool._idle.qsize() < CONCURRENCY:  # noqa: ASYNC110
+    while not pool._all or len(pool._idle) < CONCURRENCY:  # noqa: ASYNC110
         await asyncio.sleep(0.05)
     children = [child.pid for child in pool._all]
     child_before = sum(tree_cpu_seconds(pid) for pid in children)

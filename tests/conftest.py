@@ -51,6 +51,7 @@ def settings_env(nats_server: NatsServer) -> dict[str, str]:
         "PYOCO_NATS_URL": nats_server.url,
         "PYOCO_LOAD_DOTENV": "0",
         "PYOCO_LOG_LEVEL": "info",
+        "PYOCO_TASK_MODULES": "tests.support.tasks",
     }
 
 

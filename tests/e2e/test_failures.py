@@ -16,8 +16,9 @@ version: 1
 flow:
   graph: nowhere
 tasks:
-  nowhere: {callable: "no_such_module_anywhere:task"}
+  nowhere: {callable: "tests.support.tasks:no_such_task"}
 """
+"""A callable of an allowed module that does not exist (the worker cannot load it)."""
 
 
 def test_failing_task_fails_the_run_with_its_error(
@@ -54,7 +55,7 @@ def test_unknown_flow_fails_with_flow_not_found(
     assert by_name["error_reason"] == "flow_not_found"
     assert "--flow-resolver" in by_name["error"]
     assert missing_callable["error_reason"] == "flow_not_found"
-    assert "no_such_module_anywhere" in missing_callable["error"]
+    assert "no attribute 'no_such_task'" in missing_callable["error"]
     letters = wait_until(
         lambda: len(dead_letters(nats_server.url)) == 2 and dead_letters(nats_server.url)
     )

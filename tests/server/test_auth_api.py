@@ -26,7 +26,12 @@ from tests.support.waiting import wait_until
 
 PROBLEM = "application/problem+json"
 ADMIN_CLI = str(Path(sys.executable).parent / "pyoco-server-admin")
-PATH_VALUES = {"run_id": "0b6f4a1e-run", "worker_id": "w-1", "dead_letter_id": "1"}
+PATH_VALUES = {
+    "run_id": "0b6f4a1e-run",
+    "worker_id": "w-1",
+    "dead_letter_id": "1",
+    "wheel_name": "my_ext-0.1.0-py3-none-any.whl",
+}
 BOGUS_KEYS = (
     "pyoco_0123456789abcdef01234567.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",  # unknown
     "not-a-key",
@@ -185,7 +190,16 @@ def test_a_user_key_works_with_runs_but_not_admin_operations(
 
 
 ADMIN_ONLY = frozenset(
-    {"get_metrics", "list_workers", "update_worker", "list_dead_letters", "redrive_dead_letter"}
+    {
+        "get_metrics",
+        "list_workers",
+        "update_worker",
+        "list_dead_letters",
+        "redrive_dead_letter",
+        "upload_wheel",
+        "delete_wheel",
+        "list_wheel_history",
+    }
 )
 
 
@@ -334,6 +348,7 @@ def test_list_is_newest_first_without_hashes_and_filters_by_tenant(admin: Admin)
             "created_at",
             "revoked_at",
             "description",
+            "task_modules",
         }
     assert listed[1]["role"] == "admin"
     acme = json.loads(admin("api-key", "list", "--tenant", "acme").stdout)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from pyoco_server.domain.records import RetryPolicy
+from pyoco_server.domain.records import CodeVersion, RetryPolicy
 from pyoco_server.domain.snapshot import (
     AttemptRecord,
     FailureReason,
@@ -57,6 +57,7 @@ _OTHER_VALUES: dict[str, Any] = {
     "cancel_requested_at": 9.0,
     "cancel_requested_by": "carol",
     "cancel_reason": "why not",
+    "code": (CodeVersion("my-ext", "1.0", "ab" * 32, "my_ext-1.0-py3-none-any.whl"),),
 }
 
 
@@ -134,6 +135,8 @@ def test_default_max_backoff_is_five_minutes() -> None:
         (FailureReason.TIMEOUT, True),
         (FailureReason.FLOW_NOT_FOUND, False),
         (FailureReason.INVALID_WORKFLOW, False),
+        (FailureReason.CALLABLE_NOT_ALLOWED, False),
+        (FailureReason.CODE_UNAVAILABLE, False),
         (FailureReason.MAX_DELIVERIES_EXCEEDED, False),
         (FailureReason.CANCELLED, False),
     ],
@@ -143,4 +146,4 @@ def test_failure_reason_retryable(reason: FailureReason, retryable: bool) -> Non
 
 
 def test_every_failure_reason_is_classified() -> None:
-    assert len(list(FailureReason)) == 7
+    assert len(list(FailureReason)) == 9

@@ -9,8 +9,11 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
+from pyoco_server.domain.settings import Settings
 from pyoco_server.local.natsserver import NatsServer
+from pyoco_server.local.up import StartupError, UpOptions, check_exposure
 from tests.support.flows import FLOW_YAML
 from tests.support.processes import (
     children_of,
@@ -131,3 +134,29 @@ def test_up_with_nats_bootstrap(tmp_path: Path) -> None:
         wait_until(lambda child=child: not pid_alive(child), 10, f"child {child} to exit")
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", nats_port))  # nats-server (under nats-bootstrap) is gone too
+
+
+@pytest.mark.parametrize(
+    ("host", "auth_mode", "insecure", "allowed"),
+    [
+        ("127.0.0.1", "none", False, True),
+        ("127.0.0.2", "none", False, True),
+        ("localhost", "none", False, True),
+        ("::1", "none", False, True),
+        ("0.0.0.0", "none", False, False),
+        ("192.168.1.10", "none", False, False),
+        ("::", "none", False, False),
+        ("0.0.0.0", "api_key", False, True),
+        ("0.0.0.0", "none", True, True),
+    ],
+)
+def test_a_public_address_needs_keys_or_insecure(
+    host: str, auth_mode: str, insecure: bool, allowed: bool
+) -> None:
+    settings = Settings.from_env({"PYOCO_LOAD_DOTENV": "0", "PYOCO_HTTP_AUTH_MODE": auth_mode})
+    options = UpOptions(host=host, insecure=insecure)
+    if allowed:
+        check_exposure(options, settings)
+    else:
+        with pytest.raises(StartupError, match="--insecure"):
+            check_exposure(options, settings)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pyoco_server.domain.errors import InvalidInput, InvalidWheel
+from pyoco_server.domain.errors import InvalidRequirement, InvalidWheel
 from pyoco_server.domain.records import WheelIndexRecord, WheelVersion
 from pyoco_server.domain.wheels import (
     current_versions,
@@ -123,5 +123,5 @@ def test_a_run_gets_the_newest_version_available_to_its_tag() -> None:
 def test_a_pin_is_one_exact_version() -> None:
     assert parse_requirement("My_Ext==0.1.0") == ("my-ext", "0.1.0")
     for bad in ("my_ext>=0.1", "my_ext", "my_ext==0.1; python_version<'3'", "==1"):
-        with pytest.raises(InvalidInput):
+        with pytest.raises(InvalidRequirement):
             parse_requirement(bad)

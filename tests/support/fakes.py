@@ -27,7 +27,14 @@ from pyoco_server.domain.snapshot import (
     TaskRecord,
     TaskState,
 )
-from pyoco_worker.execution import Outcome, ProgressCallback, RunControl, StopReason
+from pyoco_worker.execution import (
+    NO_CODE,
+    Installed,
+    Outcome,
+    ProgressCallback,
+    RunControl,
+    StopReason,
+)
 from tests.support.samples import NOW
 
 
@@ -94,8 +101,15 @@ class FakeExecutor:
     async def close(self) -> None:
         pass
 
+    def code_in_use(self) -> set[str]:
+        return set()
+
     async def execute(
-        self, job: Job, on_progress: ProgressCallback, control: RunControl
+        self,
+        job: Job,
+        on_progress: ProgressCallback,
+        control: RunControl,
+        installed: Installed = NO_CODE,
     ) -> Outcome:
         self.jobs.append(job)
         self.log.append("execute")
@@ -145,8 +159,15 @@ class ScriptedExecutor:
         self.closed = True
         self.events.append("executor closed")
 
+    def code_in_use(self) -> set[str]:
+        return set()
+
     async def execute(
-        self, job: Job, on_progress: ProgressCallback, control: RunControl
+        self,
+        job: Job,
+        on_progress: ProgressCallback,
+        control: RunControl,
+        installed: Installed = NO_CODE,
     ) -> Outcome:
         released = self._released.setdefault(job.run_id, asyncio.Event())
         self.started.append(job)

@@ -18,6 +18,8 @@ import pytest
 
 from pyoco_server.domain.records import Job
 from pyoco_server.domain.snapshot import RunStatus
+from pyoco_server.domain.trust import TaskPolicy
+from pyoco_worker.child import ChildConfig
 from pyoco_worker.execution import Outcome, RunControl
 from pyoco_worker.pool import ProcessPool
 from tests.support.flows import flow_yaml
@@ -25,6 +27,8 @@ from tests.support.flows import flow_yaml
 T = TypeVar("T")
 GRACE = 0.5
 """Cancel grace period of the pools under test."""
+TEST_TASKS = TaskPolicy(modules=("tests.support.tasks",))
+"""The pools' task policy: the demo tasks and the test tasks, as an operator would list them."""
 
 
 def run(coroutine: Coroutine[Any, Any, T], timeout: float = 60.0) -> T:
@@ -51,7 +55,11 @@ async def started_pool(
 ) -> AsyncIterator[ProcessPool]:
     """A started pool of `size` run processes (forkserver), closed on the way out."""
     pool = ProcessPool(
-        size, flush_interval=flush_interval, cancel_grace_sec=GRACE, start_method="forkserver"
+        size,
+        config=ChildConfig(policy=TEST_TASKS),
+        flush_interval=flush_interval,
+        cancel_grace_sec=GRACE,
+        start_method="forkserver",
     )
     try:
         await pool.start()

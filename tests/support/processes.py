@@ -77,13 +77,15 @@ class Process:
         return self.popen.returncode
 
 
-def start_process(name: str, args: Sequence[str], env: dict[str, str], log_dir: Path) -> Process:
+def start_process(
+    name: str, args: Sequence[str], env: dict[str, str], log_dir: Path, cwd: Path = ROOT
+) -> Process:
     log_path = log_dir / f"{name}-{time.monotonic_ns()}.log"
     with log_path.open("wb") as log:
         popen = subprocess.Popen(
             list(args),
             env=env,
-            cwd=ROOT,
+            cwd=cwd,
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -167,11 +169,13 @@ def children_of(pid: int) -> list[int]:
     return found
 
 
-def start_up(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> tuple[Process, str]:
+def start_up(
+    tmp_path: Path, *args: str, env: dict[str, str] | None = None, cwd: Path = ROOT
+) -> tuple[Process, str]:
     """`pyoco-server up ARGS` on a free HTTP port, once it says it is up; it and its URL."""
     port = free_port()
     command = [sys.executable, "-m", "pyoco_server.cli.server", "up", "--port", str(port), *args]
-    process = start_process("up", command, {**os.environ, **(env or {})}, tmp_path)
+    process = start_process("up", command, {**os.environ, **(env or {})}, tmp_path, cwd)
     url = f"http://127.0.0.1:{port}"
     wait_until(
         lambda: (

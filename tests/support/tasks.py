@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import time
 from pathlib import Path
 
@@ -38,9 +39,25 @@ def crash(x: int) -> int:
 
 def kill_worker(x: int) -> int:
     """Kill the worker supervising this run (SIGKILL), as a fatal fault of the host would."""
-    os.kill(int(os.environ["PYOCO_WORKER_PID"]), signal.SIGKILL)
+    os.kill(_worker_pid(), signal.SIGKILL)
     time.sleep(60)
     return x
+
+
+def _worker_pid() -> int:
+    """The nearest ancestor that is a `pyoco-worker` (run processes start from its forkserver).
+
+    Run processes get a scrubbed environment, so the worker's pid is found through /proc.
+    """
+    pid = os.getppid()
+    while pid > 1:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+        worker = b"pyoco_worker" in cmdline or b"pyoco-worker" in cmdline
+        if worker and b"forkserver" not in cmdline:
+            return pid
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        pid = int(stat.rpartition(")")[2].split()[1])
+    raise RuntimeError("no pyoco-worker among this process's ancestors")
 
 
 def flaky(counter_file: str, failures: int) -> int:
@@ -51,3 +68,28 @@ def flaky(counter_file: str, failures: int) -> int:
     if calls <= failures:
         raise RuntimeError(f"flaky failure {calls} of {failures}")
     return calls
+
+
+def reach_nats(url: str) -> str:
+    """Connect to NATS at `url` as task code could (no credentials); the server's first answer.
+
+    Speaks the protocol over a plain socket: INFO, then CONNECT and PING; `+OK`/`PONG` means
+    the server took the connection, `-ERR ...` that it refused it.
+    """
+    host, _, port = url.removeprefix("nats://").rpartition(":")
+    with socket.create_connection((host, int(port)), timeout=5) as connection:
+        stream = connection.makefile("rwb")
+        stream.readline()  # INFO {...}
+        stream.write(b'CONNECT {"verbose":false,"pedantic":false}\r\nPING\r\n')
+        stream.flush()
+        return stream.readline().decode().strip()
+
+
+def who_am_i(secret_file: str) -> dict[str, object]:
+    """This process's user id, and whether it can read `secret_file`."""
+    try:
+        Path(secret_file).read_bytes()
+        readable = True
+    except PermissionError:
+        readable = False
+    return {"uid": os.geteuid(), "readable": readable}

@@ -11,8 +11,11 @@ import hashlib
 import io
 import shutil
 import subprocess
+import sys
 import zipfile
 from pathlib import Path
+
+import httpx
 
 WHEEL = "Wheel-Version: 1.0\nGenerator: tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
 
@@ -75,11 +78,50 @@ packages = ["src/{name}"]
 """
     )
     uv = shutil.which("uv") or "uv"
+    # hatchling comes from the dev environment, so building needs no network.
+    command = [uv, "build", "--wheel", "--quiet", "--no-build-isolation", "--python"]
+    command += [sys.executable, "--out-dir", str(project / "dist"), str(project)]
     subprocess.run(
-        [uv, "build", "--wheel", "--quiet", "--out-dir", str(project / "dist"), str(project)],
+        command,
         check=True,
         timeout=120,
         capture_output=True,
     )
     (wheel,) = (project / "dist").glob("*.whl")
     return wheel
+
+
+def upload(
+    client: httpx.Client,
+    data: bytes,
+    filename: str,
+    *,
+    tags: str | None = None,
+    replace: bool | None = None,
+    headers: dict[str, str] | None = None,
+) -> httpx.Response:
+    """POST /wheels with `data` as file `filename` (multipart, as curl -F and the CLI send it)."""
+    form: dict[str, str] = {}
+    if tags is not None:
+        form["tags"] = tags
+    if replace is not None:
+        form["replace"] = "true" if replace else "false"
+    return client.post(
+        "/wheels", files={"wheel": (filename, data)}, data=form, headers=headers or {}
+    )
+
+
+def task_wheel(workdir: Path, name: str, version: str, answer: str) -> Path:
+    """A real wheel of package `name` whose task `answer(x)` returns `answer` and `x`."""
+    body = (
+        "def answer(x):\n"
+        f"    return {{'answer': {answer!r}, 'x': x}}\n"
+        "\n"
+        "def wait_for(path, x):\n"
+        "    import pathlib, time\n"
+        "    deadline = time.monotonic() + 60\n"
+        "    while not pathlib.Path(path).exists() and time.monotonic() < deadline:\n"
+        "        time.sleep(0.02)\n"
+        f"    return {{'answer': {answer!r}, 'x': x}}\n"
+    )
+    return build_wheel(workdir, name, version, body)

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from pyoco_server.domain.records import Job
 from pyoco_server.domain.snapshot import FailureReason, RunStatus, TaskState
+from pyoco_server.domain.trust import TaskPolicy
 from pyoco_worker.engine import InProcessExecutor, run_job
 from pyoco_worker.execution import Outcome, Progress, RunControl
 from pyoco_worker.flows import FlowSource
@@ -38,8 +39,12 @@ def job(yaml: str | None, params: dict[str, object] | None = None) -> Job:
     )
 
 
+TEST_MODULES = TaskPolicy(modules=("tests", "no_such_module_for_tests"))
+"""The test task modules (and a missing one), allowed as an operator would list them."""
+
+
 def run(for_job: Job, changed: Callable[[Callable[[], Progress]], None] | None = None) -> Outcome:
-    return run_job(FlowSource(), for_job, changed or (lambda read: None))
+    return run_job(FlowSource(policy=TEST_MODULES), for_job, changed or (lambda read: None))
 
 
 def test_seed_flow_completes_with_outputs() -> None:
@@ -104,6 +109,15 @@ def test_unknown_flow_fails_with_flow_not_found() -> None:
     assert (outcome.tasks, outcome.records) == ({}, {})
 
 
+def test_a_task_outside_the_allowed_modules_fails_with_nothing_imported() -> None:
+    outcome = run_job(FlowSource(), job(one_task_yaml(callable_of("non_json"))), lambda read: None)
+
+    assert outcome.status is RunStatus.FAILED
+    assert outcome.reason is FailureReason.CALLABLE_NOT_ALLOWED
+    assert outcome.error is not None
+    assert "PYOCO_TASK_MODULES" in outcome.error
+
+
 def test_unimportable_task_fails_with_flow_not_found() -> None:
     outcome = run(job(one_task_yaml("no_such_module_for_tests:f")))
 
@@ -146,7 +160,7 @@ def test_in_process_executor_delivers_progress_on_the_loop_during_the_run() -> N
             RUNNING_SEEN.set()
 
     async def main() -> tuple[Outcome, int]:
-        executor = InProcessExecutor(FlowSource())
+        executor = InProcessExecutor(FlowSource(policy=TEST_MODULES))
         outcome = await asyncio.wait_for(
             executor.execute(job(yaml), on_progress, RunControl()), 30.0
         )

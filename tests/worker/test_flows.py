@@ -14,6 +14,7 @@ from pyoco.core.models import Flow, Task
 from pyoco_server import _workflow_test_tasks
 from pyoco_server.domain.errors import FlowNotFound
 from pyoco_server.domain.records import Job
+from pyoco_server.domain.trust import TaskPolicy
 from pyoco_worker.flows import FlowSource, ResolverError, load_resolver
 from tests.support import tasks as test_tasks
 from tests.support.flows import FLOW_YAML
@@ -52,6 +53,15 @@ def job(yaml: str | bytes | None = None, flow_name: str = "main") -> Job:
     )
 
 
+UNKNOWN_MODULE = TaskPolicy(modules=("no_such_module_for_tests", "tests.support.tasks"))
+"""Allows the modules these tests name, so the loading itself is what they exercise."""
+
+
+def build(source: FlowSource, for_job: Job) -> Flow:
+    """The pyoco flow `source` builds for `for_job`."""
+    return source.build(for_job).flow
+
+
 def tasks_of(flow: Flow) -> dict[str, Task]:
     return {task.name: task for task in flow.tasks}
 
@@ -74,7 +84,7 @@ def resolver_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
 
 
 def test_seed_yaml_builds_a_pyoco_flow() -> None:
-    flow = FlowSource().build(job(FLOW_YAML))
+    flow = build(FlowSource(), job(FLOW_YAML))
 
     assert isinstance(flow, Flow)
     assert flow.name == "main"
@@ -88,8 +98,8 @@ def test_seed_yaml_builds_a_pyoco_flow() -> None:
 def test_every_build_gets_fresh_task_objects() -> None:
     source = FlowSource()
 
-    first = tasks_of(source.build(job(FLOW_YAML)))
-    second = tasks_of(source.build(job(FLOW_YAML)))
+    first = tasks_of(build(source, job(FLOW_YAML)))
+    second = tasks_of(build(source, job(FLOW_YAML)))
 
     for name in ("add_one", "to_text"):
         assert first[name] is not second[name]
@@ -99,36 +109,36 @@ def test_every_build_gets_fresh_task_objects() -> None:
 
 
 def test_loaded_tasks_are_cached_until_forgotten(monkeypatch: pytest.MonkeyPatch) -> None:
-    source = FlowSource()
-    original = _workflow_test_tasks.add_one
-    source.build(job(FLOW_YAML))
+    yaml = "flow:\n  graph: a\ntasks:\n  a:\n    callable: tests.support.tasks:echo\n"
+    source = FlowSource(policy=UNKNOWN_MODULE)
+    original = test_tasks.echo
+    build(source, job(yaml))
 
-    monkeypatch.setattr(_workflow_test_tasks, "add_one", test_tasks.echo)
-    cached = tasks_of(source.build(job(FLOW_YAML)))
+    monkeypatch.setattr(test_tasks, "echo", test_tasks.non_json)
+    cached = tasks_of(build(source, job(yaml)))
     source.forget()
-    reloaded = tasks_of(source.build(job(FLOW_YAML)))
+    reloaded = tasks_of(build(source, job(yaml)))
 
-    assert cached["add_one"].func is original
-    assert reloaded["add_one"].func is test_tasks.echo
+    assert cached["a"].func is original
+    assert reloaded["a"].func is test_tasks.non_json
 
 
 def test_unimportable_callable_is_flow_not_found_with_the_import_error() -> None:
     yaml = "flow:\n  graph: a\ntasks:\n  a:\n    callable: no_such_module_for_tests:f\n"
 
-    error = flow_not_found(FlowSource(), job(yaml, flow_name="etl"))
+    error = flow_not_found(FlowSource(policy=UNKNOWN_MODULE), job(yaml, flow_name="etl"))
 
     assert error.flow_name == "etl"
-    assert "cannot load task(s) a" in error.detail
+    assert "tasks.a: cannot import no_such_module_for_tests" in error.detail
     assert "No module named 'no_such_module_for_tests'" in error.detail
 
 
 def test_missing_function_is_flow_not_found_with_the_attribute_error() -> None:
-    yaml = "flow:\n  graph: a\ntasks:\n  a:\n    callable: pyoco_server._workflow_test_tasks:nope\n"
+    yaml = "flow:\n  graph: a\ntasks:\n  a:\n    callable: tests.support.tasks:nope\n"
 
-    error = flow_not_found(FlowSource(), job(yaml))
+    error = flow_not_found(FlowSource(policy=UNKNOWN_MODULE), job(yaml))
 
-    assert "cannot load task(s) a" in error.detail
-    assert "has no attribute 'nope'" in error.detail
+    assert "tasks.a: tests.support.tasks has no attribute 'nope'" in error.detail
 
 
 def test_use_of_an_unimportable_task_reports_the_import_error() -> None:
@@ -138,7 +148,7 @@ def test_use_of_an_unimportable_task_reports_the_import_error() -> None:
         "  b:\n    use: a\n"
     )
 
-    error = flow_not_found(FlowSource(), job(yaml))
+    error = flow_not_found(FlowSource(policy=UNKNOWN_MODULE), job(yaml))
 
     assert "No module named 'no_such_module_for_tests'" in error.detail
 
@@ -146,7 +156,8 @@ def test_use_of_an_unimportable_task_reports_the_import_error() -> None:
 def test_use_of_an_undeclared_task_is_flow_not_found() -> None:
     yaml = "flow:\n  graph: b\ntasks:\n  b:\n    use: nowhere\n"
 
-    error = flow_not_found(FlowSource(), job(yaml))
+    # A `use:` of no task of the file names a plugin task, which only allow-all lets through.
+    error = flow_not_found(FlowSource(policy=TaskPolicy(allow_all=True)), job(yaml))
 
     assert "uses unknown task 'nowhere'" in error.detail
 
@@ -164,7 +175,7 @@ def test_use_and_pipes_build() -> None:
         "  again:\n    use: to_text\npipes:\n  tail: again\n"
     )
 
-    tasks = tasks_of(FlowSource().build(job(yaml)))
+    tasks = tasks_of(build(FlowSource(), job(yaml)))
 
     assert set(tasks) == {"add_one", "again"}
     assert tasks["again"].func is _workflow_test_tasks.to_text
@@ -182,7 +193,7 @@ def test_yaml_wins_over_the_resolver() -> None:
     def resolver(name: str) -> Flow:
         raise AssertionError(f"the resolver was asked for {name}")
 
-    flow = FlowSource(resolver).build(job(FLOW_YAML))
+    flow = build(FlowSource(resolver), job(FLOW_YAML))
 
     assert set(tasks_of(flow)) == {"add_one", "to_text"}
 
@@ -190,7 +201,7 @@ def test_yaml_wins_over_the_resolver() -> None:
 def test_resolver_flow_is_returned(resolver_module: Path) -> None:
     resolver = load_resolver("resolver_for_tests:resolve")
 
-    flow = FlowSource(resolver).build(job(flow_name="hello"))
+    flow = build(FlowSource(resolver), job(flow_name="hello"))
 
     assert flow.name == "hello"
     assert set(tasks_of(flow)) == {"add_one"}

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
+from io import BytesIO
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -57,9 +59,11 @@ class AsyncClient:
         tag: str | None = None,
         tags: Sequence[str] | None = None,
         idempotency_key: str | None = None,
+        requires: Sequence[str] | None = None,
     ) -> JsonObject:
         """Submit a run of a flow the workers know by name (see `Client.submit`)."""
-        return await self._run(calls.submit(flow_name, params, tag, tags, idempotency_key))
+        call = calls.submit(flow_name, params, tag, tags, idempotency_key, requires)
+        return await self._run(call)
 
     async def submit_yaml(
         self,
@@ -69,9 +73,12 @@ class AsyncClient:
         params: Mapping[str, Any] | None = None,
         file_name: str = "flow.yaml",
         idempotency_key: str | None = None,
+        requires: Sequence[str] | None = None,
     ) -> JsonObject:
         """Upload a flow.yaml and submit a run of it (see `Client.submit_yaml`)."""
-        call = calls.submit_yaml(workflow, flow_name, tag, params, file_name, idempotency_key)
+        call = calls.submit_yaml(
+            workflow, flow_name, tag, params, file_name, idempotency_key, requires
+        )
         return await self._run(call)
 
     async def get(self, run_id: str, records: bool = False) -> JsonObject:
@@ -212,6 +219,33 @@ class AsyncClient:
     async def metrics(self) -> str:
         """The gateway's Prometheus metrics, as text (see `Client.metrics`)."""
         return await self._run(calls.metrics())
+
+    async def wheels(self) -> JsonList:
+        """The wheels in the registry (see `Client.wheels`)."""
+        return await self._run(calls.wheels())
+
+    async def wheel_history(
+        self, *, limit: int = 100, wheel_name: str | None = None, action: str | None = None
+    ) -> JsonList:
+        """Uploads and deletions, newest first (see `Client.wheel_history`)."""
+        return await self._run(calls.wheel_history(limit, wheel_name, action))
+
+    async def upload_wheel(
+        self, path: str | Path, *, tags: str | None = None, replace: bool = True
+    ) -> JsonObject:
+        """Upload the wheel file at `path` (see `Client.upload_wheel`).
+
+        The file is read whole (in a thread, so the event loop does not wait on the disk) and
+        then sent.
+        """
+        wheel = Path(path)
+        payload = await asyncio.to_thread(wheel.read_bytes)
+        call = calls.wheel_upload(BytesIO(payload), wheel.name, tags, replace)
+        return await self._run(call)
+
+    async def delete_wheel(self, name: str) -> JsonObject:
+        """Delete a wheel version (see `Client.delete_wheel`)."""
+        return await self._run(calls.wheel_delete(name))
 
     async def health(self) -> JsonObject:
         """The gateway's liveness (see `Client.health`)."""

@@ -126,6 +126,7 @@ def submit(
     tag: str | None,
     tags: Sequence[str] | None,
     idempotency_key: str | None,
+    requires: Sequence[str] | None = None,
 ) -> Call[JsonObject]:
     """`POST /runs`; raises ValueError or TypeError here for params JSON cannot carry."""
     body = RunSubmitRequest(
@@ -133,6 +134,7 @@ def submit(
         params=UNSET if params is None else Params.from_dict(_json_copy(params)),
         tag=given(tag),
         tags=UNSET if tags is None else list(tags),
+        requires=UNSET if not requires else list(requires),
     )
     return Call(
         submit_run, (), {"body": body, "idempotency_key": given(idempotency_key)}, read_object
@@ -146,6 +148,7 @@ def submit_yaml(
     params: Mapping[str, Any] | None,
     file_name: str,
     idempotency_key: str | None,
+    requires: Sequence[str] | None = None,
 ) -> Call[JsonObject]:
     """`POST /runs/yaml`; raises ValueError or TypeError here for params JSON cannot carry."""
     body = RunYamlSubmitRequest(
@@ -153,6 +156,7 @@ def submit_yaml(
         flow_name=flow_name,
         tag=given(tag),
         params=UNSET if params is None else json.dumps(params, allow_nan=False),
+        requires=UNSET if not requires else ",".join(requires),
     )
     return Call(
         submit_run_yaml, (), {"body": body, "idempotency_key": given(idempotency_key)}, read_object

@@ -67,6 +67,7 @@ class Client:
         tag: str | None = None,
         tags: Sequence[str] | None = None,
         idempotency_key: str | None = None,
+        requires: Sequence[str] | None = None,
     ) -> JsonObject:
         """Submit a run of a flow the workers know by name (`POST /runs`).
 
@@ -77,6 +78,8 @@ class Client:
             tags: Metadata labels stored with the run.
             idempotency_key: A key of your choosing: submitting again with the same key returns
                 the run the first submit created instead of creating another.
+            requires: Registry wheel versions to run with (`["my_ext==0.1.0"]`) instead of the
+                newest ones for the tag.
 
         Returns:
             The accepted run: `run_id`, `status` (PENDING), `flow_name` and `tag`.
@@ -85,7 +88,7 @@ class Client:
             ValueError: `params` holds NaN or infinity, which JSON cannot carry.
             TypeError: `params` holds a value that is not JSON (a set, a date).
         """
-        return self._run(calls.submit(flow_name, params, tag, tags, idempotency_key))
+        return self._run(calls.submit(flow_name, params, tag, tags, idempotency_key, requires))
 
     def submit_yaml(
         self,
@@ -95,6 +98,7 @@ class Client:
         params: Mapping[str, Any] | None = None,
         file_name: str = "flow.yaml",
         idempotency_key: str | None = None,
+        requires: Sequence[str] | None = None,
     ) -> JsonObject:
         """Upload a single-flow flow.yaml and submit a run of it (`POST /runs/yaml`).
 
@@ -105,6 +109,7 @@ class Client:
             params: Values overriding the file's `flow.defaults`, key by key.
             file_name: File name sent with the upload.
             idempotency_key: As for `submit`.
+            requires: As for `submit`.
 
         Returns:
             The accepted run: `run_id`, `status` (PENDING), `flow_name` and `tag`.
@@ -113,7 +118,9 @@ class Client:
             ValueError: `params` holds NaN or infinity, which JSON cannot carry.
             TypeError: `params` holds a value that is not JSON (a set, a date).
         """
-        call = calls.submit_yaml(workflow, flow_name, tag, params, file_name, idempotency_key)
+        call = calls.submit_yaml(
+            workflow, flow_name, tag, params, file_name, idempotency_key, requires
+        )
         return self._run(call)
 
     def get(self, run_id: str, records: bool = False) -> JsonObject:

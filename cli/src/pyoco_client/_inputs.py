@@ -135,11 +135,11 @@ def merged_params(
     return params
 
 
-def tag_list(text: str | None) -> list[str] | None:
-    """The labels of a comma-separated `--tags` value, blanks dropped; None when not given."""
+def comma_list(text: str | None) -> list[str] | None:
+    """Items of a comma-separated option (`--tags`, `--requires`), blanks dropped; or None."""
     if text is None:
         return None
-    return [tag.strip() for tag in text.split(",") if tag.strip()]
+    return [item.strip() for item in text.split(",") if item.strip()]
 
 
 def _param_value(text: str) -> Any:

@@ -55,6 +55,7 @@ _REASON_HINTS: dict[str, str] = {
         "upload the task code as a wheel (`pyoco-client wheel-upload`), or have the operator "
         "list its module in PYOCO_TASK_MODULES"
     ),
+    "invalid_requirement": "pin one exact version per wheel, like --requires my_ext==0.1.0",
     "unknown_requirement": "`pyoco-client wheels` lists the versions; pin one of those",
 }
 """What to do about an HTTP problem, by its `reason`; checked before the status."""

@@ -38,7 +38,7 @@ class Problem:
     `missing_flow_graph`, `invalid_defaults`, `invalid_task`, `invalid_task_callable`,
     `invalid_pipes`, `invalid_runtime`, `invalid_graph`, `callable_not_allowed`), the
     wheel problem (`invalid_wheel`, `invalid_wheel_name`, `invalid_tags`) or the pin
-    problem (`unknown_requirement`); 409 `wheel_version_not_higher`, `wheel_exists`;
+    problem (`invalid_requirement`, `unknown_requirement`); 409 `wheel_version_not_higher`, `wheel_exists`;
     404 `wheel_not_found`.
      """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)

@@ -90,6 +90,18 @@ def _tags(
     help="Where wheels are installed [default: PYOCO_WHEEL_SYNC_DIR, .pyoco/wheels].",
 )
 @click.option(
+    "--wheel-sync-interval-sec",
+    type=click.FloatRange(min=0.1),
+    help="Check the wheels again this often although the index did not change (changes are "
+    "followed as they happen) [default: PYOCO_WHEEL_SYNC_INTERVAL_SEC, 60].",
+)
+@click.option(
+    "--wheel-install-timeout-sec",
+    type=click.FloatRange(min=1),
+    help="Give up installing one wheel after this long [default: "
+    "PYOCO_WHEEL_INSTALL_TIMEOUT_SEC, 180].",
+)
+@click.option(
     "--task-modules",
     metavar="MODULES",
     help="Comma-separated modules whose callables flow.yaml tasks may use, besides registry "
@@ -103,10 +115,22 @@ def main(
     concurrency: int,
     wheel_sync: bool | None,
     wheel_sync_dir: Path | None,
+    wheel_sync_interval_sec: float | None,
+    wheel_install_timeout_sec: float | None,
     task_modules: str | None,
 ) -> None:
     """Pull runs of TAGS from NATS JetStream and execute them with pyoco."""
     settings = _settings(nats_url, wheel_sync, wheel_sync_dir, task_modules)
+    settings = settings.replace(
+        **{
+            name: value
+            for name, value in (
+                ("wheel_sync_interval_sec", wheel_sync_interval_sec),
+                ("wheel_install_timeout_sec", wheel_install_timeout_sec),
+            )
+            if value is not None
+        }
+    )
     configure_logging(settings, "pyoco-worker")
     if flow_resolver:
         flow_resolver = _absolute(flow_resolver)

@@ -100,16 +100,18 @@ class Installer:
         descriptor, name = tempfile.mkstemp(dir=path.parent, prefix=f".{code.wheel}.")
         os.close(descriptor)
         partial = Path(name)
-        if not await self._files.fetch(_OBJECT_PREFIX + code.sha256, partial):
-            partial.unlink(missing_ok=True)
-            raise Unusable(f"{code.wheel} is no longer in the registry")
-        found = await asyncio.to_thread(_sha256, partial)
-        if found != code.sha256:
-            partial.unlink(missing_ok=True)
-            raise Unusable(
-                f"{code.wheel}: downloaded content has SHA-256 {found}, not {code.sha256}"
-            )
-        partial.replace(path)
+        try:
+            if not await self._files.fetch(_OBJECT_PREFIX + code.sha256, partial):
+                raise Unusable(f"{code.wheel} is no longer in the registry")
+            found = await asyncio.to_thread(_sha256, partial)
+            if found != code.sha256:
+                raise Unusable(
+                    f"{code.wheel}: downloaded content has SHA-256 {found}, not {code.sha256}"
+                )
+            await asyncio.to_thread(partial.replace, path)
+        except BaseException:
+            await asyncio.to_thread(partial.unlink, missing_ok=True)
+            raise
         return path
 
     async def _run_installer(self, wheel: Path, target: Path) -> None:

@@ -27,6 +27,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
 from pyoco_server.domain.codec import JOB
@@ -83,8 +84,11 @@ class _NoObserver:
 class CodePreparer(Protocol):
     """Installs the registry wheels a run is bound to (the worker's wheel sync)."""
 
-    async def prepare(self, code: Sequence[CodeVersion]) -> Installed:
-        """The installed wheels; `CodeUnavailable` when one cannot be installed here."""
+    def prepared(self, code: Sequence[CodeVersion]) -> AbstractAsyncContextManager[Installed]:
+        """The installed wheels, kept on disk while open.
+
+        Raises `CodeUnavailable` on entering when one cannot be installed here.
+        """
 
 
 class ActiveRun:
@@ -206,10 +210,11 @@ class JobRunner:
             self._observer.run_ended(job.run_id, ended)
 
     async def _run_with_code(self, job: Job, writer: RunWriter, control: RunControl) -> Outcome:
-        installed = NO_CODE
-        if job.code and self._code is not None:
+        if not job.code or self._code is None:
+            return await self._executor.execute(job, writer.progress, control, NO_CODE)
+        async with contextlib.AsyncExitStack() as stack:
             try:
-                installed = await self._code.prepare(job.code)
+                installed = await stack.enter_async_context(self._code.prepared(job.code))
             except CodeUnavailable as exc:
                 log.warning("run %s: %s", job.run_id, exc)
                 return Outcome(
@@ -219,7 +224,7 @@ class JobRunner:
                     f"code_unavailable: {exc}",
                     FailureReason.CODE_UNAVAILABLE,
                 )
-        return await self._executor.execute(job, writer.progress, control, installed)
+            return await self._executor.execute(job, writer.progress, control, installed)
 
     async def _conclude(
         self, job: Job, delivery: Delivery, writer: RunWriter, outcome: Outcome

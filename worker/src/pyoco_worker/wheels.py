@@ -1,10 +1,12 @@
 """Wheel sync: a worker installs the registry's wheels for its tags, and those its runs need.
 
-The worker follows the wheel index (a feed: no polling). After every change it installs, in the
-background, the newest version of each distribution available to one of its tags (untagged
+The worker follows the wheel index (a feed: no polling). After every change (and every
+PYOCO_WHEEL_SYNC_INTERVAL_SEC, which retries what failed) it installs, in the background, the newest version of each distribution available to one of its tags (untagged
 wheels are for every worker), so that the code is ready before the runs bound to it arrive. A run
-is bound to exact versions at submit (its job's `code`); `prepare` installs any of them not yet
-here (an older version for a run queued before an upload, say), or says why it cannot. Installed
+is bound to exact versions at submit (its job's `code`); `prepared` installs any of them not yet
+here (an older version for a run queued before an upload, say), or says why it cannot. Deleted
+versions are removed as soon as no run process uses them (a run still bound to one installs it
+again from the registry, which keeps its file while queued or running runs need it). Other
 versions that no run process uses and that are not the newest for a tag are removed, least
 recently used first, while the installs take more than PYOCO_WHEEL_CACHE_MAX_BYTES.
 
@@ -15,9 +17,11 @@ record, so `GET /workers` shows it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 
 from pyoco_server.domain.codec import WHEEL_INDEX
@@ -55,6 +59,7 @@ class WheelSync:
         self._in_use = in_use
         self._on_change = on_change
         self._cache_max = settings.wheel_cache_max_bytes
+        self._interval = settings.wheel_sync_interval_sec
         self.installer = Installer(
             Path(settings.wheel_sync_dir).resolve(),
             backend.wheel_files,
@@ -64,6 +69,10 @@ class WheelSync:
         self._modules: dict[str, tuple[str, ...]] = {}
         self._feed = backend.follow(Bucket.WHEEL_INDEX, self._on_put, self._on_delete)
         self._wake = asyncio.Event()
+        self._held: Counter[str] = Counter()
+        """Wheels (sha256) runs are being started with: never evicted."""
+        self._lingering: set[str] = set()
+        """Deleted versions still installed because a run process used them at the last sync."""
         self._task: asyncio.Task[None] | None = None
         self.state = WheelState(enabled=True)
 
@@ -79,14 +88,29 @@ class WheelSync:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
 
-    async def prepare(self, code: Sequence[CodeVersion]) -> Installed:
+    @contextlib.asynccontextmanager
+    async def prepared(self, code: Sequence[CodeVersion]) -> AsyncIterator[Installed]:
         """Install what a run is bound to (if needed); its paths and modules.
+
+        They stay on disk until the block ends (eviction skips them).
 
         Raises:
             CodeUnavailable: a wheel cannot be installed here (the message says why).
         """
         if not code:
-            return NO_CODE
+            yield NO_CODE
+            return
+        held = [bound.sha256 for bound in code]
+        self._held.update(held)
+        try:
+            yield await self._install(code)
+        finally:
+            self._held.subtract(held)
+            self._held = +self._held  # drop what no run holds any more
+            if self._lingering:
+                self._wake.set()  # a deleted version may be free to remove now
+
+    async def _install(self, code: Sequence[CodeVersion]) -> Installed:
         provided = {bound.distribution for bound in code}
         paths = []
         for bound in code:
@@ -122,7 +146,8 @@ class WheelSync:
 
     async def _loop(self) -> None:
         while True:
-            await self._wake.wait()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._interval)
             self._wake.clear()
             await self.sync()
 
@@ -139,7 +164,9 @@ class WheelSync:
                 log.warning("wheel %s skipped: %s", code.wheel, exc)
             except (BackendUnavailable, OSError) as exc:
                 errors.append(f"{code.wheel}: {exc}")
-        await asyncio.to_thread(self._evict, {code.sha256 for code in wanted})
+        # What to keep is read here, on the loop that changes it; the disk work runs in a thread.
+        keep = {code.sha256 for code in wanted} | self._in_use() | set(self._held)
+        self._lingering = await asyncio.to_thread(self._evict, keep, _deleted_versions(self._index))
         error = "; ".join(errors)[:_ERROR_CHARS] or None
         self.state = WheelState(True, tuple(installed), tuple(skipped), error, time.time())
         self._on_change(self.state)
@@ -152,16 +179,33 @@ class WheelSync:
                 found.setdefault(code.sha256, code)
         return sorted(found.values(), key=lambda code: code.wheel)
 
-    def _evict(self, wanted: set[str]) -> None:
-        keep = wanted | self._in_use()
+    def _evict(self, keep: set[str], deleted: set[str]) -> set[str]:
+        """Remove deleted versions, then the least recently used over the cache limit.
+
+        Returns the deleted versions kept because something still uses them.
+        """
         installed = self.installer.installed()
+        for sha256 in (deleted & installed.keys()) - keep:
+            self.installer.remove(sha256)
+            del installed[sha256]
         total = sum(size for _, size in installed.values())
         for sha256, (_, size) in sorted(installed.items(), key=lambda item: item[1][0]):
             if total <= self._cache_max:
-                return
+                break
             if sha256 not in keep:
                 self.installer.remove(sha256)
                 total -= size
+        return deleted & installed.keys()
+
+
+def _deleted_versions(index: dict[str, WheelIndexRecord]) -> set[str]:
+    """The contents (sha256) of deleted versions that no live version shares."""
+    deleted: set[str] = set()
+    live: set[str] = set()
+    for record in index.values():
+        for version in record.versions:
+            (deleted if version.deleted else live).add(version.sha256)
+    return deleted - live
 
 
 def disabled_state() -> WheelState:

@@ -92,7 +92,7 @@ class Worker:
         while not await self.backend.wait_ready(timeout=_NATS_WAIT_SEC):
             if stop.is_set():
                 return False
-            log.warning("waiting for NATS at %s", self.settings.nats_url)
+            log.warning("waiting for NATS: %s", self.backend.unavailable_reason())
         return not stop.is_set()
 
     async def _serve(self, stop: asyncio.Event) -> None:

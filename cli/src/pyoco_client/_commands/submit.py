@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import click
 
 from pyoco_client._client import Client
-from pyoco_client._inputs import json_object, merged_params, read_file, tag_list
+from pyoco_client._inputs import comma_list, json_object, merged_params, read_file
 from pyoco_client._output import emit, run_result
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -24,7 +24,7 @@ EXIT_RUN_NOT_COMPLETED = 2
 
 
 def _submit_options(command: F) -> F:
-    """The options both submits share: --wait, --wait-timeout, --idempotency-key."""
+    """The options both submits share: --wait, --wait-timeout, --idempotency-key, --requires."""
     options = [
         click.option(
             "--wait",
@@ -42,6 +42,12 @@ def _submit_options(command: F) -> F:
             "--idempotency-key",
             metavar="KEY",
             help="Submitting again with this key returns the first run instead of a new one.",
+        ),
+        click.option(
+            "--requires",
+            metavar="DIST==VERSION,...",
+            help="Run with these registry wheel versions instead of the newest for the tag "
+            "(comma-separated, like my_ext==0.1.0).",
         ),
     ]
     for option in reversed(options):
@@ -77,6 +83,7 @@ def submit(
     wait: bool,
     wait_timeout: float | None,
     idempotency_key: str | None,
+    requires: str | None,
 ) -> None:
     """Submit a run of a flow the workers know by name.
 
@@ -84,7 +91,12 @@ def submit(
     """
     params = merged_params(params_file, params_json, pairs)
     accepted = client.submit(
-        flow_name, params=params, tag=tag, tags=tag_list(tags), idempotency_key=idempotency_key
+        flow_name,
+        params=params,
+        tag=tag,
+        tags=comma_list(tags),
+        idempotency_key=idempotency_key,
+        requires=comma_list(requires),
     )
     _finish(client, accepted, wait or wait_timeout is not None, wait_timeout)
 
@@ -107,6 +119,7 @@ def submit_yaml(
     wait: bool,
     wait_timeout: float | None,
     idempotency_key: str | None,
+    requires: str | None,
 ) -> None:
     """Upload a flow.yaml and submit a run of it."""
     workflow = read_file(workflow_file, "the workflow file")
@@ -118,6 +131,7 @@ def submit_yaml(
         params=params,
         file_name=Path(workflow_file).name,
         idempotency_key=idempotency_key,
+        requires=comma_list(requires),
     )
     _finish(client, accepted, wait or wait_timeout is not None, wait_timeout)
 

@@ -24,7 +24,7 @@ import click
 from pyoco_server.domain import keys
 from pyoco_server.domain.errors import PyocoError, SettingsError
 from pyoco_server.domain.records import ApiKey, Role
-from pyoco_server.domain.settings import Settings
+from pyoco_server.domain.settings import Settings, parse_modules
 from pyoco_server.jetstream import NatsBackend
 from pyoco_server.services.keys import ApiKeyService
 
@@ -44,13 +44,20 @@ async def _with_keys(settings: Settings, action: Callable[[ApiKeyService], Await
     await backend.start()
     try:
         if not await backend.wait_ready(_CONNECT_WAIT_SEC):
-            raise AdminError(
-                f"cannot reach NATS at {settings.nats_url} within {_CONNECT_WAIT_SEC:g} s "
-                "(is it running? pass --nats-url or set PYOCO_NATS_URL)"
-            )
+            raise AdminError(_not_ready(backend, settings))
         return await action(ApiKeyService(backend.api_keys, settings.auth_pepper))
     finally:
         await backend.close()
+
+
+def _not_ready(backend: NatsBackend, settings: Settings) -> str:
+    """Why the admin could not use NATS within its wait, and what to do."""
+    if backend.connection.refused:
+        return backend.unavailable_reason()
+    return (
+        f"cannot reach NATS at {settings.nats_url} within {_CONNECT_WAIT_SEC:g} s "
+        "(is it running? pass --nats-url or set PYOCO_NATS_URL)"
+    )
 
 
 def _run(settings: Settings, action: Callable[[ApiKeyService], Awaitable[T]]) -> T:
@@ -75,16 +82,15 @@ def _tenant(_ctx: click.Context, _param: click.Parameter, value: str | None) -> 
     return value
 
 
-def _modules(
+def _task_modules(
     _ctx: click.Context, _param: click.Parameter, value: str | None
 ) -> tuple[str, ...] | None:
     if value is None:
         return None
-    modules = tuple(item.strip() for item in value.split(",") if item.strip())
-    bad = [m for m in modules if not all(part.isidentifier() for part in m.split("."))]
-    if bad:
-        raise click.BadParameter(f"{', '.join(bad)} is not a module name")
-    return modules
+    try:
+        return parse_modules(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 def _listed(record: ApiKey) -> dict[str, Any]:
@@ -150,11 +156,24 @@ def api_key() -> None:
     help="admin keys may also use the workers, dead-letter and metrics operations.",
 )
 @click.option("--description", help="A note for people (who or what uses the key).")
+@click.option(
+    "--task-modules",
+    metavar="MODULES",
+    callback=_task_modules,
+    help="Comma-separated modules: runs submitted with this key may use task callables from "
+    "these only (within what the workers allow)  [default: no narrowing]",
+)
 @click.pass_obj
-def create(settings: Settings, tenant: str, role: str, description: str | None) -> None:
+def create(
+    settings: Settings,
+    tenant: str,
+    role: str,
+    description: str | None,
+    task_modules: tuple[str, ...] | None,
+) -> None:
     """Create a key and print it (the only time the plaintext key is shown)."""
     plaintext, record = _run(
-        settings, lambda service: service.create(tenant, Role(role), description)
+        settings, lambda service: service.create(tenant, Role(role), description, task_modules)
     )
     _print(
         {
@@ -163,6 +182,7 @@ def create(settings: Settings, tenant: str, role: str, description: str | None) 
             "role": record.role.value,
             "api_key": plaintext,
             "created_at": record.created_at,
+            "task_modules": list(task_modules) if task_modules is not None else None,
         }
     )
 

@@ -192,6 +192,12 @@ class WheelConflict(RequestError):
         super().__init__(detail)
 
 
+class InvalidRequirement(RequestError):
+    """A `requires` entry that is not a pin of one version (`my_ext==0.1.0`)."""
+
+    reason = "invalid_requirement"
+
+
 class UnknownRequirement(RequestError):
     """A pinned wheel version (`requires`) that the registry does not have for the run's tag."""
 

@@ -97,7 +97,8 @@ def _names(raw: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(item.strip() for item in raw.split(",") if item.strip()))
 
 
-def _modules(raw: str) -> tuple[str, ...]:
+def parse_modules(raw: str) -> tuple[str, ...]:
+    """A comma-separated list of module names that may hold task code (`ValueError` if not)."""
     modules = _names(raw)
     bad = [module for module in modules if not _MODULE_PATTERN.fullmatch(module)]
     if bad:
@@ -233,7 +234,7 @@ class Settings:
         "PYOCO_WORKER_SHUTDOWN_GRACE_SEC", _positive_float, default=30.0
     )
     dashboard_lang: str = _env("PYOCO_DASHBOARD_LANG", _choice("auto", "ja", "en"), default="auto")
-    task_modules: tuple[str, ...] = _env("PYOCO_TASK_MODULES", _modules, default=())
+    task_modules: tuple[str, ...] = _env("PYOCO_TASK_MODULES", parse_modules, default=())
     task_allow_all: bool = _env("PYOCO_TASK_ALLOW_ALL", _parse_bool, default=False)
     task_env: tuple[str, ...] = _env("PYOCO_TASK_ENV", _env_names, default=())
     run_as_user: str = _env("PYOCO_RUN_AS_USER", str, default="")
@@ -255,6 +256,11 @@ class Settings:
     )
     wheel_sync_enabled: bool = _env("PYOCO_WHEEL_SYNC_ENABLED", _parse_bool, default=False)
     wheel_sync_dir: str = _env("PYOCO_WHEEL_SYNC_DIR", str, default=".pyoco/wheels")
+    wheel_sync_interval_sec: float = _env(
+        "PYOCO_WHEEL_SYNC_INTERVAL_SEC", _positive_float, default=60.0
+    )
+    """How often a syncing worker checks its wheels again although the index did not change (it
+    follows the index for changes; this retries installs that failed)."""
     wheel_install_timeout_sec: float = _env(
         "PYOCO_WHEEL_INSTALL_TIMEOUT_SEC", _positive_float, default=180.0
     )

@@ -16,7 +16,8 @@ import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from packaging.requirements import InvalidRequirement, Requirement
+import packaging.requirements
+from packaging.requirements import Requirement
 from packaging.utils import (
     InvalidWheelFilename,
     canonicalize_name,
@@ -26,7 +27,7 @@ from packaging.utils import (
 from packaging.version import InvalidVersion, Version
 
 from pyoco_server.domain import names
-from pyoco_server.domain.errors import InvalidInput, InvalidWheel
+from pyoco_server.domain.errors import InvalidRequirement, InvalidWheel
 from pyoco_server.domain.records import CodeVersion, WheelIndexRecord, WheelVersion
 from pyoco_server.domain.trust import is_never_allowed
 
@@ -199,12 +200,16 @@ def current_versions(index: Mapping[str, WheelIndexRecord], tag: str) -> list[Co
 
 
 def parse_requirement(text: str) -> tuple[str, str]:
-    """The distribution and version of a pin `dist==version` (`InvalidInput` otherwise)."""
+    """The distribution and version of a pin `dist==version` (`InvalidRequirement` otherwise)."""
     try:
         requirement = Requirement(text)
-    except InvalidRequirement as exc:
-        raise InvalidInput(f"requires: {text!r} is not a requirement: {exc}") from None
+    except packaging.requirements.InvalidRequirement as exc:
+        raise InvalidRequirement(
+            f"requires: {text!r} is not a pin like my_ext==0.1.0: {exc}"
+        ) from None
     specifiers = list(requirement.specifier)
     if len(specifiers) != 1 or specifiers[0].operator != "==" or requirement.marker:
-        raise InvalidInput(f"requires: {text!r} must pin one version exactly, like my_ext==0.1.0")
+        raise InvalidRequirement(
+            f"requires: {text!r} must pin one version exactly, like my_ext==0.1.0"
+        )
     return canonicalize_name(requirement.name), specifiers[0].version

@@ -24,6 +24,7 @@ warning is silenced for that import only.
 from __future__ import annotations
 
 import functools
+import re
 import warnings
 from collections.abc import AsyncGenerator, Callable, Mapping
 from typing import Any
@@ -46,7 +47,8 @@ with warnings.catch_warnings():
     from connexion.utils import is_null, is_nullable
     from connexion.validators import VALIDATOR_MAP, JSONRequestBodyValidator, ParameterValidator
 from jsonschema import Draft4Validator, ValidationError
-from starlette.types import Scope
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pyoco_server.domain.codec import dumps, loads
 
@@ -159,6 +161,7 @@ def middleware_stack(
     access: Callable[[Any], Any] | None,
     observer: Callable[[Any], Any],
     after_routing: Callable[[Any], Any] | None = None,
+    before_routing: Callable[[Any], Any] | None = None,
 ) -> list[Any]:
     """Connexion's middleware stack without the layers this configuration does not use.
 
@@ -169,12 +172,20 @@ def middleware_stack(
     Layers are added: `outermost` (request ids, so that every response carries one, a 500
     included), `observer` just inside the server-error layer (request durations, so that the
     problem responses of the exception layer are recorded with their status), and
-    `after_routing` right after routing (body limits, which need the operation).
+    `after_routing` right after routing (body limits, which need the operation), and
+    `before_routing` right before it (inside the exception layer, so what it raises is answered
+    as a problem).
     """
     layers: list[Any] = []
     for layer in ConnexionMiddleware.default_middlewares:
-        if layer is RoutingMiddleware and after_routing is not None:
-            layers.extend([layer, after_routing])
+        if layer is RoutingMiddleware:
+            layers.extend(
+                [
+                    *([before_routing] if before_routing is not None else []),
+                    layer,
+                    *([after_routing] if after_routing is not None else []),
+                ]
+            )
         elif layer is SecurityMiddleware:
             layers.extend([access] if access is not None else [])
         elif validate_responses or layer is not ResponseValidationMiddleware:
@@ -263,3 +274,45 @@ VALIDATORS = {
     "parameter": NamedParameterValidator,
     "body": MediaTypeDict({**VALIDATOR_MAP["body"], "*/*json": StrictJSONBodyValidator}),
 }
+
+
+class LiteralPathMethods:
+    """Answers 405 for a method a literal path of the spec does not declare.
+
+    Starlette's router tries each operation's route in turn, so with `GET /wheels/history` and
+    `DELETE /wheels/{wheel_name}` in the spec, `DELETE /wheels/history` would reach
+    `delete_wheel` as the wheel named "history". OpenAPI matches literal paths before templated
+    ones; this layer, placed before routing, makes that so for methods too.
+    """
+
+    def __init__(self, app: ASGIApp, spec: Mapping[str, Any]) -> None:
+        self.app = app
+        self._declared = {
+            path: {method.upper() for method in item if method in _HTTP_METHODS}
+            for path, item in spec["paths"].items()
+            if "{" not in path
+        }
+        templated = [path for path in spec["paths"] if "{" in path]
+        shadowed = {
+            path
+            for path in self._declared
+            if any(_template_matches(template, path) for template in templated)
+        }
+        self._declared = {path: self._declared[path] for path in shadowed}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        declared = self._declared.get(scope.get("path", "")) if scope["type"] == "http" else None
+        if declared is not None:
+            method = scope["method"]
+            if method not in declared and not (method == "HEAD" and "GET" in declared):
+                raise HTTPException(405)
+        await self.app(scope, receive, send)
+
+
+_HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
+
+
+def _template_matches(template: str, path: str) -> bool:
+    """Whether the templated spec path `template` also matches the literal `path`."""
+    pattern = re.sub(r"\\\{[^/}]+\\\}", "[^/]+", re.escape(template))
+    return re.fullmatch(pattern, path) is not None

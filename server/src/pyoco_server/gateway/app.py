@@ -25,6 +25,7 @@ from pyoco_server.gateway._connexion import (
     VALIDATORS,
     FastJsonifier,
     GatewayApp,
+    LiteralPathMethods,
     TagResolver,
     check_handlers,
     middleware_stack,
@@ -158,7 +159,7 @@ def create_app(
     async def lifespan(_app: object) -> AsyncIterator[None]:
         await backend.start()
         if not await backend.wait_ready(_STARTUP_WAIT_SEC):
-            log.warning("NATS not ready yet; answering 503 until it is")
+            log.warning("%s; answering 503 until it is ready", backend.unavailable_reason())
         if keys is not None:
             await _load_keys(keys, backend)
         advisories = asyncio.create_task(_handle_max_deliveries(backend))
@@ -194,6 +195,7 @@ def create_app(
             access=api_key_layer(keys, spec, settings) if keys is not None else None,
             observer=functools.partial(RequestMetricsMiddleware, metrics=metrics),
             after_routing=functools.partial(BodyLimitMiddleware, limits=body_limits(settings)),
+            before_routing=functools.partial(LiteralPathMethods, spec=spec),
         ),
         jsonifier=FastJsonifier(),
     )

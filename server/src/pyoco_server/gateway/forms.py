@@ -6,7 +6,7 @@ from typing import Any
 
 from pyoco_server.contracts import SchemaViolation, validate_openapi_schema
 from pyoco_server.domain.codec import loads, retry_from_dict
-from pyoco_server.domain.errors import InvalidInput
+from pyoco_server.domain.errors import InvalidInput, InvalidRequirement
 from pyoco_server.domain.records import RetryPolicy
 
 _MAX_TIMEOUT_SEC = 604800
@@ -47,7 +47,7 @@ def requirements(raw: str | None) -> tuple[str, ...]:
     pins = tuple(item.strip() for item in (raw or "").split(",") if item.strip())
     bad = [pin for pin in pins if "==" not in pin]
     if bad:
-        raise InvalidInput(
+        raise InvalidRequirement(
             f"form field 'requires': {', '.join(bad)} must pin a version, like my_ext==0.1.0"
         )
     return pins

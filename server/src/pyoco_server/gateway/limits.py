@@ -22,21 +22,33 @@ _MULTIPART_OVERHEAD = 64 * 1024
 """Room for the other form fields and the part headers of an upload."""
 
 
-def body_limits(settings: Settings) -> dict[str, int]:
-    """The body limit of each operation that takes a body (others get `_SMALL`)."""
+def body_limits(settings: Settings) -> dict[str, tuple[int, str]]:
+    """The body limit of each operation that takes a big body, and the setting behind it.
+
+    Other operations get `_SMALL`.
+    """
     return {
-        "submit_run": 2 * settings.max_run_snapshot_bytes + _SMALL,
-        "submit_run_yaml": 2 * settings.max_run_snapshot_bytes
-        + settings.workflow_yaml_max_bytes
-        + _MULTIPART_OVERHEAD,
-        "upload_wheel": settings.wheel_max_bytes + _MULTIPART_OVERHEAD,
+        "submit_run": (
+            2 * settings.max_run_snapshot_bytes + _SMALL,
+            "PYOCO_MAX_RUN_SNAPSHOT_BYTES",
+        ),
+        "submit_run_yaml": (
+            2 * settings.max_run_snapshot_bytes
+            + settings.workflow_yaml_max_bytes
+            + _MULTIPART_OVERHEAD,
+            "PYOCO_WORKFLOW_YAML_MAX_BYTES or PYOCO_MAX_RUN_SNAPSHOT_BYTES",
+        ),
+        "upload_wheel": (
+            settings.wheel_max_bytes + _MULTIPART_OVERHEAD,
+            "PYOCO_WHEEL_MAX_BYTES",
+        ),
     }
 
 
 class BodyLimitMiddleware:
     """ASGI middleware enforcing `body_limits` (see the module docstring)."""
 
-    def __init__(self, app: ASGIApp, *, limits: Mapping[str, int]) -> None:
+    def __init__(self, app: ASGIApp, *, limits: Mapping[str, tuple[int, str]]) -> None:
         self.app = app
         self._limits = limits
 
@@ -49,11 +61,11 @@ class BodyLimitMiddleware:
             operation = matched_operation_id(scope)
         except LookupError:
             operation = None
-        limit = self._limits.get(operation or "", _SMALL)
+        limit, setting = self._limits.get(operation or "", (_SMALL, None))
         declared = _content_length(scope)
         if declared is not None and declared > limit:
-            raise PayloadTooLarge("the request body", declared, limit)
-        await self.app(scope, _counting(receive, limit), send)
+            raise PayloadTooLarge("the request body", declared, limit, setting)
+        await self.app(scope, _counting(receive, limit, setting), send)
 
 
 def _content_length(scope: Scope) -> int | None:
@@ -66,7 +78,7 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
-def _counting(receive: Receive, limit: int) -> Receive:
+def _counting(receive: Receive, limit: int, setting: str | None) -> Receive:
     received = 0
 
     async def counted() -> Message:
@@ -75,7 +87,7 @@ def _counting(receive: Receive, limit: int) -> Receive:
         if message["type"] == "http.request":
             received += len(message.get("body", b""))
             if received > limit:
-                raise PayloadTooLarge("the request body", received, limit)
+                raise PayloadTooLarge("the request body", received, limit, setting)
         return message
 
     return counted

@@ -64,6 +64,10 @@ class NatsBackend:
         """Wait until connected with the resources ensured; False on timeout."""
         return await self.connection.wait_ready(timeout)
 
+    def unavailable_reason(self) -> str:
+        """Why NATS cannot be used now (refused credentials, or no answer)."""
+        return self.connection.unavailable_reason()
+
     async def close(self) -> None:
         """Close the connection."""
         await self.connection.close()

@@ -53,6 +53,19 @@ class NatsSubscription:
             log.debug("unsubscribe failed: %s", exc)
 
 
+CREDENTIALS_HINT = (
+    "give credentials with PYOCO_NATS_USER and PYOCO_NATS_PASSWORD, PYOCO_NATS_TOKEN or "
+    "PYOCO_NATS_CREDS, or start the command in the directory where `pyoco-server up` runs (it "
+    "keeps its NATS users in .pyoco/nats/auth)"
+)
+
+
+def _is_refusal(message: str) -> bool:
+    """Whether a NATS error says the server refused the credentials."""
+    lowered = message.lower()
+    return "authorization violation" in lowered or "authentication" in lowered
+
+
 class Connection:
     """One NATS connection with JetStream, shared by everything in a process."""
 
@@ -67,6 +80,8 @@ class Connection:
         self._ensure_task: asyncio.Task[None] | None = None
         self._buckets: dict[str, KeyValue] = {}
         self._last_error = ""
+        self._refusal = ""
+        """The server's last refusal of the credentials (cleared once connected)."""
 
     @property
     def ready(self) -> bool:
@@ -89,10 +104,25 @@ class Connection:
 
     def _check(self) -> None:
         if not self.ready:
-            reason = f" ({self._last_error})" if self._last_error else ""
-            raise BackendUnavailable(
-                f"NATS at {self.settings.nats_url} is not reachable{reason}; retry shortly"
+            raise BackendUnavailable(f"{self.unavailable_reason()}; retry shortly")
+
+    @property
+    def refused(self) -> bool:
+        """True when the server refused the credentials since the last successful connect."""
+        return bool(self._refusal)
+
+    def unavailable_reason(self) -> str:
+        """Why NATS cannot be used now, for a person: refused credentials, or no answer."""
+        url = self.settings.nats_url
+        if self._refusal:
+            who = (
+                "a connection without credentials"
+                if self.credentials.source == "none"
+                else f"the credentials of {self.credentials.source}"
             )
+            return f"NATS at {url} refused {who} ({self._refusal}); {CREDENTIALS_HINT}"
+        reason = f" ({self._last_error})" if self._last_error else ""
+        return f"NATS at {url} is not reachable{reason}"
 
     async def key_value(self, bucket: str) -> KeyValue:
         """The KV bucket `bucket` on the current connection (looked up once per connection)."""
@@ -150,7 +180,7 @@ class Connection:
         assert self._js is not None
         while True:
             try:
-                if self.settings.nats_manage_resources:
+                if self.settings.nats_manage_resources and self.credentials.may_manage_resources:
                     await ensure_resources(self._js, self.settings)
                 else:
                     await check_resources(self._js, self.settings)
@@ -159,13 +189,19 @@ class Connection:
                 log.warning("JetStream not ready (%s); retrying", self._last_error)
                 await asyncio.sleep(_RECONNECT_WAIT_SEC)
                 continue
-            self._last_error = ""
+            self._last_error = self._refusal = ""
             self._ready.set()
             log.info("connected to NATS at %s", self.settings.nats_url)
             return
 
     async def _on_error(self, exc: Exception) -> None:
         message = str(exc) or type(exc).__name__
+        if _is_refusal(message):
+            first = message != self._refusal
+            self._refusal = message
+            if first:
+                log.error("%s", self.unavailable_reason())
+            return
         if message != self._last_error:
             log.warning("NATS at %s: %s", self.settings.nats_url, message)
         self._last_error = message

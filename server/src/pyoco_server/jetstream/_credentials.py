@@ -31,6 +31,9 @@ class Credentials:
     inbox_prefix: str = "_INBOX"
     source: str = "none"
     """Where they came from, for log lines."""
+    may_manage_resources: bool = True
+    """False for the generated gateway and worker users, which may not create streams: a
+    process connecting as one only checks that they exist (`up` creates them as admin)."""
 
     def connect_options(self) -> dict[str, Any]:
         """Keyword arguments of `nats.connect`."""
@@ -80,4 +83,5 @@ def credentials_for(settings: Settings, role: str) -> Credentials:
         password=record.get("password", ""),
         inbox_prefix=inbox_prefix(role),
         source=str(auth_dir / f"{role}.json"),
+        may_manage_resources=role == "admin",
     )

@@ -151,7 +151,7 @@ class Stack:
 
     async def _start(self) -> None:
         options = self.options
-        _check_exposure(options, self.settings)
+        check_exposure(options, self.settings)
         check_port_free(options.host, options.port, "HTTP", "stop what uses it or pass --port")
         self.nats_url = await self._start_nats()
         env = {**os.environ, **self.settings.to_env(), "PYOCO_NATS_URL": self.nats_url}
@@ -329,7 +329,7 @@ class Stack:
 _LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
-def _check_exposure(options: UpOptions, settings: Settings) -> None:
+def check_exposure(options: UpOptions, settings: Settings) -> None:
     """Refuse to serve beyond this machine without API keys, unless told to."""
     if options.host in _LOOPBACK or options.host.startswith("127.") or options.insecure:
         return

@@ -79,6 +79,14 @@ class MemoryBackend:
         """Nothing to connect to."""
         self._started.set()
 
+    def unavailable_reason(self) -> str:
+        """Why the backend is not ready: not started, or its link cut by the test."""
+        return (
+            "the in-memory backend is not started"
+            if not self._started.is_set()
+            else ("the in-memory backend's link is cut")
+        )
+
     async def wait_ready(self, timeout: float | None = None) -> bool:
         """Wait until started and not cut; False on timeout."""
         try:

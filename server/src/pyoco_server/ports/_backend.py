@@ -184,5 +184,8 @@ class Backend(Protocol):
     async def wait_ready(self, timeout: float | None = None) -> bool:
         """Wait until ready; False on timeout."""
 
+    def unavailable_reason(self) -> str:
+        """Why the backend is not ready, for a person (what to fix, when it is known)."""
+
     async def close(self) -> None:
         """Disconnect (pending acknowledgements and publishes flushed first)."""

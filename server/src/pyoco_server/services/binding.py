@@ -60,17 +60,17 @@ class WheelCatalog:
         Raises:
             BackendUnavailable: the catalog has not loaded yet (retry shortly).
             UnknownRequirement: a pin names a version the registry lacks for `tag`.
-            InvalidInput: a pin is not `distribution==version`.
+            InvalidRequirement: a pin is not `distribution==version`.
         """
         if not self._feed.loaded:
             raise BackendUnavailable("the wheel index is still loading; retry shortly", 1)
         bound = {code.distribution: code for code in current_versions(self._records, tag)}
         for text in requires:
             distribution, version = parse_requirement(text)
-            bound[distribution] = self._pinned(distribution, version, tag)
+            bound[distribution] = self._pinned(distribution, version, tag, text)
         return tuple(bound[name] for name in sorted(bound))
 
-    def _pinned(self, distribution: str, version: str, tag: str) -> CodeVersion:
+    def _pinned(self, distribution: str, version: str, tag: str, text: str) -> CodeVersion:
         record = self._records.get(distribution)
         versions = record.versions if record else ()
         for candidate in versions:
@@ -80,7 +80,7 @@ class WheelCatalog:
             (v.version for v in versions if available_to(v, tag)), key=Version, reverse=True
         )
         raise UnknownRequirement(
-            f"requires {distribution}=={version}: the registry has no such wheel for tag "
+            f"requires {text}: the registry has no such wheel for tag "
             f"{tag!r}; available: {', '.join(offered) or 'none'} (GET /wheels lists them)"
         )
 

@@ -23,7 +23,12 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from pyoco_server.domain.cas import compare_and_set
-from pyoco_server.domain.errors import BackendUnavailable, WheelConflict, WheelNotFound
+from pyoco_server.domain.errors import (
+    BackendUnavailable,
+    InvalidWheel,
+    WheelConflict,
+    WheelNotFound,
+)
 from pyoco_server.domain.records import WheelHistoryEvent, WheelIndexRecord, WheelVersion
 from pyoco_server.domain.wheels import inspect_wheel, newer, parse_wheel_name
 from pyoco_server.ports import StoredWheelIndex, WheelFiles, WheelHistory, WheelIndex
@@ -194,7 +199,11 @@ class WheelService:
         return kept[:limit]
 
     async def _stored(self, wheel_name: str) -> StoredWheelIndex | None:
-        name = parse_wheel_name(wheel_name)
+        """The index record of the wheel's distribution (None for a name no wheel can have)."""
+        try:
+            name = parse_wheel_name(wheel_name)
+        except InvalidWheel:
+            return None
         return await self._index.get(canonicalize_name(name.distribution))
 
     async def _drop_file_unless_used(self, distribution: str, sha256: str) -> None:

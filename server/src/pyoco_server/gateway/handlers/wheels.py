@@ -70,8 +70,10 @@ class WheelsApi:
         return size, digest.hexdigest()
 
     async def download_wheel(self, wheel_name: str) -> FileResponse:
-        """`GET /wheels/{wheel_name}`: the file, streamed from a temporary copy."""
-        parse_wheel_name(wheel_name)
+        """`GET /wheels/{wheel_name}`: the file, streamed from a temporary copy.
+
+        A name no stored wheel has, a malformed one included, is a 404.
+        """
         scratch = tempfile.mkdtemp(dir=self._scratch, prefix="pyoco-wheel-")
         path = Path(scratch) / "wheel"
         cleanup = BackgroundTask(_remove, Path(scratch))
@@ -103,9 +105,7 @@ class WheelsApi:
     async def list_wheel_history(
         self, limit: int = 100, wheel_name: str | None = None, action: str | None = None
     ) -> Reply:
-        """`GET /wheels/history`."""
-        if wheel_name is not None:
-            parse_wheel_name(wheel_name)
+        """`GET /wheels/history` (a name no wheel can have has no events)."""
         events = await self._service.history(limit=limit, wheel_name=wheel_name, action=action)
         return json_reply([_history_item(event) for event in events])
 
