@@ -8,6 +8,7 @@ Layers: `nats_server` (a nats-server on a random loopback port, store in tmp_pat
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import pytest
 
 from pyoco_server.domain.settings import Settings
 from pyoco_server.local.natsserver import NatsServer
+from tests.support.cli import Admin, run_admin
 from tests.support.processes import (
     Gateway,
     Process,
@@ -58,6 +60,16 @@ def settings_env(nats_server: NatsServer) -> dict[str, str]:
 @pytest.fixture
 def settings(settings_env: dict[str, str]) -> Settings:
     return Settings.from_env(settings_env)
+
+
+@pytest.fixture
+def admin(settings: Settings) -> Admin:
+    """Run `pyoco-server-admin` against the test's NATS."""
+
+    def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+        return run_admin(settings, *args, **env)
+
+    return run
 
 
 @pytest.fixture

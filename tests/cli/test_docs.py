@@ -77,6 +77,10 @@ class Session:
             **os.environ,
             "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
             "PYOCO_SERVER_URL": self.url,
+            # `uv build` uses the project's hatchling (no download) and keeps to its Python.
+            "UV_NO_BUILD_ISOLATION": "1",
+            "UV_PYTHON": sys.executable,
+            "UV_PYTHON_DOWNLOADS": "never",
         }
 
     def start(self, command: str) -> None:
@@ -182,6 +186,20 @@ def test_the_readme_walkthrough(session: Session) -> None:
     assert any(block.text.startswith(UP) for block in readme)
     session.play(readme, "readme")
     assert (session.directory / "flows.py").exists()
+
+
+def test_the_readme_wheel_workflow(session: Session) -> None:
+    """From `uv build` to runs of two versions, against `up` (the worker command is skipped:
+    `up` runs the worker)."""
+    section = blocks(ROOT / "README.md", "## Task code: the wheel registry", "## What may run")
+    session.start(UP)
+    outputs = []
+    for block in section:
+        for command in shell_commands(block.text):
+            if not command.startswith("uv run pyoco-worker"):
+                outputs.append(session.run(command).stdout)
+    results = [json.loads(out) for out in outputs if out.startswith('{"run_id"')]
+    assert [result["outputs"]["shout"] for result in results] == ["hello!", "HELLO!"]
 
 
 def test_the_library_api_examples_and_the_cli_readme(session: Session) -> None:

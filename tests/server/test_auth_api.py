@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +19,9 @@ import pytest
 
 from pyoco_server.contracts import load_openapi
 from pyoco_server.domain.settings import Settings
+from tests.support.cli import Admin, run_admin
 from tests.support.flows import FLOW_YAML
-from tests.support.processes import Gateway, free_port, process_env, start_gateway
+from tests.support.processes import Gateway, start_gateway
 from tests.support.waiting import wait_until
 
 PROBLEM = "application/problem+json"
@@ -38,8 +38,6 @@ BOGUS_KEYS = (
     "pyoco_.x",
 )
 
-Admin = Callable[..., subprocess.CompletedProcess[str]]
-
 
 def operations() -> list[tuple[str, str, str]]:
     """(method, path with its parameters filled in, operationId) of every operation."""
@@ -50,27 +48,6 @@ def operations() -> list[tuple[str, str, str]]:
             if isinstance(operation, dict) and "operationId" in operation:
                 found.append((method.upper(), path, operation["operationId"]))
     return found
-
-
-def run_admin(settings: Settings, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [ADMIN_CLI, *args],
-        env=process_env(settings, **env),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-
-
-@pytest.fixture
-def admin(settings: Settings) -> Admin:
-    """Run `pyoco-server-admin` against the test's NATS."""
-
-    def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-        return run_admin(settings, *args, **env)
-
-    return run
 
 
 def create_key(admin: Admin, tenant: str = "acme", role: str = "user", **env: str) -> str:
@@ -311,88 +288,3 @@ def test_header_name_and_pepper_follow_the_settings(settings: Settings, tmp_path
             assert_problem(refused, 403, "api_key_invalid")
     finally:
         gateway.process.stop()
-
-
-# --- the admin CLI ---------------------------------------------------------------------------
-
-
-def test_create_prints_the_key_once(admin: Admin) -> None:
-    done = admin("api-key", "create", "--tenant", "acme", "--description", "CI")
-    assert done.returncode == 0, done.stderr
-    created = json.loads(done.stdout)
-    assert set(created) == {"key_id", "tenant_id", "role", "api_key", "created_at"}
-    assert (created["tenant_id"], created["role"]) == ("acme", "user")
-    assert re.fullmatch(r"pyoco_[0-9a-f]{24}\.[A-Za-z0-9_-]{43}", created["api_key"])
-    assert created["api_key"].startswith(f"pyoco_{created['key_id']}.")
-    listed = admin("api-key", "list")
-    assert created["api_key"].split(".")[1] not in listed.stdout
-
-
-def test_list_is_newest_first_without_hashes_and_filters_by_tenant(admin: Admin) -> None:
-    first = json.loads(admin("api-key", "create", "--tenant", "acme").stdout)
-    second = json.loads(admin("api-key", "create", "--tenant", "globex", "--role", "admin").stdout)
-    third = json.loads(admin("api-key", "create", "--tenant", "acme").stdout)
-    done = admin("api-key", "list")
-    assert done.returncode == 0, done.stderr
-    listed = json.loads(done.stdout)
-    assert [item["key_id"] for item in listed] == [
-        third["key_id"],
-        second["key_id"],
-        first["key_id"],
-    ]
-    for item in listed:
-        assert set(item) == {
-            "key_id",
-            "tenant_id",
-            "role",
-            "created_at",
-            "revoked_at",
-            "description",
-            "task_modules",
-        }
-    assert listed[1]["role"] == "admin"
-    acme = json.loads(admin("api-key", "list", "--tenant", "acme").stdout)
-    assert [item["key_id"] for item in acme] == [third["key_id"], first["key_id"]]
-    assert json.loads(admin("api-key", "list", "--tenant", "nobody").stdout) == []
-
-
-def test_revoke_is_idempotent(admin: Admin) -> None:
-    created = json.loads(admin("api-key", "create", "--tenant", "acme").stdout)
-    first = admin("api-key", "revoke", "--key-id", created["key_id"])
-    assert first.returncode == 0, first.stderr
-    revoked = json.loads(first.stdout)
-    assert revoked["key_id"] == created["key_id"]
-    assert revoked["revoked_at"] >= created["created_at"]
-    again = json.loads(admin("api-key", "revoke", "--key-id", created["key_id"]).stdout)
-    assert again == revoked
-    listed = json.loads(admin("api-key", "list").stdout)
-    assert listed[0]["revoked_at"] == revoked["revoked_at"]
-
-
-@pytest.mark.parametrize("key_id", ["0123456789abcdef01234567", "no.such>key"])
-def test_revoking_an_unknown_key_exits_1_with_a_hint(admin: Admin, key_id: str) -> None:
-    done = admin("api-key", "revoke", "--key-id", key_id)
-    assert done.returncode == 1
-    assert done.stdout == ""
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1, done.stderr
-    assert key_id in lines[0]
-    assert "api-key list" in lines[0]
-
-
-def test_an_invalid_tenant_is_a_usage_error(admin: Admin) -> None:
-    done = admin("api-key", "create", "--tenant", "no spaces")
-    assert done.returncode == 2
-    assert "--tenant" in done.stderr
-
-
-def test_unreachable_nats_exits_1_naming_the_url(settings: Settings) -> None:
-    url = f"nats://127.0.0.1:{free_port()}"
-    started = time.monotonic()
-    done = run_admin(settings, "--nats-url", url, "api-key", "list")
-    assert time.monotonic() - started < 30
-    assert done.returncode == 1
-    assert done.stdout == ""
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1, done.stderr
-    assert url in lines[0]

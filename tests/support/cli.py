@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,22 @@ def ok(*args: str, env: dict[str, str] | None = None) -> Result:
     result = invoke(*args, env=env)
     assert result.exit_code == 0, (result.stdout, result.stderr)
     return result
+
+
+Admin = Callable[..., subprocess.CompletedProcess[str]]
+"""The `admin` fixture: `admin(*args, **env)` runs pyoco-server-admin against the test's NATS."""
+
+
+def run_admin(settings: Settings, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """`pyoco-server-admin ARGS` as a child process, with the deployment's settings."""
+    return subprocess.run(
+        [str(BIN / "pyoco-server-admin"), *args],
+        env=process_env(settings, **env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def create_key(settings: Settings, tenant: str = "t", role: str = "admin") -> str:
