@@ -24,6 +24,7 @@ from tests.support.processes import (
     process_env,
     start_gateway,
     start_process,
+    stop_started,
     worker_command,
 )
 from tests.support.waiting import wait_until
@@ -36,6 +37,14 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         if name.startswith("PYOCO_"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("PYOCO_LOAD_DOTENV", "0")
+
+
+@pytest.fixture(autouse=True)
+def _no_process_outlives_its_test() -> Iterator[None]:
+    """Whatever a test does (a failed assertion before its own cleanup included), every process
+    it started is stopped when it ends."""
+    yield
+    stop_started()
 
 
 @pytest.fixture
@@ -91,12 +100,14 @@ def start_worker(settings: Settings, tmp_path: Path) -> Iterator[WorkerFactory]:
         worker_id: str = "w1",
         args: Sequence[str] = (),
         env: dict[str, str] | None = None,
+        own_group: bool = False,
     ) -> Process:
         process = start_process(
             f"worker-{worker_id}",
             worker_command(tags, worker_id, args),
             process_env(settings, **(env or {})),
             tmp_path,
+            own_group=own_group,
         )
         started.append(process)
         wait_until(

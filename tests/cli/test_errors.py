@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from pyoco_server.domain.settings import Settings
 from tests.support.cli import error_lines, invoke, run_cli
-from tests.support.processes import Gateway, free_port
+from tests.support.processes import Gateway, free_port, start_gateway
 
 UNKNOWN_RUN = "0b6f4a1e-6c8f-4f1e-9d4b-2f5c1d9e8a70"
 
@@ -155,6 +156,18 @@ def test_invalid_workflow_is_a_422_with_the_reason(gateway: Gateway, tmp_path: P
     )
     assert "one flow per file" in error_line
     assert "fix the workflow file" in hint_line
+
+
+def test_a_submit_over_the_rate_limit_names_the_settings(
+    settings: Settings, tmp_path: Path
+) -> None:
+    gateway = start_gateway(
+        settings, tmp_path, PYOCO_SUBMIT_RATE_PER_SEC="0.01", PYOCO_SUBMIT_BURST="1"
+    )
+    assert invoke("--server", gateway.url, "submit").exit_code == 0
+    error_line, hint_line = failure("--server", gateway.url, "submit")
+    assert error_line.startswith("pyoco-client: error: HTTP 429 Too Many Requests: ")
+    assert "PYOCO_SUBMIT_RATE_PER_SEC" in hint_line
 
 
 def test_invalid_tag_is_a_400(gateway: Gateway) -> None:

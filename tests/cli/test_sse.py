@@ -163,6 +163,14 @@ def test_an_event_resets_the_backoff_and_the_window() -> None:
     assert watch.failed(dropped) == 0.1  # a new outage, a new window
 
 
+def test_a_gateway_with_no_watch_slot_free_is_retried() -> None:
+    watch = session(Clock(), reconnect_window=10)
+    watch.request()
+    feed(watch, snapshot_event(1, "RUNNING"))
+    busy = ProblemError(429, "Too Many Requests", "too many streams", "too_many_watches")
+    assert watch.failed(busy) == 0.1
+
+
 def test_server_retry_field_sets_the_first_delay() -> None:
     watch = session(Clock())
     watch.request()

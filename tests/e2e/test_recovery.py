@@ -102,7 +102,9 @@ def test_sigterm_with_a_short_grace_hands_the_run_back_at_once(
 ) -> None:
     impatient = start_worker(worker_id="impatient", env={"PYOCO_WORKER_SHUTDOWN_GRACE_SEC": "0.5"})
     with gateway.client() as client:
-        run_id = submit(client, flow_yaml("sleep_for"), params='{"seconds": 3}')
+        # Long enough to still be running once the other worker has started (seconds on a
+        # loaded machine).
+        run_id = submit(client, flow_yaml("sleep_for"), params='{"seconds": 8}')
         wait_until(lambda: status(client, run_id)["status"] == "RUNNING", what="the run to start")
         start_worker(worker_id="patient")
         impatient.signal(signal.SIGTERM)

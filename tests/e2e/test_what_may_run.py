@@ -108,7 +108,6 @@ def test_a_module_that_merely_imports_a_dangerous_function_is_refused_too(
 def test_a_key_narrowed_to_some_modules_cannot_use_others(
     secured_env: dict[str, str], settings: Settings, tmp_path: Path
 ) -> None:
-    gateway = start_gateway(settings, tmp_path)
     done = subprocess.run(
         [
             str(BIN / "pyoco-server-admin"),
@@ -128,6 +127,7 @@ def test_a_key_narrowed_to_some_modules_cannot_use_others(
     assert done.returncode == 0, done.stderr
     created = json.loads(done.stdout)
     assert created["task_modules"] == ["my_ext"]
+    gateway = start_gateway(settings, tmp_path)
     try:
         with gateway.client(headers={"X-API-Key": created["api_key"]}) as client:
             # The workers allow tests.support.tasks; this key may not use it.

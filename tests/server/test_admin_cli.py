@@ -24,8 +24,13 @@ def test_create_prints_the_key_once(admin: Admin) -> None:
         "role",
         "api_key",
         "created_at",
+        "revoked_at",
+        "description",
         "task_modules",
+        "submit_rate_per_sec",
+        "submit_burst",
     }
+    assert (created["description"], created["submit_rate_per_sec"]) == ("CI", None)
     assert (created["tenant_id"], created["role"], created["task_modules"]) == (
         "acme",
         "user",
@@ -58,6 +63,8 @@ def test_list_is_newest_first_without_hashes_and_filters_by_tenant(admin: Admin)
             "revoked_at",
             "description",
             "task_modules",
+            "submit_rate_per_sec",
+            "submit_burst",
         }
     assert listed[1]["role"] == "admin"
     acme = json.loads(admin("api-key", "list", "--tenant", "acme").stdout)

@@ -21,7 +21,13 @@ from connexion.middleware.response_validation import ResponseValidationMiddlewar
 from connexion.middleware.routing import RoutingMiddleware
 from connexion.middleware.security import SecurityMiddleware
 from connexion.middleware.server_error import ServerErrorMiddleware
-from connexion.validators import JSONRequestBodyValidator, ParameterValidator
+from connexion.validators import (
+    FormDataValidator,
+    JSONRequestBodyValidator,
+    MultiPartFormDataValidator,
+    ParameterValidator,
+)
+from starlette.formparsers import MultiPartParser
 from starlette.testclient import TestClient
 
 from pyoco_server.domain import keys
@@ -74,6 +80,21 @@ def test_the_validator_hooks_exist_with_the_signatures_overridden() -> None:
     assert list(validate)[:3] == ["parameter_type", "value", "param"], (
         "ParameterValidator.validate_parameter"
     )
+
+
+def test_the_multipart_hooks_exist_as_the_limited_validator_uses_them() -> None:
+    form = inspect.getsource(FormDataValidator._parse)
+    assert "self._form_parser_cls(headers, stream)" in form, "FormDataValidator._parse"
+    assert isinstance(
+        inspect.getattr_static(MultiPartFormDataValidator, "_form_parser_cls"), property
+    )
+    options = inspect.signature(MultiPartParser).parameters
+    assert {"max_files", "max_fields", "max_part_size"} <= set(options), "MultiPartParser(...)"
+    # The validator tells Starlette's refusals apart by their words.
+    parser = inspect.getsource(MultiPartParser)
+    assert "Part exceeded maximum size" in parser, "MultiPartParser's part-size message"
+    assert "Too many files" in parser, "MultiPartParser's file-count message"
+    assert "Too many fields" in parser, "MultiPartParser's field-count message"
 
 
 @pytest.fixture

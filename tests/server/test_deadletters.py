@@ -135,7 +135,7 @@ def test_redrive_requeues_an_ended_run() -> None:
 
     stored = run(here.store.get(RUN_ID))
     assert stored is not None
-    assert stored.snapshot == pending == failed(attempts=2).requeued(NOW)
+    assert stored.snapshot == pending == failed(attempts=2).requeued(NOW).queued_as(1)
     assert pending.status is RunStatus.PENDING
     assert len(pending.attempts) == 2
     ((job, msg_id),) = here.published

@@ -181,21 +181,40 @@ def _fingerprint(submission: Submission = SUBMISSION) -> str:
 
 
 @pytest.mark.parametrize(("failures", "left_behind"), [(0, 0), (2, 0), (9, 1)])
-def test_a_failed_submit_removes_its_snapshot_through_a_short_outage(
+def test_a_submit_whose_run_cannot_be_stored_withdraws_its_job_through_a_short_outage(
     failures: int, left_behind: int
 ) -> None:
+    """The job is queued first; when the run cannot be stored after it, the job is withdrawn
+    (retrying through a reconnect), so nothing runs that the client was told failed."""
     backend = MemoryBackend()
     store = Spy(backend.runs)
+    store.fail("create", BackendUnavailable("NATS is down"))
+    work = Spy(backend.work)
     deletes = iter(range(1, 100))
 
-    def flaky_delete(run_id: str) -> None:
+    def flaky_delete(seq: int) -> None:
         if next(deletes) <= failures:  # the first `failures` deletes fail, as in a reconnect
             raise BackendUnavailable("NATS is reconnecting")
 
-    store.before["delete"] = flaky_delete
-    queue = Spy(backend.jobs)
-    queue.fail("publish", BackendUnavailable("NATS is down"))
-    service = RunService(store, queue, Settings())
+    work.before["delete"] = flaky_delete
+    service = RunService(store, backend.jobs, Settings(), work=work)
     with pytest.raises(BackendUnavailable):
         run(service.submit(SUBMISSION))
-    assert len(backend.run_bucket.keys()) == left_behind
+    assert len(backend.stream.messages) == left_behind
+    assert backend.run_bucket.keys() == []
+
+
+def test_the_job_is_queued_before_the_run_is_stored() -> None:
+    """So that no stored run lacks its job, whatever stops the gateway between the two."""
+    backend = MemoryBackend()
+    order: list[str] = []
+    store = Spy(backend.runs)
+    store.before["create"] = lambda snapshot: order.append("store the run")
+    queue = Spy(backend.jobs)
+    queue.before["publish"] = lambda job, msg_id=None: order.append("queue the job")
+    snapshot = run(RunService(store, queue, Settings()).submit(SUBMISSION))
+    assert order == ["queue the job", "store the run"]
+    assert snapshot.job_seq == 1
+    stored = backend.runs.current(snapshot.run_id)
+    assert stored is not None
+    assert stored.job_seq == 1

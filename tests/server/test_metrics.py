@@ -75,6 +75,7 @@ def test_empty_deployment_answers_with_zeros(gateway: Gateway) -> None:
         assert response.status_code == 200, response.text
         assert response.headers["content-type"] == CONTENT_TYPE
         assert "pyoco_dead_letters 0.0" in response.text.splitlines()
+        assert "pyoco_runs_stale 0.0" in response.text.splitlines()
         series = parse(response.text)
     assert value(series, "pyoco_workers_alive") == 0
     for state in WorkerState:

@@ -1,4 +1,4 @@
-"""Settings: defaults, parsing of every PYOCO_* variable, errors, and dotenv precedence."""
+"""Settings: defaults, parsing of every PYOCO_* variable, errors (dotenv: test_settings_dotenv)."""
 
 from __future__ import annotations
 
@@ -71,12 +71,22 @@ SAMPLES: dict[str, tuple[str, str, object]] = {
     "PYOCO_WHEEL_SYNC_INTERVAL_SEC": ("wheel_sync_interval_sec", "5", 5.0),
     "PYOCO_WHEEL_INSTALL_TIMEOUT_SEC": ("wheel_install_timeout_sec", "30", 30.0),
     "PYOCO_WHEEL_CACHE_MAX_BYTES": ("wheel_cache_max_bytes", "1000000", 1000000),
+    "PYOCO_WORK_MAX_BYTES": ("work_max_bytes", "65536", 65536),
+    "PYOCO_WORK_MAX_AGE_SEC": ("work_max_age_sec", "3600", 3600.0),
+    "PYOCO_RUNS_KV_MAX_BYTES": ("runs_kv_max_bytes", "1048576", 1048576),
+    "PYOCO_WORKFLOW_PARSE_CONCURRENCY": ("workflow_parse_concurrency", "4", 4),
+    "PYOCO_SUBMIT_RATE_PER_SEC": ("submit_rate_per_sec", "50", 50.0),
+    "PYOCO_SUBMIT_BURST": ("submit_burst", "20", 20),
+    "PYOCO_WATCH_MAX_STREAMS": ("watch_max_streams", "50", 50),
+    "PYOCO_WATCH_MAX_STREAMS_PER_KEY": ("watch_max_streams_per_key", "5", 5),
+    "PYOCO_METRICS_TAGS": ("metrics_tags", "gpu, cpu_2", ("gpu", "cpu_2")),
     "PYOCO_NATS_USER": ("nats_user", "gw", "gw"),
     "PYOCO_NATS_PASSWORD": ("nats_password", "s3cret", "s3cret"),
     "PYOCO_NATS_TOKEN": ("nats_token", "t0k", "t0k"),
     "PYOCO_NATS_CREDS": ("nats_creds", "/etc/pyoco/gw.creds", "/etc/pyoco/gw.creds"),
     "PYOCO_NATS_AUTH_DIR": ("nats_auth_dir", "/etc/pyoco/auth", "/etc/pyoco/auth"),
     "PYOCO_NATS_MANAGE_RESOURCES": ("nats_manage_resources", "0", False),
+    "PYOCO_REAPER_INTERVAL_SEC": ("reaper_interval_sec", "5", 5.0),
 }
 
 
@@ -194,142 +204,6 @@ def test_booleans_accept_the_usual_spellings(raw: str, expected: bool) -> None:
     settings = Settings.from_env({**NO_DOTENV, "PYOCO_HTTP_VALIDATE_RESPONSES": raw})
 
     assert settings.http_validate_responses is expected
-
-
-def test_non_empty_process_value_wins_over_the_file(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.chdir(tmp_path)
-    write_env_file(tmp_path / ".env", "PYOCO_DEFAULT_TAG=from_file\n")
-
-    settings = Settings.from_env({"PYOCO_DEFAULT_TAG": "from_env"})
-
-    assert settings.default_tag == "from_env"
-
-
-def test_file_value_wins_over_the_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    write_env_file(tmp_path / ".env", "PYOCO_DEFAULT_TAG=from_file\nPYOCO_NATS_REPLICAS=3\n")
-
-    settings = Settings.from_env({})
-
-    assert settings.default_tag == "from_file"
-    assert settings.nats_replicas == 3
-
-
-@pytest.mark.parametrize("empty", ["", "   "])
-def test_empty_process_value_counts_as_unset(
-    empty: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.chdir(tmp_path)
-    write_env_file(tmp_path / ".env", "PYOCO_DEFAULT_TAG=from_file\n")
-
-    with_file = Settings.from_env({"PYOCO_DEFAULT_TAG": empty})
-    without_file = Settings.from_env({**NO_DOTENV, "PYOCO_DEFAULT_TAG": empty})
-
-    assert with_file.default_tag == "from_file"
-    assert without_file.default_tag == "default"
-
-
-def test_empty_file_value_counts_as_unset(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    write_env_file(tmp_path / ".env", "PYOCO_DEFAULT_TAG=\nPYOCO_LOG_FORMAT\n")
-
-    settings = Settings.from_env({})
-
-    assert settings.default_tag == "default"
-    assert settings.log_format == "text"
-
-
-@pytest.mark.parametrize("flag", ["0", "false", "no", "OFF"])
-def test_load_dotenv_false_disables_the_file(
-    flag: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.chdir(tmp_path)
-    write_env_file(tmp_path / ".env", "PYOCO_DEFAULT_TAG=from_file\n")
-
-    settings = Settings.from_env({"PYOCO_LOAD_DOTENV": flag})
-
-    assert settings.default_tag == "default"
-
-
-@pytest.mark.parametrize("flag", ["1", "true", ""])
-def test_load_dotenv_true_or_unset_loads_the_file(
-    flag: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.chdir(tmp_path)
-    write_env_file(tmp_path / ".env", "PYOCO_DEFAULT_TAG=from_file\n")
-
-    settings = Settings.from_env({"PYOCO_LOAD_DOTENV": flag})
-
-    assert settings.default_tag == "from_file"
-
-
-def test_invalid_load_dotenv_flag_is_an_error() -> None:
-    with pytest.raises(SettingsError) as info:
-        Settings.from_env({"PYOCO_LOAD_DOTENV": "sometimes"})
-
-    assert info.value.variable == "PYOCO_LOAD_DOTENV"
-    assert "0/false/no/off" in str(info.value)
-
-
-def test_env_file_picks_another_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    write_env_file(tmp_path / ".env", "PYOCO_DEFAULT_TAG=from_dot_env\n")
-    (tmp_path / "conf").mkdir()
-    custom = write_env_file(tmp_path / "conf" / "prod.env", "PYOCO_DEFAULT_TAG=from_custom\n")
-
-    by_absolute_path = Settings.from_env({"PYOCO_ENV_FILE": str(custom)})
-    by_relative_path = Settings.from_env({"PYOCO_ENV_FILE": "conf/prod.env"})
-
-    assert by_absolute_path.default_tag == "from_custom"
-    assert by_relative_path.default_tag == "from_custom"
-
-
-def test_missing_env_file_means_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    write_env_file(tmp_path / ".env", "PYOCO_DEFAULT_TAG=from_dot_env\n")
-
-    settings = Settings.from_env({"PYOCO_ENV_FILE": str(tmp_path / "absent.env")})
-
-    assert settings.default_tag == "default"
-
-
-def test_env_file_syntax_quotes_export_and_comments(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.chdir(tmp_path)
-    write_env_file(
-        tmp_path / ".env",
-        "# deployment settings\n"
-        "export PYOCO_DEFAULT_TAG=exported\n"
-        'PYOCO_LOG_LEVEL="warning"\n'
-        "PYOCO_WORK_STREAM='SINGLE_QUOTED'\n"
-        "PYOCO_DLQ_STREAM=plain # trailing comment\n"
-        "\n"
-        "#PYOCO_LOG_FORMAT=json\n",
-    )
-
-    settings = Settings.from_env({})
-
-    assert settings.default_tag == "exported"
-    assert settings.log_level == "warning"
-    assert settings.work_stream == "SINGLE_QUOTED"
-    assert settings.dlq_stream == "plain"
-    assert settings.log_format == "text"
-
-
-def test_invalid_value_in_the_file_names_the_variable(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.chdir(tmp_path)
-    write_env_file(tmp_path / ".env", "PYOCO_CONSUMER_ACK_WAIT_SEC=soon\n")
-
-    with pytest.raises(SettingsError) as info:
-        Settings.from_env({})
-
-    assert info.value.variable == "PYOCO_CONSUMER_ACK_WAIT_SEC"
-    assert info.value.value == "soon"
 
 
 def test_is_configured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

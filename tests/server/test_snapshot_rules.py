@@ -57,6 +57,7 @@ _OTHER_VALUES: dict[str, Any] = {
     "cancel_requested_at": 9.0,
     "cancel_requested_by": "carol",
     "cancel_reason": "why not",
+    "job_seq": 42,
     "code": (CodeVersion("my-ext", "1.0", "ab" * 32, "my_ext-1.0-py3-none-any.whl"),),
 }
 
@@ -138,6 +139,7 @@ def test_default_max_backoff_is_five_minutes() -> None:
         (FailureReason.CALLABLE_NOT_ALLOWED, False),
         (FailureReason.CODE_UNAVAILABLE, False),
         (FailureReason.MAX_DELIVERIES_EXCEEDED, False),
+        (FailureReason.LOST, False),
         (FailureReason.CANCELLED, False),
     ],
 )
@@ -146,4 +148,4 @@ def test_failure_reason_retryable(reason: FailureReason, retryable: bool) -> Non
 
 
 def test_every_failure_reason_is_classified() -> None:
-    assert len(list(FailureReason)) == 9
+    assert len(list(FailureReason)) == 10

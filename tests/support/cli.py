@@ -56,11 +56,11 @@ def run_admin(settings: Settings, *args: str, **env: str) -> subprocess.Complete
     )
 
 
-def create_key(settings: Settings, tenant: str = "t", role: str = "admin") -> str:
+def create_key(settings: Settings, tenant: str = "t", role: str = "admin", *options: str) -> str:
     """A new API key, made by `pyoco-server-admin api-key create` as an operator would."""
     admin = [str(BIN / "pyoco-server-admin"), "--nats-url", settings.nats_url]
     done = subprocess.run(
-        [*admin, "api-key", "create", "--tenant", tenant, "--role", role],
+        [*admin, "api-key", "create", "--tenant", tenant, "--role", role, *options],
         env=process_env(settings),
         capture_output=True,
         text=True,

@@ -70,6 +70,7 @@ class FakeDelivery:
     subject: str = "pyoco.work.default"
     attempt: int = 1
     nak_error: BackendUnavailable | None = None
+    seq: int = 1
 
     async def ack(self) -> None:
         self.log.append("ack")
@@ -94,6 +95,7 @@ class FakeExecutor:
         self.jobs: list[Job] = []
         self.log = log
         self.during_run: Callable[[ProgressCallback], Awaitable[None]] | None = None
+        self.lease: float | None = None
 
     async def start(self) -> None:
         pass
@@ -103,6 +105,9 @@ class FakeExecutor:
 
     def code_in_use(self) -> set[str]:
         return set()
+
+    def extend_lease(self, until: float) -> None:
+        self.lease = until
 
     async def execute(
         self,
@@ -151,6 +156,9 @@ class ScriptedExecutor:
         self._released: dict[str, asyncio.Event] = {}
         self._changed = asyncio.Condition()
         self.closed = False
+        self.lease: float | None = None
+        self.stops: dict[str, StopReason] = {}
+        """Why each run the worker stopped was stopped."""
 
     async def start(self) -> None:
         self.events.append("executor started")
@@ -161,6 +169,9 @@ class ScriptedExecutor:
 
     def code_in_use(self) -> set[str]:
         return set()
+
+    def extend_lease(self, until: float) -> None:
+        self.lease = until
 
     async def execute(
         self,
@@ -177,6 +188,8 @@ class ScriptedExecutor:
         try:
             if self.hold:
                 await _first_of(released.wait(), control.requested.wait())
+            if control.reason is not None:
+                self.stops[job.run_id] = control.reason
             return _ending(self.outcome, control)
         finally:
             self.running.discard(job.run_id)

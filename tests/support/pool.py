@@ -36,9 +36,10 @@ def run(coroutine: Coroutine[Any, Any, T], timeout: float = 60.0) -> T:
     return asyncio.run(asyncio.wait_for(coroutine, timeout))
 
 
-def job(*tasks: str, **params: object) -> Job:
+def job(*tasks: str, tenant: str | None = None, **params: object) -> Job:
     """A job running `tasks` (demo or test tasks, see flows.py) in sequence, with `params`."""
     return Job(
+        tenant_id=tenant,
         run_id=f"run-{uuid.uuid4().hex[:8]}",
         flow_name="main",
         tag="default",
@@ -96,10 +97,12 @@ async def execute(pool: ProcessPool, for_job: Job, control: RunControl | None = 
     return await pool.execute(for_job, lambda progress: None, control or RunControl())
 
 
-async def task_pid(pool: ProcessPool, tmp_path: Path) -> int:
-    """The pid of the run process that runs the next job of `pool` (pool of one)."""
+async def task_pid(pool: ProcessPool, tmp_path: Path, tenant: str | None = None) -> int:
+    """The pid of the run process that runs the next job (of `tenant`) of `pool` (pool of one)."""
     pid_file = tmp_path / f"{uuid.uuid4().hex}.pid"
-    outcome = await execute(pool, job("sleep_for", seconds=0, pid_file=str(pid_file)))
+    outcome = await execute(
+        pool, job("sleep_for", seconds=0, pid_file=str(pid_file), tenant=tenant)
+    )
     assert outcome.status is RunStatus.COMPLETED, outcome.error
     pid = pid_in(pid_file)
     assert pid is not None

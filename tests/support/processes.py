@@ -77,9 +77,30 @@ class Process:
         return self.popen.returncode
 
 
+_STARTED: list[Process] = []
+"""Every process started by the current test (stopped when it ends, see `stop_started`)."""
+
+
+def stop_started() -> None:
+    """Stop every process the current test started and left running (by PID, never others)."""
+    while _STARTED:
+        _STARTED.pop().stop()
+
+
 def start_process(
-    name: str, args: Sequence[str], env: dict[str, str], log_dir: Path, cwd: Path = ROOT
+    name: str,
+    args: Sequence[str],
+    env: dict[str, str],
+    log_dir: Path,
+    cwd: Path = ROOT,
+    *,
+    own_group: bool = False,
 ) -> Process:
+    """Start a child of the test; it is stopped when the test ends, whatever happens.
+
+    With `own_group`, the child leads a process group of its own (as a service under systemd
+    or a command in a terminal does), which a test may signal as a whole.
+    """
     log_path = log_dir / f"{name}-{time.monotonic_ns()}.log"
     with log_path.open("wb") as log:
         popen = subprocess.Popen(
@@ -89,8 +110,11 @@ def start_process(
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
+            process_group=0 if own_group else None,
         )
-    return Process(name, popen, log_path)
+    process = Process(name, popen, log_path)
+    _STARTED.append(process)
+    return process
 
 
 def http_ok(url: str) -> bool:

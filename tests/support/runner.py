@@ -16,7 +16,9 @@ from pyoco_server.domain.errors import BackendUnavailable
 from pyoco_server.domain.records import Job
 from pyoco_server.domain.settings import Settings
 from pyoco_server.domain.snapshot import RunSnapshot, RunStatus
+from pyoco_server.domain.subjects import Subjects
 from pyoco_server.memory import MemoryBackend, MemoryDeadLetters, MemoryRunStore
+from pyoco_server.services.exhaustion import MaxDeliveriesHandler
 from pyoco_worker.execution import Outcome
 from pyoco_worker.runner import JobRunner
 from tests.support.fakes import COMPLETED, FakeDelivery, FakeExecutor, RecordingObserver, Spy
@@ -90,6 +92,13 @@ def runner_harness(
     if traced:
         reads.before["get"] = lambda run_id: backend.events.append("get")
     executor = FakeExecutor(outcome, backend.events)
+    exhaustion = MaxDeliveriesHandler(
+        reads,
+        backend.dead_letters,
+        backend.work,
+        Subjects.from_settings(backend.settings),
+        clock=lambda: NOW,
+    )
     runner = JobRunner(
         store=reads,
         dead_letters=backend.dead_letters,
@@ -97,6 +106,7 @@ def runner_harness(
         settings=backend.settings,
         worker_id="w1",
         observer=observer,
+        exhaustion=exhaustion,
         clock=lambda: NOW,
     )
     return RunnerHarness(backend, reads, executor, observer, runner)

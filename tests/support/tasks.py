@@ -93,3 +93,36 @@ def who_am_i(secret_file: str) -> dict[str, object]:
     except PermissionError:
         readable = False
     return {"uid": os.geteuid(), "readable": readable}
+
+
+def effect(effects: str, mark: str, seconds: float = 0.0) -> int:
+    """After `seconds`, append a line to `effects/mark`: one line per execution of the task.
+
+    The fault tests count the lines to tell a side effect that happened once from one repeated.
+    """
+    time.sleep(seconds)
+    path = Path(effects) / mark
+    with path.open("a") as file:
+        file.write(f"{os.getpid()}\n")
+    return len(path.read_text().splitlines())
+
+
+def big_output(size: int) -> str:
+    """A text of `size` characters."""
+    return "o" * size
+
+
+def big_error(size: int) -> None:
+    """Raise an exception whose message is `size` characters long."""
+    raise ValueError("e" * size)
+
+
+def spawn_and_wait(pid_file: str, seconds: float) -> int:
+    """Start a long `sleep` process (writing its pid to `pid_file`), then wait `seconds`."""
+    import subprocess
+
+    child = subprocess.Popen(["sleep", "300"])
+    Path(pid_file).write_text(str(child.pid))
+    time.sleep(seconds)
+    child.kill()
+    return child.pid

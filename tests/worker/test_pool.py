@@ -20,7 +20,7 @@ from pyoco_worker.engine import JobExecution
 from pyoco_worker.execution import Outcome, Progress, RunControl
 from pyoco_worker.flows import FlowSource
 from pyoco_worker.pool import ProcessPool
-from pyoco_worker.protocol import ProgressReport
+from pyoco_worker.protocol import ProgressReport, decode_from_child
 from tests.support.pool import (
     eventually,
     execute,
@@ -63,6 +63,23 @@ def test_runs_execute_in_a_warm_child_that_is_kept_after_a_clean_end(tmp_path: P
     assert failed.reason is FailureReason.EXECUTION_ERROR
     assert failed.error == "ValueError: boom: x was 3"
     assert after == first, "a run whose task raised leaves its process reusable"
+
+
+def test_a_run_process_never_runs_another_tenants_run(tmp_path: Path) -> None:
+    """Task code may leave threads behind in its process: they must not see another tenant."""
+
+    async def scenario() -> list[int]:
+        async with started_pool() as pool:
+            return [
+                await task_pid(pool, tmp_path, tenant)
+                for tenant in ("acme", "acme", "globex", "globex", "acme")
+            ]
+
+    acme, acme_again, globex, globex_again, acme_later = run(scenario())
+
+    assert acme == acme_again
+    assert globex == globex_again != acme
+    assert acme_later not in (acme, globex)
 
 
 def test_two_runs_execute_at_once_on_a_pool_of_two(tmp_path: Path) -> None:
@@ -194,5 +211,5 @@ def test_a_progress_reply_names_its_run_and_never_follows_the_end() -> None:
 
     replies = []
     while received.poll(0.1):
-        replies.append(received.recv())
+        replies.append(decode_from_child(received.recv_bytes()))
     assert replies == [ProgressReport("run-1", execution.progress())]

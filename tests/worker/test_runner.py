@@ -18,7 +18,7 @@ from pyoco_server.domain.snapshot import (
 from pyoco_worker.execution import Outcome, Progress, ProgressCallback
 from tests.support.fakes import COMPLETED, failed
 from tests.support.runner import RunnerHarness, runner_harness
-from tests.support.samples import A_JOB, NOW, PENDING, RUN_ID
+from tests.support.samples import A_JOB, NOW, PENDING, RUN_ID, job
 
 
 def harness(
@@ -107,10 +107,23 @@ def test_non_utf8_payload_excerpt_is_decoded_with_replacement() -> None:
     assert letter.payload == '{"run_id": "\ufffd"}'
 
 
-def test_unknown_run_is_acked_and_not_run() -> None:
+def test_a_job_that_comes_before_its_run_is_stored_stores_the_run_and_runs_it() -> None:
+    """The gateway queues a job before it stores the run: a quick worker stores it first."""
     h = harness()
 
     status = h.deliver(h.delivery())
+
+    assert status is RunStatus.COMPLETED
+    assert h.log[:2] == ["write PENDING", "write RUNNING"]
+    assert h.log[-1] == "ack"
+    assert [job.run_id for job in h.executor.jobs] == [RUN_ID]
+    assert h.store.current(RUN_ID).job_seq == 1
+
+
+def test_a_redriven_job_whose_run_was_removed_is_acked_and_not_run() -> None:
+    h = harness()
+
+    status = h.deliver(h.delivery(JOB.encode(job(RUN_ID, attempt_base=3))))
 
     assert status is None
     assert h.log == ["ack"]

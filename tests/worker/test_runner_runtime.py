@@ -51,6 +51,7 @@ def test_a_run_abandoned_at_shutdown_is_nakked_at_once_without_a_terminal_write(
         "write RUNNING",
         f"started {RUN_ID}",
         "execute",
+        "get",  # still this attempt's run: handed back
         "nak None",
         f"ended {RUN_ID} None",
     ]
@@ -84,7 +85,8 @@ def test_a_run_already_cancelling_at_pickup_is_cancelled_without_executing() -> 
 # --- reads before the claim ------------------------------------------------------------------
 
 
-def test_a_first_delivery_claims_without_reading_the_store() -> None:
+def test_a_first_delivery_of_an_older_gateways_job_claims_without_reading_the_store() -> None:
+    """Older gateways stored the run first and put its revision in the job."""
     job = dataclasses.replace(A_JOB, snapshot_revision=1)
     h = harness(RunSnapshot.pending(job))
 
@@ -115,6 +117,14 @@ def test_a_first_delivery_of_a_run_cancelled_while_queued_finds_out_at_its_claim
     assert h.log == ["get", "ack"], "the lost claim read the run, saw it ended, and acked"
     assert h.executor.jobs == []
     assert h.store.current(RUN_ID) == cancelled
+
+
+def test_a_first_delivery_of_this_gateways_job_reads_the_run_before_claiming() -> None:
+    h = harness(RunSnapshot.pending(A_JOB, job_seq=1))
+
+    assert h.handle(A_JOB, attempt=1) is RunStatus.COMPLETED
+    assert h.log[:2] == ["get", "write RUNNING"]
+    assert h.gets == 1
 
 
 @pytest.mark.parametrize(

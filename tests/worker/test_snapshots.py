@@ -293,4 +293,4 @@ def test_a_lost_progress_write_does_not_fail_the_run_writer(
 
     assert store.current(RUN_ID) == newer
     assert len(store.writes) == 1
-    assert "progress not written" in caplog.text
+    assert "replaced attempt 1; stopping this attempt" in caplog.text

@@ -57,6 +57,17 @@ _REASON_HINTS: dict[str, str] = {
     ),
     "invalid_requirement": "pin one exact version per wheel, like --requires my_ext==0.1.0",
     "unknown_requirement": "`pyoco-client wheels` lists the versions; pin one of those",
+    "submit_rate_limited": (
+        "this tenant submits faster than the server allows; wait the Retry-After seconds, or ask "
+        "the operator to raise PYOCO_SUBMIT_RATE_PER_SEC or PYOCO_SUBMIT_BURST"
+    ),
+    "too_many_watches": (
+        "too many watch streams are open; close some, or poll runs with `pyoco-client get <run_id>`"
+    ),
+    "queue_full": (
+        "the work queue is full because workers are not keeping up; retry in a while, or ask the "
+        "operator to add workers or raise PYOCO_WORK_MAX_BYTES"
+    ),
 }
 """What to do about an HTTP problem, by its `reason`; checked before the status."""
 
@@ -67,6 +78,7 @@ _STATUS_HINTS: dict[int, str] = {
     404: "check that --server (or PYOCO_SERVER_URL) is the URL of a pyoco-server",
     413: "send less, or raise the server's limit named in the detail",
     422: "fix the workflow file as the detail says, then submit it again",
+    429: "the server limits how fast you may call it; wait a little and retry",
     503: "the server cannot reach NATS right now; retry in a few seconds, or check NATS",
 }
 """What to do about an HTTP problem, by status; other statuses point at the server's log."""

@@ -49,8 +49,9 @@ MAX_DELAY_SEC = 2.0
 MAX_STREAM_SEC = 3600.0
 """The longest `timeout_sec` the API accepts; a longer watch reconnects after it."""
 
-_RETRYABLE_STATUSES = frozenset({502, 503, 504})
-"""Answers a gateway (or a proxy in front of it) gives while it restarts or NATS is away."""
+_RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
+"""Answers a gateway (or a proxy in front of it) gives while it restarts or NATS is away, or
+while it has as many watch streams open as it may (`too_many_watches`)."""
 
 
 @dataclass(frozen=True)

@@ -64,7 +64,9 @@ class RunSnapshot:
     `invalid_workflow`, `callable_not_allowed` (a task's callable is not allowed on
     the worker; nothing was imported), `code_unavailable` (a wheel the run is bound to
     could not be installed), `execution_error`, `crashed` (its process died),
-    `timeout`, `max_deliveries_exceeded`, `cancelled`.
+    `timeout`, `max_deliveries_exceeded`, `lost` (its job left the work stream
+    while the run had not ended: expired, purged, or a redrive interrupted before it
+    was queued; the server ended it), `cancelled`.
      """
     workflow_yaml_sha256: None | str | Unset = UNSET
     """ SHA-256 (hex) of the uploaded flow.yaml, for YAML runs. """
@@ -86,6 +88,11 @@ class RunSnapshot:
     cancel_requested_by: None | str | Unset = UNSET
     """ Who asked to cancel (`api_key:<key_id>` or `address:<client address>`). """
     cancel_reason: None | str | Unset = UNSET
+    job_seq: int | None | Unset = UNSET
+    """ Sequence of the run's job in the work stream (set when it is queued and by the
+    worker that takes it); lets the server tell a run whose job is gone from one whose
+    job waits for a worker.
+     """
     code: list[CodeVersion] | Unset = UNSET
     """ The wheels the run is bound to: chosen at submit (the newest for its tag, or the
     `requires` pins), installed by the worker before the run starts, and the code it ran
@@ -221,6 +228,12 @@ class RunSnapshot:
         else:
             cancel_reason = self.cancel_reason
 
+        job_seq: int | None | Unset
+        if isinstance(self.job_seq, Unset):
+            job_seq = UNSET
+        else:
+            job_seq = self.job_seq
+
         code: list[dict[str, Any]] | Unset = UNSET
         if not isinstance(self.code, Unset):
             code = []
@@ -284,6 +297,8 @@ class RunSnapshot:
             field_dict["cancel_requested_by"] = cancel_requested_by
         if cancel_reason is not UNSET:
             field_dict["cancel_reason"] = cancel_reason
+        if job_seq is not UNSET:
+            field_dict["job_seq"] = job_seq
         if code is not UNSET:
             field_dict["code"] = code
 
@@ -479,6 +494,15 @@ class RunSnapshot:
 
         cancel_reason = _parse_cancel_reason(d.pop("cancel_reason", UNSET))
 
+        def _parse_job_seq(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        job_seq = _parse_job_seq(d.pop("job_seq", UNSET))
+
         _code = d.pop("code", UNSET)
         code: list[CodeVersion] | Unset = UNSET
         if _code is not UNSET:
@@ -518,6 +542,7 @@ class RunSnapshot:
             cancel_requested_at=cancel_requested_at,
             cancel_requested_by=cancel_requested_by,
             cancel_reason=cancel_reason,
+            job_seq=job_seq,
             code=code,
         )
 

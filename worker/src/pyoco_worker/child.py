@@ -13,8 +13,10 @@ shared-memory buffer (``name=STATE;...``), written on every pyoco event at the c
 copy and read by the worker only if the child dies mid-run, to name the task that was running.
 
 The child starts a session of its own (so the worker can signal the run and every process its
-tasks started, as one group) and asks Linux to kill it when the worker dies, so no run outlives
-its worker.
+tasks started, as one group, and a signal to the worker's group does not reach it), takes stop
+signals meant for everyone without dying (the worker decides), and asks Linux to kill it when its
+fork server dies; the fork server dies with the worker (forkserver.py), so no run outlives its
+worker.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Mapping
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -32,7 +35,7 @@ from typing import Any
 
 from pyoco_server.domain.snapshot import FailureReason, RunStatus
 from pyoco_server.domain.trust import TaskPolicy
-from pyoco_worker import sandbox, threads
+from pyoco_worker import forkserver, sandbox, threads
 from pyoco_worker.engine import JobExecution
 from pyoco_worker.execution import Installed, Outcome
 from pyoco_worker.flows import FlowSource, load_resolver
@@ -45,7 +48,11 @@ from pyoco_worker.protocol import (
     ProgressRequest,
     Ready,
     RunJob,
+    encode_from_child,
 )
+
+LEASE_CHECK_SEC = 0.1
+"""How often a run process checks its lease."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -60,7 +67,9 @@ class ChildConfig:
     workdir: str = "."
 
 
-def child_main(jobs: Connection, control: Connection, states: Any, config: ChildConfig) -> None:
+def child_main(
+    jobs: Connection, control: Connection, states: Any, lease: Any, config: ChildConfig
+) -> None:
     """Entry point of a run process."""
     _detach_from_worker()
     if config.run_as_user and os.geteuid() == 0:
@@ -73,6 +82,9 @@ def child_main(jobs: Connection, control: Connection, states: Any, config: Child
     channel = _Channel(jobs, states)
     threading.Thread(
         target=_listen, args=(control, channel), name="pyoco-child-control", daemon=True
+    ).start()
+    threading.Thread(
+        target=_watch_lease, args=(lease, channel), name="pyoco-child-lease", daemon=True
     ).start()
     channel.send(Ready())
     code = _Code()
@@ -140,12 +152,29 @@ def _listen(control: Connection, channel: _Channel) -> None:
                 channel.send_progress(run_id)
 
 
+def _watch_lease(lease: Any, channel: _Channel) -> None:
+    """Stop the run (this process and its tasks' processes) once the worker's lease runs out.
+
+    The worker renews the lease while it can tell NATS the run is alive; when it stops (frozen by
+    SIGSTOP, swapped out, cut off), the job is delivered again after AckWait, and this run must be
+    gone before another worker starts it. The lease ends early enough for that (worker.py).
+    """
+    while True:
+        time.sleep(LEASE_CHECK_SEC)
+        until = lease[0]
+        if until and channel.running and time.monotonic() > until:
+            lease[1] = 1.0
+            os.killpg(os.getpgrp(), signal.SIGKILL)
+
+
 def _detach_from_worker() -> None:
     os.setsid()
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the worker decides what a Ctrl-C means
+    # The worker decides what a stop signal sent to everyone (Ctrl-C, systemd) means.
+    forkserver.ignore_group_stops()
+    parent = os.getppid()
     sandbox.die_with_parent()  # not Linux: a killed worker leaves its run to finish on its own
-    if os.getppid() == 1:
-        os._exit(0)  # the worker died before we could ask to follow it
+    if os.getppid() != parent or parent == 1:
+        os._exit(0)  # the fork server died before we could ask to follow it
 
 
 class _Channel:
@@ -160,9 +189,15 @@ class _Channel:
         self._cancelled: str | None = None
         self._dirty = False
 
+    @property
+    def running(self) -> bool:
+        """Whether a run is executing."""
+        return self._run_id is not None
+
     def send(self, message: FromChild) -> None:
+        payload = _encoded(message)
         with self._lock:
-            self._jobs.send(message)
+            self._jobs.send_bytes(payload)
 
     def begin(self, run_id: str, execution: JobExecution) -> None:
         with self._lock:
@@ -200,7 +235,28 @@ class _Channel:
             if self._execution is None or self._run_id != run_id or not self._dirty:
                 return
             self._dirty = False
-            self._jobs.send(ProgressReport(run_id, self._execution.progress()))
+            try:
+                payload = _encoded(ProgressReport(run_id, self._execution.progress()))
+            except (TypeError, ValueError):
+                return  # the outcome carries the same records, converted or explained
+            self._jobs.send_bytes(payload)
+
+
+def _encoded(message: FromChild) -> bytes:
+    """The message as the worker reads it; an outcome that JSON cannot carry fails the run."""
+    try:
+        return encode_from_child(message)
+    except (TypeError, ValueError) as exc:
+        if not isinstance(message, Finished):
+            raise
+        failed = Outcome(
+            RunStatus.FAILED,
+            message.outcome.tasks,
+            {},
+            f"the run's outcome could not be sent to the worker: {exc}",
+            FailureReason.EXECUTION_ERROR,
+        )
+        return encode_from_child(Finished(failed))
 
 
 def encode_states(states: dict[str, str], capacity: int) -> bytes:

@@ -62,10 +62,41 @@ def finished(outcome: Outcome, state: RunState) -> Outcome:
     return outcome
 
 
+def not_started(state: RunState) -> Outcome:
+    """The outcome of a run stopped before its process started it.
+
+    Raises:
+        RunAbandoned: a shutdown (or a newer attempt) stopped it: its job goes back.
+    """
+    if state.stopping in (StopReason.SHUTDOWN, StopReason.ABANDONED):
+        raise RunAbandoned(f"run {state.job.run_id} stopped before it started")
+    if state.stopping is StopReason.TIMEOUT:
+        return _stopped(state, {}, RunStatus.FAILED, FailureReason.TIMEOUT, _timeout_error(state))
+    return _stopped(state, {}, RunStatus.CANCELLED, FailureReason.CANCELLED, None)
+
+
+def broke_protocol(state: RunState, detail: str) -> Outcome:
+    """The outcome of a run whose process sent something that is not a message (it is killed).
+
+    Only task code that writes to the process's pipe does that; the run fails as crashed.
+    """
+    error = f"the run's process broke the protocol with its worker ({detail})"
+    log.warning("run %s: %s", state.job.run_id, error)
+    return _stopped(
+        state, dict(state.progress.tasks), RunStatus.FAILED, FailureReason.CRASHED, error
+    )
+
+
 async def _died(child: RunProcess, state: RunState) -> Outcome:
     code = await child.exit_code()
     if state.stopping is StopReason.SHUTDOWN:
         raise RunAbandoned(f"run {state.job.run_id} stopped by the worker's shutdown")
+    if state.stopping is StopReason.ABANDONED:
+        raise RunAbandoned(f"run {state.job.run_id} stopped: a newer attempt owns it")
+    if child.lease_ran_out():
+        raise RunAbandoned(
+            f"run {state.job.run_id} stopped itself: this worker did not renew its lease in time"
+        )
     last = {**state.progress.tasks, **child.last_task_states()}
     if state.stopping is StopReason.CANCEL:
         return _stopped(state, last, RunStatus.CANCELLED, FailureReason.CANCELLED, None)

@@ -21,7 +21,15 @@ from pyoco.trace.backend import TraceBackend
 
 from pyoco_server.domain.errors import CallableNotAllowed, FlowNotFound, InvalidWorkflow
 from pyoco_server.domain.records import Job
-from pyoco_server.domain.snapshot import FailureReason, RunStatus, TaskRecord, TaskState
+from pyoco_server.domain.snapshot import (
+    MAX_ERROR_CHARS,
+    MAX_TRACEBACK_CHARS,
+    FailureReason,
+    RunStatus,
+    TaskRecord,
+    TaskState,
+    bounded_text,
+)
 from pyoco_worker.execution import (
     EMPTY_PROGRESS,
     NO_CODE,
@@ -105,7 +113,7 @@ class JobExecution:
                 RunStatus.FAILED,
                 progress.tasks,
                 progress.records,
-                _describe(exc),
+                bounded_text(_describe(exc), MAX_ERROR_CHARS),
                 FailureReason.EXECUTION_ERROR,
             )
         progress = self.progress()
@@ -138,6 +146,9 @@ class InProcessExecutor:
     def code_in_use(self) -> set[str]:
         """No wheels: this executor runs none."""
         return set()
+
+    def extend_lease(self, until: float) -> None:
+        """Nothing to do: runs here stop with the worker."""
 
     async def execute(
         self,
@@ -207,7 +218,9 @@ def run_job(
 
 def _refused(reason: FailureReason, detail: str) -> Outcome:
     """The outcome of a job whose flow could not even be built."""
-    return Outcome(RunStatus.FAILED, {}, {}, f"{reason.value}: {detail}", reason)
+    return Outcome(
+        RunStatus.FAILED, {}, {}, bounded_text(f"{reason.value}: {detail}", MAX_ERROR_CHARS), reason
+    )
 
 
 def _describe(exc: BaseException) -> str:
@@ -279,8 +292,8 @@ class _RecordReader:
             started_at=record.started_at,
             ended_at=record.ended_at,
             duration_ms=record.duration_ms,
-            error=record.error,
-            traceback=record.traceback,
+            error=bounded_text(record.error, MAX_ERROR_CHARS),
+            traceback=bounded_text(record.traceback, MAX_TRACEBACK_CHARS),
             inputs=inputs,
             output=output,
             output_converted=converted,

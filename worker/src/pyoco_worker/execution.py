@@ -69,6 +69,8 @@ class StopReason(enum.Enum):
     CANCEL = "cancel"
     TIMEOUT = "timeout"
     SHUTDOWN = "shutdown"
+    ABANDONED = "abandoned"
+    """A newer attempt owns the run (or may: this worker lost touch for longer than AckWait)."""
 
 
 class RunControl:
@@ -108,6 +110,13 @@ class Executor(Protocol):
 
     def code_in_use(self) -> set[str]:
         """The wheels (sha256) its processes have on their path (not to be removed)."""
+
+    def extend_lease(self, until: float) -> None:
+        """Let runs go on until `until` (`time.monotonic()`), unless renewed before.
+
+        A run whose lease runs out stops on its own: its worker has stopped telling NATS it is
+        alive (frozen, or cut off), so the job may soon be delivered to another worker.
+        """
 
     async def execute(
         self,

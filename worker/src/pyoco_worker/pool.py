@@ -12,6 +12,7 @@ already imported.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import multiprocessing
 import multiprocessing.forkserver
@@ -20,9 +21,9 @@ import signal
 from typing import Any
 
 from pyoco_server.domain.records import Job
-from pyoco_worker import sandbox
+from pyoco_worker import forkserver, sandbox
 from pyoco_worker.child import ChildConfig
-from pyoco_worker.deaths import RunState, finished, settle_death
+from pyoco_worker.deaths import RunState, broke_protocol, finished, not_started, settle_death
 from pyoco_worker.execution import (
     NO_CODE,
     Installed,
@@ -31,11 +32,10 @@ from pyoco_worker.execution import (
     RunControl,
     StopReason,
 )
-from pyoco_worker.process import RunProcess
+from pyoco_worker.process import RUN_PROCESS_NAME, Delivered, RunProcess, Violation
 from pyoco_worker.protocol import (
     Cancel,
     Finished,
-    FromChild,
     ProgressReport,
     ProgressRequest,
     RunJob,
@@ -73,11 +73,15 @@ class ProcessPool:
         self._idle_changed = asyncio.Condition()
         self._all: set[RunProcess] = set()
         self._background: set[asyncio.Task[Any]] = set()
+        self._lease_until = 0.0
+        self._closing = False
+        self._starting: set[asyncio.Task[RunProcess]] = set()
 
     async def start(self) -> None:
         """Start the fork server (scrubbed environment) and the children."""
         if self._start_method == "forkserver":
             environ = sandbox.scrubbed(os.environ, extra_paths=(os.getcwd(),))
+            environ[forkserver.GUARD_VARIABLE] = str(os.getpid())
             with sandbox.environment(environ):
                 multiprocessing.forkserver.ensure_running()
         children = await asyncio.gather(*(self._spawn() for _ in range(self.size)))
@@ -87,9 +91,26 @@ class ProcessPool:
         log.info("started %d run process(es)", self.size)
 
     async def _spawn(self) -> RunProcess:
-        child = await RunProcess.start(self._context, self._config)
+        """Start a child.
+
+        Its start goes on, and it is registered, even if the caller is cancelled: `close`
+        must find every child it has to stop.
+        """
+        task = asyncio.create_task(self._start_child())
+        self._starting.add(task)
+        task.add_done_callback(self._starting.discard)
+        return await asyncio.shield(task)
+
+    async def _start_child(self) -> RunProcess:
+        child = await RunProcess.start(self._context, self._config, self._lease_until)
         self._all.add(child)
         return child
+
+    def extend_lease(self, until: float) -> None:
+        """Renew every run process's lease (see `Executor.extend_lease`)."""
+        self._lease_until = until
+        for child in self._all:
+            child.extend_lease(until)
 
     def code_in_use(self) -> set[str]:
         """The wheels (sha256) that live run processes have on their `sys.path`."""
@@ -104,13 +125,15 @@ class ProcessPool:
     ) -> Outcome:
         """Run `job` with `installed` in an idle child (see the module docstring).
 
-        A child that ran other wheel versions is not used: a fresh one (or one that ran no
-        wheel code) takes the run, replacing the least recently used idle child if need be.
+        A child that ran other wheel versions, or another tenant's runs, is not used: task code
+        may leave threads or modules behind in a process, which must never see another
+        tenant's run. A fresh child (or one of the same tenant that ran no wheel code) takes
+        the run, replacing the least recently used idle child if need be.
 
         Raises:
             RunAbandoned: a shutdown stopped the run; its job should go back to the queue.
         """
-        child = await self._take(installed.key)
+        child = await self._take(installed.key, job.tenant_id)
         reusable = False
         try:
             outcome, reusable = await self._run(child, job, on_progress, control, installed)
@@ -121,22 +144,23 @@ class ProcessPool:
                     child.code_key = installed.key
                 elif child.code_key is None:
                     child.code_key = ()
+                child.tenant = job.tenant_id
                 await self._give_back(child)
             else:
                 # The replacement starts in the background: the run's end is not held up by it.
                 self._in_background(self._retire(child))
 
-    async def _take(self, key: tuple[str, ...]) -> RunProcess:
-        """An idle child that may run code `key` (see `execute`)."""
+    async def _take(self, key: tuple[str, ...], tenant: str | None) -> RunProcess:
+        """An idle child that may run code `key` for `tenant` (see `execute`)."""
         async with self._idle_changed:
             while True:
                 await self._idle_changed.wait_for(lambda: bool(self._idle))
-                child = _fitting(self._idle, key)
+                child = _fitting(self._idle, key, tenant)
                 if child is not None:
                     self._idle.remove(child)
                     return child
-                stale = self._idle.pop(0)  # least recently used: it ran other wheels
-                log.info("recycling a run process that ran other wheel versions")
+                stale = self._idle.pop(0)  # least recently used: other wheels or tenant
+                log.info("recycling a run process that ran other wheels or another tenant's runs")
                 self._in_background(self._retire(stale))
 
     async def _give_back(self, child: RunProcess) -> None:
@@ -154,6 +178,9 @@ class ProcessPool:
     ) -> tuple[Outcome, bool]:
         loop = asyncio.get_running_loop()
         state = RunState(job, control, loop.create_future())
+        if control.reason is not None:  # stopped before it started: the child never sees it
+            state.stopping = control.reason
+            return not_started(state), True
         child.attach(lambda message: self._on_message(child, state, on_progress, message))
         unhook = control.on_stop(lambda reason: self._begin_stop(child, state, reason))
         if control.timeout_sec:
@@ -177,13 +204,17 @@ class ProcessPool:
         child: RunProcess,
         state: RunState,
         on_progress: ProgressCallback,
-        message: FromChild | None,
+        message: Delivered,
     ) -> None:
         if state.ended.done():
             return
         match message:
             case None:
                 self._in_background(settle_death(child, state))
+            case Violation(detail=detail):
+                log.error("run %s: its process broke the protocol: %s", state.job.run_id, detail)
+                child.signal_group(signal.SIGKILL)
+                state.ended.set_result((broke_protocol(state, detail), False))
             case ProgressReport(run_id=run_id, progress=progress):
                 if run_id == state.job.run_id:  # never another run's late reply
                     state.progress = progress
@@ -229,7 +260,7 @@ class ProcessPool:
         child.signal_group(signal.SIGKILL)
         child.close()
         await child.exit_code()
-        while True:
+        while not self._closing:
             try:
                 await self._give_back(await self._spawn())
                 return
@@ -238,10 +269,18 @@ class ProcessPool:
                 await asyncio.sleep(1.0)
 
     async def close(self) -> None:
-        """Stop every child: idle ones exit when their pipes close; others are killed."""
+        """Stop every child: idle ones exit when their pipes close; others are killed.
+
+        Run processes take SIGTERM without dying (a stop signal sent to the worker's whole
+        group is the worker's to handle), so none may be left for multiprocessing to
+        `terminate()` at exit: a replacement that was starting while the pool closed is killed
+        here too.
+        """
+        self._closing = True
         for task in list(self._background):
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
+        await asyncio.gather(*self._starting, return_exceptions=True)
         children = list(self._all)
         self._all.clear()
         for child in children:
@@ -250,18 +289,28 @@ class ProcessPool:
             if await child.exit_code(timeout=2.0) is None:
                 child.signal_group(signal.SIGKILL)
                 await child.exit_code()
+        for process in multiprocessing.active_children():
+            if process.name == RUN_PROCESS_NAME and process.pid is not None:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                await asyncio.to_thread(process.join, 5.0)
 
 
-def _fitting(idle: list[RunProcess], key: tuple[str, ...]) -> RunProcess | None:
-    """The idle child to run code `key`: one that ran the same, else one that ran no wheels."""
-    same = [child for child in idle if child.code_key == key]
+def _fitting(idle: list[RunProcess], key: tuple[str, ...], tenant: str | None) -> RunProcess | None:
+    """The idle child to run code `key` for `tenant`.
+
+    Among the fresh ones and those of the same tenant: one that ran the same code, else one
+    that ran no wheels.
+    """
+    usable = [child for child in idle if child.code_key is None or child.tenant == tenant]
+    same = [child for child in usable if child.code_key == key]
     if same:
         return same[-1]  # the most recently used: its caches are warm
-    return next((child for child in idle if not child.code_key), None)
+    return next((child for child in usable if not child.code_key), None)
 
 
 def _preload(resolver_spec: str | None) -> list[str]:
-    modules = ["pyoco", "pyoco_worker.child"]
+    modules = ["pyoco", "pyoco_worker.forkserver", "pyoco_worker.child"]
     if resolver_spec:
         target = resolver_spec.rpartition(":")[0]
         if target and not target.endswith(".py"):

@@ -1,4 +1,10 @@
-"""`RunProcess`: the worker's handle on one warm run process (its pipes and state buffer)."""
+"""`RunProcess`: the worker's handle on one warm run process (its pipes and state buffer).
+
+The worker's ends of the pipes are read and written through the event loop as frames
+(framing.py): a message of any size arrives whole, and only the end of the stream (or an error
+on it) means the process is gone. A message that breaks the protocol is delivered as a
+`Violation`, and the process is not trusted with another run.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +12,32 @@ import asyncio
 import collections
 import contextlib
 import ctypes
+import dataclasses
+import logging
 import os
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from multiprocessing.context import BaseContext
 from multiprocessing.process import BaseProcess
+from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
 from pyoco_server.domain.snapshot import TaskState
 from pyoco_worker.child import ChildConfig, child_main, decode_states
-from pyoco_worker.protocol import Control, FromChild, Ready, RunJob
+from pyoco_worker.framing import FrameReader, FrameWriter
+from pyoco_worker.protocol import (
+    Control,
+    FromChild,
+    ProtocolError,
+    Ready,
+    RunJob,
+    decode_from_child,
+)
+
+log = logging.getLogger(__name__)
+
+RUN_PROCESS_NAME = "pyoco-run"
+"""The multiprocessing name of every run process (the pool finds leftovers by it)."""
 
 START_TIMEOUT_SEC = 60.0
 """How long a new run process gets to say it is ready."""
@@ -23,25 +45,52 @@ START_TIMEOUT_SEC = 60.0
 STATES_BYTES = 16384
 """Size of a run process's shared task-state buffer (see child.py)."""
 
-Sink = Callable[[FromChild | None], None]
-"""Receives a run process's messages, and None once it is gone."""
+MAX_MESSAGE_BYTES = 256 * 1024 * 1024
+"""The largest message a run process may send (its outcome, with every task record)."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Violation:
+    """A run process broke the protocol (`detail` says how); it must not run anything more."""
+
+    detail: str
+
+
+Delivered = FromChild | Violation | None
+Sink = Callable[[Delivered], None]
+"""Receives a run process's messages, a `Violation`, and None once it is gone."""
 
 
 class RunProcess:
     """One warm child process: its pipes (jobs, control) and its task-state buffer."""
 
     def __init__(
-        self, process: BaseProcess, jobs: Connection, control: Connection, states: Any
+        self,
+        process: BaseProcess,
+        jobs: Connection,
+        control: Connection,
+        states: Any,
+        lease: Any,
     ) -> None:
         self.process = process
         self.jobs = jobs
         self.control = control
         self.states = states
+        self.lease = lease
+        """Shared with the child: [0] the lease's end (monotonic; 0 for none), [1] set to 1 by
+        the child when it stopped its run because the lease ran out (see child.py)."""
         self.code_key: tuple[str, ...] | None = None
         """The registry wheels this process has run with (None: it has run nothing yet)."""
+        self.tenant: str | None = None
+        """The tenant whose runs this process has run (meaningful once `code_key` is set)."""
         self._sink: Sink | None = None
-        self._backlog: collections.deque[FromChild | None] = collections.deque()
+        self._backlog: collections.deque[Delivered] = collections.deque()
         self._gone = False
+        self._reader = FrameReader(
+            jobs.fileno(), self._on_frame, self._on_closed, MAX_MESSAGE_BYTES
+        )
+        self._jobs_out = FrameWriter(jobs.fileno(), self._on_write_failed)
+        self._control_out = FrameWriter(control.fileno(), self._on_write_failed)
 
     @property
     def pid(self) -> int:
@@ -50,25 +99,31 @@ class RunProcess:
         return self.process.pid
 
     @classmethod
-    async def start(cls, context: BaseContext, config: ChildConfig) -> RunProcess:
-        """Start a child and wait until it is ready to run."""
+    async def start(
+        cls, context: BaseContext, config: ChildConfig, lease_until: float = 0.0
+    ) -> RunProcess:
+        """Start a child (its lease running until `lease_until`) and wait until it is ready."""
         jobs, child_jobs = context.Pipe(duplex=True)
         child_control, control = context.Pipe(duplex=False)
         states = context.RawArray(ctypes.c_char, STATES_BYTES)
+        lease = context.RawArray(ctypes.c_double, 2)
+        lease[0] = lease_until
         process = context.Process(  # type: ignore[attr-defined]
             target=child_main,
-            args=(child_jobs, child_control, states, config),
-            name="pyoco-run",
+            args=(child_jobs, child_control, states, lease, config),
+            name=RUN_PROCESS_NAME,
             daemon=True,
         )
         await asyncio.to_thread(process.start)
         child_jobs.close()
         child_control.close()
-        child = cls(process, jobs, control, states)
-        asyncio.get_running_loop().add_reader(jobs.fileno(), child._on_readable)
-        ready: asyncio.Future[FromChild | None] = asyncio.get_running_loop().create_future()
+        child = cls(process, jobs, control, states, lease)
+        child._reader.start()
+        child._jobs_out.start()
+        child._control_out.start()
+        ready: asyncio.Future[Delivered] = asyncio.get_running_loop().create_future()
 
-        def first(message: FromChild | None) -> None:
+        def first(message: Delivered) -> None:
             if not ready.done():
                 ready.set_result(message)
 
@@ -89,29 +144,39 @@ class RunProcess:
         """Stop delivering; later messages wait for the next `attach`."""
         self._sink = None
 
-    def _on_readable(self) -> None:
+    def _on_frame(self, payload: bytes) -> None:
         try:
-            message: FromChild | None = self.jobs.recv()
-        except (EOFError, OSError):
-            message = None
-            self._gone = True
-            asyncio.get_running_loop().remove_reader(self.jobs.fileno())
+            message: Delivered = decode_from_child(payload)
+        except ProtocolError as exc:
+            message = Violation(str(exc))
+        self._deliver(message)
+
+    def _on_closed(self, reason: str | None) -> None:
+        if reason is not None:
+            self._deliver(Violation(reason))
+        self._gone = True
+        self._deliver(None)
+
+    def _on_write_failed(self, error: OSError) -> None:
+        # The reader sees the end of the stream too, and the run ends as its process's death.
+        log.warning("run process %s: a message to it could not be sent: %s", self.pid, error)
+        self._gone = True
+
+    def _deliver(self, message: Delivered) -> None:
         if self._sink is not None:
             self._sink(message)
         else:
             self._backlog.append(message)
 
     def send(self, message: RunJob) -> None:
-        """Send a job to the child (ignored once it is gone)."""
+        """Send a job to the child (dropped once it is gone)."""
         if not self._gone:
-            with contextlib.suppress(OSError):
-                self.jobs.send(message)
+            self._jobs_out.send(bytes(ForkingPickler.dumps(message)))
 
     def tell(self, message: Control) -> None:
         """Send a control message (cancel, progress request)."""
         if not self._gone:
-            with contextlib.suppress(OSError):
-                self.control.send(message)
+            self._control_out.send(bytes(ForkingPickler.dumps(message)))
 
     def signal_group(self, signum: int) -> None:
         """Signal the child and every process its tasks started."""
@@ -122,6 +187,14 @@ class RunProcess:
         """Reap the child (waiting up to `timeout`); its exit code, negative for a signal."""
         await asyncio.to_thread(self.process.join, timeout)
         return self.process.exitcode
+
+    def extend_lease(self, until: float) -> None:
+        """Let the child's run go on until `until` (monotonic), unless renewed."""
+        self.lease[0] = until
+
+    def lease_ran_out(self) -> bool:
+        """Whether the child stopped its run itself because its lease ran out."""
+        return bool(self.lease[1])
 
     def last_task_states(self) -> dict[str, TaskState]:
         """The task states the child last wrote to its shared buffer (read it once it died)."""
@@ -134,9 +207,10 @@ class RunProcess:
 
     def close(self) -> None:
         """Drop the pipes; an idle child then exits by itself."""
-        if not self._gone:
-            self._gone = True
-            with contextlib.suppress(ValueError, OSError):
-                asyncio.get_running_loop().remove_reader(self.jobs.fileno())
+        self._gone = True
+        with contextlib.suppress(ValueError, OSError, RuntimeError):
+            self._reader.stop()
+            self._jobs_out.stop()
+            self._control_out.stop()
         self.jobs.close()
         self.control.close()

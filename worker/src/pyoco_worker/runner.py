@@ -31,12 +31,19 @@ from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
 from pyoco_server.domain.codec import JOB
-from pyoco_server.domain.errors import BackendUnavailable, DecodeError, RunAbandoned, StaleAttempt
+from pyoco_server.domain.errors import (
+    BackendUnavailable,
+    DecodeError,
+    RevisionConflict,
+    RunAbandoned,
+    StaleAttempt,
+)
 from pyoco_server.domain.records import CodeVersion, DeadLetter, DeadLetterReason, Job
 from pyoco_server.domain.settings import Settings
 from pyoco_server.domain.snapshot import AttemptStatus, FailureReason, RunSnapshot, RunStatus
 from pyoco_server.domain.subjects import Subjects
 from pyoco_server.ports import DeadLetterSink, Delivery, RunStore, StoredSnapshot
+from pyoco_server.services.exhaustion import MaxDeliveriesHandler
 from pyoco_worker.execution import (
     NO_CODE,
     CodeUnavailable,
@@ -112,10 +119,12 @@ class JobRunner:
         worker_id: str,
         observer: RunObserver | None = None,
         code: CodePreparer | None = None,
+        exhaustion: MaxDeliveriesHandler | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._store = store
         self._code = code
+        self._exhaustion = exhaustion
         self._observer = observer or _NoObserver()
         self._dead_letters = dead_letters
         self._executor = executor
@@ -152,13 +161,18 @@ class JobRunner:
             return None
         stored = await self._current(job, delivery)
         if stored is None:
-            log.warning("run %s has no snapshot (its submit failed); dropping the job", job.run_id)
+            log.warning("run %s has no snapshot (it was removed); dropping the job", job.run_id)
             await delivery.ack()
             return None
         if stored.snapshot.terminal:
             log.info("run %s already %s; not running it again", job.run_id, stored.snapshot.status)
             await delivery.ack()
             return None
+        if delivery.attempt > self._settings.consumer_max_deliver and self._exhaustion:
+            # The extra delivery (Settings.consumer_deliveries): end the run, do not run it.
+            await self._exhaustion.exhaust(job, delivery.subject, delivery.attempt - 1)
+            await delivery.term()
+            return RunStatus.FAILED
         try:
             return await self._attempt(job, delivery, stored)
         except StaleAttempt as exc:
@@ -169,10 +183,22 @@ class JobRunner:
             return None
 
     async def _current(self, job: Job, delivery: Delivery) -> StoredSnapshot | None:
-        """The run's snapshot; on a first delivery, rebuilt from the job without a read."""
+        """The run's snapshot; stored from the job when the gateway has not stored it yet.
+
+        The gateway queues a job before it stores the run, so a quick worker may find no
+        snapshot: it stores the PENDING one itself (whoever is second finds it there). A job
+        from an older gateway carries its snapshot's revision, saving the read.
+        """
         if delivery.attempt == 1 and job.attempt_base == 0 and job.snapshot_revision:
             return StoredSnapshot(RunSnapshot.pending(job), job.snapshot_revision)
-        return await self._store.get(job.run_id)
+        stored = await self._store.get(job.run_id)
+        if stored is not None or job.attempt_base != 0:
+            return stored
+        pending = RunSnapshot.pending(job, job_seq=delivery.seq)
+        try:
+            return StoredSnapshot(pending, await self._store.create(pending))
+        except RevisionConflict:
+            return await self._store.get(job.run_id)
 
     async def _attempt(self, job: Job, delivery: Delivery, stored: StoredSnapshot) -> RunStatus:
         control = RunControl(job.timeout_sec)
@@ -183,10 +209,13 @@ class JobRunner:
             attempt=job.attempt_base + delivery.attempt,
             flush_interval=self._settings.snapshot_flush_interval_sec,
             on_cancel=lambda: control.stop(StopReason.CANCEL),
+            on_stale=lambda _exc: control.stop(StopReason.ABANDONED),
             clock=self._clock,
         )
         # A worker without wheel sync runs with its own environment: the record says so.
-        claimed = await writer.claim(code=None if self._code is not None else ())
+        claimed = await writer.claim(
+            code=None if self._code is not None else (), job_seq=delivery.seq
+        )
         if claimed.status is RunStatus.CANCELLING:
             return await self._end(delivery, await writer.cancel_unstarted())
         return await self._execute(job, delivery, writer, control)
@@ -199,15 +228,32 @@ class JobRunner:
         ended: RunSnapshot | None = None
         try:
             outcome = await self._run_with_code(job, writer, control)
+            if control.reason is StopReason.ABANDONED:
+                raise RunAbandoned(f"run {job.run_id} stopped: a newer attempt owns it")
             ended = await self._conclude(job, delivery, writer, outcome)
             return ended.status
-        except RunAbandoned:
-            log.info("run %s handed back at shutdown", job.run_id)
-            await delivery.nak()
+        except RunAbandoned as exc:
+            await self._hand_back(job, delivery, writer, exc)
             return RunStatus.RUNNING
         finally:
             del self.active[job.run_id]
             self._observer.run_ended(job.run_id, ended)
+
+    async def _hand_back(
+        self, job: Job, delivery: Delivery, writer: RunWriter, exc: RunAbandoned
+    ) -> None:
+        """Give a stopped run's job back for another attempt, unless another one owns it.
+
+        A nak of a delivery that a newer attempt already holds would deliver the job a third
+        time; such a delivery is left alone (its owner acks the job).
+        """
+        stored = await self._store.get(job.run_id)
+        current = stored.snapshot if stored is not None else None
+        if current is None or current.terminal or current.attempt > writer.snapshot.attempt:
+            log.info("run %s: %s; a newer attempt owns it", job.run_id, exc)
+            return
+        log.info("run %s: %s; handed back", job.run_id, exc)
+        await delivery.nak()
 
     async def _run_with_code(self, job: Job, writer: RunWriter, control: RunControl) -> Outcome:
         if not job.code or self._code is None:

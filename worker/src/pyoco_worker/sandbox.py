@@ -88,11 +88,14 @@ def become(user: str, workdir: Path) -> None:
     die_with_parent()
 
 
-def die_with_parent() -> None:
-    """Ask Linux to kill this process when its parent dies (no-op elsewhere)."""
+def die_with_parent(signum: int = signal.SIGKILL) -> None:
+    """Ask Linux to send `signum` (default: kill) to this process when its parent dies.
+
+    A no-op where `prctl` does not exist.
+    """
     try:
         libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        libc.prctl(_PR_SET_PDEATHSIG, int(signum))
     except (OSError, AttributeError):
         pass
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
+import time
 from collections.abc import Awaitable, Sequence
 
 from pyoco_server.domain.errors import BackendUnavailable
@@ -35,6 +36,11 @@ FETCH_TIMEOUT_SEC = 1.0
 
 ABANDON_WAIT_SEC = 10.0
 """How long runs stopped at shutdown get to hand their jobs back."""
+
+LEASE_MARGIN_SHARE = 0.1
+LEASE_MARGIN_MIN_SEC = 0.5
+"""A run's lease ends this long (a share of AckWait, at least the minimum) before the job
+could be delivered again, so the run is gone before another worker starts it."""
 
 _RETRY_SEC = 1.0
 _NATS_WAIT_SEC = 5.0
@@ -107,6 +113,9 @@ class Worker:
             concurrency=self._concurrency,
         )
         wheels = self._wheel_sync(self._presence)
+        exhaustion = MaxDeliveriesHandler(
+            store, dead_letters, backend.work, Subjects.from_settings(self.settings)
+        )
         self._runner = JobRunner(
             store=store,
             dead_letters=dead_letters,
@@ -115,13 +124,11 @@ class Worker:
             worker_id=self.worker_id,
             observer=self._presence,
             code=wheels,
+            exhaustion=exhaustion,
         )
         await self._presence.start(self.settings.worker_disconnect_timeout_sec)
         if wheels is not None:
             await wheels.start()
-        exhaustion = MaxDeliveriesHandler(
-            store, dead_letters, backend.work, Subjects.from_settings(self.settings)
-        )
         listeners: list[Subscription] = [
             await backend.cancels.listen(self._on_cancel),
             await backend.advisories.listen(exhaustion.handle),
@@ -267,11 +274,41 @@ class Worker:
             log.info("run %s: cancel requested by %s", notice.run_id, notice.requested_by)
 
     async def _keepalive_loop(self) -> None:
-        settings = self.settings
-        interval = min(settings.ack_progress_interval_sec, settings.consumer_ack_wait_sec / 2)
+        """Tell NATS the jobs in flight are alive, and renew the runs' lease when it heard that.
+
+        Every interval: `in_progress` for each held delivery, then a round trip. Once the server
+        answered, it had processed those messages, so no held job is delivered again before
+        `sent + AckWait`; the run processes' lease is renewed to end a margin before that (a run
+        whose lease runs out stops itself, child.py). Coming back after more than AckWait
+        without an answer (this worker was frozen or cut off), the jobs may be with other
+        workers already: the runs in flight are stopped as abandoned, and their jobs handed
+        back unless a newer attempt owns them.
+        """
+        ack_wait = self.settings.consumer_ack_wait_sec
+        interval = min(self.settings.ack_progress_interval_sec, ack_wait / 4)
+        margin = min(max(LEASE_MARGIN_MIN_SEC, ack_wait * LEASE_MARGIN_SHARE), ack_wait / 2)
+        confirmed = time.monotonic()
+        self._executor.extend_lease(confirmed + ack_wait - margin)
         while not await _wait(self._quiet, interval):
+            sent = time.monotonic()
             for delivery in list(self._held):
                 await _quietly(delivery.in_progress())
+            try:
+                await self.backend.round_trip()
+            except BackendUnavailable as exc:
+                log.warning("runs in flight not confirmed alive: %s", exc)
+                continue
+            if sent - confirmed > ack_wait:
+                self._abandon_runs(f"no answer from NATS for {sent - confirmed:.1f}s")
+            confirmed = sent
+            self._executor.extend_lease(sent + ack_wait - margin)
+
+    def _abandon_runs(self, why: str) -> None:
+        """Stop every run in flight: its job may have been delivered to another worker."""
+        assert self._runner is not None
+        for run_id in list(self._runner.active):
+            log.warning("run %s: %s (more than AckWait); stopping it", run_id, why)
+            self._runner.stop(run_id, StopReason.ABANDONED)
 
     async def _run_heartbeat_loop(self) -> None:
         assert self._runner is not None

@@ -41,6 +41,7 @@ class RunWriter:
         attempt: int,
         flush_interval: float,
         on_cancel: Callable[[], None] = lambda: None,
+        on_stale: Callable[[StaleAttempt], None] = lambda _exc: None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._store = store
@@ -50,6 +51,7 @@ class RunWriter:
         self._attempt = attempt
         self._flush_interval = flush_interval
         self._on_cancel = on_cancel
+        self._on_stale = on_stale
         self._clock = clock
         self._pending: Progress | None = None
         self._flush_task: asyncio.Task[None] | None = None
@@ -65,16 +67,19 @@ class RunWriter:
         """The run this writer writes."""
         return self._snapshot.run_id
 
-    async def claim(self, code: tuple[CodeVersion, ...] | None = None) -> RunSnapshot:
+    async def claim(
+        self, code: tuple[CodeVersion, ...] | None = None, job_seq: int | None = None
+    ) -> RunSnapshot:
         """Write RUNNING under this attempt; `StaleAttempt` if the run is not ours to run.
 
         `code`, when given, replaces the code the run was bound to (a worker without wheel
-        sync runs with its own environment, `()`).
+        sync runs with its own environment, `()`); `job_seq` is the sequence of the job
+        message this attempt runs.
         """
         self._check_owner(self._snapshot)
         return await self._write(
             lambda current: current.claimed(
-                self._worker_id, self._attempt, self._clock(), code=code
+                self._worker_id, self._attempt, self._clock(), code=code, job_seq=job_seq
             )
         )
 
@@ -84,6 +89,8 @@ class RunWriter:
             return
         try:
             await self._write(lambda current: current.heartbeat(self._clock()))
+        except StaleAttempt as exc:  # before RevisionConflict, which it is a kind of
+            self._stale(exc)
         except (BackendUnavailable, RevisionConflict) as exc:
             log.warning("run %s: heartbeat not written: %s", self.run_id, exc)
 
@@ -111,9 +118,18 @@ class RunWriter:
             await self._write(
                 lambda current: current.progressed(progress.tasks, progress.records, self._clock())
             )
+        except StaleAttempt as exc:  # before RevisionConflict, which it is a kind of
+            self._stale(exc)
         except (BackendUnavailable, RevisionConflict) as exc:
             # Progress is best effort; the terminal write retries and decides.
             log.warning("run %s: progress not written: %s", self.run_id, exc)
+
+    def _stale(self, exc: StaleAttempt) -> None:
+        """The run is no longer this attempt's: write nothing more, and say so once."""
+        if not self._finished:
+            self._finished = True
+            log.warning("run %s: %s; stopping this attempt", self.run_id, exc.detail)
+            self._on_stale(exc)
 
     async def finish(self, outcome: Outcome) -> RunSnapshot:
         """Write the terminal snapshot."""

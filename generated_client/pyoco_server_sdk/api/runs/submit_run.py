@@ -63,6 +63,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_413
 
+    if response.status_code == 429:
+        response_429 = Problem.from_dict(response.json())
+
+        return response_429
+
     if response.status_code == 503:
         response_503 = Problem.from_dict(response.json())
 
@@ -95,6 +100,9 @@ def sync_detailed(
      Queues a run of `flow_name` on the work subject of `tag` (default: the server's default
     tag). Workers resolve the flow by name through their flow resolver. The run is stored
     as PENDING before the job is queued, so it is visible as soon as this call returns.
+    Submits are limited per tenant (PYOCO_SUBMIT_RATE_PER_SEC, PYOCO_SUBMIT_BURST; 429
+    `submit_rate_limited` beyond), and a full work queue (PYOCO_WORK_MAX_BYTES) is a 503
+    `queue_full`; either way nothing is stored.
 
     Args:
         idempotency_key (str | Unset):
@@ -131,6 +139,9 @@ def sync(
      Queues a run of `flow_name` on the work subject of `tag` (default: the server's default
     tag). Workers resolve the flow by name through their flow resolver. The run is stored
     as PENDING before the job is queued, so it is visible as soon as this call returns.
+    Submits are limited per tenant (PYOCO_SUBMIT_RATE_PER_SEC, PYOCO_SUBMIT_BURST; 429
+    `submit_rate_limited` beyond), and a full work queue (PYOCO_WORK_MAX_BYTES) is a 503
+    `queue_full`; either way nothing is stored.
 
     Args:
         idempotency_key (str | Unset):
@@ -162,6 +173,9 @@ async def asyncio_detailed(
      Queues a run of `flow_name` on the work subject of `tag` (default: the server's default
     tag). Workers resolve the flow by name through their flow resolver. The run is stored
     as PENDING before the job is queued, so it is visible as soon as this call returns.
+    Submits are limited per tenant (PYOCO_SUBMIT_RATE_PER_SEC, PYOCO_SUBMIT_BURST; 429
+    `submit_rate_limited` beyond), and a full work queue (PYOCO_WORK_MAX_BYTES) is a 503
+    `queue_full`; either way nothing is stored.
 
     Args:
         idempotency_key (str | Unset):
@@ -196,6 +210,9 @@ async def asyncio(
      Queues a run of `flow_name` on the work subject of `tag` (default: the server's default
     tag). Workers resolve the flow by name through their flow resolver. The run is stored
     as PENDING before the job is queued, so it is visible as soon as this call returns.
+    Submits are limited per tenant (PYOCO_SUBMIT_RATE_PER_SEC, PYOCO_SUBMIT_BURST; 429
+    `submit_rate_limited` beyond), and a full work queue (PYOCO_WORK_MAX_BYTES) is a 503
+    `queue_full`; either way nothing is stored.
 
     Args:
         idempotency_key (str | Unset):

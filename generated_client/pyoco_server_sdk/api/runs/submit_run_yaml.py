@@ -68,6 +68,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_422
 
+    if response.status_code == 429:
+        response_429 = Problem.from_dict(response.json())
+
+        return response_429
+
     if response.status_code == 503:
         response_503 = Problem.from_dict(response.json())
 
@@ -100,7 +105,9 @@ def sync_detailed(
      Uploads a single-flow `flow.yaml` (pyoco 0.8 format) and queues a run of it. The file is
     validated before anything is stored: a file that is not UTF-8 YAML, does not follow the
     format, or whose graph does not parse is refused with 422 and the reason. `params`, a JSON
-    object, overrides `flow.defaults` key by key.
+    object, overrides `flow.defaults` key by key. The form takes one file and the fields
+    below, each at most twice PYOCO_MAX_RUN_SNAPSHOT_BYTES long. Rate and queue limits are
+    those of `POST /runs`.
 
     Args:
         idempotency_key (str | Unset):
@@ -140,7 +147,9 @@ def sync(
      Uploads a single-flow `flow.yaml` (pyoco 0.8 format) and queues a run of it. The file is
     validated before anything is stored: a file that is not UTF-8 YAML, does not follow the
     format, or whose graph does not parse is refused with 422 and the reason. `params`, a JSON
-    object, overrides `flow.defaults` key by key.
+    object, overrides `flow.defaults` key by key. The form takes one file and the fields
+    below, each at most twice PYOCO_MAX_RUN_SNAPSHOT_BYTES long. Rate and queue limits are
+    those of `POST /runs`.
 
     Args:
         idempotency_key (str | Unset):
@@ -175,7 +184,9 @@ async def asyncio_detailed(
      Uploads a single-flow `flow.yaml` (pyoco 0.8 format) and queues a run of it. The file is
     validated before anything is stored: a file that is not UTF-8 YAML, does not follow the
     format, or whose graph does not parse is refused with 422 and the reason. `params`, a JSON
-    object, overrides `flow.defaults` key by key.
+    object, overrides `flow.defaults` key by key. The form takes one file and the fields
+    below, each at most twice PYOCO_MAX_RUN_SNAPSHOT_BYTES long. Rate and queue limits are
+    those of `POST /runs`.
 
     Args:
         idempotency_key (str | Unset):
@@ -213,7 +224,9 @@ async def asyncio(
      Uploads a single-flow `flow.yaml` (pyoco 0.8 format) and queues a run of it. The file is
     validated before anything is stored: a file that is not UTF-8 YAML, does not follow the
     format, or whose graph does not parse is refused with 422 and the reason. `params`, a JSON
-    object, overrides `flow.defaults` key by key.
+    object, overrides `flow.defaults` key by key. The form takes one file and the fields
+    below, each at most twice PYOCO_MAX_RUN_SNAPSHOT_BYTES long. Rate and queue limits are
+    those of `POST /runs`.
 
     Args:
         idempotency_key (str | Unset):

@@ -75,6 +75,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_404
 
+    if response.status_code == 429:
+        response_429 = Problem.from_dict(response.json())
+
+        return response_429
+
     if response.status_code == 503:
         response_503 = Problem.from_dict(response.json())
 
@@ -110,7 +115,10 @@ def sync_detailed(
     `timeout_sec`. Each snapshot event's `id` is the snapshot's revision; reconnect with the
     `Last-Event-ID` header to resume: the revisions written since are sent first (from the
     bucket's history), so no change is lost. Event data: `{"run_id", "snapshot", "ts"}` for
-    `snapshot` events, `{"run_id", "ts"}` for `heartbeat` events.
+    `snapshot` events, `{"run_id", "ts"}` for `heartbeat` events. A client that reads more
+    slowly than the run changes gets the latest snapshot, not every intermediate one. Open
+    streams are limited per gateway process (PYOCO_WATCH_MAX_STREAMS) and per API key
+    (PYOCO_WATCH_MAX_STREAMS_PER_KEY); beyond, the answer is 429 `too_many_watches`.
 
     Args:
         run_id (str): A run id (a UUID4 string for runs created by this server). Example:
@@ -157,7 +165,10 @@ def sync(
     `timeout_sec`. Each snapshot event's `id` is the snapshot's revision; reconnect with the
     `Last-Event-ID` header to resume: the revisions written since are sent first (from the
     bucket's history), so no change is lost. Event data: `{"run_id", "snapshot", "ts"}` for
-    `snapshot` events, `{"run_id", "ts"}` for `heartbeat` events.
+    `snapshot` events, `{"run_id", "ts"}` for `heartbeat` events. A client that reads more
+    slowly than the run changes gets the latest snapshot, not every intermediate one. Open
+    streams are limited per gateway process (PYOCO_WATCH_MAX_STREAMS) and per API key
+    (PYOCO_WATCH_MAX_STREAMS_PER_KEY); beyond, the answer is 429 `too_many_watches`.
 
     Args:
         run_id (str): A run id (a UUID4 string for runs created by this server). Example:
@@ -199,7 +210,10 @@ async def asyncio_detailed(
     `timeout_sec`. Each snapshot event's `id` is the snapshot's revision; reconnect with the
     `Last-Event-ID` header to resume: the revisions written since are sent first (from the
     bucket's history), so no change is lost. Event data: `{"run_id", "snapshot", "ts"}` for
-    `snapshot` events, `{"run_id", "ts"}` for `heartbeat` events.
+    `snapshot` events, `{"run_id", "ts"}` for `heartbeat` events. A client that reads more
+    slowly than the run changes gets the latest snapshot, not every intermediate one. Open
+    streams are limited per gateway process (PYOCO_WATCH_MAX_STREAMS) and per API key
+    (PYOCO_WATCH_MAX_STREAMS_PER_KEY); beyond, the answer is 429 `too_many_watches`.
 
     Args:
         run_id (str): A run id (a UUID4 string for runs created by this server). Example:
@@ -244,7 +258,10 @@ async def asyncio(
     `timeout_sec`. Each snapshot event's `id` is the snapshot's revision; reconnect with the
     `Last-Event-ID` header to resume: the revisions written since are sent first (from the
     bucket's history), so no change is lost. Event data: `{"run_id", "snapshot", "ts"}` for
-    `snapshot` events, `{"run_id", "ts"}` for `heartbeat` events.
+    `snapshot` events, `{"run_id", "ts"}` for `heartbeat` events. A client that reads more
+    slowly than the run changes gets the latest snapshot, not every intermediate one. Open
+    streams are limited per gateway process (PYOCO_WATCH_MAX_STREAMS) and per API key
+    (PYOCO_WATCH_MAX_STREAMS_PER_KEY); beyond, the answer is 429 `too_many_watches`.
 
     Args:
         run_id (str): A run id (a UUID4 string for runs created by this server). Example:

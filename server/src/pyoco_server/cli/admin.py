@@ -103,6 +103,8 @@ def _listed(record: ApiKey) -> dict[str, Any]:
         "revoked_at": record.revoked_at,
         "description": record.description,
         "task_modules": list(record.task_modules) if record.task_modules is not None else None,
+        "submit_rate_per_sec": record.submit_rate_per_sec,
+        "submit_burst": record.submit_burst,
     }
 
 
@@ -163,6 +165,18 @@ def api_key() -> None:
     help="Comma-separated modules: runs submitted with this key may use task callables from "
     "these only (within what the workers allow)  [default: no narrowing]",
 )
+@click.option(
+    "--submit-rate-per-sec",
+    type=click.FloatRange(min=0, min_open=True, max=1e9),
+    help="The key's own submit rate limit, in its own token bucket, instead of its tenant's "
+    "PYOCO_SUBMIT_RATE_PER_SEC  [default: the tenant's]",
+)
+@click.option(
+    "--submit-burst",
+    type=click.IntRange(min=1),
+    help="With --submit-rate-per-sec: submits the key may make at once  "
+    "[default: PYOCO_SUBMIT_BURST]",
+)
 @click.pass_obj
 def create(
     settings: Settings,
@@ -170,21 +184,18 @@ def create(
     role: str,
     description: str | None,
     task_modules: tuple[str, ...] | None,
+    submit_rate_per_sec: float | None,
+    submit_burst: int | None,
 ) -> None:
     """Create a key and print it (the only time the plaintext key is shown)."""
+    if submit_burst is not None and submit_rate_per_sec is None:
+        raise click.UsageError("--submit-burst needs --submit-rate-per-sec")
+    limit = keys.SubmitLimit(submit_rate_per_sec, submit_burst)
     plaintext, record = _run(
-        settings, lambda service: service.create(tenant, Role(role), description, task_modules)
+        settings,
+        lambda service: service.create(tenant, Role(role), description, task_modules, limit),
     )
-    _print(
-        {
-            "key_id": record.key_id,
-            "tenant_id": record.tenant_id,
-            "role": record.role.value,
-            "api_key": plaintext,
-            "created_at": record.created_at,
-            "task_modules": list(task_modules) if task_modules is not None else None,
-        }
-    )
+    _print({**_listed(record), "api_key": plaintext})
 
 
 @api_key.command("list")

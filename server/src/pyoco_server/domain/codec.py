@@ -21,7 +21,7 @@ from typing import Any, Generic, TypeVar
 import orjson
 
 from pyoco_server.contracts import SchemaViolation, validate_payload
-from pyoco_server.domain.errors import ContractError, DecodeError
+from pyoco_server.domain.errors import ContractError, DecodeError, PayloadTooLarge
 from pyoco_server.domain.records import (
     ApiKey,
     CancelNotice,
@@ -284,15 +284,27 @@ FORMATS: tuple[WireFormat[Any], ...] = (
 """Every top-level record and its asyncapi.yaml message (a contract test checks the list)."""
 
 
-def encode_snapshot(snapshot: RunSnapshot, max_bytes: int | None = None) -> bytes:
-    """Validate and serialise a snapshot.
+def encode_snapshot(
+    snapshot: RunSnapshot, max_bytes: int | None = None, hard_limit: int | None = None
+) -> bytes:
+    """Validate and serialise a snapshot, small enough to be stored.
 
-    When the result is over `max_bytes`, the task records are dropped (and the snapshot marked
-    `task_records_truncated`) so that run status stays visible however large the outputs are.
+    Over `max_bytes` (PYOCO_MAX_RUN_SNAPSHOT_BYTES), the task records are dropped (and the
+    snapshot marked `task_records_truncated`) so that run status stays visible however large the
+    outputs are. Still over `hard_limit` (the most NATS takes in one message), errors and the
+    attempts list are cut too (`RunSnapshot.shrunk`): a run must always be able to end.
+
+    Raises:
+        PayloadTooLarge: even the shrunk snapshot is over `hard_limit` (its params alone are).
     """
     raw = SNAPSHOT.encode(snapshot)
     if max_bytes is not None and len(raw) > max_bytes and snapshot.task_records:
-        return SNAPSHOT.encode(snapshot.without_records())
+        snapshot = snapshot.without_records()
+        raw = SNAPSHOT.encode(snapshot)
+    if hard_limit is not None and len(raw) > hard_limit:
+        raw = SNAPSHOT.encode(snapshot.shrunk())
+        if len(raw) > hard_limit:
+            raise PayloadTooLarge("the run's snapshot", len(raw), hard_limit)
     return raw
 
 

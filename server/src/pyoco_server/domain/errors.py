@@ -16,6 +16,7 @@
     │   ├── WheelNotFound        no wheel with that name                        404
     │   ├── WheelConflict        a wheel version not higher than the stored one 409
     │   ├── PayloadTooLarge      upload or resulting job over its limit         413
+    │   ├── TooManyRequests      a rate or stream limit of the caller reached   429
     │   ├── InvalidWorkflow      flow.yaml that does not parse or validate      422
     │   ├── CallableNotAllowed   a task callable that may not run               422
     │   ├── InvalidWheel         an upload that is not the wheel it says        422
@@ -25,7 +26,8 @@
     ├── RevisionConflict         a compare-and-set lost to a newer write
     │   └── StaleAttempt         a newer delivery attempt (or the end of the run) fenced us out
     └── BackendUnavailable       NATS cannot be reached; retry later            503
-        └── TooManyConflicts     a record kept changing under a compare-and-set  503
+        ├── TooManyConflicts     a record kept changing under a compare-and-set  503
+        └── QueueFull            a stream or bucket is at its size limit         503
 
 The gateway maps this tree to problem responses in one table (`pyoco_server.gateway.problems`).
 """
@@ -145,11 +147,21 @@ class PayloadTooLarge(RequestError):
 
     reason = "payload_too_large"
 
-    def __init__(self, what: str, size: int, limit: int, setting: str | None = None) -> None:
+    def __init__(self, what: str, size: int | None, limit: int, setting: str | None = None) -> None:
         self.size = size
         self.limit = limit
         hint = f" (raise {setting} to allow more)" if setting else ""
-        super().__init__(f"{what} is {size} bytes, over the limit of {limit} bytes{hint}")
+        measured = f"{size} bytes, " if size is not None else ""
+        super().__init__(f"{what} is {measured}over the limit of {limit} bytes{hint}")
+
+
+class TooManyRequests(RequestError):
+    """A limit on the caller was reached (`reason` says which); retry after `retry_after` s."""
+
+    def __init__(self, reason: str, detail: str, retry_after: int) -> None:
+        self.reason = reason
+        self.retry_after = retry_after
+        super().__init__(detail)
 
 
 class InvalidWorkflow(RequestError):
@@ -157,7 +169,12 @@ class InvalidWorkflow(RequestError):
 
     def __init__(self, reason: str, detail: str) -> None:
         self.reason = reason
+        self.problem = detail
         super().__init__(f"invalid workflow yaml ({reason}): {detail}")
+
+    def __reduce__(self) -> tuple[type[InvalidWorkflow], tuple[str, str]]:
+        """Pickle by the constructor's arguments (the gateway parses in child processes)."""
+        return type(self), (self.reason, self.problem)
 
 
 class CallableNotAllowed(RequestError):
@@ -242,6 +259,8 @@ class StaleAttempt(RevisionConflict):
 class BackendUnavailable(PyocoError):
     """NATS JetStream cannot be reached or did not answer in time."""
 
+    reason = "backend_unavailable"
+
     def __init__(self, detail: str, retry_after: int = 2) -> None:
         self.detail = detail
         self.retry_after = retry_after
@@ -250,3 +269,18 @@ class BackendUnavailable(PyocoError):
 
 class TooManyConflicts(BackendUnavailable):
     """A record kept changing under a compare-and-set: the change was given up; retry later."""
+
+
+class QueueFull(BackendUnavailable):
+    """A stream or bucket reached its size limit (`setting`); retry once it has drained."""
+
+    reason = "queue_full"
+
+    def __init__(self, what: str, setting: str, retry_after: int = 5) -> None:
+        self.what = what
+        self.setting = setting
+        super().__init__(
+            f"{what} is full; retry in a while (nothing was stored), or ask the operator to "
+            f"raise {setting}",
+            retry_after,
+        )

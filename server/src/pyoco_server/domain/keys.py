@@ -16,6 +16,7 @@ import base64
 import dataclasses
 import hashlib
 import hmac
+import math
 import re
 import secrets
 
@@ -49,6 +50,7 @@ def issue(
     now: float,
     description: str | None = None,
     task_modules: tuple[str, ...] | None = None,
+    submit_limit: SubmitLimit | None = None,
 ) -> tuple[str, ApiKey]:
     """A new key: its plaintext (show it once) and the record to store.
 
@@ -57,6 +59,7 @@ def issue(
     """
     if not is_tenant_id(tenant_id):
         raise ValueError(f"tenant id {tenant_id!r} is invalid: expected {TENANT_RULE}")
+    limit = submit_limit or SubmitLimit()
     key_id = secrets.token_hex(12)
     secret = _b64(secrets.token_bytes(_SECRET_BYTES))
     salt = secrets.token_bytes(_SALT_BYTES)
@@ -69,6 +72,8 @@ def issue(
         created_at=now,
         description=description,
         task_modules=task_modules,
+        submit_rate_per_sec=limit.rate_per_sec,
+        submit_burst=limit.burst,
     )
     return f"{KEY_PREFIX}{key_id}.{secret}", record
 
@@ -111,7 +116,35 @@ def principal(record: ApiKey) -> Principal:
         tenant_id=record.tenant_id,
         role=record.role,
         task_modules=record.task_modules,
+        submit_limit=(
+            SubmitLimit(record.submit_rate_per_sec, record.submit_burst)
+            if record.submit_rate_per_sec is not None
+            else None
+        ),
     )
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SubmitLimit:
+    """A key's own submit rate limit (`pyoco-server-admin api-key create --submit-rate-per-sec`).
+
+    Raises:
+        ValueError: the rate is not above 0, the burst not 1 or more, or a burst without a rate.
+    """
+
+    rate_per_sec: float | None = None
+    burst: int | None = None
+    """None: the gateway's PYOCO_SUBMIT_BURST."""
+
+    def __post_init__(self) -> None:
+        if self.rate_per_sec is None:
+            if self.burst is not None:
+                raise ValueError("a submit burst needs a submit rate to go with it")
+            return
+        if not math.isfinite(self.rate_per_sec) or self.rate_per_sec <= 0:
+            raise ValueError("the submit rate must be a number of runs a second above 0")
+        if self.burst is not None and self.burst < 1:
+            raise ValueError("the submit burst must be 1 or more")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -123,6 +156,8 @@ class Principal:
     role: Role
     task_modules: tuple[str, ...] | None = None
     """When the key narrows them, the only task modules its runs may use."""
+    submit_limit: SubmitLimit | None = None
+    """The key's own submit rate limit, when it has one (else its tenant's applies)."""
 
     @property
     def requested_by(self) -> str:

@@ -215,6 +215,10 @@ class ApiKey:
     description: str | None = None
     task_modules: tuple[str, ...] | None = None
     """When set, the runs of this key may use task callables of these modules only."""
+    submit_rate_per_sec: float | None = None
+    """When set, the key's own submit rate (its own token bucket), instead of its tenant's."""
+    submit_burst: int | None = None
+    """With `submit_rate_per_sec`, the submits the key may make at once (default: the gateway's)."""
 
     @property
     def revoked(self) -> bool:

@@ -97,6 +97,21 @@ def _names(raw: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(item.strip() for item in raw.split(",") if item.strip()))
 
 
+def _rate(raw: str) -> float:
+    try:
+        return _non_negative_float(raw)
+    except ValueError:
+        raise ValueError("expected a number per second, 0 (no limit) or more") from None
+
+
+def _tags(raw: str) -> tuple[str, ...]:
+    tags = _names(raw)
+    bad = [tag for tag in tags if not names.is_tag(tag)]
+    if bad:
+        raise ValueError(f"expected comma-separated tags of {names.TAG_RULE}; {bad[0]!r} is not")
+    return tags
+
+
 def parse_modules(raw: str) -> tuple[str, ...]:
     """A comma-separated list of module names that may hold task code (`ValueError` if not)."""
     modules = _names(raw)
@@ -233,6 +248,8 @@ class Settings:
     worker_shutdown_grace_sec: float = _env(
         "PYOCO_WORKER_SHUTDOWN_GRACE_SEC", _positive_float, default=30.0
     )
+    reaper_interval_sec: float = _env("PYOCO_REAPER_INTERVAL_SEC", _positive_float, default=30.0)
+    """How often each gateway looks for runs whose job is gone (services/reaper.py)."""
     dashboard_lang: str = _env("PYOCO_DASHBOARD_LANG", _choice("auto", "ja", "en"), default="auto")
     task_modules: tuple[str, ...] = _env("PYOCO_TASK_MODULES", parse_modules, default=())
     task_allow_all: bool = _env("PYOCO_TASK_ALLOW_ALL", _parse_bool, default=False)
@@ -267,6 +284,21 @@ class Settings:
     wheel_cache_max_bytes: int = _env(
         "PYOCO_WHEEL_CACHE_MAX_BYTES", _positive_int, default=2 * 1024 * 1024 * 1024
     )
+    # Gateway limits (hardening)
+    work_max_bytes: int = _env("PYOCO_WORK_MAX_BYTES", _positive_int, default=1024**3)
+    work_max_age_sec: float = _env("PYOCO_WORK_MAX_AGE_SEC", _positive_float, default=2592000.0)
+    runs_kv_max_bytes: int = _env("PYOCO_RUNS_KV_MAX_BYTES", _positive_int, default=4 * 1024**3)
+    workflow_parse_concurrency: int = _env(
+        "PYOCO_WORKFLOW_PARSE_CONCURRENCY", _positive_int, default=2
+    )
+    submit_rate_per_sec: float = _env("PYOCO_SUBMIT_RATE_PER_SEC", _rate, default=0.0)
+    submit_burst: int = _env("PYOCO_SUBMIT_BURST", _positive_int, default=500)
+    watch_max_streams: int = _env("PYOCO_WATCH_MAX_STREAMS", _positive_int, default=1000)
+    watch_max_streams_per_key: int = _env(
+        "PYOCO_WATCH_MAX_STREAMS_PER_KEY", _positive_int, default=100
+    )
+    metrics_tags: tuple[str, ...] = _env("PYOCO_METRICS_TAGS", _tags, default=())
+    """Tags shown by name in metric labels (empty: the default tag and the workers' tags)."""
     nats_user: str = _env("PYOCO_NATS_USER", str, default="")
     nats_password: str = _env("PYOCO_NATS_PASSWORD", str, default="")
     nats_token: str = _env("PYOCO_NATS_TOKEN", str, default="")
@@ -279,6 +311,17 @@ class Settings:
         default="info",
     )
     log_format: LogFormat = _env("PYOCO_LOG_FORMAT", _choice("json", "text"), default="text")
+
+    @property
+    def consumer_deliveries(self) -> int:
+        """How many times the work consumers deliver a job: the limit, plus one more.
+
+        On that last delivery a worker does not run the job: it ends the run FAILED
+        `max_deliveries_exceeded` and dead-letters the job. A redelivery always reaches a
+        worker, where JetStream's advisory for a job out of deliveries is sent once and may be
+        lost; the advisory remains the backstop for a job whose extra delivery failed too.
+        """
+        return self.consumer_max_deliver + 1
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

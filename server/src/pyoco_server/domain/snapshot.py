@@ -54,6 +54,8 @@ class FailureReason(enum.StrEnum):
     CRASHED = "crashed"
     TIMEOUT = "timeout"
     MAX_DELIVERIES_EXCEEDED = "max_deliveries_exceeded"
+    LOST = "lost"
+    """Its job is gone from the work stream while the run had not ended (services.reaper)."""
     CANCELLED = "cancelled"
 
     @property
@@ -105,6 +107,46 @@ class TaskRecord:
     output_converted: bool = False
 
 
+MAX_ERROR_CHARS = 8 * 1024
+"""A run's, an attempt's or a task's error text is cut to about this many characters."""
+
+MAX_TRACEBACK_CHARS = 32 * 1024
+"""A task's traceback is cut to about this many characters."""
+
+MAX_ATTEMPTS_KEPT = 20
+"""Attempts a snapshot lists: the first one and the latest."""
+
+SHRUNK_ERROR_CHARS = 1024
+SHRUNK_ATTEMPTS_KEPT = 3
+"""What is left of errors and attempts when a snapshot must be shrunk to fit NATS at all."""
+
+
+def bounded_text(text: str | None, limit: int) -> str | None:
+    """`text` cut to about `limit` characters, its start and end kept (where errors say most)."""
+    if text is None or len(text) <= limit:
+        return text
+    head = limit * 2 // 3
+    tail = limit - head
+    cut = len(text) - head - tail
+    return f"{text[:head]}\n[... {cut} characters cut ...]\n{text[-tail:]}"
+
+
+def bounded_record(record: TaskRecord) -> TaskRecord:
+    """The record with its error and traceback cut to their limits."""
+    error = bounded_text(record.error, MAX_ERROR_CHARS)
+    traceback = bounded_text(record.traceback, MAX_TRACEBACK_CHARS)
+    if error is record.error and traceback is record.traceback:
+        return record
+    return dataclasses.replace(record, error=error, traceback=traceback)
+
+
+def _kept_attempts(attempts: tuple[AttemptRecord, ...], keep: int) -> tuple[AttemptRecord, ...]:
+    """The first attempt and the latest ones, `keep` in all."""
+    if len(attempts) <= keep:
+        return attempts
+    return (attempts[0], *attempts[len(attempts) - keep + 1 :])
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class RunSnapshot:
     """The latest state of a run (openapi.yaml `RunSnapshot`)."""
@@ -138,6 +180,8 @@ class RunSnapshot:
     cancel_requested_at: float | None = None
     cancel_requested_by: str | None = None
     cancel_reason: str | None = None
+    job_seq: int | None = None
+    """The work-stream sequence of the run's job (set when queued, and at every claim)."""
     code: tuple[CodeVersion, ...] = ()
 
     @property
@@ -161,11 +205,11 @@ class RunSnapshot:
         return new
 
     @classmethod
-    def pending(cls, job: Job) -> RunSnapshot:
-        """The first snapshot of a run, built from its job.
+    def pending(cls, job: Job, job_seq: int | None = None) -> RunSnapshot:
+        """The first snapshot of a run, built from its job (queued as message `job_seq`).
 
-        The gateway stores it; the worker rebuilds it to make its first compare-and-set without
-        reading the snapshot first.
+        The gateway stores it once the job is queued; a worker that gets the job before that
+        stores it itself.
         """
         return cls(
             run_id=job.run_id,
@@ -184,6 +228,7 @@ class RunSnapshot:
             timeout_sec=job.timeout_sec,
             retry=job.retry,
             code=job.code,
+            job_seq=job_seq,
         )
 
     def claimed(
@@ -193,6 +238,7 @@ class RunSnapshot:
         now: float,
         *,
         code: tuple[CodeVersion, ...] | None = None,
+        job_seq: int | None = None,
     ) -> RunSnapshot:
         """The snapshot a worker writes when it starts delivery `attempt` of the run.
 
@@ -218,8 +264,11 @@ class RunSnapshot:
             error=None,
             error_reason=None,
             next_attempt_at=None,
-            attempts=(*attempts, AttemptRecord(attempt, worker_id, now)),
+            attempts=_kept_attempts(
+                (*attempts, AttemptRecord(attempt, worker_id, now)), MAX_ATTEMPTS_KEPT
+            ),
             code=self.code if code is None else code,
+            job_seq=self.job_seq if job_seq is None else job_seq,
         )
 
     def heartbeat(self, now: float) -> RunSnapshot:
@@ -229,6 +278,7 @@ class RunSnapshot:
     def _close_attempt(
         self, status: AttemptStatus, now: float, error: str | None, reason: str | None
     ) -> tuple[AttemptRecord, ...]:
+        error = bounded_text(error, MAX_ERROR_CHARS)
         return tuple(
             dataclasses.replace(
                 record, status=status, ended_at=now, error=error, error_reason=reason
@@ -265,7 +315,7 @@ class RunSnapshot:
             end_time=now,
             heartbeat_at=now,
             updated_at=now,
-            error=error,
+            error=bounded_text(error, MAX_ERROR_CHARS),
             error_reason=reason,
             next_attempt_at=None,
             attempts=self._close_attempt(AttemptStatus(status.value), now, error, reason),
@@ -319,9 +369,30 @@ class RunSnapshot:
             return marked.finished(RunStatus.CANCELLED, now, reason=FailureReason.CANCELLED)
         return marked._evolve(status=RunStatus.CANCELLING)
 
+    def queued_as(self, job_seq: int) -> RunSnapshot:
+        """The snapshot of a run whose job is message `job_seq` of the work stream."""
+        return self._evolve(job_seq=job_seq)
+
     def without_records(self) -> RunSnapshot:
         """The snapshot with its task records dropped and marked truncated."""
         return self._evolve(task_records={}, task_records_truncated=True)
+
+    def shrunk(self) -> RunSnapshot:
+        """The last resort of a snapshot too large for NATS.
+
+        No task records, short errors, and only the first and the latest attempts.
+        """
+        attempts = tuple(
+            dataclasses.replace(attempt, error=bounded_text(attempt.error, SHRUNK_ERROR_CHARS))
+            for attempt in _kept_attempts(self.attempts, SHRUNK_ATTEMPTS_KEPT)
+        )
+        return self._evolve(
+            task_records={},
+            task_records_truncated=True,
+            error=bounded_text(self.error, SHRUNK_ERROR_CHARS),
+            cancel_reason=bounded_text(self.cancel_reason, SHRUNK_ERROR_CHARS),
+            attempts=attempts,
+        )
 
 
 _SNAPSHOT_FIELDS = tuple(field.name for field in dataclasses.fields(RunSnapshot))

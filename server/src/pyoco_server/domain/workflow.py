@@ -3,6 +3,12 @@
 The gateway validates an upload with `parse_workflow` before anything is stored, so a bad file is
 refused with the reason; the worker parses the same text again to build the flow. The graph is
 checked with pyoco's own DSL parser; task callables are only imported on the worker.
+
+YAML is read by libyaml's C scanner and parser where PyYAML has it (PyYAML's pure-Python ones
+otherwise, five to seven times slower), composed by a composer that counts nodes as it goes, so
+a file that expands past `_MAX_NODES` (aliases count their whole subtree at every use) or nests
+past `_MAX_DEPTH` is refused before anything is built, and constructed by PyYAML's safe
+constructor. Every way a hostile file can fail is an `InvalidWorkflow`, never another error.
 """
 
 from __future__ import annotations
@@ -12,11 +18,14 @@ import datetime
 import hashlib
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import yaml
 from pyoco.dsl.graph import parse_graph, resolve_pipe_refs, validate_graph_terms
+from yaml.composer import Composer
+from yaml.events import AliasEvent, Event, NodeEvent
+from yaml.nodes import Node
 
 from pyoco_server.domain.errors import InvalidWorkflow
 
@@ -27,7 +36,9 @@ _RUNTIME_KEYS = ("expose_env",)
 _CALLABLE = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*:[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$")
 _NAME = re.compile(r"^[A-Za-z_]\w*$")
 _MAX_NODES = 100_000
-"""Values a file may expand to, aliases counted once per use (stops 'billion laughs')."""
+"""Values a file may expand to, aliases counted at every use (stops 'billion laughs')."""
+_MAX_DEPTH = 100
+"""How deeply collections may nest."""
 
 _FORBIDDEN = {
     "flows": "one flow per file: use 'flow:' with a 'graph:' instead of 'flows:'",
@@ -69,7 +80,6 @@ def parse_workflow(raw: bytes) -> Workflow:
     """
     text = _decode(raw)
     document = _load_yaml(text)
-    _check_size(document)
     if not isinstance(document, dict):
         raise InvalidWorkflow(
             "invalid_yaml_root", "the file must be a mapping with 'flow:' and 'tasks:'"
@@ -102,8 +112,9 @@ def _decode(raw: bytes) -> str:
 
 
 def _load_yaml(text: str) -> Any:
+    loader = _Loader(text)
     try:
-        return yaml.safe_load(text)
+        return loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
@@ -112,23 +123,79 @@ def _load_yaml(text: str) -> Any:
         raise InvalidWorkflow("invalid_yaml", str(exc)) from None
     except RecursionError:
         raise InvalidWorkflow("too_complex", "the file is nested too deeply") from None
+    except (ValueError, ArithmeticError, LookupError, TypeError, AttributeError) as exc:
+        # The safe constructor converts scalars with int(), float(), datetime and base64 and
+        # lets their errors through (a 5,000-digit integer, month 13, a `!!timestamp` that is
+        # not one): each is a value the file cannot hold.
+        raise InvalidWorkflow(
+            "invalid_yaml", f"a value cannot be read: {type(exc).__name__}: {exc}"
+        ) from None
+    finally:
+        loader.dispose()
 
 
-def _check_size(document: Any) -> None:
-    budget = _MAX_NODES
-    stack = [document]
-    while stack:
-        node = stack.pop()
-        budget -= 1
-        if budget < 0:
+class _Budget(Composer):
+    """PyYAML's composer, counting nodes and depth as it composes (see the module docstring).
+
+    An alias costs the size of the subtree it names, at every use; an alias inside the very
+    node it names (a recursive structure) expands without end and is refused.
+    """
+
+    peek_event: Callable[[], Event]
+    """The parser's (the loader provides it)."""
+
+    def __init__(self) -> None:
+        Composer.__init__(self)  # not super(): the loaders' own __init__ takes the stream
+        self._spent = 0
+        self._depth = 0
+        self._sizes: dict[str, int] = {}
+
+    def compose_node(self, parent: Node | None, index: int) -> Node | None:
+        event = self.peek_event()
+        if isinstance(event, AliasEvent):
+            self._spend(self._alias_size(event.anchor or ""))
+            return super().compose_node(parent, index)
+        self._depth += 1
+        if self._depth > _MAX_DEPTH:
+            raise InvalidWorkflow("too_complex", f"the file nests deeper than {_MAX_DEPTH} levels")
+        before = self._spent
+        self._spend(1)
+        node = super().compose_node(parent, index)
+        self._depth -= 1
+        anchor = event.anchor if isinstance(event, NodeEvent) else None
+        if anchor is not None:
+            self._sizes[anchor] = self._spent - before
+        return node
+
+    def _alias_size(self, anchor: str) -> int:
+        size = self._sizes.get(anchor)
+        if size is None and anchor in self.anchors:
+            raise InvalidWorkflow(
+                "too_complex", f"alias *{anchor} is used inside the node it names (a cycle)"
+            )
+        return size or 0  # an undefined alias: the composer says so
+
+    def _spend(self, nodes: int) -> None:
+        self._spent += nodes
+        if self._spent > _MAX_NODES:
             raise InvalidWorkflow(
                 "too_complex", f"the file expands to more than {_MAX_NODES} values"
             )
-        if isinstance(node, dict):
-            stack.extend(node.keys())
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
+
+
+_BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_Budget, _BaseLoader):  # type: ignore[misc]
+    """The safe loader, libyaml's where there is one, composing with `_Budget`.
+
+    `_Budget` comes first, so its composer (Python) is used rather than the C parser's own,
+    which cannot be made to count; the C parser still scans and parses.
+    """
+
+    def __init__(self, text: str) -> None:
+        _BaseLoader.__init__(self, text)
+        _Budget.__init__(self)
 
 
 def _check_keys(

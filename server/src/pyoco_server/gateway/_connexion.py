@@ -12,7 +12,8 @@ and fails loudly, naming the part, when an upgrade changes it.
 - Operations resolve to the handler object of their tag (`TagResolver`, which reads the
   operation's raw spec).
 - Request validators name the bad parameter, compile its schema once, and refuse undecodable
-  JSON with a 400 where Connexion crashed (`StrictJSONBodyValidator`, `NamedParameterValidator`).
+  JSON with a 400 where Connexion crashed (`StrictJSONBodyValidator`, `NamedParameterValidator`);
+  the multipart validator bounds the number and size of parts (`LimitedMultiPartValidator`).
 - JSON responses are written with orjson (`FastJsonifier`).
 - The API-key middleware reads the matched operation from the routing layer's scope entry
   (`matched_operation_id`).
@@ -36,7 +37,7 @@ with warnings.catch_warnings():
     from connexion.context import receive, scope
     from connexion.datastructures import MediaTypeDict
     from connexion.decorators.main import StarletteDecorator
-    from connexion.exceptions import BadRequestProblem
+    from connexion.exceptions import BadRequestProblem, ProblemException
     from connexion.jsonifier import Jsonifier
     from connexion.middleware import ConnexionMiddleware
     from connexion.middleware.response_validation import ResponseValidationMiddleware
@@ -45,12 +46,19 @@ with warnings.catch_warnings():
     from connexion.middleware.server_error import ServerErrorMiddleware
     from connexion.resolver import Resolution, Resolver
     from connexion.utils import is_null, is_nullable
-    from connexion.validators import VALIDATOR_MAP, JSONRequestBodyValidator, ParameterValidator
+    from connexion.validators import (
+        VALIDATOR_MAP,
+        JSONRequestBodyValidator,
+        MultiPartFormDataValidator,
+        ParameterValidator,
+    )
 from jsonschema import Draft4Validator, ValidationError
 from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pyoco_server.domain.codec import dumps, loads
+from pyoco_server.domain.errors import PayloadTooLarge
 
 ROUTING_EXTENSION = "connexion_routing"
 """Where Connexion's routing layer records the matched operation in the ASGI scope."""
@@ -162,6 +170,7 @@ def middleware_stack(
     observer: Callable[[Any], Any],
     after_routing: Callable[[Any], Any] | None = None,
     before_routing: Callable[[Any], Any] | None = None,
+    after_access: Callable[[Any], Any] | None = None,
 ) -> list[Any]:
     """Connexion's middleware stack without the layers this configuration does not use.
 
@@ -172,9 +181,10 @@ def middleware_stack(
     Layers are added: `outermost` (request ids, so that every response carries one, a 500
     included), `observer` just inside the server-error layer (request durations, so that the
     problem responses of the exception layer are recorded with their status), and
-    `after_routing` right after routing (body limits, which need the operation), and
+    `after_routing` right after routing (body limits, which need the operation),
     `before_routing` right before it (inside the exception layer, so what it raises is answered
-    as a problem).
+    as a problem), and `after_access` right after the API-key check (submit rates, which need
+    the caller).
     """
     layers: list[Any] = []
     for layer in ConnexionMiddleware.default_middlewares:
@@ -187,7 +197,7 @@ def middleware_stack(
                 ]
             )
         elif layer is SecurityMiddleware:
-            layers.extend([access] if access is not None else [])
+            layers.extend(extra for extra in (access, after_access) if extra is not None)
         elif validate_responses or layer is not ResponseValidationMiddleware:
             layers.append(layer)
     layers.insert(layers.index(ServerErrorMiddleware) + 1, observer)
@@ -215,6 +225,71 @@ class StrictJSONBodyValidator(JSONRequestBodyValidator):
             raise BadRequestProblem(
                 detail=f"the request body is not valid UTF-8 JSON: {exc}"
             ) from None
+
+
+class LimitedMultiPartValidator(MultiPartFormDataValidator):
+    """Connexion's multipart validator, taking only the parts the operation's schema declares.
+
+    Starlette's parser allows 1,000 files and 1,000 fields by default; here a form may have as
+    many files and fields as the schema has properties of each kind, and a field (not a file:
+    files are bounded by the body limit) at most `max_field_bytes`, named by `field_setting`.
+    Subclasses set both (`validators`).
+    """
+
+    max_field_bytes = 1024 * 1024
+    field_setting: str | None = None
+
+    @property
+    def _form_parser_cls(self) -> Callable[..., MultiPartParser]:
+        files, fields = _form_parts(self._schema)
+        return functools.partial(
+            MultiPartParser,
+            max_files=max(len(files), 1),
+            max_fields=max(len(fields), 1),
+            max_part_size=self.max_field_bytes,
+        )
+
+    async def _parse(self, stream: AsyncGenerator[bytes, None], scope: Scope) -> Any:
+        try:
+            return await super()._parse(stream, scope)
+        except MultiPartException as exc:
+            raise self._refusal(str(exc)) from None
+
+    def _refusal(self, message: str) -> Exception:
+        if "exceeded maximum size" in message:
+            return PayloadTooLarge("a form field", None, self.max_field_bytes, self.field_setting)
+        if message.startswith("Too many"):
+            files, fields = _form_parts(self._schema)
+            refusal: Exception = ProblemException(
+                status=400,
+                title="Bad Request",
+                detail=f"the form has more parts than this operation takes: at most one of "
+                f"each of the files {', '.join(files)} and of the fields {', '.join(fields)}",
+                ext={"reason": "invalid_multipart"},
+            )
+            return refusal
+        return MultiPartException(message)
+
+
+def _form_parts(schema: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    """The file fields and the other fields of a multipart schema."""
+    properties: Mapping[str, Any] = schema.get("properties", {})
+    files = [name for name, spec in properties.items() if spec.get("format") == "binary"]
+    return files, [name for name in properties if name not in files]
+
+
+def validators(max_field_bytes: int, field_setting: str) -> dict[str, Any]:
+    """The request validators, with multipart fields limited to `max_field_bytes`."""
+
+    class Limited(LimitedMultiPartValidator):
+        pass
+
+    Limited.max_field_bytes = max_field_bytes
+    Limited.field_setting = field_setting
+    return {
+        **VALIDATORS,
+        "body": MediaTypeDict({**VALIDATORS["body"], "multipart/form-data": Limited}),
+    }
 
 
 class NamedParameterValidator(ParameterValidator):

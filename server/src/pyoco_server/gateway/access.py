@@ -189,10 +189,15 @@ def set_principal(scope: MutableMapping[str, Any], principal: Principal) -> None
     scope[SCOPE_KEY] = principal
 
 
+def principal_of(scope: Mapping[str, Any]) -> Principal | None:
+    """The caller recorded in an ASGI scope (by the API-key middleware), or None."""
+    principal = scope.get(SCOPE_KEY)
+    return principal if isinstance(principal, Principal) else None
+
+
 def current_principal() -> Principal | None:
     """The caller of the request being handled, or None with API keys off."""
-    principal = request.scope.get(SCOPE_KEY)
-    return principal if isinstance(principal, Principal) else None
+    return principal_of(request.scope)
 
 
 def current_tenant() -> str | None:

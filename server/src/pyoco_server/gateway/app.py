@@ -22,13 +22,13 @@ from pyoco_server.domain.settings import Settings
 from pyoco_server.domain.subjects import Subjects
 from pyoco_server.domain.trust import TaskPolicy
 from pyoco_server.gateway._connexion import (
-    VALIDATORS,
     FastJsonifier,
     GatewayApp,
     LiteralPathMethods,
     TagResolver,
     check_handlers,
     middleware_stack,
+    validators,
 )
 from pyoco_server.gateway.access import api_key_layer
 from pyoco_server.gateway.handlers.dlq import DlqApi
@@ -37,13 +37,15 @@ from pyoco_server.gateway.handlers.ops import OpsApi
 from pyoco_server.gateway.handlers.runs import RunsApi
 from pyoco_server.gateway.handlers.wheels import WheelsApi
 from pyoco_server.gateway.handlers.workers import WorkersApi
-from pyoco_server.gateway.limits import BodyLimitMiddleware, body_limits
+from pyoco_server.gateway.labels import TagLabels
+from pyoco_server.gateway.limits import BodyLimitMiddleware, body_limits, form_field_limit
 from pyoco_server.gateway.metrics import (
     GatewayMetrics,
     RequestMetricsMiddleware,
     multiprocess_dir,
 )
 from pyoco_server.gateway.problems import EXCEPTION_HANDLERS, MethodNotAllowed
+from pyoco_server.gateway.ratelimit import submit_rate_layer
 from pyoco_server.gateway.requests import RequestIdMiddleware
 from pyoco_server.gateway.runview import RunView
 from pyoco_server.gateway.shutdown import on_exit_signal
@@ -55,6 +57,7 @@ from pyoco_server.services.deadletters import DeadLetterService
 from pyoco_server.services.exhaustion import MaxDeliveriesHandler
 from pyoco_server.services.idempotency import IdempotentSubmits
 from pyoco_server.services.keys import ApiKeyCache
+from pyoco_server.services.reaper import Reaper
 from pyoco_server.services.runs import RunService
 from pyoco_server.services.wheels import WheelService
 from pyoco_server.services.workers import WorkerService
@@ -76,6 +79,7 @@ def handlers_for(
         settings,
         notifier=backend.cancels,
         code=RunCode(catalog, policy),
+        work=backend.work,
     )
     wheels = WheelService(
         backend.wheel_files, backend.wheel_index, backend.wheel_history, in_use=view.bound
@@ -107,6 +111,14 @@ async def _handle_max_deliveries(backend: Backend) -> None:
         await asyncio.Event().wait()  # until the lifespan ends and cancels this task
     finally:
         await subscription.close()
+
+
+async def _reap(reaper: Reaper, view: RunView, interval: float) -> None:
+    """Every `interval`, end the runs whose job is gone (see reaper.py)."""
+    while True:
+        await asyncio.sleep(interval)
+        if view.loaded:
+            await reaper.sweep()
 
 
 async def _load_keys(keys: ApiKeyCache, backend: Backend) -> None:
@@ -163,6 +175,8 @@ def create_app(
         if keys is not None:
             await _load_keys(keys, backend)
         advisories = asyncio.create_task(_handle_max_deliveries(backend))
+        worker_tags = asyncio.create_task(labels.follow(backend))
+        reaping = asyncio.create_task(_reap(reaper, view, settings.reaper_interval_sec))
         view.start()
         catalog.start()
         if backend.ready and not await view.wait_loaded(_STARTUP_WAIT_SEC):
@@ -176,14 +190,23 @@ def create_app(
             await view.stop()
             await catalog.stop()
             await cancel_and_wait(advisories)
+            await cancel_and_wait(worker_tags)
+            await cancel_and_wait(reaping)
             if keys is not None:
                 await keys.stop()
             await backend.close()
 
     spec = served_spec(settings)
     view = RunView(backend)
+    reaper = Reaper(backend.runs, backend.work, view.index, settings)
     catalog = WheelCatalog(backend)
-    metrics = GatewayMetrics(multiprocess_dir=metrics_dir, run_counts=view.index.counts_by_status)
+    labels = TagLabels(settings, pending_by_tag=lambda: view.index.counts_by_tag("PENDING"))
+    metrics = GatewayMetrics(
+        multiprocess_dir=metrics_dir,
+        run_counts=view.index.counts_by_status,
+        tags=labels,
+        stale_runs=lambda: reaper.stale,
+    )
     handlers = handlers_for(backend, view, metrics, catalog)
     check_handlers(spec, handlers)
     app = GatewayApp(
@@ -196,6 +219,7 @@ def create_app(
             observer=functools.partial(RequestMetricsMiddleware, metrics=metrics),
             after_routing=functools.partial(BodyLimitMiddleware, limits=body_limits(settings)),
             before_routing=functools.partial(LiteralPathMethods, spec=spec),
+            after_access=submit_rate_layer(settings),
         ),
         jsonifier=FastJsonifier(),
     )
@@ -205,7 +229,7 @@ def create_app(
         strict_validation=True,
         validate_responses=validate_responses,
         pythonic_params=False,
-        validator_map=VALIDATORS,
+        validator_map=validators(*form_field_limit(settings)),
     )
     for exception, handler in EXCEPTION_HANDLERS:
         app.add_error_handler(exception, handler)

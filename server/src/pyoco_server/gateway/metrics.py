@@ -7,7 +7,11 @@ Two kinds of series:
   PROMETHEUS_MULTIPROC_DIR set (`pyoco-server up --workers N`), prometheus-client keeps them in
   files in that directory, and every scrape sums the files of all processes;
 - read at scrape time by the process that answers: runs by status (the in-memory run index),
-  queue depth per tag (the durable consumers of the work stream), workers, dead letters.
+  queue depth per tag (the durable consumers of the work stream), workers, dead letters, runs
+  waiting on tags no worker serves.
+
+Tags chosen by callers become labels only through `TagLabels` (`labels.py`): known tags by
+name, the rest as `other`.
 
 A scrape makes three bounded NATS requests (the consumer listing, the registry listing, the
 dead-letter stream's info); when NATS cannot answer, `/metrics` is a 503 problem, never a 500.
@@ -30,6 +34,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pyoco_server.domain.records import WorkerState
 from pyoco_server.domain.snapshot import RunStatus
+from pyoco_server.gateway.labels import TagLabels
 from pyoco_server.ports import Deployment, QueueDepth
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -66,7 +71,12 @@ class GatewayMetrics:
     """The gateway's metrics: counted as requests come, rendered with a scrape's readings."""
 
     def __init__(
-        self, *, multiprocess_dir: Path | None = None, run_counts: RunCounts | None = None
+        self,
+        *,
+        multiprocess_dir: Path | None = None,
+        run_counts: RunCounts | None = None,
+        tags: TagLabels | None = None,
+        stale_runs: Callable[[], int] | None = None,
     ) -> None:
         """Create the metrics of one gateway process.
 
@@ -74,8 +84,13 @@ class GatewayMetrics:
             multiprocess_dir: prometheus-client's multiprocess directory (see
                 `multiprocess_dir()`); None when this process is the only one.
             run_counts: runs by status at scrape time; None leaves `pyoco_runs` out.
+            tags: how tags become labels; None shows every tag by name (tests only).
+            stale_runs: RUNNING runs with a stale heartbeat whose job is still queued (the
+                reaper's count); None leaves `pyoco_runs_stale` out.
         """
         self._run_counts = run_counts
+        self._stale_runs = stale_runs
+        self._tags = tags
         # In multiprocess mode the values live in files and are read back from there, so the
         # metrics must not also be registered where this process's scrape would count them.
         registry: CollectorRegistry | None = None
@@ -99,7 +114,7 @@ class GatewayMetrics:
 
     def submitted(self, tag: str) -> None:
         """Count a run accepted for `tag` (call once the job is queued)."""
-        self._submitted.labels(tag).inc()
+        self._submitted.labels(self._tags.label(tag) if self._tags else tag).inc()
 
     def observe_request(self, operation_id: str, status: int | None, seconds: float) -> None:
         """Record one HTTP request's duration."""
@@ -109,6 +124,18 @@ class GatewayMetrics:
         """Every series in the Prometheus text format (`CONTENT_TYPE`)."""
         counted = [_without_created(family) for family in self._counted.collect()]
         families = [*counted, *scrape_families(deployment, self._run_counts)]
+        if self._tags is not None:
+            families.append(_unserved_family(self._tags, deployment))
+        if self._stale_runs is not None:
+            families.append(
+                GaugeMetricFamily(
+                    "pyoco_runs_stale",
+                    "RUNNING or CANCELLING runs whose heartbeat is stale while their job is still "
+                    "queued (they wait for a worker of their tag); counted by this gateway's "
+                    "reaper at its last round.",
+                    value=self._stale_runs(),
+                )
+            )
         return generate_latest(_Families(families))
 
 
@@ -147,6 +174,18 @@ def scrape_families(deployment: Deployment, run_counts: RunCounts | None) -> lis
     if run_counts is not None:
         families.append(_run_family(run_counts()))
     return families
+
+
+def _unserved_family(tags: TagLabels, deployment: Deployment) -> GaugeMetricFamily:
+    family = GaugeMetricFamily(
+        "pyoco_runs_unserved",
+        "PENDING runs of tags that no worker has registered for or consumed (they wait until "
+        "a worker serves the tag); tags not shown by name are counted as `other`.",
+        labels=["tag"],
+    )
+    for label, count in sorted(tags.unserved(queue.tag for queue in deployment.queues).items()):
+        family.add_metric([label], count)
+    return family
 
 
 def _run_family(counts: Mapping[str, int]) -> GaugeMetricFamily:

@@ -31,6 +31,7 @@ from pyoco_server.domain.errors import (
     PyocoError,
     RequestError,
     RunNotFound,
+    TooManyRequests,
     UnknownRequirement,
     WheelConflict,
     WheelNotFound,
@@ -55,6 +56,7 @@ _TABLE: tuple[tuple[type[PyocoError], int, str], ...] = (
     (InvalidWheel, 422, "Unprocessable Entity"),
     (InvalidRequirement, 422, "Unprocessable Entity"),
     (UnknownRequirement, 422, "Unprocessable Entity"),
+    (TooManyRequests, 429, "Too Many Requests"),
     (RequestError, 400, "Bad Request"),
     (BackendUnavailable, 503, "Service Unavailable"),
 )
@@ -76,10 +78,14 @@ def problem_for(exc: PyocoError) -> ConnexionResponse:
     if isinstance(exc, RequestError):
         detail = exc.detail
         ext["reason"] = exc.reason
+        if isinstance(exc, TooManyRequests):
+            headers["Retry-After"] = str(exc.retry_after)
+        if isinstance(exc, PayloadTooLarge):
+            headers["Connection"] = "close"  # the rest of the body is not worth reading
     elif isinstance(exc, BackendUnavailable):
         detail = exc.detail
         headers["Retry-After"] = str(exc.retry_after)
-        ext["reason"] = "backend_unavailable"
+        ext["reason"] = exc.reason
     else:
         log.error("unexpected %s: %s", type(exc).__name__, exc)
         detail = "the server failed to handle the request; see its log"
@@ -92,13 +98,18 @@ async def handle_pyoco_error(_request: ConnexionRequest, exc: Exception) -> Conn
     return problem_for(exc)
 
 
-async def handle_multipart_error(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+_FILE_FIELDS = {"/wheels": "wheel=@my_ext-0.1.0-py3-none-any.whl"}
+"""The file field of each multipart operation but POST /runs/yaml, for the hint."""
+
+
+async def handle_multipart_error(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
     """Starlette raises on a malformed multipart body; that is the client's error (400)."""
+    field = _FILE_FIELDS.get(request.url.path, "workflow=@flow.yaml")
     return problem(
         400,
         "Bad Request",
         f"the multipart/form-data body is malformed: {exc}; send the file as form field "
-        "'workflow' (curl -F workflow=@flow.yaml)",
+        f"'{field.partition('=')[0]}' (curl -F {field})",
         ext={"reason": "invalid_multipart"},
     )
 

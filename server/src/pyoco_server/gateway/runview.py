@@ -39,6 +39,11 @@ class RunView:
         """Stop following the bucket."""
         await self._mirror.stop()
 
+    @property
+    def loaded(self) -> bool:
+        """True once the index holds the bucket's contents."""
+        return self._mirror.loaded
+
     async def wait_loaded(self, timeout: float | None = None) -> bool:
         """Wait until the index holds the bucket's contents."""
         return await self._mirror.wait_loaded(timeout)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
 from pyoco_server.domain.settings import Settings
 from pyoco_server.jetstream._advisories import NatsAdvisories, NatsWorkStream
 from pyoco_server.jetstream._api_keys import NatsApiKeys
 from pyoco_server.jetstream._cancels import NatsCancelNotices
-from pyoco_server.jetstream._connection import Connection
+from pyoco_server.jetstream._connection import Connection, translate_errors
 from pyoco_server.jetstream._dead_letters import NatsDeadLetters
 from pyoco_server.jetstream._deployment import NatsDeployment
 from pyoco_server.jetstream._idempotency_keys import NatsIdempotencyKeys
@@ -67,6 +69,14 @@ class NatsBackend:
     def unavailable_reason(self) -> str:
         """Why NATS cannot be used now (refused credentials, or no answer)."""
         return self.connection.unavailable_reason()
+
+    async def round_trip(self) -> None:
+        """A PING answered by the server: everything sent before it was processed."""
+        with translate_errors("waiting for NATS to answer"):
+            # nats-py types the timeout as whole seconds.
+            await self.connection.nc.flush(
+                timeout=math.ceil(self.settings.nats_request_timeout_sec)
+            )
 
     async def close(self) -> None:
         """Close the connection."""

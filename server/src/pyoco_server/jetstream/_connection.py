@@ -230,7 +230,10 @@ class Connection:
         if self._nc is not None and not self._nc.is_closed:
             with contextlib.suppress(nats.errors.Error, TimeoutError):
                 await self._nc.flush(timeout=1)
-            await self._nc.close()
+            # With NATS gone, nats-py may write its pending buffer to a transport already
+            # closed (uvloop raises RuntimeError): nothing more can be delivered anyway.
+            with contextlib.suppress(nats.errors.Error, TimeoutError, RuntimeError, OSError):
+                await self._nc.close()
         self._nc = self._js = None
         self._buckets.clear()
         self._ready.clear()

@@ -13,6 +13,7 @@ from pyoco_server.domain.codec import JOB
 from pyoco_server.domain.errors import PayloadTooLarge
 from pyoco_server.domain.records import Job
 from pyoco_server.domain.subjects import Subjects
+from pyoco_server.jetstream._capacity import refused_when_full
 from pyoco_server.jetstream._connection import Connection, translate_errors
 from pyoco_server.ports import Delivery
 
@@ -26,23 +27,27 @@ class NatsJobQueue:
         self._connection = connection
         self._subjects = Subjects.from_settings(connection.settings)
 
-    async def publish(self, job: Job, msg_id: str | None = None) -> None:
-        """Queue a job.
+    async def publish(self, job: Job, msg_id: str | None = None) -> int:
+        """Queue a job; its sequence in the work stream.
 
         JetStream drops a second publish with the same `msg_id` (default: the run id) within
-        its 2-minute duplicate window.
+        its 2-minute duplicate window, and answers with the first one's sequence.
         """
         data = JOB.encode(job)
         nc = self._connection.nc
         if len(data) > nc.max_payload:
             raise PayloadTooLarge("the run's job message", len(data), nc.max_payload)
-        with translate_errors("queueing the job"):
-            await self._connection.js.publish(
+        with (
+            translate_errors("queueing the job"),
+            refused_when_full("the work queue", "PYOCO_WORK_MAX_BYTES"),
+        ):
+            ack = await self._connection.js.publish(
                 self._subjects.work(job.tag),
                 data,
                 stream=self._connection.settings.work_stream,
                 headers={"Nats-Msg-Id": msg_id or job.run_id},
             )
+        return int(ack.seq)
 
     async def subscribe(self, tag: str) -> NatsTagSubscription:
         """Bind to the shared durable consumer of `tag`, creating or updating it."""
@@ -54,7 +59,7 @@ class NatsJobQueue:
             ack_policy=AckPolicy.EXPLICIT,
             deliver_policy=DeliverPolicy.ALL,
             ack_wait=settings.consumer_ack_wait_sec,
-            max_deliver=settings.consumer_max_deliver,
+            max_deliver=settings.consumer_deliveries,
             max_ack_pending=settings.consumer_max_ack_pending,
         )
         js = self._connection.js
@@ -67,11 +72,13 @@ class NatsJobQueue:
 class NatsDelivery:
     """A delivered job message."""
 
-    __slots__ = ("_msg", "attempt")
+    __slots__ = ("_msg", "attempt", "seq")
 
     def __init__(self, msg: Msg) -> None:
         self._msg = msg
-        self.attempt = int(msg.metadata.num_delivered or 1)
+        metadata = msg.metadata
+        self.attempt = int(metadata.num_delivered or 1)
+        self.seq = int(metadata.sequence.stream or 0)
 
     @property
     def data(self) -> bytes:

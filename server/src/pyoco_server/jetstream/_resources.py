@@ -14,6 +14,7 @@ from typing import Any
 import nats.js.errors
 from nats.js import JetStreamContext
 from nats.js.api import (
+    DiscardPolicy,
     KeyValueConfig,
     RetentionPolicy,
     StorageType,
@@ -34,6 +35,7 @@ _MUTABLE = (
     "duplicate_window",
     "max_msgs_per_subject",
     "subject_delete_marker_ttl",
+    "discard",
 )
 _DELETE_MARKER_TTL_SEC = 300.0
 """How long the marker JetStream leaves for an expired run lives, for watchers to see it."""
@@ -42,7 +44,11 @@ _DUPLICATE_WINDOW_SEC = 120.0
 
 
 def work_stream_config(settings: Settings) -> StreamConfig:
-    """The work queue: one subject per tag, each job removed once acknowledged."""
+    """The work queue: one subject per tag, each job removed once acknowledged.
+
+    Bounded by PYOCO_WORK_MAX_BYTES and PYOCO_WORK_MAX_AGE_SEC; when full, JetStream refuses new
+    jobs (`discard: new`: a submit then fails, 503 `queue_full`) rather than dropping queued ones.
+    """
     return StreamConfig(
         name=settings.work_stream,
         subjects=[Subjects.from_settings(settings).work_all],
@@ -50,6 +56,9 @@ def work_stream_config(settings: Settings) -> StreamConfig:
         storage=StorageType.FILE,
         num_replicas=settings.nats_replicas,
         duplicate_window=_DUPLICATE_WINDOW_SEC,
+        max_bytes=settings.work_max_bytes,
+        max_age=settings.work_max_age_sec,
+        discard=DiscardPolicy.NEW,
     )
 
 
@@ -73,13 +82,19 @@ def bucket_configs(settings: Settings) -> list[KeyValueConfig]:
 
     - runs: the last PYOCO_RUNS_KV_HISTORY snapshots of each run (a watch resumed with
       Last-Event-ID replays them), removed PYOCO_RUN_RETENTION_SEC after the run's last write,
-      with a marker so the gateways' watches drop it from their index;
+      with a marker so the gateways' watches drop it from their index; at most
+      PYOCO_RUNS_KV_MAX_BYTES in all (`discard: new`, as every bucket: a write beyond fails);
     - workers: a record expires PYOCO_WORKER_RECORD_RETENTION_SEC after its last write;
     - idempotency: a record expires after PYOCO_IDEMPOTENCY_WINDOW_SEC.
     """
 
     def bucket(
-        name: str, *, history: int = 1, ttl: float | None = None, markers: bool = False
+        name: str,
+        *,
+        history: int = 1,
+        ttl: float | None = None,
+        markers: bool = False,
+        max_bytes: int | None = None,
     ) -> KeyValueConfig:
         return KeyValueConfig(
             bucket=name,
@@ -89,6 +104,7 @@ def bucket_configs(settings: Settings) -> list[KeyValueConfig]:
             direct=True,
             ttl=ttl,
             limit_marker_ttl=_DELETE_MARKER_TTL_SEC if markers else None,
+            max_bytes=max_bytes,
         )
 
     return [
@@ -97,6 +113,7 @@ def bucket_configs(settings: Settings) -> list[KeyValueConfig]:
             history=settings.runs_kv_history,
             ttl=settings.run_retention_sec,
             markers=True,
+            max_bytes=settings.runs_kv_max_bytes,
         ),
         bucket(settings.workers_kv_bucket, ttl=settings.worker_record_retention_sec),
         bucket(settings.auth_kv_bucket),
@@ -204,6 +221,8 @@ async def _ensure_bucket(js: JetStreamContext, config: KeyValueConfig) -> None:
         max_age=config.ttl or info.config.max_age,
         max_msgs_per_subject=config.history,
         subject_delete_marker_ttl=config.limit_marker_ttl or info.config.subject_delete_marker_ttl,
+        max_bytes=config.max_bytes or info.config.max_bytes,
+        discard=DiscardPolicy.NEW,
     )
     await _reconcile(js, info.config, wanted)
 

@@ -8,6 +8,7 @@ from nats.js.kv import KeyValue
 from pyoco_server.domain.codec import SNAPSHOT, encode_snapshot
 from pyoco_server.domain.errors import RevisionConflict
 from pyoco_server.domain.snapshot import RunSnapshot
+from pyoco_server.jetstream._capacity import refused_when_full
 from pyoco_server.jetstream._connection import Connection, translate_errors
 from pyoco_server.ports import StoredSnapshot
 
@@ -26,8 +27,11 @@ class NatsRunStore:
     async def create(self, snapshot: RunSnapshot) -> int:
         """Store a new run's first snapshot; `RevisionConflict` if the id exists."""
         kv = await self._store()
-        data = encode_snapshot(snapshot, self._max_bytes)
-        with translate_errors("storing the run"):
+        data = encode_snapshot(snapshot, self._max_bytes, self._connection.nc.max_payload)
+        with (
+            translate_errors("storing the run"),
+            refused_when_full("the runs bucket", "PYOCO_RUNS_KV_MAX_BYTES"),
+        ):
             try:
                 return int(await kv.create(snapshot.run_id, data))
             except nats.js.errors.KeyWrongLastSequenceError:
@@ -48,7 +52,7 @@ class NatsRunStore:
     async def update(self, snapshot: RunSnapshot, revision: int) -> int:
         """Replace the snapshot if it is still at `revision`; `RevisionConflict` otherwise."""
         kv = await self._store()
-        data = encode_snapshot(snapshot, self._max_bytes)
+        data = encode_snapshot(snapshot, self._max_bytes, self._connection.nc.max_payload)
         with translate_errors("updating the run"):
             try:
                 return int(await kv.update(snapshot.run_id, data, last=revision))

@@ -20,6 +20,10 @@ def die_with_parent(signum: int = signal.SIGTERM) -> Callable[[], None] | None:
 
     libc is loaded here, in the parent: the function that runs between fork and exec makes one
     system call and takes no lock. None (no `preexec_fn`) where prctl is not available.
+
+    Linux sends the signal when the *thread* that started the child ends, not only the
+    process: start such children from a thread that lives as long as they should (the main
+    thread, not `asyncio.to_thread`).
     """
     try:
         prctl = ctypes.CDLL(None, use_errno=True).prctl

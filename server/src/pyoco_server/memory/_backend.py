@@ -97,6 +97,10 @@ class MemoryBackend:
             return False
         return self.ready
 
+    async def round_trip(self) -> None:
+        """Everything is processed at once; raises while the link is cut."""
+        self.link.check()
+
     async def close(self) -> None:
         """Nothing to disconnect."""
 

@@ -27,6 +27,9 @@ from pyoco_server.domain.subjects import API_KEY_PREFIX
 from pyoco_server.memory._link import Link
 from pyoco_server.ports import OnDelete, OnPut, StoredApiKey, StoredSnapshot, StoredWorker
 
+MAX_PAYLOAD = 1024 * 1024
+"""The largest message, as a nats-server with default settings takes."""
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Entry:
@@ -170,7 +173,9 @@ class MemoryRunStore:
 
     def put(self, snapshot: RunSnapshot) -> int:
         """Write `snapshot` unconditionally, as another process would; its new revision."""
-        return self.bucket.put(snapshot.run_id, encode_snapshot(snapshot, self._max_bytes))
+        return self.bucket.put(
+            snapshot.run_id, encode_snapshot(snapshot, self._max_bytes, MAX_PAYLOAD)
+        )
 
     def current(self, run_id: str) -> RunSnapshot | None:
         """The stored snapshot of `run_id`, without the checks of a port call."""
@@ -179,7 +184,9 @@ class MemoryRunStore:
 
     async def create(self, snapshot: RunSnapshot) -> int:
         """Store a new run's first snapshot."""
-        revision = self.bucket.create(snapshot.run_id, encode_snapshot(snapshot, self._max_bytes))
+        revision = self.bucket.create(
+            snapshot.run_id, encode_snapshot(snapshot, self._max_bytes, MAX_PAYLOAD)
+        )
         await self._written(snapshot)
         return revision
 
@@ -192,7 +199,7 @@ class MemoryRunStore:
 
     async def update(self, snapshot: RunSnapshot, revision: int) -> int:
         """Compare-and-set on `revision`."""
-        data = encode_snapshot(snapshot, self._max_bytes)
+        data = encode_snapshot(snapshot, self._max_bytes, MAX_PAYLOAD)
         try:
             new_revision = self.bucket.update(snapshot.run_id, data, revision)
         except RevisionConflict:

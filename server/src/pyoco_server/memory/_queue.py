@@ -52,7 +52,7 @@ class MemoryWorkStream:
         self._subjects = Subjects.from_settings(settings)
         self.messages: dict[int, Message] = {}
         self._sequence = 0
-        self._seen: dict[str, float] = {}
+        self._seen: dict[str, tuple[float, int]] = {}
         self._changed = asyncio.Condition()
         self._advisories: list[AdvisoryHandler] = []
         self._next_listener = 0
@@ -68,16 +68,22 @@ class MemoryWorkStream:
         self._link.check()
         self.messages.pop(sequence, None)
 
-    def add(self, subject: str, data: bytes, msg_id: str) -> None:
-        """Append a message unless `msg_id` was seen within the duplicate window."""
+    def add(self, subject: str, data: bytes, msg_id: str) -> int:
+        """Append a message unless `msg_id` was seen within the duplicate window; its sequence.
+
+        A duplicate gets the sequence of the message it repeats, as JetStream answers.
+        """
         now = time.monotonic()
-        self._seen = {key: at for key, at in self._seen.items() if now - at < _DUPLICATE_WINDOW_SEC}
+        self._seen = {
+            key: seen for key, seen in self._seen.items() if now - seen[0] < _DUPLICATE_WINDOW_SEC
+        }
         if msg_id in self._seen:
-            return
-        self._seen[msg_id] = now
+            return self._seen[msg_id][1]
         self._sequence += 1
+        self._seen[msg_id] = (now, self._sequence)
         self.messages[self._sequence] = Message(self._sequence, subject, data, due=now)
         self.changed()
+        return self._sequence
 
     def changed(self) -> None:
         """Wake the fetches (a message became deliverable)."""
@@ -110,7 +116,7 @@ class MemoryWorkStream:
             if message.subject == subject and not message.exhausted and message.due <= now
         ]
         for message in ready:
-            if message.delivered >= self.settings.consumer_max_deliver:
+            if message.delivered >= self.settings.consumer_deliveries:
                 self._exhaust(message)
         return [message for message in ready if not message.exhausted][:batch]
 
@@ -209,13 +215,13 @@ class MemoryJobQueue:
         self._link = link
         self._subjects = Subjects.from_settings(stream.settings)
 
-    async def publish(self, job: Job, msg_id: str | None = None) -> None:
-        """Queue a job (deduplicated by `msg_id`, default the run id)."""
+    async def publish(self, job: Job, msg_id: str | None = None) -> int:
+        """Queue a job (deduplicated by `msg_id`, default the run id); its sequence."""
         self._link.check()
         data = JOB.encode(job)
         if len(data) > MAX_PAYLOAD:
             raise PayloadTooLarge("the run's job message", len(data), MAX_PAYLOAD)
-        self._stream.add(self._subjects.work(job.tag), data, msg_id or job.run_id)
+        return self._stream.add(self._subjects.work(job.tag), data, msg_id or job.run_id)
 
     async def subscribe(self, tag: str) -> MemoryTagSubscription:
         """A handle on the consumer of `tag`."""

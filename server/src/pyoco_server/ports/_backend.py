@@ -187,5 +187,12 @@ class Backend(Protocol):
     def unavailable_reason(self) -> str:
         """Why the backend is not ready, for a person (what to fix, when it is known)."""
 
+    async def round_trip(self) -> None:
+        """Return once the server has processed everything this process sent before the call.
+
+        Raises:
+            BackendUnavailable: no answer in time (the messages may be lost).
+        """
+
     async def close(self) -> None:
         """Disconnect (pending acknowledgements and publishes flushed first)."""

@@ -51,6 +51,10 @@ class Delivery(Protocol):
     def attempt(self) -> int:
         """How many times it has been delivered, this one included (1 the first time)."""
 
+    @property
+    def seq(self) -> int:
+        """The message's sequence in the work stream."""
+
     async def ack(self) -> None:
         """Done: remove it from the queue."""
 
@@ -79,7 +83,7 @@ class TagSubscription(Protocol):
 class JobQueue(Protocol):
     """The work stream: jobs by tag."""
 
-    async def publish(self, job: Job, msg_id: str | None = None) -> None:
+    async def publish(self, job: Job, msg_id: str | None = None) -> int:
         """Queue a job on its tag, deduplicated by `msg_id` (default: the run id)."""
 
     async def subscribe(self, tag: str) -> TagSubscription:

@@ -93,12 +93,29 @@ class DeadLetterService:
             job, attempt_base=pending.snapshot.attempt, snapshot_revision=None
         )
         try:
-            await self._queue.publish(again, msg_id=f"{job.run_id}:redrive:{seq}")
+            job_seq = await self._queue.publish(again, msg_id=f"{job.run_id}:redrive:{seq}")
         except (BackendUnavailable, PayloadTooLarge):
             await self._restore(job.run_id, previous, pending.revision)
             raise
+        queued = await self._note_queued(pending, job_seq)
         await self._remove(seq, job.run_id)
-        return pending.snapshot
+        return queued
+
+    async def _note_queued(self, pending: StoredSnapshot, job_seq: int) -> RunSnapshot:
+        """Record the job's sequence on the requeued run (the reaper tells queued from lost).
+
+        A worker that took the job first recorded it already.
+        """
+        queued = pending.snapshot.queued_as(job_seq)
+        try:
+            await self._store.update(queued, pending.revision)
+        except RevisionConflict:
+            pass
+        except BackendUnavailable as exc:
+            log.warning(
+                "run %s: redriven job %d not recorded: %s", pending.snapshot.run_id, job_seq, exc
+            )
+        return queued
 
     async def _requeue(
         self, letter: DeadLetter, job: Job

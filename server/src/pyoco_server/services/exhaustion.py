@@ -1,8 +1,12 @@
 """Runs whose job ran out of deliveries: end them FAILED, record them, free the work stream.
 
-JetStream stops delivering a job after PYOCO_CONSUMER_MAX_DELIVER deliveries (its workers kept
-dying mid-run) and announces it with an advisory, but leaves the message in the WorkQueue stream.
-Without this handler the run would stay RUNNING or PENDING forever, as it did in the original.
+A job delivered PYOCO_CONSUMER_MAX_DELIVER times without finishing (its workers kept dying
+mid-run) has run out. The consumers deliver it once more (`Settings.consumer_deliveries`), and
+the worker that gets that delivery ends the run here instead of running it (`exhaust`), then
+terminates the message: durable, since a redelivery always reaches a worker. Only when that
+delivery fails too does JetStream stop and send its advisory, which is sent once and may be
+lost; `handle` answers it. Without either the run would stay RUNNING or PENDING forever, as it
+did in the original.
 """
 
 from __future__ import annotations
@@ -40,6 +44,14 @@ class MaxDeliveriesHandler:
         self._subjects = subjects
         self._clock = clock
 
+    async def exhaust(self, job: Job, subject: str, deliveries: int) -> None:
+        """End the run of a job delivered `deliveries` times, and dead-letter the job.
+
+        The caller then terminates the message.
+        """
+        if await self._fail_run(job, deliveries):
+            await self._dead_letter(job, subject, deliveries)
+
     async def handle(self, advisory: MaxDeliveriesAdvisory) -> None:
         """Fail the run, dead-letter its job and remove the job from the work stream."""
         message = await self._work.get(advisory.stream_seq)
@@ -51,8 +63,7 @@ class MaxDeliveriesHandler:
         except DecodeError:
             log.warning("exhausted message %d is not a job; removing it", advisory.stream_seq)
         else:
-            if await self._fail_run(job, advisory.deliveries):
-                await self._dead_letter(job, subject, advisory)
+            await self.exhaust(job, subject, advisory.deliveries)
         await self._work.delete(advisory.stream_seq)
 
     async def _fail_run(self, job: Job, deliveries: int) -> bool:
@@ -89,17 +100,17 @@ class MaxDeliveriesHandler:
             )
             return True
 
-    async def _dead_letter(self, job: Job, subject: str, advisory: MaxDeliveriesAdvisory) -> None:
+    async def _dead_letter(self, job: Job, subject: str, deliveries: int) -> None:
         await self._dead_letters.publish(
             DeadLetter(
                 reason=DeadLetterReason.MAX_DELIVERIES_EXCEEDED,
-                error=f"delivered {advisory.deliveries} times without finishing",
+                error=f"delivered {deliveries} times without finishing",
                 timestamp=self._clock(),
                 tag=self._subjects.tag_of_work_subject(subject),
                 subject=subject,
                 run_id=job.run_id,
                 flow_name=job.flow_name,
-                num_delivered=advisory.deliveries,
+                num_delivered=deliveries,
                 job=job,
             )
         )

@@ -31,6 +31,16 @@ OrderKey = tuple[float, str]
 _SECONDARY = ("status", "flow_name", "tag", "tenant_id", "workflow_yaml_sha256")
 
 
+INDEX_ERROR_CHARS = 160
+"""The index keeps only the start of a run's error (GET /runs/{id} has all of it)."""
+
+
+def _short(error: str | None) -> str | None:
+    if error is None or len(error) <= INDEX_ERROR_CHARS:
+        return error
+    return error[: INDEX_ERROR_CHARS - 1] + "…"
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class Summary:
     """What the index keeps of a run (openapi.yaml `RunSummary`)."""
@@ -66,7 +76,7 @@ class Summary:
             end_time=data.get("end_time"),
             worker_id=data.get("worker_id"),
             attempt=int(data.get("attempt", 0)),
-            error=data.get("error"),
+            error=_short(data.get("error")),
             error_reason=data.get("error_reason"),
             tenant_id=data.get("tenant_id"),
             workflow_yaml_sha256=data.get("workflow_yaml_sha256"),
@@ -161,11 +171,29 @@ class RunIndex:
         """A run's summary, if indexed."""
         return self._summaries.get(run_id)
 
+    def with_status(self, status: str, *, oldest_first: bool = False) -> Iterator[Summary]:
+        """The runs in `status`, newest first (or oldest first), by submit time."""
+        keys = self._lists.get(("status", status))
+        if keys is None:
+            return
+        for key in list(reversed(keys) if oldest_first else keys):
+            summary = self._summaries.get(key[1])
+            if summary is not None:
+                yield summary
+
     def counts_by_status(self) -> dict[str, int]:
         """How many runs are in each status (for metrics)."""
         return {
             value: len(keys) for (field, value), keys in self._lists.items() if field == "status"
         }
+
+    def counts_by_tag(self, status: str) -> dict[str, int]:
+        """How many runs of `status` each tag has (for metrics; O(runs of that status))."""
+        counts: dict[str, int] = {}
+        for _, run_id in self._lists.get(("status", status), ()):
+            tag = self._summaries[run_id].tag
+            counts[tag] = counts.get(tag, 0) + 1
+        return counts
 
     def _list(self, summary: Summary) -> None:
         self._order.add(summary.key)

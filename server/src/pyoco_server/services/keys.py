@@ -87,6 +87,7 @@ class ApiKeyService:
         role: Role,
         description: str | None = None,
         task_modules: tuple[str, ...] | None = None,
+        submit_limit: keys.SubmitLimit | None = None,
     ) -> tuple[str, ApiKey]:
         """A new key: its plaintext (shown once) and its stored record.
 
@@ -94,7 +95,7 @@ class ApiKeyService:
             ValueError: `tenant_id` is not a valid tenant id.
         """
         plaintext, record = keys.issue(
-            tenant_id, role, self._pepper, self._clock(), description, task_modules
+            tenant_id, role, self._pepper, self._clock(), description, task_modules, submit_limit
         )
         await self._store.create(record)
         return plaintext, record

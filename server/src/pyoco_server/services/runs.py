@@ -17,6 +17,7 @@ from pyoco_server.domain.errors import (
     BackendUnavailable,
     InvalidInput,
     PayloadTooLarge,
+    RevisionConflict,
     RunNotFound,
 )
 from pyoco_server.domain.records import CancelNotice, Job, RetryPolicy
@@ -24,13 +25,13 @@ from pyoco_server.domain.settings import Settings
 from pyoco_server.domain.snapshot import RunSnapshot, RunStatus
 from pyoco_server.domain.trust import TaskPolicy
 from pyoco_server.domain.workflow import Workflow
-from pyoco_server.ports import CancelNotifier, JobQueue, RunStore, StoredSnapshot
+from pyoco_server.ports import CancelNotifier, JobQueue, RunStore, StoredSnapshot, WorkStream
 from pyoco_server.services.binding import RunCode
 
 log = logging.getLogger(__name__)
 
 _FORGET_BACKOFF_SEC = (0.1, 0.3, 1.0)
-"""Waits between attempts to remove the snapshot of a failed submit."""
+"""Waits between attempts to withdraw the job of a failed submit."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -53,7 +54,7 @@ class Submission:
 
 
 class RunService:
-    """Creates runs (PENDING snapshot, then the job) and reads their snapshots."""
+    """Creates runs (the job, then the PENDING snapshot) and reads their snapshots."""
 
     def __init__(
         self,
@@ -63,11 +64,13 @@ class RunService:
         *,
         notifier: CancelNotifier | None = None,
         code: RunCode | None = None,
+        work: WorkStream | None = None,
         clock: Callable[[], float] = time.time,
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
     ) -> None:
         self._store = store
         self._queue = queue
+        self._work = work
         self._code = code or RunCode(
             None, TaskPolicy(settings.task_modules, settings.task_allow_all)
         )
@@ -86,19 +89,24 @@ class RunService:
         return self._new_id()
 
     async def submit(self, submission: Submission, run_id: str | None = None) -> RunSnapshot:
-        """Store the run as PENDING and queue its job (as run `run_id`, default a new id).
+        """Queue the run's job, then store the run as PENDING (as run `run_id`, default new).
 
-        The snapshot is written first so the run is visible the moment this returns; if the job
-        cannot be queued, the snapshot is removed again and the error propagates, so a failed
-        submit leaves nothing behind.
+        In this order no stored run lacks its job, whatever stops the gateway between the two
+        steps: a run that is visible will run. A worker that gets the job before the run is
+        stored stores it itself (then this store finds it there, which is fine). If the run
+        cannot be stored, the job is withdrawn again when it still can be, and the error
+        propagates; the run may then still happen (submit with an Idempotency-Key to retry
+        safely).
         """
         job = self._job(submission, run_id or self._new_id())
-        snapshot = RunSnapshot.pending(job)
-        revision = await self._store.create(snapshot)
+        seq = await self._queue.publish(job)
+        snapshot = RunSnapshot.pending(job, job_seq=seq)
         try:
-            await self._queue.publish(dataclasses.replace(job, snapshot_revision=revision))
-        except (BackendUnavailable, PayloadTooLarge):
-            await self._forget(job.run_id)
+            await self._store.create(snapshot)
+        except RevisionConflict:
+            pass  # a worker took the job first and stored the run
+        except BackendUnavailable:
+            await self._withdraw(job.run_id, seq)
             raise
         return snapshot
 
@@ -152,18 +160,24 @@ class RunService:
                 f"{limit} times (PYOCO_CONSUMER_MAX_DELIVER); ask for {limit} or fewer"
             )
 
-    async def _forget(self, run_id: str) -> None:
-        """Remove the snapshot of a failed submit, retrying through a short NATS flap."""
+    async def _withdraw(self, run_id: str, seq: int) -> None:
+        """Remove the job of a submit whose run could not be stored, retrying through a flap.
+
+        A worker that already took it stores the run itself and runs it.
+        """
+        if self._work is None:
+            return
         for delay in (*_FORGET_BACKOFF_SEC, None):
             try:
-                await self._store.delete(run_id)
+                await self._work.delete(seq)
                 return
             except BackendUnavailable as exc:
                 if delay is None:
-                    # The worker acks and skips a job whose snapshot is gone; a snapshot whose
-                    # job was never queued would stay PENDING, so say which one.
                     log.error(
-                        "run %s: could not remove the snapshot of a failed submit: %s", run_id, exc
+                        "run %s: could not withdraw the job of a failed submit (it may still "
+                        "run): %s",
+                        run_id,
+                        exc,
                     )
                     return
                 await asyncio.sleep(delay)

@@ -12,12 +12,12 @@ from starlette.responses import StreamingResponse
 from pyoco_server.domain.codec import SNAPSHOT, retry_from_dict
 from pyoco_server.domain.errors import InvalidInput, PayloadTooLarge
 from pyoco_server.domain.settings import Settings
-from pyoco_server.domain.workflow import parse_workflow
 from pyoco_server.gateway import forms
 from pyoco_server.gateway.access import current_principal, current_tenant
 from pyoco_server.gateway.responses import Reply, json_reply
 from pyoco_server.gateway.runview import RunView
-from pyoco_server.gateway.watch import RunWatch, render_view
+from pyoco_server.gateway.watch import RunWatch, WatchSlots, render_view
+from pyoco_server.gateway.workflows import WorkflowParser
 from pyoco_server.services.idempotency import Accepted, IdempotentSubmits
 from pyoco_server.services.index import Filters
 from pyoco_server.services.runs import RunService, Submission
@@ -42,7 +42,9 @@ class RunsApi:
         self._service = service
         self._submits = submits
         self._view = view
-        self._watch = RunWatch(service, view.hub, settings.sse_heartbeat_sec)
+        slots = WatchSlots(settings.watch_max_streams, settings.watch_max_streams_per_key)
+        self._watch = RunWatch(service, view.hub, slots, settings.sse_heartbeat_sec)
+        self._parser = WorkflowParser(settings.workflow_parse_concurrency)
         self._settings = settings
         self._on_submitted = on_submitted
 
@@ -63,7 +65,7 @@ class RunsApi:
 
     async def submit_run_yaml(self, body: dict[str, Any], workflow: Any) -> Reply:
         """`POST /runs/yaml` (multipart: workflow file, flow_name, tag, params, ...)."""
-        parsed = parse_workflow(await self._read_upload(workflow))
+        parsed = await self._parser.parse(await self._read_upload(workflow))
         submission = _owned(
             Submission(
                 flow_name=body["flow_name"],
@@ -131,9 +133,11 @@ class RunsApi:
         self, run_id: str, include: list[str] | None = None, timeout_sec: float = 60.0
     ) -> StreamingResponse:
         """`GET /runs/{run_id}/watch` (server-sent events)."""
+        principal = current_principal()
         return await self._watch.open(
             run_id,
-            tenant_id=current_tenant(),
+            tenant_id=principal.tenant_id if principal else None,
+            key_id=principal.key_id if principal else None,
             render=render_view(_records(include)),
             timeout_sec=timeout_sec,
             last_event_id=request.headers.get("last-event-id"),

@@ -1,0 +1,103 @@
+"""flow.yaml uploads parsed off the event loop, a bounded number at a time per process.
+
+Parsing a file of PYOCO_WORKFLOW_YAML_MAX_BYTES takes up to half a second of CPU. On the event
+loop it would stall every other request of the gateway process; on a thread it still holds the
+GIL, and the loop waited up to 165 ms for it (measured: `GET /health` during four such parses).
+So parses run in PYOCO_WORKFLOW_PARSE_CONCURRENCY child processes of the gateway, started when
+the first uploads come, at a lower CPU priority than the gateway (nice +10), so that on a busy
+machine requests are served before parses go on, and killed by the kernel when the gateway
+process ends (uvicorn ends by re-raising SIGTERM, which skips the executor's own shutdown).
+More uploads wait for a free process (a cancelled request stops waiting). A slot is freed when
+its parse ends, not when its request gives up, so the bound holds even for parses whose client
+went away. A parser process that dies fails its parse (422) and the pool is started again.
+
+The processes are started with multiprocessing's `spawn`, which imports the main module again:
+a program embedding the gateway needs the usual `if __name__ == "__main__":` guard.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import ctypes
+import logging
+import multiprocessing
+import os
+import signal
+import sys
+from collections.abc import Callable
+from concurrent.futures.process import BrokenProcessPool
+
+from pyoco_server.domain.errors import InvalidWorkflow
+from pyoco_server.domain.workflow import Workflow, parse_workflow
+
+log = logging.getLogger(__name__)
+
+_NICENESS = 10
+_PR_SET_PDEATHSIG = 1
+
+
+INLINE_MAX_BYTES = 16 * 1024
+"""Files up to this size are parsed on the event loop: well under a millisecond for a
+typical flow.yaml, far less than a round trip to a parser process."""
+
+
+class WorkflowParser:
+    """Parses flow.yaml uploads in at most `concurrency` child processes at once."""
+
+    def __init__(self, concurrency: int) -> None:
+        self._concurrency = concurrency
+        self._slots = asyncio.Semaphore(concurrency)
+        self._processes: concurrent.futures.ProcessPoolExecutor | None = None
+
+    async def parse(self, raw: bytes) -> Workflow:
+        """`parse_workflow(raw)`, in a child process unless it is small (`InvalidWorkflow`)."""
+        if len(raw) <= INLINE_MAX_BYTES:
+            return parse_workflow(raw)
+        await self._slots.acquire()
+        loop = asyncio.get_running_loop()
+        try:
+            parsing = self._submit(raw)
+        except BaseException:
+            self._slots.release()
+            raise
+        parsing.add_done_callback(lambda _: _call_soon(loop, self._slots.release))
+        try:
+            return await asyncio.wrap_future(parsing)
+        except BrokenProcessPool:
+            log.error("a flow.yaml parser process died; starting new ones")
+            self._processes = None
+            raise InvalidWorkflow("invalid_yaml", "the parser failed on this file") from None
+
+    def _submit(self, raw: bytes) -> concurrent.futures.Future[Workflow]:
+        try:
+            return self._pool().submit(parse_workflow, raw)
+        except BrokenProcessPool:  # a process died during another parse
+            self._processes = None
+            return self._pool().submit(parse_workflow, raw)
+
+    def _pool(self) -> concurrent.futures.ProcessPoolExecutor:
+        if self._processes is None:
+            self._processes = concurrent.futures.ProcessPoolExecutor(
+                max_workers=self._concurrency,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_prepare_parser,
+                initargs=(os.getpid(),),
+            )
+        return self._processes
+
+
+def _call_soon(loop: asyncio.AbstractEventLoop, callback: Callable[[], None]) -> None:
+    """`callback` on `loop`, from another thread; nothing once the loop is closed."""
+    with contextlib.suppress(RuntimeError):  # closed: the process ends, and its slots with it
+        loop.call_soon_threadsafe(callback)
+
+
+def _prepare_parser(gateway_pid: int) -> None:
+    """Run in each parser process: die with the gateway, and let it have the CPU first."""
+    if sys.platform == "linux":
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != gateway_pid:  # the gateway died before the line above
+        os._exit(1)
+    os.nice(_NICENESS)

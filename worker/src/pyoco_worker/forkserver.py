@@ -1,0 +1,80 @@
+"""The fork server of a worker's run processes: it outlives group signals, but not its worker.
+
+Run processes are forked by multiprocessing's fork server, which the worker starts once. Two
+things must hold for runs in flight:
+
+- a SIGTERM, SIGINT or SIGHUP sent to the worker's whole process group (a terminal's Ctrl-C)
+  or control group (systemd's default stop) is the worker's to handle: it finishes the runs in
+  flight within its shutdown grace. Left to its default action, the signal would kill the fork
+  server, and with it (by their parent-death signal) every run process, mid-run;
+- nothing of the worker outlives it: when the worker dies (SIGKILL, the OOM killer), the fork
+  server kills the process group of every run process it forked (the run and any process its
+  tasks started), then exits.
+
+The worker imports this module into the fork server (it is in the fork server's preload list)
+and says which process is the worker through `GUARD_VARIABLE`; imported anywhere else, the
+module does nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+from pathlib import Path
+from types import FrameType
+
+from pyoco_worker import sandbox
+
+GUARD_VARIABLE = "PYOCO_FORKSERVER_OF"
+"""Set (to the worker's pid) in the environment the fork server is started with."""
+
+WORKER_DIED = signal.SIGUSR1
+"""The fork server's parent-death signal."""
+
+
+def ignore_group_stops() -> None:
+    """Take SIGTERM, SIGINT and SIGHUP without dying (the worker decides what they mean).
+
+    A handler, not SIG_IGN: an ignored disposition would be inherited across `exec` by every
+    program the tasks start, which then could not be stopped with SIGTERM.
+    """
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(signum, _noted)
+
+
+def _noted(_signum: int, _frame: FrameType | None) -> None:
+    """A stop signal meant for the worker."""
+
+
+def _kill_children_and_exit(_signum: int, _frame: FrameType | None) -> None:
+    """The worker died: kill each run process's group, then leave."""
+    me = os.getpid()
+    for child in _children(me):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(child, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(child, signal.SIGKILL)
+    os._exit(0)
+
+
+def _children(parent: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{parent}/task").glob("*/children"):
+        with contextlib.suppress(OSError, ValueError):
+            found += [int(pid) for pid in task.read_text().split()]
+    return found
+
+
+def _install() -> None:
+    worker = os.environ.pop(GUARD_VARIABLE, None)
+    if worker is None or worker != str(os.getppid()):
+        return
+    ignore_group_stops()
+    signal.signal(WORKER_DIED, _kill_children_and_exit)
+    sandbox.die_with_parent(WORKER_DIED)
+    if os.getppid() != int(worker):  # the worker died before the request took effect
+        _kill_children_and_exit(WORKER_DIED, None)
+
+
+_install()
