@@ -12,23 +12,33 @@ from .health import Health
 from .health_status import HealthStatus
 from .list_wheel_history_action import ListWheelHistoryAction
 from .list_workers_scope import ListWorkersScope
+from .log_event import LogEvent
+from .log_event_event import LogEventEvent
+from .log_record import LogRecord
+from .log_stream import LogStream
 from .params import Params
 from .problem import Problem
 from .request_source import RequestSource
+from .rerun_request import RerunRequest
 from .retry_policy import RetryPolicy
 from .run_accepted import RunAccepted
 from .run_event import RunEvent
 from .run_event_event import RunEventEvent
+from .run_logs import RunLogs
 from .run_page import RunPage
 from .run_snapshot import RunSnapshot
 from .run_snapshot_task_records import RunSnapshotTaskRecords
 from .run_snapshot_tasks import RunSnapshotTasks
 from .run_status import RunStatus
+from .run_stopping import RunStopping
+from .run_stopping_reason import RunStoppingReason
 from .run_submit_request import RunSubmitRequest
 from .run_summary import RunSummary
 from .run_tasks import RunTasks
 from .run_tasks_task_records import RunTasksTaskRecords
 from .run_tasks_tasks import RunTasksTasks
+from .run_waiting import RunWaiting
+from .run_waiting_reason import RunWaitingReason
 from .run_yaml_submit_request import RunYamlSubmitRequest
 from .skipped_wheel import SkippedWheel
 from .task_record import TaskRecord
@@ -59,23 +69,33 @@ __all__ = (
     "HealthStatus",
     "ListWheelHistoryAction",
     "ListWorkersScope",
+    "LogEvent",
+    "LogEventEvent",
+    "LogRecord",
+    "LogStream",
     "Params",
     "Problem",
     "RequestSource",
+    "RerunRequest",
     "RetryPolicy",
     "RunAccepted",
     "RunEvent",
     "RunEventEvent",
+    "RunLogs",
     "RunPage",
     "RunSnapshot",
     "RunSnapshotTaskRecords",
     "RunSnapshotTasks",
     "RunStatus",
+    "RunStopping",
+    "RunStoppingReason",
     "RunSubmitRequest",
     "RunSummary",
     "RunTasks",
     "RunTasksTaskRecords",
     "RunTasksTasks",
+    "RunWaiting",
+    "RunWaitingReason",
     "RunYamlSubmitRequest",
     "SkippedWheel",
     "TaskRecord",

@@ -30,13 +30,16 @@ class Problem:
     `invalid_request` (the request does not fit this spec), `unsupported_media_type`,
     `run_not_found`, `worker_not_found`, `dead_letter_not_found`,
     `not_redrivable`, `idempotency_key_reused`, `idempotency_key_in_progress`,
+    `forbidden_tenant` (403: a user key naming another tenant),
     `payload_too_large`, `submit_rate_limited` and `too_many_watches` (429),
     `backend_unavailable` and `queue_full` (503), `invalid_multipart`, `method_not_allowed`,
     `api_key_required` (401), `api_key_invalid` and `forbidden_role` (403),
     or, for 422, the flow.yaml problem (`not_utf8`, `invalid_yaml`, `invalid_yaml_root`,
     `too_complex`, `unsupported_key`, `unknown_keys`, `unsupported_version`,
     `missing_flow_graph`, `invalid_defaults`, `invalid_task`, `invalid_task_callable`,
-    `invalid_pipes`, `invalid_runtime`, `invalid_graph`, `callable_not_allowed`), the
+    `missing_callable` (a task with neither `callable` nor `use`), `undeclared_task` (the
+    graph names a task not under `tasks:`), `unknown_params` (params no task or default
+    uses), `invalid_pipes`, `invalid_runtime`, `invalid_graph`, `callable_not_allowed`), the
     wheel problem (`invalid_wheel`, `invalid_wheel_name`, `invalid_tags`) or the pin
     problem (`invalid_requirement`, `unknown_requirement`); 409 `wheel_version_not_higher`, `wheel_exists`;
     404 `wheel_not_found`.

@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from ..models.retry_policy import RetryPolicy
     from ..models.run_snapshot_task_records import RunSnapshotTaskRecords
     from ..models.run_snapshot_tasks import RunSnapshotTasks
+    from ..models.run_stopping import RunStopping
+    from ..models.run_waiting import RunWaiting
 
 
 T = TypeVar("T", bound="RunSnapshot")
@@ -98,9 +100,18 @@ class RunSnapshot:
     `requires` pins), installed by the worker before the run starts, and the code it ran
     with.
      """
+    rerun_of: None | str | Unset = UNSET
+    """ For a re-run (POST /runs/{run_id}/rerun), the run it repeats. """
+    stopping: None | RunStopping | Unset = UNSET
+    waiting: None | RunWaiting | Unset = UNSET
+    """ In API answers for a PENDING run: why it has not started (never stored).
+     """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.run_stopping import RunStopping  # noqa: PLC0415
+        from ..models.run_waiting import RunWaiting  # noqa: PLC0415
+
         run_id = self.run_id
 
         flow_name = self.flow_name
@@ -241,6 +252,28 @@ class RunSnapshot:
                 code_item = code_item_data.to_dict()
                 code.append(code_item)
 
+        rerun_of: None | str | Unset
+        if isinstance(self.rerun_of, Unset):
+            rerun_of = UNSET
+        else:
+            rerun_of = self.rerun_of
+
+        stopping: dict[str, Any] | None | Unset
+        if isinstance(self.stopping, Unset):
+            stopping = UNSET
+        elif isinstance(self.stopping, RunStopping):
+            stopping = self.stopping.to_dict()
+        else:
+            stopping = self.stopping
+
+        waiting: dict[str, Any] | None | Unset
+        if isinstance(self.waiting, Unset):
+            waiting = UNSET
+        elif isinstance(self.waiting, RunWaiting):
+            waiting = self.waiting.to_dict()
+        else:
+            waiting = self.waiting
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -301,6 +334,12 @@ class RunSnapshot:
             field_dict["job_seq"] = job_seq
         if code is not UNSET:
             field_dict["code"] = code
+        if rerun_of is not UNSET:
+            field_dict["rerun_of"] = rerun_of
+        if stopping is not UNSET:
+            field_dict["stopping"] = stopping
+        if waiting is not UNSET:
+            field_dict["waiting"] = waiting
 
         return field_dict
 
@@ -312,6 +351,8 @@ class RunSnapshot:
         from ..models.retry_policy import RetryPolicy  # noqa: PLC0415
         from ..models.run_snapshot_task_records import RunSnapshotTaskRecords  # noqa: PLC0415
         from ..models.run_snapshot_tasks import RunSnapshotTasks  # noqa: PLC0415
+        from ..models.run_stopping import RunStopping  # noqa: PLC0415
+        from ..models.run_waiting import RunWaiting  # noqa: PLC0415
 
         d = dict(src_dict)
         run_id = d.pop("run_id")
@@ -512,6 +553,49 @@ class RunSnapshot:
 
                 code.append(code_item)
 
+        def _parse_rerun_of(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        rerun_of = _parse_rerun_of(d.pop("rerun_of", UNSET))
+
+        def _parse_stopping(data: object) -> None | RunStopping | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                stopping_type_1 = RunStopping.from_dict(data)
+
+                return stopping_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | RunStopping | Unset, data)
+
+        stopping = _parse_stopping(d.pop("stopping", UNSET))
+
+        def _parse_waiting(data: object) -> None | RunWaiting | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                waiting_type_1 = RunWaiting.from_dict(data)
+
+                return waiting_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | RunWaiting | Unset, data)
+
+        waiting = _parse_waiting(d.pop("waiting", UNSET))
+
         run_snapshot = cls(
             run_id=run_id,
             flow_name=flow_name,
@@ -544,6 +628,9 @@ class RunSnapshot:
             cancel_reason=cancel_reason,
             job_seq=job_seq,
             code=code,
+            rerun_of=rerun_of,
+            stopping=stopping,
+            waiting=waiting,
         )
 
         run_snapshot.additional_properties = d

@@ -36,6 +36,7 @@ class RunSummary:
     error_reason: None | str | Unset = UNSET
     tenant_id: None | str | Unset = UNSET
     workflow_yaml_sha256: None | str | Unset = UNSET
+    rerun_of: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -97,6 +98,12 @@ class RunSummary:
         else:
             workflow_yaml_sha256 = self.workflow_yaml_sha256
 
+        rerun_of: None | str | Unset
+        if isinstance(self.rerun_of, Unset):
+            rerun_of = UNSET
+        else:
+            rerun_of = self.rerun_of
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -126,6 +133,8 @@ class RunSummary:
             field_dict["tenant_id"] = tenant_id
         if workflow_yaml_sha256 is not UNSET:
             field_dict["workflow_yaml_sha256"] = workflow_yaml_sha256
+        if rerun_of is not UNSET:
+            field_dict["rerun_of"] = rerun_of
 
         return field_dict
 
@@ -211,6 +220,15 @@ class RunSummary:
 
         workflow_yaml_sha256 = _parse_workflow_yaml_sha256(d.pop("workflow_yaml_sha256", UNSET))
 
+        def _parse_rerun_of(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        rerun_of = _parse_rerun_of(d.pop("rerun_of", UNSET))
+
         run_summary = cls(
             run_id=run_id,
             flow_name=flow_name,
@@ -227,6 +245,7 @@ class RunSummary:
             error_reason=error_reason,
             tenant_id=tenant_id,
             workflow_yaml_sha256=workflow_yaml_sha256,
+            rerun_of=rerun_of,
         )
 
         run_summary.additional_properties = d

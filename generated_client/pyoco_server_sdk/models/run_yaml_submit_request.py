@@ -29,7 +29,12 @@ class RunYamlSubmitRequest:
     tag: str | Unset = UNSET
     """ A routing tag; one subject token of letters, digits, `_` and `-`. """
     params: str | Unset = UNSET
-    """ A JSON object whose keys override `flow.defaults`. """
+    """ A JSON object whose keys override `flow.defaults`. A key that is neither in
+    `flow.defaults` nor an input of a task is refused (422 `unknown_params`), so a typo
+    cannot silently run with the default.
+     """
+    tags: str | Unset = UNSET
+    """ Labels stored with the run, comma-separated (see RunSubmitRequest `tags`). """
     timeout_sec: float | Unset = UNSET
     """ Seconds the run may take once a worker starts it (default PYOCO_RUN_TIMEOUT_SEC; 0 or
     absent there means no limit). A run over it ends FAILED with reason `timeout`.
@@ -47,6 +52,8 @@ class RunYamlSubmitRequest:
         tag = self.tag
 
         params = self.params
+
+        tags = self.tags
 
         timeout_sec = self.timeout_sec
 
@@ -66,6 +73,8 @@ class RunYamlSubmitRequest:
             field_dict["tag"] = tag
         if params is not UNSET:
             field_dict["params"] = params
+        if tags is not UNSET:
+            field_dict["tags"] = tags
         if timeout_sec is not UNSET:
             field_dict["timeout_sec"] = timeout_sec
         if retry is not UNSET:
@@ -87,6 +96,9 @@ class RunYamlSubmitRequest:
 
         if not isinstance(self.params, Unset):
             files.append(("params", (None, str(self.params).encode(), "text/plain")))
+
+        if not isinstance(self.tags, Unset):
+            files.append(("tags", (None, str(self.tags).encode(), "text/plain")))
 
         if not isinstance(self.timeout_sec, Unset):
             files.append(("timeout_sec", (None, str(self.timeout_sec).encode(), "text/plain")))
@@ -110,6 +122,8 @@ class RunYamlSubmitRequest:
 
         params = d.pop("params", UNSET)
 
+        tags = d.pop("tags", UNSET)
+
         timeout_sec = d.pop("timeout_sec", UNSET)
 
         retry = d.pop("retry", UNSET)
@@ -121,6 +135,7 @@ class RunYamlSubmitRequest:
             flow_name=flow_name,
             tag=tag,
             params=params,
+            tags=tags,
             timeout_sec=timeout_sec,
             retry=retry,
             requires=requires,

@@ -91,7 +91,8 @@ def sync_detailed(
 
      A PENDING run becomes CANCELLED at once and never runs. A RUNNING run becomes
     CANCELLING; its worker is told at once, asks pyoco to stop, then terminates and finally
-    kills the run's process after PYOCO_CANCEL_GRACE_PERIOD_SEC, and the run ends CANCELLED.
+    kills the run's process after PYOCO_CANCEL_GRACE_PERIOD_SEC (10 s by default; the
+    snapshot's `stopping.deadline_at` says when), and the run ends CANCELLED.
     A run that already ended is returned unchanged, so the call is idempotent. The reason
     and who asked are recorded in the snapshot.
 
@@ -130,7 +131,8 @@ def sync(
 
      A PENDING run becomes CANCELLED at once and never runs. A RUNNING run becomes
     CANCELLING; its worker is told at once, asks pyoco to stop, then terminates and finally
-    kills the run's process after PYOCO_CANCEL_GRACE_PERIOD_SEC, and the run ends CANCELLED.
+    kills the run's process after PYOCO_CANCEL_GRACE_PERIOD_SEC (10 s by default; the
+    snapshot's `stopping.deadline_at` says when), and the run ends CANCELLED.
     A run that already ended is returned unchanged, so the call is idempotent. The reason
     and who asked are recorded in the snapshot.
 
@@ -164,7 +166,8 @@ async def asyncio_detailed(
 
      A PENDING run becomes CANCELLED at once and never runs. A RUNNING run becomes
     CANCELLING; its worker is told at once, asks pyoco to stop, then terminates and finally
-    kills the run's process after PYOCO_CANCEL_GRACE_PERIOD_SEC, and the run ends CANCELLED.
+    kills the run's process after PYOCO_CANCEL_GRACE_PERIOD_SEC (10 s by default; the
+    snapshot's `stopping.deadline_at` says when), and the run ends CANCELLED.
     A run that already ended is returned unchanged, so the call is idempotent. The reason
     and who asked are recorded in the snapshot.
 
@@ -201,7 +204,8 @@ async def asyncio(
 
      A PENDING run becomes CANCELLED at once and never runs. A RUNNING run becomes
     CANCELLING; its worker is told at once, asks pyoco to stop, then terminates and finally
-    kills the run's process after PYOCO_CANCEL_GRACE_PERIOD_SEC, and the run ends CANCELLED.
+    kills the run's process after PYOCO_CANCEL_GRACE_PERIOD_SEC (10 s by default; the
+    snapshot's `stopping.deadline_at` says when), and the run ends CANCELLED.
     A run that already ended is returned unchanged, so the call is idempotent. The reason
     and who asked are recorded in the snapshot.
 

@@ -13,6 +13,9 @@ from ...types import UNSET, Response, Unset
 def _get_kwargs(
     *,
     status: RunStatus | Unset = UNSET,
+    run_id_prefix: str | Unset = UNSET,
+    label: str | Unset = UNSET,
+    tenant: str | Unset = UNSET,
     flow: str | Unset = UNSET,
     tag: str | Unset = UNSET,
     updated_after: float | Unset = UNSET,
@@ -28,6 +31,12 @@ def _get_kwargs(
         json_status = status
 
     params["status"] = json_status
+
+    params["run_id_prefix"] = run_id_prefix
+
+    params["label"] = label
+
+    params["tenant"] = tenant
 
     params["flow"] = flow
 
@@ -96,6 +105,9 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     status: RunStatus | Unset = UNSET,
+    run_id_prefix: str | Unset = UNSET,
+    label: str | Unset = UNSET,
+    tenant: str | Unset = UNSET,
     flow: str | Unset = UNSET,
     tag: str | Unset = UNSET,
     updated_after: float | Unset = UNSET,
@@ -112,12 +124,18 @@ def sync_detailed(
     the first page appear at the top, not in later pages. `updated_after` is checked on the
     candidates the other filters leave; a page reads at most a bounded number of them, so a
     rare match can come with a short page and a cursor. With API keys on, only the caller's
-    tenant's runs are listed.
+    tenant's runs are listed, unless the key is an admin key: admin keys list every tenant's
+    runs, or one tenant's with `tenant`. Runs submitted while keys were off belong to the
+    tenant PYOCO_DEFAULT_TENANT.
 
     Args:
         status (RunStatus | Unset): Status of a run. COMPLETED, FAILED and CANCELLED are terminal;
             CANCELLING means a cancel
             was requested and the worker is stopping the run.
+        run_id_prefix (str | Unset):
+        label (str | Unset): A label stored with a run (metadata; routing uses `tag` only).
+            Example: nightly.
+        tenant (str | Unset): A tenant id (the tenant of an API key). Example: acme.
         flow (str | Unset): Name of the flow to run; printable text with at least one non-blank
             character. Example: main.
         tag (str | Unset): A routing tag; one subject token of letters, digits, `_` and `-`.
@@ -137,6 +155,9 @@ def sync_detailed(
 
     kwargs = _get_kwargs(
         status=status,
+        run_id_prefix=run_id_prefix,
+        label=label,
+        tenant=tenant,
         flow=flow,
         tag=tag,
         updated_after=updated_after,
@@ -156,6 +177,9 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     status: RunStatus | Unset = UNSET,
+    run_id_prefix: str | Unset = UNSET,
+    label: str | Unset = UNSET,
+    tenant: str | Unset = UNSET,
     flow: str | Unset = UNSET,
     tag: str | Unset = UNSET,
     updated_after: float | Unset = UNSET,
@@ -172,12 +196,18 @@ def sync(
     the first page appear at the top, not in later pages. `updated_after` is checked on the
     candidates the other filters leave; a page reads at most a bounded number of them, so a
     rare match can come with a short page and a cursor. With API keys on, only the caller's
-    tenant's runs are listed.
+    tenant's runs are listed, unless the key is an admin key: admin keys list every tenant's
+    runs, or one tenant's with `tenant`. Runs submitted while keys were off belong to the
+    tenant PYOCO_DEFAULT_TENANT.
 
     Args:
         status (RunStatus | Unset): Status of a run. COMPLETED, FAILED and CANCELLED are terminal;
             CANCELLING means a cancel
             was requested and the worker is stopping the run.
+        run_id_prefix (str | Unset):
+        label (str | Unset): A label stored with a run (metadata; routing uses `tag` only).
+            Example: nightly.
+        tenant (str | Unset): A tenant id (the tenant of an API key). Example: acme.
         flow (str | Unset): Name of the flow to run; printable text with at least one non-blank
             character. Example: main.
         tag (str | Unset): A routing tag; one subject token of letters, digits, `_` and `-`.
@@ -198,6 +228,9 @@ def sync(
     return sync_detailed(
         client=client,
         status=status,
+        run_id_prefix=run_id_prefix,
+        label=label,
+        tenant=tenant,
         flow=flow,
         tag=tag,
         updated_after=updated_after,
@@ -211,6 +244,9 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     status: RunStatus | Unset = UNSET,
+    run_id_prefix: str | Unset = UNSET,
+    label: str | Unset = UNSET,
+    tenant: str | Unset = UNSET,
     flow: str | Unset = UNSET,
     tag: str | Unset = UNSET,
     updated_after: float | Unset = UNSET,
@@ -227,12 +263,18 @@ async def asyncio_detailed(
     the first page appear at the top, not in later pages. `updated_after` is checked on the
     candidates the other filters leave; a page reads at most a bounded number of them, so a
     rare match can come with a short page and a cursor. With API keys on, only the caller's
-    tenant's runs are listed.
+    tenant's runs are listed, unless the key is an admin key: admin keys list every tenant's
+    runs, or one tenant's with `tenant`. Runs submitted while keys were off belong to the
+    tenant PYOCO_DEFAULT_TENANT.
 
     Args:
         status (RunStatus | Unset): Status of a run. COMPLETED, FAILED and CANCELLED are terminal;
             CANCELLING means a cancel
             was requested and the worker is stopping the run.
+        run_id_prefix (str | Unset):
+        label (str | Unset): A label stored with a run (metadata; routing uses `tag` only).
+            Example: nightly.
+        tenant (str | Unset): A tenant id (the tenant of an API key). Example: acme.
         flow (str | Unset): Name of the flow to run; printable text with at least one non-blank
             character. Example: main.
         tag (str | Unset): A routing tag; one subject token of letters, digits, `_` and `-`.
@@ -252,6 +294,9 @@ async def asyncio_detailed(
 
     kwargs = _get_kwargs(
         status=status,
+        run_id_prefix=run_id_prefix,
+        label=label,
+        tenant=tenant,
         flow=flow,
         tag=tag,
         updated_after=updated_after,
@@ -269,6 +314,9 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     status: RunStatus | Unset = UNSET,
+    run_id_prefix: str | Unset = UNSET,
+    label: str | Unset = UNSET,
+    tenant: str | Unset = UNSET,
     flow: str | Unset = UNSET,
     tag: str | Unset = UNSET,
     updated_after: float | Unset = UNSET,
@@ -285,12 +333,18 @@ async def asyncio(
     the first page appear at the top, not in later pages. `updated_after` is checked on the
     candidates the other filters leave; a page reads at most a bounded number of them, so a
     rare match can come with a short page and a cursor. With API keys on, only the caller's
-    tenant's runs are listed.
+    tenant's runs are listed, unless the key is an admin key: admin keys list every tenant's
+    runs, or one tenant's with `tenant`. Runs submitted while keys were off belong to the
+    tenant PYOCO_DEFAULT_TENANT.
 
     Args:
         status (RunStatus | Unset): Status of a run. COMPLETED, FAILED and CANCELLED are terminal;
             CANCELLING means a cancel
             was requested and the worker is stopping the run.
+        run_id_prefix (str | Unset):
+        label (str | Unset): A label stored with a run (metadata; routing uses `tag` only).
+            Example: nightly.
+        tenant (str | Unset): A tenant id (the tenant of an API key). Example: acme.
         flow (str | Unset): Name of the flow to run; printable text with at least one non-blank
             character. Example: main.
         tag (str | Unset): A routing tag; one subject token of letters, digits, `_` and `-`.
@@ -312,6 +366,9 @@ async def asyncio(
         await asyncio_detailed(
             client=client,
             status=status,
+            run_id_prefix=run_id_prefix,
+            label=label,
+            tenant=tenant,
             flow=flow,
             tag=tag,
             updated_after=updated_after,

@@ -99,7 +99,8 @@ def sync_detailed(
 
      Queues a run of `flow_name` on the work subject of `tag` (default: the server's default
     tag). Workers resolve the flow by name through their flow resolver. The run is stored
-    as PENDING before the job is queued, so it is visible as soon as this call returns.
+    as PENDING and its job queued before this call returns. The answer warns (`warnings`)
+    when no live worker serves the tag, since the run would wait until one does.
     Submits are limited per tenant (PYOCO_SUBMIT_RATE_PER_SEC, PYOCO_SUBMIT_BURST; 429
     `submit_rate_limited` beyond), and a full work queue (PYOCO_WORK_MAX_BYTES) is a 503
     `queue_full`; either way nothing is stored.
@@ -138,7 +139,8 @@ def sync(
 
      Queues a run of `flow_name` on the work subject of `tag` (default: the server's default
     tag). Workers resolve the flow by name through their flow resolver. The run is stored
-    as PENDING before the job is queued, so it is visible as soon as this call returns.
+    as PENDING and its job queued before this call returns. The answer warns (`warnings`)
+    when no live worker serves the tag, since the run would wait until one does.
     Submits are limited per tenant (PYOCO_SUBMIT_RATE_PER_SEC, PYOCO_SUBMIT_BURST; 429
     `submit_rate_limited` beyond), and a full work queue (PYOCO_WORK_MAX_BYTES) is a 503
     `queue_full`; either way nothing is stored.
@@ -172,7 +174,8 @@ async def asyncio_detailed(
 
      Queues a run of `flow_name` on the work subject of `tag` (default: the server's default
     tag). Workers resolve the flow by name through their flow resolver. The run is stored
-    as PENDING before the job is queued, so it is visible as soon as this call returns.
+    as PENDING and its job queued before this call returns. The answer warns (`warnings`)
+    when no live worker serves the tag, since the run would wait until one does.
     Submits are limited per tenant (PYOCO_SUBMIT_RATE_PER_SEC, PYOCO_SUBMIT_BURST; 429
     `submit_rate_limited` beyond), and a full work queue (PYOCO_WORK_MAX_BYTES) is a 503
     `queue_full`; either way nothing is stored.
@@ -209,7 +212,8 @@ async def asyncio(
 
      Queues a run of `flow_name` on the work subject of `tag` (default: the server's default
     tag). Workers resolve the flow by name through their flow resolver. The run is stored
-    as PENDING before the job is queued, so it is visible as soon as this call returns.
+    as PENDING and its job queued before this call returns. The answer warns (`warnings`)
+    when no live worker serves the tag, since the run would wait until one does.
     Submits are limited per tenant (PYOCO_SUBMIT_RATE_PER_SEC, PYOCO_SUBMIT_BURST; 429
     `submit_rate_limited` beyond), and a full work queue (PYOCO_WORK_MAX_BYTES) is a 503
     `queue_full`; either way nothing is stored.

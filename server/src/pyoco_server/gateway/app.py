@@ -33,6 +33,7 @@ from pyoco_server.gateway._connexion import (
 from pyoco_server.gateway.access import api_key_layer
 from pyoco_server.gateway.handlers.dlq import DlqApi
 from pyoco_server.gateway.handlers.health import HealthApi
+from pyoco_server.gateway.handlers.logs import LogsApi
 from pyoco_server.gateway.handlers.ops import OpsApi
 from pyoco_server.gateway.handlers.runs import RunsApi
 from pyoco_server.gateway.handlers.wheels import WheelsApi
@@ -89,6 +90,7 @@ def handlers_for(
     dead_letters = DeadLetterService(backend.dead_letters, backend.runs, backend.jobs)
     return {
         "health": HealthApi(),
+        "logs": LogsApi(),
         "runs": RunsApi(service, submits, view, settings, on_submitted=metrics.submitted),
         "workers": WorkersApi(workers),
         "dlq": DlqApi(dead_letters),

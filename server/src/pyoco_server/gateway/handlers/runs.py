@@ -143,6 +143,10 @@ class RunsApi:
             last_event_id=request.headers.get("last-event-id"),
         )
 
+    async def rerun_run(self, run_id: str, body: Any = None) -> Reply:
+        """`POST /runs/{run_id}/rerun` (being built: issue 12)."""
+        raise InvalidInput(f"re-running run {run_id!r}: not served by this gateway yet")
+
     async def cancel_run(self, run_id: str, body: Any = None) -> Reply:
         """`POST /runs/{run_id}/cancel`.
 
