@@ -48,8 +48,17 @@ def channel_addresses() -> dict[str, str]:
 
 
 def message_names() -> list[str]:
-    """Names of the messages declared under `components.messages` of asyncapi.yaml."""
-    return sorted(load_document(ASYNCAPI_PATH)["components"]["messages"])
+    """Names of the JSON messages declared under `components.messages` of asyncapi.yaml.
+
+    (A message of another content type, such as the flow.yaml texts, is stored as it came.)
+    """
+    document = load_document(ASYNCAPI_PATH)
+    default = document.get("defaultContentType", "application/json")
+    return sorted(
+        name
+        for name, message in document["components"]["messages"].items()
+        if message.get("contentType", default) == "application/json"
+    )
 
 
 def message_payload_schema(name: str) -> dict[str, Any]:

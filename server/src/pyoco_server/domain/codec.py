@@ -29,6 +29,7 @@ from pyoco_server.domain.records import (
     DeadLetter,
     IdempotencyRecord,
     Job,
+    LogRecord,
     MaxDeliveriesAdvisory,
     RetryPolicy,
     SkippedWheel,
@@ -38,7 +39,7 @@ from pyoco_server.domain.records import (
     WheelVersion,
     WorkerRecord,
 )
-from pyoco_server.domain.snapshot import AttemptRecord, RunSnapshot, TaskRecord
+from pyoco_server.domain.snapshot import AttemptRecord, RunSnapshot, RunStopping, TaskRecord
 
 R = TypeVar("R")
 Convert = Callable[[Any], Any]
@@ -249,13 +250,14 @@ for _record in (RetryPolicy, TaskRecord, AttemptRecord, CodeVersion, SkippedWhee
     _NESTED[_record] = WireFormat(_record, _record.__name__)
 _NESTED[WheelState] = WireFormat(WheelState, "WheelState")
 _NESTED[WheelVersion] = WireFormat(WheelVersion, "WheelVersion")
+_NESTED[RunStopping] = WireFormat(RunStopping, "RunStopping")
 
 JOB = WireFormat(Job, "Job", omit_none=True, omit_default=frozenset({"attempt_base", "code"}))
 _NESTED[Job] = JOB  # a dead letter keeps its job
 SNAPSHOT = WireFormat(
     RunSnapshot,
     "RunSnapshot",
-    omit_none=frozenset({"retry"}),
+    omit_none=frozenset({"retry", "rerun_of", "stopping"}),
     fallbacks={"submitted_at": lambda data: data["updated_at"]},
 )
 DEAD_LETTER = WireFormat(DeadLetter, "DeadLetter", omit_none=True)
@@ -268,6 +270,7 @@ WORKER_RECORD = WireFormat(
 IDEMPOTENCY_RECORD = WireFormat(IdempotencyRecord, "IdempotencyRecord")
 WHEEL_INDEX = WireFormat(WheelIndexRecord, "WheelIndexRecord")
 WHEEL_HISTORY = WireFormat(WheelHistoryEvent, "WheelHistoryEvent", omit_none=True)
+LOG_RECORD = WireFormat(LogRecord, "LogRecord", omit_none=True)
 
 FORMATS: tuple[WireFormat[Any], ...] = (
     JOB,
@@ -280,6 +283,7 @@ FORMATS: tuple[WireFormat[Any], ...] = (
     IDEMPOTENCY_RECORD,
     WHEEL_INDEX,
     WHEEL_HISTORY,
+    LOG_RECORD,
 )
 """Every top-level record and its asyncapi.yaml message (a contract test checks the list)."""
 

@@ -66,6 +66,8 @@ class Job:
     """The wheels the run is bound to (installed before it starts)."""
     task_modules: tuple[str, ...] | None = None
     """When the submitter's key narrows them: the only task modules its runs may use."""
+    rerun_of: str | None = None
+    """For a re-run, the run it repeats."""
 
 
 class DeadLetterReason(enum.StrEnum):
@@ -224,6 +226,29 @@ class ApiKey:
     def revoked(self) -> bool:
         """True once the key has been revoked."""
         return self.revoked_at is not None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class LogRecord:
+    """A line a task printed or a record it logged, on `pyoco.logs.<run_id>` (asyncapi.yaml)."""
+
+    run_id: str
+    attempt: int
+    stream: LogStream
+    message: str
+    ts: float
+    task: str | None = None
+    level: str | None = None
+    logger: str | None = None
+
+
+class LogStream(enum.StrEnum):
+    """Where a log record came from (openapi.yaml `LogStream`)."""
+
+    STDOUT = "stdout"
+    STDERR = "stderr"
+    LOG = "log"
+    SYSTEM = "system"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

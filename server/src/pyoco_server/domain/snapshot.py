@@ -7,76 +7,32 @@ snapshot; the worker owning the current delivery attempt writes every later one.
 from __future__ import annotations
 
 import dataclasses
-import enum
 from collections.abc import Mapping
 from typing import Any
 
 from pyoco_server.domain.records import CodeVersion, Job, RetryPolicy
-
-
-class RunStatus(enum.StrEnum):
-    """Status of a run (openapi.yaml `RunStatus`)."""
-
-    PENDING = "PENDING"
-    RUNNING = "RUNNING"
-    CANCELLING = "CANCELLING"
-    COMPLETED = "COMPLETED"
-    FAILED = "FAILED"
-    CANCELLED = "CANCELLED"
-
-    @property
-    def terminal(self) -> bool:
-        """True for COMPLETED, FAILED and CANCELLED."""
-        return self in _TERMINAL
-
-
-_TERMINAL = frozenset({RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED})
-
-
-class TaskState(enum.StrEnum):
-    """State of one task of a run (openapi.yaml `TaskState`)."""
-
-    PENDING = "PENDING"
-    RUNNING = "RUNNING"
-    SUCCEEDED = "SUCCEEDED"
-    FAILED = "FAILED"
-    CANCELLED = "CANCELLED"
-
-
-class FailureReason(enum.StrEnum):
-    """Why a run failed or was cancelled, as stored in `error_reason`."""
-
-    FLOW_NOT_FOUND = "flow_not_found"
-    INVALID_WORKFLOW = "invalid_workflow"
-    CALLABLE_NOT_ALLOWED = "callable_not_allowed"
-    CODE_UNAVAILABLE = "code_unavailable"
-    EXECUTION_ERROR = "execution_error"
-    CRASHED = "crashed"
-    TIMEOUT = "timeout"
-    MAX_DELIVERIES_EXCEEDED = "max_deliveries_exceeded"
-    LOST = "lost"
-    """Its job is gone from the work stream while the run had not ended (services.reaper)."""
-    CANCELLED = "cancelled"
-
-    @property
-    def retryable(self) -> bool:
-        """True for failures a retry policy may answer with another attempt."""
-        return self in _RETRYABLE
-
-
-_RETRYABLE = frozenset(
-    {FailureReason.EXECUTION_ERROR, FailureReason.CRASHED, FailureReason.TIMEOUT}
+from pyoco_server.domain.states import (
+    AttemptStatus,
+    FailureReason,
+    RunStatus,
+    RunStopping,
+    StopReason,
+    TaskState,
 )
 
-
-class AttemptStatus(enum.StrEnum):
-    """How one attempt at a run went (openapi.yaml `AttemptRecord.status`)."""
-
-    RUNNING = "RUNNING"
-    COMPLETED = "COMPLETED"
-    FAILED = "FAILED"
-    CANCELLED = "CANCELLED"
-    LOST = "LOST"
+__all__ = [
+    "AttemptRecord",
+    "AttemptStatus",
+    "FailureReason",
+    "RunSnapshot",
+    "RunStatus",
+    "RunStopping",
+    "StopReason",
+    "TaskRecord",
+    "TaskState",
+    "bounded_record",
+    "bounded_text",
+]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -183,6 +139,10 @@ class RunSnapshot:
     job_seq: int | None = None
     """The work-stream sequence of the run's job (set when queued, and at every claim)."""
     code: tuple[CodeVersion, ...] = ()
+    rerun_of: str | None = None
+    """For a re-run, the run it repeats."""
+    stopping: RunStopping | None = None
+    """Set when the run becomes CANCELLING: why (cancel or timeout) and by when."""
 
     @property
     def terminal(self) -> bool:
@@ -229,6 +189,7 @@ class RunSnapshot:
             retry=job.retry,
             code=job.code,
             job_seq=job_seq,
+            rerun_of=job.rerun_of,
         )
 
     def claimed(
