@@ -8,6 +8,8 @@ from .dead_letter import DeadLetter
 from .dead_letter_page import DeadLetterPage
 from .dead_letter_reason import DeadLetterReason
 from .get_run_include_item import GetRunIncludeItem
+from .graph_edge import GraphEdge
+from .graph_node import GraphNode
 from .health import Health
 from .health_status import HealthStatus
 from .list_wheel_history_action import ListWheelHistoryAction
@@ -16,14 +18,21 @@ from .log_event import LogEvent
 from .log_event_event import LogEventEvent
 from .log_record import LogRecord
 from .log_stream import LogStream
+from .metrics_history import MetricsHistory
+from .metrics_point import MetricsPoint
 from .params import Params
 from .problem import Problem
 from .request_source import RequestSource
 from .rerun_request import RerunRequest
 from .retry_policy import RetryPolicy
 from .run_accepted import RunAccepted
+from .run_counts import RunCounts
+from .run_counts_by_status import RunCountsByStatus
 from .run_event import RunEvent
 from .run_event_event import RunEventEvent
+from .run_graph import RunGraph
+from .run_list_event import RunListEvent
+from .run_list_event_event import RunListEventEvent
 from .run_logs import RunLogs
 from .run_page import RunPage
 from .run_snapshot import RunSnapshot
@@ -65,6 +74,8 @@ __all__ = (
     "DeadLetterPage",
     "DeadLetterReason",
     "GetRunIncludeItem",
+    "GraphEdge",
+    "GraphNode",
     "Health",
     "HealthStatus",
     "ListWheelHistoryAction",
@@ -73,14 +84,21 @@ __all__ = (
     "LogEventEvent",
     "LogRecord",
     "LogStream",
+    "MetricsHistory",
+    "MetricsPoint",
     "Params",
     "Problem",
     "RequestSource",
     "RerunRequest",
     "RetryPolicy",
     "RunAccepted",
+    "RunCounts",
+    "RunCountsByStatus",
     "RunEvent",
     "RunEventEvent",
+    "RunGraph",
+    "RunListEvent",
+    "RunListEventEvent",
     "RunLogs",
     "RunPage",
     "RunSnapshot",

@@ -36,6 +36,7 @@ from pyoco_server.gateway.handlers.health import HealthApi
 from pyoco_server.gateway.handlers.logs import LogsApi
 from pyoco_server.gateway.handlers.ops import OpsApi
 from pyoco_server.gateway.handlers.runs import RunsApi
+from pyoco_server.gateway.handlers.views import ViewsApi
 from pyoco_server.gateway.handlers.wheels import WheelsApi
 from pyoco_server.gateway.handlers.workers import WorkersApi
 from pyoco_server.gateway.labels import TagLabels
@@ -91,6 +92,7 @@ def handlers_for(
     return {
         "health": HealthApi(),
         "logs": LogsApi(),
+        "views": ViewsApi(),
         "runs": RunsApi(service, submits, view, settings, on_submitted=metrics.submitted),
         "workers": WorkersApi(workers),
         "dlq": DlqApi(dead_letters),

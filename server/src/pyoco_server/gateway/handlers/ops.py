@@ -6,7 +6,7 @@ import logging
 
 from connexion.lifecycle import ConnexionResponse
 
-from pyoco_server.domain.errors import BackendUnavailable
+from pyoco_server.domain.errors import BackendUnavailable, InvalidInput
 from pyoco_server.gateway.metrics import CONTENT_TYPE, GatewayMetrics
 from pyoco_server.ports import DeploymentSource
 
@@ -19,6 +19,10 @@ class OpsApi:
     def __init__(self, metrics: GatewayMetrics, deployment: DeploymentSource) -> None:
         self._metrics = metrics
         self._deployment = deployment
+
+    async def get_metrics_history(self) -> ConnexionResponse:
+        """`GET /metrics/history` (being built: issue 13)."""
+        raise InvalidInput("the metrics history is not served by this gateway yet")
 
     async def get_metrics(self) -> ConnexionResponse:
         """`GET /metrics`: the Prometheus text format, version 0.0.4.
