@@ -22,6 +22,7 @@ import nox
 
 ROOT = Path(__file__).resolve().parent
 GENERATED = ROOT / "generated_client"
+TEMPLATES = ROOT / "openapi-client-templates"  # our pyproject template for the SDK (hatchling)
 MAX_MODULE_LINES = 400
 HAND_WRITTEN = ["server/src", "worker/src", "cli/src", "tests", "bench", "noxfile.py"]
 
@@ -37,6 +38,8 @@ def _generate(session: nox.Session, output: Path) -> None:
         str(ROOT / "openapi.yaml"),
         "--config",
         str(ROOT / "openapi-client-config.yaml"),
+        "--custom-template-path",
+        str(TEMPLATES),
         "--meta",
         "uv",
         "--output-path",

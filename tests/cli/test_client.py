@@ -29,7 +29,9 @@ def test_submit_get_and_tasks_return_plain_dicts(gateway: Gateway) -> None:
             "status": "PENDING",
             "flow_name": "main",
             "tag": "t1",
+            "warnings": [accepted["warnings"][0]],  # no worker serves t1
         }
+        assert "'t1'" in accepted["warnings"][0]
         run = client.get(accepted["run_id"])
         assert run["params"] == {"x": [1, 2]}
         assert run["tags"] == ["a", "b"]

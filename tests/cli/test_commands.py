@@ -198,7 +198,10 @@ def test_submit_wait_timeout_exits_1_and_names_the_run(gateway: Gateway) -> None
     result = invoke("--server", gateway.url, "submit", "--tag", "nowhere", "--wait-timeout", "1")
     assert result.exit_code == 1
     assert result.stdout == ""
-    error, hint = error_lines(result.stderr)
+    warning, *failure = result.stderr.splitlines()
+    assert warning.startswith("warning: ")
+    assert "'nowhere'" in warning  # no worker serves the tag
+    error, hint = error_lines("\n".join(failure))
     assert error.startswith("pyoco-client: error: run '")
     assert error.endswith("did not end within 1s")
     assert "`pyoco-client watch " in hint

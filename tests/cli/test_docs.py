@@ -1,12 +1,14 @@
 """The commands and examples of the documentation run as written, against `pyoco-server up`.
 
-Covered: the README's "Five minutes with the CLI" (up to "Workers elsewhere"),
-docs/library_api.md and cli/README.md. Each document's `uv run pyoco-server up` line is started
-as written, plus free ports, in a scratch directory where its other commands then run in order:
+Covered: the README's "Five minutes with the CLI" (up to "Workers elsewhere"), its wheel
+workflow and its "API keys" section, docs/library_api.md and cli/README.md. Each document's
+`uv run pyoco-server up` line (environment variables before it included) is started as written,
+plus free ports, in a scratch directory where its other commands then run in order:
 shell commands (with the project's scripts first on PATH in place of `uv run`), `console`
 transcripts (the output must match), and Python examples (each a whole script, which must exit
-0). `http://127.0.0.1:8000` becomes the test server's URL, and `<run_id>` the `run_id` the
-previous command printed.
+0). `http://127.0.0.1:8000` becomes the test server's URL, `nats://127.0.0.1:4222` its NATS's,
+`<run_id>` the `run_id` the previous command printed, and `<api_key>` and `<key_id>` those of the
+last key created.
 """
 
 from __future__ import annotations
@@ -27,7 +29,10 @@ from tests.support.processes import BIN, ROOT, Process, free_port
 from tests.support.waiting import wait_until
 
 DOC_URL = "http://127.0.0.1:8000"
+DOC_NATS_URL = "nats://127.0.0.1:4222"
 UP = "uv run pyoco-server up"
+ASSIGNMENT = re.compile(r"^[A-Z_][A-Z0-9_]*=\S*$")
+ASSIGNMENTS = re.compile(r"^(?:[A-Z_][A-Z0-9_]*=\S*\s+)+")
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```$", re.MULTILINE | re.DOTALL)
 HEREDOC = re.compile(r"<<'(\w+)'")
 
@@ -63,6 +68,11 @@ def shell_commands(script: str) -> list[str]:
     return commands
 
 
+def starts_up(command: str) -> bool:
+    """True for `uv run pyoco-server up ...`, with environment variables set before it or not."""
+    return ASSIGNMENTS.sub("", command).startswith(UP)
+
+
 class Session:
     """A scratch directory, a `pyoco-server up` in it, and what the last command printed."""
 
@@ -70,11 +80,14 @@ class Session:
         self.directory = directory
         self.up: Process | None = None
         self.url = ""
-        self.run_id: str | None = None
+        self.nats_url = ""
+        self.printed: dict[str, str] = {}
 
     def env(self) -> dict[str, str]:
+        nats = {"PYOCO_NATS_URL": self.nats_url} if self.nats_url else {}
         return {
             **os.environ,
+            **nats,
             "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
             "PYOCO_SERVER_URL": self.url,
             # `uv build` uses the project's hatchling (no download) and keeps to its Python.
@@ -84,23 +97,28 @@ class Session:
         }
 
     def start(self, command: str) -> None:
-        """Start `uv run pyoco-server up ...` as written, on free ports."""
+        """Start `[VAR=value ...] uv run pyoco-server up ...` as written, on free ports."""
         assert self.up is None, "one server per document"
         port, nats_port = free_port(), free_port()
-        args = shlex.split(command.removeprefix("uv run "))
-        args += ["--port", str(port), "--nats-client-port", str(nats_port)]
+        words = shlex.split(command)
+        assigned = {}
+        while ASSIGNMENT.match(words[0]):
+            name, _, value = words.pop(0).partition("=")
+            assigned[name] = value
+        args = [*words[2:], "--port", str(port), "--nats-client-port", str(nats_port)]
         log_path = self.directory / "up.log"
         with log_path.open("wb") as log:
             popen = subprocess.Popen(
                 [str(BIN / args[0]), *args[1:]],
                 cwd=self.directory,  # where the document's files are, and NATS's store
-                env=self.env(),
+                env={**self.env(), **assigned},
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
             )
         self.up = up = Process("up", popen, log_path)
         self.url = f"http://127.0.0.1:{port}"
+        self.nats_url = f"nats://127.0.0.1:{nats_port}"
         wait_until(
             lambda: "serving tags" in up.log() or (not up.alive() and pytest.fail(up.log())),
             timeout=60,
@@ -116,9 +134,11 @@ class Session:
 
     def shell(self, command: str) -> subprocess.CompletedProcess[str]:
         command = command.replace(DOC_URL, self.url).replace("uv run ", "")
-        if "<run_id>" in command:
-            assert self.run_id is not None, f"no run_id printed before {command!r}"
-            command = command.replace("<run_id>", self.run_id)
+        command = command.replace(DOC_NATS_URL, self.nats_url)
+        for name in ("run_id", "api_key", "key_id"):
+            if f"<{name}>" in command:
+                assert name in self.printed, f"no {name} printed before {command!r}"
+                command = command.replace(f"<{name}>", self.printed[name])
         return subprocess.run(
             ["bash", "-c", command],
             cwd=self.directory,
@@ -158,16 +178,20 @@ class Session:
                 self.transcript(block.text)
             elif block.language == "bash":
                 for command in shell_commands(block.text):
-                    self.start(command) if command.startswith(UP) else self.run(command)
+                    self.start(command) if starts_up(command) else self.run(command)
 
     def _remember(self, stdout: str) -> None:
+        """Keep the ids a command printed: one JSON document, or one on its first line."""
         first = stdout.splitlines()[0] if stdout.strip() else ""
-        try:
-            document = json.loads(first)
-        except ValueError:
+        for text in (stdout, first):
+            try:
+                document = json.loads(text)
+            except ValueError:
+                continue
+            if isinstance(document, dict):
+                names = ("api_key", "key_id") if "api_key" in document else ("run_id",)
+                self.printed |= {name: document[name] for name in names if name in document}
             return
-        if isinstance(document, dict) and "run_id" in document:
-            self.run_id = document["run_id"]
 
     def stop(self) -> None:
         if self.up is not None:
@@ -186,6 +210,22 @@ def test_the_readme_walkthrough(session: Session) -> None:
     assert any(block.text.startswith(UP) for block in readme)
     session.play(readme, "readme")
     assert (session.directory / "flows.py").exists()
+
+
+def test_the_readme_api_key_section(session: Session) -> None:
+    """In the order written: `up` with keys required, then a key made, used and revoked."""
+    section = blocks(ROOT / "README.md", "## API keys", "## Operations")
+    commands = [command for block in section for command in shell_commands(block.text)]
+    assert starts_up(commands[0]), commands
+    session.play(section, "keys")
+    key = session.printed["api_key"]
+    assert key.split(".")[1] not in session.run("uv run pyoco-server-admin api-key list").stdout
+
+    def refused() -> bool:  # a gateway refuses a revoked key within a second
+        done = session.shell(f"uv run pyoco-client list --api-key {key}")
+        return done.returncode == 1 and "HTTP 403" in done.stderr
+
+    wait_until(refused, timeout=5, what="the revoked key to be refused")
 
 
 def test_the_readme_wheel_workflow(session: Session) -> None:

@@ -256,7 +256,7 @@ def test_every_command_names_an_unreachable_server(closed_url: str, args: list[s
         (["watch", "r", "--output", "table"], "Invalid value for '--output'"),
         (["workers", "--scope", "some"], "Invalid value for '--scope'"),
         (["dlq", "redrive"], "Missing argument 'DEAD_LETTER_ID'"),
-        (["cancel"], "Missing option '--run-id'"),
+        (["cancel"], "missing RUN_ID, the run's id (or its first characters)"),
         (["submit", "--wait-timeout", "0"], "Invalid value for '--wait-timeout'"),
     ],
 )

@@ -12,7 +12,9 @@ def test_exported_names() -> None:
         "ClientError",
         "ConnectionFailed",
         "InputError",
+        "LogEvent",
         "ProblemError",
+        "RunIdPrefixError",
         "RunNotFound",
         "TimedOut",
         "WatchEvent",
@@ -24,6 +26,6 @@ def test_exported_names() -> None:
 
 def test_the_sync_and_async_clients_offer_the_same_operations() -> None:
     def public(cls: type) -> set[str]:
-        return {name for name in vars(cls) if not name.startswith("_")}
+        return {name for name in dir(cls) if not name.startswith("_")}
 
     assert public(pyoco_client.AsyncClient) - {"aclose"} == public(pyoco_client.Client) - {"close"}

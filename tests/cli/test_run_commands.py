@@ -83,11 +83,12 @@ def test_list_table_fits_80_columns(gateway: Gateway, five_runs: list[str]) -> N
         env={"COLUMNS": "80"},
     )  # fmt: skip
     lines = result.stdout.splitlines()
-    assert lines[0].split() == ["run_id", "status", "flow", "tag", "updated"]
-    assert [line.split()[0] for line in lines[1:4]] == five_runs[:3]
-    assert all(line.split()[1:4] == ["PENDING", "main", "idle"] for line in lines[1:4])
-    assert lines[4].startswith("next_cursor: ")
-    assert max(len(line) for line in lines[:4]) <= 80
+    assert lines[0].split() == ["run_id", "status", "flow", "tag", "updated", "error"]
+    rows = [line.split() for line in lines[1:-1] if line[:1].strip()]  # a row's first line
+    assert [row[0] for row in rows] == five_runs[:3]
+    assert all(row[1:4] == ["PENDING", "main", "idle"] and row[5] == "-" for row in rows)
+    assert lines[-1].startswith("next_cursor: ")
+    assert max(len(line) for line in lines[:-1]) <= 80
 
     coloured = ok(
         "--server", gateway.url, "list", "--limit", "1", "--output", "table",

@@ -38,7 +38,7 @@ def submit_yaml(gateway: Gateway, path: Path, *args: str) -> str:
 @pytest.fixture
 def sleepy_flow(tmp_path: Path) -> Path:
     path = tmp_path / "sleepy.yaml"
-    path.write_bytes(flow_yaml("sleep_for", "echo", defaults="{x: done}"))
+    path.write_bytes(flow_yaml("sleep_for", "echo", defaults="{x: done, seconds: 0}"))
     return path
 
 
@@ -72,9 +72,10 @@ def test_watch_prints_one_json_object_per_event(
 def test_watch_status_lines_and_max_events(gateway: Gateway) -> None:
     run_id = document(ok("--server", gateway.url, "submit", "--tag", "nowhere").stdout)["run_id"]
     first = ok("--server", gateway.url, "watch", run_id, "--output", "status", "--max-events", "1")
-    ts, event, status, shown_run = first.stdout.rstrip("\n").split("\t")
+    ts, event, status, shown_run, why = first.stdout.rstrip("\n").split("\t")
     assert (event, status, shown_run) == ("snapshot", "PENDING", run_id)
     assert float(ts) > 0
+    assert "'nowhere'" in why  # why the run waits: no worker for its tag
 
     ok("--server", gateway.url, "cancel", "--run-id", run_id)
     ended = ok("--server", gateway.url, "watch", run_id, "--output", "status")

@@ -121,3 +121,35 @@ def test_task_modules_of_a_key_must_be_modules_that_may_hold_task_code(
     done = admin("api-key", "create", "--tenant", "acme", "--task-modules", modules)
     assert done.returncode == 2
     assert "--task-modules" in done.stderr
+
+
+@pytest.mark.parametrize("form", ["whole key", "key id", "--key-id whole key"])
+def test_revoke_takes_the_key_id_or_the_whole_key_and_never_prints_the_secret(
+    admin: Admin, form: str
+) -> None:
+    created = json.loads(admin("api-key", "create", "--tenant", "acme").stdout)
+    secret = created["api_key"].split(".", 1)[1]
+    args = {
+        "whole key": [created["api_key"]],
+        "key id": [created["key_id"]],
+        "--key-id whole key": ["--key-id", created["api_key"]],
+    }[form]
+    done = admin("api-key", "revoke", *args)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["key_id"] == created["key_id"]
+    assert json.loads(done.stdout)["revoked_at"] is not None
+    assert secret not in done.stdout + done.stderr
+
+
+def test_revoking_an_unknown_whole_key_names_only_its_id(admin: Admin) -> None:
+    key = "pyoco_0123456789abcdef01234567.c2VjcmV0LXRoYXQtbXVzdC1ub3QtbGVhaw"
+    done = admin("api-key", "revoke", key)
+    assert done.returncode == 1
+    assert "0123456789abcdef01234567" in done.stderr
+    assert "c2VjcmV0" not in done.stdout + done.stderr
+    clash = admin("api-key", "revoke", key, "--key-id", "ffffffffffffffffffffffff")
+    assert clash.returncode == 2
+    assert "c2VjcmV0" not in clash.stdout + clash.stderr
+    missing = admin("api-key", "revoke")
+    assert missing.returncode == 2
+    assert "name the key to revoke" in missing.stderr

@@ -169,6 +169,7 @@ def test_a_user_key_works_with_runs_but_not_admin_operations(
 ADMIN_ONLY = frozenset(
     {
         "get_metrics",
+        "get_metrics_history",
         "list_workers",
         "update_worker",
         "list_dead_letters",

@@ -88,9 +88,8 @@ def test_libyaml_parses_where_pyyaml_has_it() -> None:
     if not yaml.__with_libyaml__:
         pytest.skip("PyYAML without libyaml here")
     assert issubclass(workflow._Loader, yaml.CSafeLoader)
-    assert parse_workflow(b"flow:\n  graph: a >> b\n  defaults: {x: [1, 2]}\n").defaults == {
-        "x": [1, 2]
-    }
+    raw = b"flow:\n  graph: a\n  defaults: {x: [1, 2]}\ntasks:\n  a: {callable: 'm:f'}\n"
+    assert parse_workflow(raw).defaults == {"x": [1, 2]}
 
 
 def test_hostile_files_are_422_at_the_gateway(gateway: Gateway) -> None:
@@ -112,7 +111,7 @@ PROBE_INTERVAL_SEC = 0.01
 
 def largest_flow(limit: int) -> bytes:
     """A valid flow.yaml of `limit` bytes whose defaults hold one value per line."""
-    head = "flow:\n  graph: a\n  defaults:\n    x:\n"
+    head = "tasks:\n  a: {callable: 'tests.support.tasks:echo'}\nflow:\n  graph: a\n  defaults:\n    x:\n"
     lines = (limit - len(head)) // len("      - 1\n")
     return (head + "      - 1\n" * lines).encode()
 

@@ -89,6 +89,7 @@ def test_submits_over_the_rate_are_429_and_store_nothing(gateway: Gateway) -> No
             client.post(
                 "/runs/yaml", files={"workflow": ("flow.yaml", FLOW_YAML)}, data={"flow_name": "m"}
             ),
+            client.post(f"/runs/{accepted[0].json()['run_id']}/rerun"),  # a re-run is a submit
         ]
         wait_until(lambda: len(client.get("/runs").json()["items"]) >= 3, what="3 runs listed")
         listed = client.get("/runs").json()["items"]

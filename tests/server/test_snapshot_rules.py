@@ -14,6 +14,8 @@ from pyoco_server.domain.snapshot import (
     FailureReason,
     RunSnapshot,
     RunStatus,
+    RunStopping,
+    StopReason,
     TaskRecord,
     TaskState,
 )
@@ -59,6 +61,8 @@ _OTHER_VALUES: dict[str, Any] = {
     "cancel_reason": "why not",
     "job_seq": 42,
     "code": (CodeVersion("my-ext", "1.0", "ab" * 32, "my_ext-1.0-py3-none-any.whl"),),
+    "rerun_of": "run-0",
+    "stopping": RunStopping(StopReason.TIMEOUT, 3.0, 4.0),
 }
 
 

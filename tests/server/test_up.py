@@ -13,7 +13,7 @@ import pytest
 
 from pyoco_server.domain.settings import Settings
 from pyoco_server.local.natsserver import NatsServer
-from pyoco_server.local.up import StartupError, UpOptions, check_exposure
+from pyoco_server.local.up import Stack, StartupError, UpOptions, check_exposure
 from tests.support.flows import FLOW_YAML
 from tests.support.processes import (
     children_of,
@@ -160,3 +160,15 @@ def test_a_public_address_needs_keys_or_insecure(
     else:
         with pytest.raises(StartupError, match="--insecure"):
             check_exposure(options, settings)
+
+
+@pytest.mark.parametrize(("reload", "flag"), [(True, "--reload"), (False, "--no-reload")])
+def test_the_local_worker_reloads_changed_task_code_unless_told_not_to(
+    reload: bool, flag: str
+) -> None:
+    settings = Settings.from_env({"PYOCO_LOAD_DOTENV": "0"})
+    assert UpOptions().worker_reload is True
+
+    command = Stack(UpOptions(worker_reload=reload), settings)._worker_command()
+
+    assert flag in command

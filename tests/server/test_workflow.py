@@ -194,7 +194,6 @@ def test_falsy_non_mapping_defaults_are_refused(defaults: str) -> None:
         ("tasks: [a]\n", "'tasks:' must be a mapping"),
         ("tasks:\n  a: 1\n", "tasks.a must be a mapping"),
         ("tasks:\n  a-b:\n    callable: m:f\n", "task name 'a-b' must be an identifier"),
-        ("tasks:\n  a: {}\n", "tasks.a needs exactly one of 'callable:' or 'use:'"),
         ("tasks:\n  a: {callable: 'm:f', use: b}\n", "needs exactly one of"),
         ("tasks:\n  a: {use: '  '}\n", "tasks.a.use must be a task name"),
         ("tasks:\n  a: {callable: 'm:f', inputs: [1]}\n", "tasks.a.inputs must be a mapping"),

@@ -19,7 +19,7 @@ EFFECT_FLOW = b"""\
 version: 1
 flow:
   graph: effect
-  defaults: {seconds: 0}
+  defaults: {effects: "", mark: "", seconds: 0}
 tasks:
   effect: {callable: "tests.support.tasks:effect"}
 """

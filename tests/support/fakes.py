@@ -30,6 +30,7 @@ from pyoco_server.domain.snapshot import (
 from pyoco_worker.execution import (
     NO_CODE,
     Installed,
+    LogSink,
     Outcome,
     ProgressCallback,
     RunControl,
@@ -115,6 +116,7 @@ class FakeExecutor:
         on_progress: ProgressCallback,
         control: RunControl,
         installed: Installed = NO_CODE,
+        logs: LogSink | None = None,
     ) -> Outcome:
         self.jobs.append(job)
         self.log.append("execute")
@@ -179,6 +181,7 @@ class ScriptedExecutor:
         on_progress: ProgressCallback,
         control: RunControl,
         installed: Installed = NO_CODE,
+        logs: LogSink | None = None,
     ) -> Outcome:
         released = self._released.setdefault(job.run_id, asyncio.Event())
         self.started.append(job)

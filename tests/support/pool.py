@@ -52,12 +52,12 @@ def job(*tasks: str, tenant: str | None = None, **params: object) -> Job:
 
 @contextlib.asynccontextmanager
 async def started_pool(
-    size: int = 1, *, flush_interval: float = 0.05
+    size: int = 1, *, flush_interval: float = 0.05, config: ChildConfig | None = None
 ) -> AsyncIterator[ProcessPool]:
     """A started pool of `size` run processes (forkserver), closed on the way out."""
     pool = ProcessPool(
         size,
-        config=ChildConfig(policy=TEST_TASKS),
+        config=config or ChildConfig(policy=TEST_TASKS),
         flush_interval=flush_interval,
         cancel_grace_sec=GRACE,
         start_method="forkserver",

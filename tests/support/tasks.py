@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import socket
+import sys
+import threading
 import time
 from pathlib import Path
 
@@ -126,3 +129,87 @@ def spawn_and_wait(pid_file: str, seconds: float) -> int:
     time.sleep(seconds)
     child.kill()
     return child.pid
+
+
+MEET_TIMEOUT_SEC = 10.0
+"""How long `meet` waits for the other task before it fails."""
+
+
+def meet(here: str, there: str, value: object = None) -> object:
+    """Create the file `here`, then wait for the file `there`; return `value`.
+
+    Two tasks that meet each other (`here` and `there` swapped) both finish only when they run at
+    the same time; one that waits for a file a later task creates proves that task started.
+    Fails with `TimeoutError` after `MEET_TIMEOUT_SEC`.
+    """
+    Path(here).touch()
+    deadline = time.monotonic() + MEET_TIMEOUT_SEC
+    while not Path(there).exists():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{there} did not appear within {MEET_TIMEOUT_SEC} s")
+        time.sleep(0.01)
+    return value
+
+
+def pair(first: object = None, second: object = None) -> list[object]:
+    """Return `[first, second]` (None for one not given)."""
+    return [first, second]
+
+
+def chatty(x: int) -> int:
+    """Print, write to stderr and log at several levels (the task-log tests read it all).
+
+    Ends with a line without its newline, and has a thread of its own print a line (outside
+    any task).
+    """
+    print(f"out {x}")
+    print(f"err {x}", file=sys.stderr)
+    logger = logging.getLogger("tests.chatty")
+    logger.debug("debug %d", x)
+    logger.info("info %d", x)
+    logger.warning("warning %d", x)
+    try:
+        raise ValueError("oops")
+    except ValueError:
+        logger.exception("error %d", x)
+    helper = threading.Thread(target=print, args=(f"thread {x}",))
+    helper.start()
+    helper.join()
+    sys.stdout.write(f"partial {x}")
+    return x
+
+
+def chatty_after(chatty: int) -> int:
+    """Print one line, after `chatty`."""
+    print(f"after {chatty}")
+    return chatty
+
+
+def talk(lines: int, width: int = 10, pause_sec: float = 0.0, go_file: str = "") -> int:
+    """Print `lines` numbered lines of `width` characters, `pause_sec` apart.
+
+    With `go_file`, wait (up to 30 s) for that file to exist after the first line.
+    """
+    for number in range(lines):
+        print(str(number).rjust(width, "."), flush=True)
+        if go_file and number == 0:
+            deadline = time.monotonic() + 30
+            while not Path(go_file).exists() and time.monotonic() < deadline:
+                time.sleep(0.01)
+        time.sleep(pause_sec)
+    return lines
+
+
+def print_in_fork(x: int, out_file: str) -> int:
+    """Fork a process that prints (its stdout to `out_file`) and exits, wait for it, then print.
+
+    The fork's line is not the run's: it goes to the fork's own stdout.
+    """
+    pid = os.fork()
+    if pid == 0:
+        os.dup2(os.open(out_file, os.O_WRONLY | os.O_CREAT, 0o600), 1)
+        print(f"from the fork {x}", flush=True)
+        os._exit(0)
+    os.waitpid(pid, 0)
+    print(f"after the fork {x}")
+    return x

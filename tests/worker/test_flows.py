@@ -12,7 +12,7 @@ import pytest
 from pyoco.core.models import Flow, Task
 
 from pyoco_server import _workflow_test_tasks
-from pyoco_server.domain.errors import FlowNotFound
+from pyoco_server.domain.errors import FlowNotFound, InvalidWorkflow
 from pyoco_server.domain.records import Job
 from pyoco_server.domain.trust import TaskPolicy
 from pyoco_worker.flows import FlowSource, ResolverError, load_resolver
@@ -162,12 +162,15 @@ def test_use_of_an_undeclared_task_is_flow_not_found() -> None:
     assert "uses unknown task 'nowhere'" in error.detail
 
 
-def test_graph_naming_an_undeclared_task_is_flow_not_found() -> None:
+def test_graph_naming_an_undeclared_task_is_an_invalid_workflow() -> None:
+    # The gateway refuses such a file (422); a job that reached a worker another way fails.
     yaml = FLOW_YAML.decode().replace("add_one >> to_text", "add_one >> to_text >> publish")
 
-    error = flow_not_found(FlowSource(), job(yaml))
+    with pytest.raises(InvalidWorkflow) as info:
+        FlowSource().build(job(yaml))
 
-    assert "Task not found: publish" in error.detail
+    assert info.value.reason == "undeclared_task"
+    assert "['publish']" in str(info.value)
 
 
 def test_use_and_pipes_build() -> None:

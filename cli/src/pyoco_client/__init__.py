@@ -10,9 +10,11 @@ from pyoco_client._errors import (
     ConnectionFailed,
     InputError,
     ProblemError,
+    RunIdPrefixError,
     RunNotFound,
     TimedOut,
 )
+from pyoco_client._logs import LogEvent
 from pyoco_client._sse import WatchEvent
 
 __all__ = [
@@ -21,7 +23,9 @@ __all__ = [
     "ClientError",
     "ConnectionFailed",
     "InputError",
+    "LogEvent",
     "ProblemError",
+    "RunIdPrefixError",
     "RunNotFound",
     "TimedOut",
     "WatchEvent",

@@ -8,25 +8,24 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
-from io import BytesIO
-from pathlib import Path
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Self, TypeVar, Unpack
 
 import httpx
 
 from pyoco_client import _calls as calls
-from pyoco_client._calls import Call, JsonObject, RunQuery
+from pyoco_client._aops import AsyncOps
+from pyoco_client._calls import Call, JsonObject
 from pyoco_client._errors import ConnectionFailed, ProblemError, TimedOut
+from pyoco_client._logs import LogEvent, LogSession, afollowed, logs_page
+from pyoco_client._options import RunFilters, SubmitOptions
 from pyoco_client._sse import WatchEvent, WatchSession, terminal_snapshot
 from pyoco_client._transport import async_foreign_error, sdk_client, stream_timeout, translated
 
 T = TypeVar("T")
 
-JsonList = list[JsonObject]
 
-
-class AsyncClient:
+class AsyncClient(AsyncOps):
     """A pyoco-server's HTTP API for asyncio, with JSON dicts in and out.
 
     Use it as an async context manager, or await `aclose()`::
@@ -60,10 +59,12 @@ class AsyncClient:
         tags: Sequence[str] | None = None,
         idempotency_key: str | None = None,
         requires: Sequence[str] | None = None,
+        timeout_sec: float | None = None,
+        retry: Mapping[str, Any] | None = None,
     ) -> JsonObject:
         """Submit a run of a flow the workers know by name (see `Client.submit`)."""
-        call = calls.submit(flow_name, params, tag, tags, idempotency_key, requires)
-        return await self._run(call)
+        options = SubmitOptions(tag, tags, idempotency_key, requires, timeout_sec, retry)
+        return await self._run(calls.submit(flow_name, params, options))
 
     async def submit_yaml(
         self,
@@ -74,12 +75,29 @@ class AsyncClient:
         file_name: str = "flow.yaml",
         idempotency_key: str | None = None,
         requires: Sequence[str] | None = None,
+        tags: Sequence[str] | None = None,
+        timeout_sec: float | None = None,
+        retry: Mapping[str, Any] | None = None,
     ) -> JsonObject:
         """Upload a flow.yaml and submit a run of it (see `Client.submit_yaml`)."""
-        call = calls.submit_yaml(
-            workflow, flow_name, tag, params, file_name, idempotency_key, requires
-        )
-        return await self._run(call)
+        options = SubmitOptions(tag, tags, idempotency_key, requires, timeout_sec, retry)
+        return await self._run(calls.submit_yaml(workflow, flow_name, params, file_name, options))
+
+    async def rerun(
+        self,
+        run_id: str,
+        params: Mapping[str, Any] | None = None,
+        tag: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> JsonObject:
+        """Run a run again, as a new run (see `Client.rerun`)."""
+        return await self._run(calls.rerun(run_id, params, tag, idempotency_key))
+
+    async def resolve_run_id(self, run_id: str) -> str:
+        """The whole id of the run whose id is or starts with `run_id` (`Client.resolve_run_id`)."""
+        if not calls.needs_lookup(run_id):
+            return run_id
+        return await self._run(calls.resolve_run_id(run_id))
 
     async def get(self, run_id: str, records: bool = False) -> JsonObject:
         """The latest snapshot of a run (see `Client.get`)."""
@@ -90,39 +108,22 @@ class AsyncClient:
         return await self._run(calls.tasks(run_id))
 
     async def list(
-        self,
-        *,
-        status: str | None = None,
-        flow: str | None = None,
-        tag: str | None = None,
-        updated_after: float | None = None,
-        workflow_yaml_sha256: str | None = None,
-        page_size: int = 50,
+        self, *, page_size: int = 50, **filters: Unpack[RunFilters]
     ) -> AsyncIterator[JsonObject]:
         """Every run that matches the filters, newest first, a page at a time (`Client.list`)."""
-        query = RunQuery(status, flow, tag, updated_after, workflow_yaml_sha256)
         cursor = None
         while True:
-            page = await self._run(calls.runs_page(query, page_size, cursor))
+            page = await self._run(calls.runs_page(filters, page_size, cursor))
             for item in page["items"]:
                 yield item
             if (cursor := page["next_cursor"]) is None:
                 return
 
     async def list_page(
-        self,
-        *,
-        status: str | None = None,
-        flow: str | None = None,
-        tag: str | None = None,
-        updated_after: float | None = None,
-        workflow_yaml_sha256: str | None = None,
-        limit: int = 50,
-        cursor: str | None = None,
+        self, *, limit: int = 50, cursor: str | None = None, **filters: Unpack[RunFilters]
     ) -> JsonObject:
         """One page of runs (see `Client.list_page`)."""
-        query = RunQuery(status, flow, tag, updated_after, workflow_yaml_sha256)
-        return await self._run(calls.runs_page(query, limit, cursor))
+        return await self._run(calls.runs_page(filters, limit, cursor))
 
     async def watch(
         self,
@@ -170,86 +171,25 @@ class AsyncClient:
         """Ask for a run to be cancelled (see `Client.cancel`)."""
         return await self._run(calls.cancel(run_id, reason))
 
-    async def workers(
-        self,
-        *,
-        scope: str = "active",
-        state: str | None = None,
-        include_hidden: bool = False,
-        limit: int = 100,
-    ) -> JsonList:
-        """The worker registry (see `Client.workers`)."""
-        return await self._run(calls.workers(scope, state, include_hidden, limit))
-
-    async def hide_worker(self, worker_id: str) -> JsonObject:
-        """Hide a worker (see `Client.hide_worker`)."""
-        return await self._run(calls.set_worker_hidden(worker_id, True))
-
-    async def unhide_worker(self, worker_id: str) -> JsonObject:
-        """Show a hidden worker again (see `Client.unhide_worker`)."""
-        return await self._run(calls.set_worker_hidden(worker_id, False))
-
-    async def dead_letters(
-        self, *, reason: str | None = None, tag: str | None = None, page_size: int = 50
-    ) -> AsyncIterator[JsonObject]:
-        """Every dead letter, newest first, a page at a time (see `Client.dead_letters`)."""
-        cursor = None
-        while True:
-            page = await self._run(calls.dead_letters_page(reason, tag, page_size, cursor))
-            for item in page["items"]:
-                yield item
-            if (cursor := page["next_cursor"]) is None:
-                return
-
-    async def dead_letters_page(
-        self,
-        *,
-        reason: str | None = None,
-        tag: str | None = None,
-        limit: int = 50,
-        cursor: str | None = None,
+    async def logs(
+        self, run_id: str, task: str | None = None, after: int = 0, limit: int = 200
     ) -> JsonObject:
-        """One page of dead letters (see `Client.dead_letters_page`)."""
-        return await self._run(calls.dead_letters_page(reason, tag, limit, cursor))
+        """A page of what a run's tasks printed and logged (see `Client.logs`)."""
+        return await self._run(logs_page(run_id, task, after, limit))
 
-    async def redrive(self, dead_letter_id: str) -> JsonObject:
-        """Queue a dead letter's run again (see `Client.redrive`)."""
-        return await self._run(calls.redrive(dead_letter_id))
-
-    async def metrics(self) -> str:
-        """The gateway's Prometheus metrics, as text (see `Client.metrics`)."""
-        return await self._run(calls.metrics())
-
-    async def wheels(self) -> JsonList:
-        """The wheels in the registry (see `Client.wheels`)."""
-        return await self._run(calls.wheels())
-
-    async def wheel_history(
-        self, *, limit: int = 100, wheel_name: str | None = None, action: str | None = None
-    ) -> JsonList:
-        """Uploads and deletions, newest first (see `Client.wheel_history`)."""
-        return await self._run(calls.wheel_history(limit, wheel_name, action))
-
-    async def upload_wheel(
-        self, path: str | Path, *, tags: str | None = None, replace: bool = True
-    ) -> JsonObject:
-        """Upload the wheel file at `path` (see `Client.upload_wheel`).
-
-        The file is read whole (in a thread, so the event loop does not wait on the disk) and
-        then sent.
-        """
-        wheel = Path(path)
-        payload = await asyncio.to_thread(wheel.read_bytes)
-        call = calls.wheel_upload(BytesIO(payload), wheel.name, tags, replace)
-        return await self._run(call)
-
-    async def delete_wheel(self, name: str) -> JsonObject:
-        """Delete a wheel version (see `Client.delete_wheel`)."""
-        return await self._run(calls.wheel_delete(name))
-
-    async def health(self) -> JsonObject:
-        """The gateway's liveness (see `Client.health`)."""
-        return await self._run(calls.health())
+    async def follow_logs(
+        self,
+        run_id: str,
+        task: str | None = None,
+        after: int = 0,
+        *,
+        timeout: float | None = None,
+    ) -> AsyncGenerator[LogEvent, None]:
+        """Follow what a run's tasks print and log, until the run ends (`Client.follow_logs`)."""
+        session = LogSession(self.base_url, run_id, task=task, after=after, timeout=timeout)
+        http = self._sdk.get_async_httpx_client()
+        async for event in afollowed(http, session, self.base_url, self.timeout):
+            yield event
 
     async def aclose(self) -> None:
         """Release the connections; the client must not be used afterwards."""

@@ -9,14 +9,16 @@ requests and the reading of answers are written once, here.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
 from io import BytesIO
 from types import ModuleType
 from typing import Any, BinaryIO, Generic, Protocol, TypeVar
 
-from pyoco_client._errors import ProblemError, RunNotFound
+from pyoco_client._errors import ProblemError, RunIdPrefixError, RunNotFound
+from pyoco_client._options import RunFilters, SubmitOptions
 from pyoco_client._transport import excerpt, phrase
 from pyoco_server_sdk.api.dlq import list_dead_letters, redrive_dead_letter
 from pyoco_server_sdk.api.health import get_health
@@ -26,6 +28,7 @@ from pyoco_server_sdk.api.runs import (
     get_run,
     get_run_tasks,
     list_runs,
+    rerun_run,
     submit_run,
     submit_run_yaml,
 )
@@ -40,6 +43,8 @@ from pyoco_server_sdk.models import (
     CancelRequest,
     Params,
     Problem,
+    RerunRequest,
+    RetryPolicy,
     RunSubmitRequest,
     RunYamlSubmitRequest,
     WheelUploadRequest,
@@ -70,6 +75,11 @@ DEAD_LETTER_REASONS = tuple(sorted(DEAD_LETTER_REASON_VALUES))
 _RUN_NOT_FOUND = "run_not_found"
 """The `reason` of the server's problem when a run id is unknown."""
 
+_FULL_RUN_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
+_RUN_ID_PREFIX = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_PREFIX_MATCHES = 3
+"""Runs a prefix lookup asks for: enough to tell one match from several, and to name a few."""
+
 
 class _Model(Protocol):
     """What every model of the generated SDK offers."""
@@ -94,73 +104,64 @@ class Call(Generic[T]):
     read: Callable[[Response[Any]], T]
 
 
-@dataclass(frozen=True)
-class RunQuery:
-    """The filters of `GET /runs`; None leaves a filter out."""
-
-    status: str | None = None
-    flow: str | None = None
-    tag: str | None = None
-    updated_after: float | None = None
-    workflow_yaml_sha256: str | None = None
-
-    def kwargs(self) -> dict[str, Any]:
-        """The query as keyword arguments of `list_runs`."""
-        return {
-            "status": given(self.status),
-            "flow": given(self.flow),
-            "tag": given(self.tag),
-            "updated_after": given(self.updated_after),
-            "workflow_yaml_sha256": given(self.workflow_yaml_sha256),
-        }
-
-
 def health() -> Call[JsonObject]:
     """`GET /health`."""
     return Call(get_health, (), {}, read_object)
 
 
 def submit(
-    flow_name: str,
-    params: Mapping[str, Any] | None,
-    tag: str | None,
-    tags: Sequence[str] | None,
-    idempotency_key: str | None,
-    requires: Sequence[str] | None = None,
+    flow_name: str, params: Mapping[str, Any] | None, options: SubmitOptions
 ) -> Call[JsonObject]:
     """`POST /runs`; raises ValueError or TypeError here for params JSON cannot carry."""
     body = RunSubmitRequest(
         flow_name=flow_name,
         params=UNSET if params is None else Params.from_dict(_json_copy(params)),
-        tag=given(tag),
-        tags=UNSET if tags is None else list(tags),
-        requires=UNSET if not requires else list(requires),
+        tag=given(options.tag),
+        tags=UNSET if options.tags is None else list(options.tags),
+        timeout_sec=given(options.timeout_sec),
+        retry=UNSET if options.retry is None else RetryPolicy.from_dict(_json_copy(options.retry)),
+        requires=UNSET if not options.requires else list(options.requires),
     )
-    return Call(
-        submit_run, (), {"body": body, "idempotency_key": given(idempotency_key)}, read_object
-    )
+    headers = {"idempotency_key": given(options.idempotency_key)}
+    return Call(submit_run, (), {"body": body, **headers}, read_object)
 
 
 def submit_yaml(
     workflow: bytes,
     flow_name: str,
-    tag: str | None,
     params: Mapping[str, Any] | None,
     file_name: str,
-    idempotency_key: str | None,
-    requires: Sequence[str] | None = None,
+    options: SubmitOptions,
 ) -> Call[JsonObject]:
     """`POST /runs/yaml`; raises ValueError or TypeError here for params JSON cannot carry."""
+    retry = options.retry
     body = RunYamlSubmitRequest(
         workflow=File(payload=BytesIO(workflow), file_name=file_name),
         flow_name=flow_name,
-        tag=given(tag),
+        tag=given(options.tag),
         params=UNSET if params is None else json.dumps(params, allow_nan=False),
-        requires=UNSET if not requires else ",".join(requires),
+        tags=UNSET if options.tags is None else ",".join(options.tags),
+        timeout_sec=given(options.timeout_sec),
+        retry=UNSET if retry is None else json.dumps(retry, allow_nan=False),
+        requires=UNSET if not options.requires else ",".join(options.requires),
     )
-    return Call(
-        submit_run_yaml, (), {"body": body, "idempotency_key": given(idempotency_key)}, read_object
+    headers = {"idempotency_key": given(options.idempotency_key)}
+    return Call(submit_run_yaml, (), {"body": body, **headers}, read_object)
+
+
+def rerun(
+    run_id: str,
+    params: Mapping[str, Any] | None,
+    tag: str | None,
+    idempotency_key: str | None,
+) -> Call[JsonObject]:
+    """`POST /runs/{run_id}/rerun`; raises ValueError or TypeError for params JSON cannot carry."""
+    body = RerunRequest(
+        params=UNSET if params is None else Params.from_dict(_json_copy(params)),
+        tag=given(tag),
     )
+    kwargs = {"body": body, "idempotency_key": given(idempotency_key)}
+    return Call(rerun_run, (run_id,), kwargs, read_run(run_id))
 
 
 def get(run_id: str, records: bool) -> Call[JsonObject]:
@@ -180,10 +181,38 @@ def cancel(run_id: str, reason: str | None) -> Call[JsonObject]:
     return Call(cancel_run, (run_id,), {"body": body}, read_run(run_id))
 
 
-def runs_page(query: RunQuery, limit: int, cursor: str | None) -> Call[JsonObject]:
+def runs_page(filters: RunFilters, limit: int, cursor: str | None) -> Call[JsonObject]:
     """`GET /runs`: one page, `{"items": [...], "next_cursor": ...}`."""
-    kwargs = {**query.kwargs(), "limit": limit, "cursor": given(cursor)}
-    return Call(list_runs, (), kwargs, read_object)
+    query = {name: given(value) for name, value in filters.items()}
+    return Call(list_runs, (), {**query, "limit": limit, "cursor": given(cursor)}, read_object)
+
+
+def needs_lookup(run_id: str) -> bool:
+    """True when `run_id` may be a short run id to look up as a prefix.
+
+    Not for a whole run id of this server (a UUID), nor for a text no run id can start with
+    (ids are letters, digits, '_' and '-'), which the server answers about.
+    """
+    return _FULL_RUN_ID.fullmatch(run_id) is None and _RUN_ID_PREFIX.fullmatch(run_id) is not None
+
+
+def resolve_run_id(prefix: str) -> Call[str]:
+    """`GET /runs?run_id_prefix=`: the one run id that starts with `prefix` (or is `prefix`).
+
+    Its `read` raises `RunIdPrefixError` when no run id or several start with `prefix`.
+    """
+
+    def read(response: Response[Any]) -> str:
+        found: list[str] = [item["run_id"] for item in read_object(response)["items"]]
+        matches = tuple(run_id for run_id in found if run_id.startswith(prefix))
+        if prefix in matches:
+            return prefix
+        if len(matches) != 1:
+            raise RunIdPrefixError(prefix, matches, more=len(found) >= _PREFIX_MATCHES)
+        return matches[0]
+
+    kwargs = {"run_id_prefix": prefix, "limit": _PREFIX_MATCHES}
+    return Call(list_runs, (), kwargs, read)
 
 
 def workers(

@@ -9,24 +9,24 @@ from __future__ import annotations
 
 import time
 from collections.abc import Generator, Iterator, Mapping, Sequence
-from pathlib import Path
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Self, TypeVar, Unpack
 
 import httpx
 
 from pyoco_client import _calls as calls
-from pyoco_client._calls import Call, JsonObject, RunQuery
+from pyoco_client._calls import Call, JsonObject
 from pyoco_client._errors import ConnectionFailed, ProblemError, TimedOut
+from pyoco_client._logs import LogEvent, LogSession, followed, logs_page
+from pyoco_client._ops import Ops
+from pyoco_client._options import RunFilters, SubmitOptions
 from pyoco_client._sse import WatchEvent, WatchSession, terminal_snapshot
 from pyoco_client._transport import foreign_error, sdk_client, stream_timeout, translated
 
 T = TypeVar("T")
 
-JsonList = list[JsonObject]
 
-
-class Client:
+class Client(Ops):
     """A pyoco-server's HTTP API, with JSON dicts in and out.
 
     Use it as a context manager, or call `close()`, to release its connections::
@@ -68,6 +68,8 @@ class Client:
         tags: Sequence[str] | None = None,
         idempotency_key: str | None = None,
         requires: Sequence[str] | None = None,
+        timeout_sec: float | None = None,
+        retry: Mapping[str, Any] | None = None,
     ) -> JsonObject:
         """Submit a run of a flow the workers know by name (`POST /runs`).
 
@@ -75,20 +77,26 @@ class Client:
             flow_name: Name of the flow, resolved by the workers' flow resolver.
             params: Parameters passed to the flow's tasks by name.
             tag: Routing tag of the run; None for the server's default tag.
-            tags: Metadata labels stored with the run.
+            tags: Labels stored with the run (`list(label=...)` finds them).
             idempotency_key: A key of your choosing: submitting again with the same key returns
                 the run the first submit created instead of creating another.
             requires: Registry wheel versions to run with (`["my_ext==0.1.0"]`) instead of the
                 newest ones for the tag.
+            timeout_sec: Seconds the run may take once a worker starts it (FAILED `timeout`
+                beyond); None for the server's default.
+            retry: Run it again after a failure: `{"max_attempts": 3, "backoff_sec": 5}`, also
+                `backoff_multiplier` and `max_backoff_sec` (the API's RetryPolicy).
 
         Returns:
-            The accepted run: `run_id`, `status` (PENDING), `flow_name` and `tag`.
+            The accepted run: `run_id`, `status` (PENDING), `flow_name`, `tag`, and `warnings`
+            for a person (no live worker serves the tag, say).
 
         Raises:
             ValueError: `params` holds NaN or infinity, which JSON cannot carry.
             TypeError: `params` holds a value that is not JSON (a set, a date).
         """
-        return self._run(calls.submit(flow_name, params, tag, tags, idempotency_key, requires))
+        options = SubmitOptions(tag, tags, idempotency_key, requires, timeout_sec, retry)
+        return self._run(calls.submit(flow_name, params, options))
 
     def submit_yaml(
         self,
@@ -99,6 +107,9 @@ class Client:
         file_name: str = "flow.yaml",
         idempotency_key: str | None = None,
         requires: Sequence[str] | None = None,
+        tags: Sequence[str] | None = None,
+        timeout_sec: float | None = None,
+        retry: Mapping[str, Any] | None = None,
     ) -> JsonObject:
         """Upload a single-flow flow.yaml and submit a run of it (`POST /runs/yaml`).
 
@@ -110,18 +121,58 @@ class Client:
             file_name: File name sent with the upload.
             idempotency_key: As for `submit`.
             requires: As for `submit`.
+            tags: As for `submit`.
+            timeout_sec: As for `submit`.
+            retry: As for `submit`.
 
         Returns:
-            The accepted run: `run_id`, `status` (PENDING), `flow_name` and `tag`.
+            The accepted run, as for `submit`.
 
         Raises:
             ValueError: `params` holds NaN or infinity, which JSON cannot carry.
             TypeError: `params` holds a value that is not JSON (a set, a date).
         """
-        call = calls.submit_yaml(
-            workflow, flow_name, tag, params, file_name, idempotency_key, requires
-        )
-        return self._run(call)
+        options = SubmitOptions(tag, tags, idempotency_key, requires, timeout_sec, retry)
+        return self._run(calls.submit_yaml(workflow, flow_name, params, file_name, options))
+
+    def rerun(
+        self,
+        run_id: str,
+        params: Mapping[str, Any] | None = None,
+        tag: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> JsonObject:
+        """Run a run again, as a new run (`POST /runs/{run_id}/rerun`), whatever its status.
+
+        The new run has the original's flow (its flow.yaml too), params, tag, labels, time
+        limit, retry policy and code versions, and names it in `rerun_of`.
+
+        Args:
+            run_id: The run to repeat.
+            params: Parameters merged over the original's, key by key.
+            tag: Route the new run to this tag instead of the original's.
+            idempotency_key: As for `submit`.
+
+        Returns:
+            The accepted run, as for `submit`, with `rerun_of`.
+
+        Raises:
+            RunNotFound: The server has no run with this id.
+        """
+        return self._run(calls.rerun(run_id, params, tag, idempotency_key))
+
+    def resolve_run_id(self, run_id: str) -> str:
+        """The whole id of the run whose id is or starts with `run_id` (`GET /runs`).
+
+        A whole id (a UUID) is returned without asking the server; anything shorter is looked
+        up as a prefix, so that `client.get(client.resolve_run_id("3f2a9"))` works.
+
+        Raises:
+            RunIdPrefixError: No run id starts with `run_id`, or several do (`matches`).
+        """
+        if not calls.needs_lookup(run_id):
+            return run_id
+        return self._run(calls.resolve_run_id(run_id))
 
     def get(self, run_id: str, records: bool = False) -> JsonObject:
         """The latest snapshot of a run (`GET /runs/{run_id}`).
@@ -143,59 +194,37 @@ class Client:
         """
         return self._run(calls.tasks(run_id))
 
-    def list(
-        self,
-        *,
-        status: str | None = None,
-        flow: str | None = None,
-        tag: str | None = None,
-        updated_after: float | None = None,
-        workflow_yaml_sha256: str | None = None,
-        page_size: int = 50,
-    ) -> Iterator[JsonObject]:
+    def list(self, *, page_size: int = 50, **filters: Unpack[RunFilters]) -> Iterator[JsonObject]:
         """Every run that matches the filters, newest first, fetched a page at a time.
 
         The pages follow `next_cursor`, so no run is skipped or repeated while runs change
-        state; runs submitted after the first page are not included. Filters left None are
-        not applied.
+        state; runs submitted after the first page are not included.
 
         Args:
-            status: Only runs in this status.
-            flow: Only runs of this flow name.
-            tag: Only runs routed to this tag.
-            updated_after: Only runs changed after this Unix time.
-            workflow_yaml_sha256: Only runs of the flow.yaml with this SHA-256 (hex).
             page_size: Runs fetched per request (1 to 200).
+            **filters: `status`, `run_id_prefix`, `label`, `tenant`, `flow`, `tag`,
+                `updated_after` (Unix time) and `workflow_yaml_sha256`; None leaves one out
+                (see `RunFilters`).
 
         Yields:
             Each run's summary (`GET /runs` items).
         """
-        query = RunQuery(status, flow, tag, updated_after, workflow_yaml_sha256)
         cursor = None
         while True:
-            page = self._run(calls.runs_page(query, page_size, cursor))
+            page = self._run(calls.runs_page(filters, page_size, cursor))
             yield from page["items"]
             if (cursor := page["next_cursor"]) is None:
                 return
 
     def list_page(
-        self,
-        *,
-        status: str | None = None,
-        flow: str | None = None,
-        tag: str | None = None,
-        updated_after: float | None = None,
-        workflow_yaml_sha256: str | None = None,
-        limit: int = 50,
-        cursor: str | None = None,
+        self, *, limit: int = 50, cursor: str | None = None, **filters: Unpack[RunFilters]
     ) -> JsonObject:
         """One page of runs (`GET /runs`): `{"items": [...], "next_cursor": str | None}`.
 
         Args are those of `list`, with `limit` runs at most and `cursor`, the `next_cursor` of
         the previous page.
         """
-        query = RunQuery(status, flow, tag, updated_after, workflow_yaml_sha256)
-        return self._run(calls.runs_page(query, limit, cursor))
+        return self._run(calls.runs_page(filters, limit, cursor))
 
     def watch(
         self,
@@ -278,99 +307,56 @@ class Client:
         """
         return self._run(calls.cancel(run_id, reason))
 
-    def workers(
-        self,
-        *,
-        scope: str = "active",
-        state: str | None = None,
-        include_hidden: bool = False,
-        limit: int = 100,
-    ) -> JsonList:
-        """The worker registry (`GET /workers`, admin keys only), newest `last_seen_at` first.
-
-        Args:
-            scope: "active" for RUNNING and IDLE workers, "all" for every record kept.
-            state: Only workers in this state (RUNNING, IDLE, STOPPED_GRACEFUL, DISCONNECTED).
-            include_hidden: Include hidden workers.
-            limit: At most this many workers (1 to 500).
-        """
-        return self._run(calls.workers(scope, state, include_hidden, limit))
-
-    def hide_worker(self, worker_id: str) -> JsonObject:
-        """Hide a worker from `workers` (kept across its restarts); its record after."""
-        return self._run(calls.set_worker_hidden(worker_id, True))
-
-    def unhide_worker(self, worker_id: str) -> JsonObject:
-        """Show a hidden worker in `workers` again; its record after."""
-        return self._run(calls.set_worker_hidden(worker_id, False))
-
-    def dead_letters(
-        self, *, reason: str | None = None, tag: str | None = None, page_size: int = 50
-    ) -> Iterator[JsonObject]:
-        """Every dead letter (`GET /dlq`, admin keys only), newest first, a page at a time.
-
-        Args:
-            reason: Only dead letters of this reason (`flow_not_found`, ...).
-            tag: Only dead letters of this tag.
-            page_size: Records fetched per request (1 to 200).
-        """
-        cursor = None
-        while True:
-            page = self._run(calls.dead_letters_page(reason, tag, page_size, cursor))
-            yield from page["items"]
-            if (cursor := page["next_cursor"]) is None:
-                return
-
-    def dead_letters_page(
-        self,
-        *,
-        reason: str | None = None,
-        tag: str | None = None,
-        limit: int = 50,
-        cursor: str | None = None,
+    def logs(
+        self, run_id: str, task: str | None = None, after: int = 0, limit: int = 200
     ) -> JsonObject:
-        """One page of dead letters: `{"items": [...], "next_cursor": str | None}`."""
-        return self._run(calls.dead_letters_page(reason, tag, limit, cursor))
-
-    def redrive(self, dead_letter_id: str) -> JsonObject:
-        """Queue a dead letter's run again (`POST /dlq/{id}/redrive`); the accepted run."""
-        return self._run(calls.redrive(dead_letter_id))
-
-    def metrics(self) -> str:
-        """The gateway's Prometheus metrics, as text (`GET /metrics`, admin keys only)."""
-        return self._run(calls.metrics())
-
-    def wheels(self) -> JsonList:
-        """The wheels in the registry (`GET /wheels`), by name."""
-        return self._run(calls.wheels())
-
-    def wheel_history(
-        self, *, limit: int = 100, wheel_name: str | None = None, action: str | None = None
-    ) -> JsonList:
-        """Uploads and deletions, newest first (`GET /wheels/history`, admin keys only)."""
-        return self._run(calls.wheel_history(limit, wheel_name, action))
-
-    def upload_wheel(
-        self, path: str | Path, *, tags: str | None = None, replace: bool = True
-    ) -> JsonObject:
-        """Upload the wheel file at `path` (`POST /wheels`, admin keys only); the stored wheel.
+        """A page of what a run's tasks printed and logged (`GET /runs/{run_id}/logs`).
 
         Args:
-            path: The wheel file (its name is the wheel's name).
-            tags: Comma-separated tags limiting which workers and runs get it (none: all).
-            replace: False refuses the upload when the distribution already has a version.
+            run_id: The id returned by a submit call.
+            task: Only this task's records.
+            after: Only records after this `seq` (the `next_after` of the previous page).
+            limit: At most this many records (1 to 1000).
+
+        Returns:
+            `{"run_id", "items", "next_after", "truncated"}`: the records oldest first (`seq`,
+            `task`, `stream` (stdout, stderr, log or system), `level`, `logger`, `message`,
+            `ts`, `attempt`); `next_after` None when there are no more now; `truncated` True
+            when the run wrote more than its log limit and the rest was dropped.
+
+        Raises:
+            RunNotFound: The server has no run with this id.
         """
-        wheel = Path(path)
-        with wheel.open("rb") as payload:
-            return self._run(calls.wheel_upload(payload, wheel.name, tags, replace))
+        return self._run(logs_page(run_id, task, after, limit))
 
-    def delete_wheel(self, name: str) -> JsonObject:
-        """Delete a wheel version (`DELETE /wheels/{name}`, admin keys only)."""
-        return self._run(calls.wheel_delete(name))
+    def follow_logs(
+        self,
+        run_id: str,
+        task: str | None = None,
+        after: int = 0,
+        *,
+        timeout: float | None = None,
+    ) -> Generator[LogEvent, None, None]:
+        """Follow what a run's tasks print and log as they do, until the run ends.
 
-    def health(self) -> JsonObject:
-        """The gateway's liveness (`GET /health`): `{"status": "ok"}` while it serves HTTP."""
-        return self._run(calls.health())
+        Yields each record after `after` (from the start by default), then each new one as the
+        server pushes it, a heartbeat during silences, and last an `end` event with the run's
+        status. A dropped connection is reopened after the last record received, so none is
+        lost or repeated, for as long as the server comes back within 30 seconds.
+
+        Args:
+            run_id: The id returned by a submit call.
+            task: Only this task's records.
+            after: Start after this record (`seq`, the `id` of a `LogEvent`).
+            timeout: Give up after this many seconds; None to follow however long the run takes.
+
+        Raises:
+            RunNotFound: The server has no run with this id.
+            TimedOut: The run did not end within `timeout`.
+            ConnectionFailed: The server could not be reached, or stayed away after a drop.
+        """
+        session = LogSession(self.base_url, run_id, task=task, after=after, timeout=timeout)
+        yield from followed(self._sdk.get_httpx_client(), session, self.base_url, self.timeout)
 
     def close(self) -> None:
         """Release the connections; the client must not be used afterwards."""

@@ -6,6 +6,7 @@
     ├── InputError               something the user gave cannot be used (a flag, a file)
     ├── ProblemError             the server answered with an HTTP error (a problem document)
     │   └── RunNotFound          404 for a run id: the server has no such run
+    ├── RunIdPrefixError         a short run id (`prefix`) matches no run, or several (`matches`)
     ├── ConnectionFailed         no answer from the server at `url`: refused, unreachable, reset
     └── TimedOut                 something did not happen within `timeout` seconds: the server's
                                  answer to a request, or the end of run `run_id` (`wait`, `watch`)
@@ -56,6 +57,27 @@ class RunNotFound(ProblemError):
     def __init__(self, run_id: str, problem: ProblemError) -> None:
         self.run_id = run_id
         super().__init__(problem.status, problem.title, problem.detail, problem.reason)
+
+
+class RunIdPrefixError(ClientError):
+    """A short run id matches no run (`matches` is empty), or several runs.
+
+    Attributes:
+        prefix: The short run id given.
+        matches: Run ids that start with it (the first few, when `more` is true).
+        more: Other runs may match too.
+    """
+
+    def __init__(self, prefix: str, matches: tuple[str, ...], more: bool = False) -> None:
+        self.prefix = prefix
+        self.matches = matches
+        self.more = more
+        if not matches:
+            message = f"no run id starts with {prefix!r}"
+        else:
+            listed = ", ".join(matches) + (", ..." if more else "")
+            message = f"{prefix!r} is ambiguous: it matches {listed}"
+        super().__init__(message)
 
 
 class ConnectionFailed(ClientError):

@@ -6,11 +6,15 @@ or file, what is wrong with it (with line and column for JSON and YAML) and how 
 
 from __future__ import annotations
 
+import datetime
 import json
+import re
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import click
 import httpx
 import yaml
 
@@ -19,6 +23,9 @@ from pyoco_client._errors import InputError
 JsonObject = dict[str, Any]
 
 _PARAMS_EXAMPLE = """--params '{"x": 2}'"""
+
+_AGE = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
+_AGE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 _KINDS: tuple[tuple[type | tuple[type, ...], str], ...] = (
     (bool, "a boolean"),  # before int: True is an int too
@@ -133,6 +140,67 @@ def merged_params(
         params.update(json_object(params_json, "--params"))
     params.update(param_pairs(pairs))
     return params
+
+
+def moment(text: str, now: float | None = None) -> float:
+    """A point in time as Unix seconds, from ISO 8601 or an age back from now.
+
+    `2026-11-30T14:05` (local time unless it names a zone: `Z`, `+09:00`), `2026-11-30`
+    (midnight), an age (`30s`, `10m`, `2h`, `1d`; `1.5h` too) or Unix seconds (`1764511509`).
+
+    Raises:
+        ValueError: `text` is none of these.
+    """
+    text = text.strip()
+    if match := _AGE.fullmatch(text):
+        return (time.time() if now is None else now) - float(match[1]) * _AGE_UNITS[match[2]]
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        return datetime.datetime.fromisoformat(text).timestamp()
+    except ValueError:
+        raise ValueError(
+            f"{text!r} is not a time: give ISO 8601 (2026-11-30T14:05, local unless it ends with "
+            "Z or +hh:mm), an age (30s, 10m, 2h, 1d) or Unix seconds"
+        ) from None
+
+
+class Moment(click.ParamType[float, Any]):
+    """A click type for `moment`: a time as ISO 8601, an age (`10m`) or Unix seconds."""
+
+    name = "time"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        """The Unix time `value` stands for (a number is taken as it is)."""
+        if isinstance(value, float | int):
+            return float(value)
+        try:
+            return moment(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+def retry_policy(max_attempts: int | None, backoff_sec: float | None) -> JsonObject | None:
+    """The retry policy of `--retry-max-attempts` and `--retry-backoff`; None for neither.
+
+    Raises:
+        InputError: `--retry-backoff` without `--retry-max-attempts`.
+    """
+    if max_attempts is None:
+        if backoff_sec is not None:
+            raise InputError(
+                "--retry-backoff needs --retry-max-attempts",
+                "say how many attempts in all, such as --retry-max-attempts 3 --retry-backoff 5",
+            )
+        return None
+    policy: JsonObject = {"max_attempts": max_attempts}
+    if backoff_sec is not None:
+        policy["backoff_sec"] = backoff_sec
+    return policy
 
 
 def comma_list(text: str | None) -> list[str] | None:

@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from pyoco_client._runview import state_note
 from pyoco_client._sse import WatchEvent
 
 JsonObject = dict[str, Any]
@@ -45,5 +46,16 @@ def run_result(snapshot: JsonObject) -> JsonObject:
 
 
 def status_line(event: WatchEvent) -> str:
-    """A watch event as `ts<TAB>event<TAB>status<TAB>run_id` (status `-` for a heartbeat)."""
-    return f"{event.ts:.3f}\t{event.event}\t{event.status or '-'}\t{event.run_id}"
+    """A watch event as `ts<TAB>event<TAB>status<TAB>run_id` (status `-` for a heartbeat).
+
+    A PENDING run that waits, or a CANCELLING one, gets a fifth field saying why (`state_note`).
+    """
+    line = f"{event.ts:.3f}\t{event.event}\t{event.status or '-'}\t{event.run_id}"
+    note = None if event.snapshot is None else state_note(event.snapshot)
+    return line if note is None else f"{line}\t{note}"
+
+
+def warn(accepted: JsonObject) -> None:
+    """Print an accepted run's `warnings` on stderr, `warning: ...` one a line."""
+    for warning in accepted.get("warnings") or ():
+        click.echo(f"warning: {' '.join(str(warning).splitlines())}", err=True)

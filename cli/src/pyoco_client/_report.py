@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import IO, Any
 
 import click
@@ -23,6 +23,7 @@ from pyoco_client._errors import (
     ConnectionFailed,
     InputError,
     ProblemError,
+    RunIdPrefixError,
     RunNotFound,
     TimedOut,
 )
@@ -99,12 +100,15 @@ class Failure(click.ClickException):
 
 
 @contextlib.contextmanager
-def failures(*, debug: bool = False) -> Iterator[None]:
-    """Raise `Failure` for a `ClientError` or usage error inside; `debug` prints the traceback."""
+def failures(*, debug: Callable[[], bool] = lambda: False) -> Iterator[None]:
+    """Raise `Failure` for a `ClientError` or usage error inside.
+
+    `debug()` is asked then (--debug may follow the command); when true the traceback is printed.
+    """
     try:
         yield
     except ClientError as exc:
-        if debug:
+        if debug():
             traceback.print_exc()
         raise Failure(str(exc), hint_for(exc)) from exc
     except click.UsageError as exc:
@@ -121,6 +125,10 @@ def hint_for(exc: ClientError) -> str:
             f"run id {exc.run_id!r} is unknown to this server; "
             "use a run_id printed by submit or submit-yaml"
         )
+    if isinstance(exc, RunIdPrefixError) and exc.matches:
+        return "give more characters of the run id, or all of it"
+    if isinstance(exc, RunIdPrefixError):
+        return "check the id (`pyoco-client list` shows the runs, newest first)"
     if isinstance(exc, ProblemError):
         return _problem_hint(exc)
     if isinstance(exc, TimedOut) and exc.run_id is not None:

@@ -2,29 +2,30 @@
 
     pyoco-client submit-yaml --workflow-file flow.yaml --flow-name main --tag hello --wait
     pyoco-client --server http://127.0.0.1:8000 get RUN_ID --records
+    pyoco-client get 3f2a9 --output table --server http://127.0.0.1:8000
     pyoco-client list --status FAILED --output table
 
 Each result is one JSON document on one line of stdout, for scripts (`watch` prints one per
-event); `--output table` draws a table for people. An error is two lines on stderr, what went
-wrong and a hint (see `_report`), with the traceback only under --debug. Exit status: 0 on
-success, 1 on any error (usage errors included), 2 when `submit --wait` saw the run fail or be
-cancelled, 130 on Ctrl-C. Shell completion is click's:
+event); `--output table` draws a table for people. A run is named by its id or a unique start
+of it (`_commands.runid`). The connection options (--server, --api-key, ...) go before or after
+the command (`_session`). An error is two lines on stderr, what went wrong and a hint (see
+`_report`), with the traceback only under --debug. Exit status: 0 on success, 1 on any error
+(usage errors included), 2 when `--wait` saw the run fail or be cancelled, 130 on Ctrl-C.
+Shell completion is click's:
 `eval "$(_PYOCO_CLIENT_COMPLETE=bash_source pyoco-client)"` (or zsh_source, fish_source).
 The commands use only the `Client` facade.
 """
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import click
 
-from pyoco_client._client import Client
-from pyoco_client._commands import ops, runs, submit, wheels
-from pyoco_client._inputs import server_url
+from pyoco_client._commands import cancel, logs, ops, runs, submit, wheels
 from pyoco_client._report import failures
-
-DEFAULT_SERVER = "http://127.0.0.1:8000"
+from pyoco_client._session import Session, accept_after_commands, connection_options
 
 EXIT_INTERRUPTED = 130
 """Exit status after Ctrl-C, as shells report a process ended by SIGINT."""
@@ -45,13 +46,22 @@ class _Group(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            with failures(debug=bool(ctx.params.get("debug"))):
+            with failures(debug=lambda: _debugging(ctx)):
                 return super().invoke(ctx)
         except KeyboardInterrupt:
             ctx.exit(EXIT_INTERRUPTED)
 
 
+def _debugging(ctx: click.Context) -> bool:
+    """--debug, given before or after the command."""
+    if isinstance(ctx.obj, Session):
+        return ctx.obj.debug
+    return bool(ctx.params.get("debug"))
+
+
 _EPILOG = """\b
+The options above may follow the command: pyoco-client get RUN_ID --server URL.
+A run may be named by a unique start of its id: pyoco-client get 3f2a9.
 Exit status: 0 done; 1 an error (one line and a hint on stderr); 2 a run
 waited for (--wait) FAILED or was CANCELLED; 130 interrupted (Ctrl-C).
 Shell completion: eval "$(_PYOCO_CLIENT_COMPLETE=bash_source pyoco-client)"
@@ -65,34 +75,7 @@ Shell completion: eval "$(_PYOCO_CLIENT_COMPLETE=bash_source pyoco-client)"
     epilog=_EPILOG,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-@click.option(
-    "--server",
-    envvar="PYOCO_SERVER_URL",
-    default=DEFAULT_SERVER,
-    show_default=True,
-    show_envvar=True,
-    help="URL of the pyoco-server gateway.",
-)
-@click.option(
-    "--api-key",
-    envvar="PYOCO_API_KEY",
-    show_envvar=True,
-    help="API key, for a server that requires one.",
-)
-@click.option(
-    "--api-key-header",
-    default="X-API-Key",
-    show_default=True,
-    help="Header that carries the API key.",
-)
-@click.option(
-    "--timeout",
-    type=click.FloatRange(0, min_open=True),
-    default=30.0,
-    show_default=True,
-    help="Seconds to wait for the server to connect and answer (watches have no read limit).",
-)
-@click.option("--debug", is_flag=True, help="Show the traceback of an error.")
+@connection_options
 @click.pass_context
 def cli(
     ctx: click.Context,
@@ -106,8 +89,9 @@ def cli(
 
     Results are JSON, one document per line; errors are one line and a hint on stderr.
     """
-    client = Client(server_url(server), api_key, api_key_header, timeout)
-    ctx.obj = ctx.with_resource(client)
+    session = Session(server, api_key, api_key_header, timeout, debug)
+    ctx.call_on_close(session.close)
+    ctx.obj = session
 
 
 for _command in (
@@ -117,7 +101,9 @@ for _command in (
     runs.tasks,
     runs.list_runs,
     runs.watch,
-    runs.cancel,
+    logs.logs,
+    cancel.cancel,
+    submit.rerun,
     ops.workers,
     ops.worker,
     ops.dlq,
@@ -128,7 +114,11 @@ for _command in (
     wheels.wheel_delete,
 ):
     cli.add_command(_command)
-cli.add_command(runs.list_runs, "list-vnext")  # the original CLI's name for the paged listing
+# The original CLI's name for the paged listing: it still works, but is not listed.
+_list_vnext = copy.copy(runs.list_runs)
+_list_vnext.hidden = True
+cli.add_command(_list_vnext, "list-vnext")
+accept_after_commands(cli)  # last: every command above takes --server & co. after its name
 
 
 def main() -> None:

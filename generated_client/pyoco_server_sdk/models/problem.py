@@ -41,7 +41,9 @@ class Problem:
     graph names a task not under `tasks:`), `unknown_params` (params no task or default
     uses), `invalid_pipes`, `invalid_runtime`, `invalid_graph`, `callable_not_allowed`), the
     wheel problem (`invalid_wheel`, `invalid_wheel_name`, `invalid_tags`) or the pin
-    problem (`invalid_requirement`, `unknown_requirement`); 409 `wheel_version_not_higher`, `wheel_exists`;
+    problem (`invalid_requirement`, `unknown_requirement`), `invalid_tags` (wheel tags, or
+    run labels over their limits); 409 `wheel_version_not_higher`, `wheel_exists`,
+    `workflow_not_stored` (a re-run whose flow.yaml is no longer kept);
     404 `wheel_not_found`.
      """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)

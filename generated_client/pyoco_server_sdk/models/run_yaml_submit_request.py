@@ -29,12 +29,15 @@ class RunYamlSubmitRequest:
     tag: str | Unset = UNSET
     """ A routing tag; one subject token of letters, digits, `_` and `-`. """
     params: str | Unset = UNSET
-    """ A JSON object whose keys override `flow.defaults`. A key that is neither in
-    `flow.defaults` nor an input of a task is refused (422 `unknown_params`), so a typo
-    cannot silently run with the default.
+    """ A JSON object whose keys override `flow.defaults`. When the flow declares params
+    (keys of `flow.defaults`, `$ctx.params.NAME` in task inputs or graph expressions), a
+    key outside them is refused (422 `unknown_params`), so a typo cannot silently run
+    with the default; a flow that declares none takes any params.
      """
     tags: str | Unset = UNSET
-    """ Labels stored with the run, comma-separated (see RunSubmitRequest `tags`). """
+    """ Labels stored with the run, comma-separated (see RunSubmitRequest `tags`): at most
+    64 labels of at most 128 characters each (422 `invalid_tags` otherwise).
+     """
     timeout_sec: float | Unset = UNSET
     """ Seconds the run may take once a worker starts it (default PYOCO_RUN_TIMEOUT_SEC; 0 or
     absent there means no limit). A run over it ends FAILED with reason `timeout`.

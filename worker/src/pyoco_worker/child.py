@@ -3,7 +3,8 @@
 Two pipes connect it to the worker, carrying the typed messages of protocol.py:
 
 - the job pipe, read by the child's main thread: worker → child `RunJob`; child → worker
-  `Ready` once started, `ProgressReport` when asked, `Finished` when the run ended;
+  `Ready` once started, `ProgressReport` when asked, `LogBatch`es of what the run's tasks
+  print and log (capture.py), `Finished` when the run ended;
 - the control pipe, read by a helper thread while pyoco runs: `Cancel` asks pyoco to stop the
   run; `ProgressRequest` asks for the task states if they changed.
 
@@ -11,6 +12,8 @@ The worker asks for progress only while a run lasts longer than the flush interv
 run costs one message each way. The child also keeps its run's task states in a small
 shared-memory buffer (``name=STATE;...``), written on every pyoco event at the cost of a memory
 copy and read by the worker only if the child dies mid-run, to name the task that was running.
+It records the task files it imports and tells the worker (`Imported`, before `Finished`), which
+replaces it once they changed, or pins their versions (taskfiles.py, freshness.py).
 
 The child starts a session of its own (so the worker can signal the run and every process its
 tasks started, as one group, and a signal to the worker's group does not reach it), takes stop
@@ -33,17 +36,21 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from pyoco.core.models import Flow
+
 from pyoco_server.domain.snapshot import FailureReason, RunStatus
 from pyoco_server.domain.trust import TaskPolicy
-from pyoco_worker import forkserver, sandbox, threads
+from pyoco_worker import forkserver, sandbox, taskfiles, threads
+from pyoco_worker.capture import OutputCapture
 from pyoco_worker.engine import JobExecution
 from pyoco_worker.execution import Installed, Outcome
-from pyoco_worker.flows import FlowSource, load_resolver
+from pyoco_worker.flows import FlowResolver, FlowSource, ResolverError, load_resolver
 from pyoco_worker.protocol import (
     Cancel,
     Control,
     Finished,
     FromChild,
+    Imported,
     ProgressReport,
     ProgressRequest,
     Ready,
@@ -65,6 +72,12 @@ class ChildConfig:
     """Variables a flow.yaml may expose to its run (the operator's `PYOCO_TASK_ENV`)."""
     run_as_user: str = ""
     workdir: str = "."
+    log_max_bytes: int = 1024 * 1024
+    """What a run's tasks may print and log (PYOCO_RUN_LOG_MAX_BYTES; see capture.py)."""
+    log_echo: bool = False
+    """Also write each captured line to the worker's stderr, prefixed with the run id."""
+    reload: bool = False
+    """Whether the worker replaces processes whose task files changed (see freshness.py)."""
 
 
 def child_main(
@@ -77,8 +90,8 @@ def child_main(
     else:
         os.chdir(config.workdir)
     threads.share_task_threads()
-    resolver = load_resolver(config.resolver_spec) if config.resolver_spec else None
-    flows = FlowSource(resolver, config.policy)
+    imports = taskfiles.recorder(keep_sources=not config.reload)
+    flows = FlowSource(_resolver(config.resolver_spec, imports), config.policy)
     channel = _Channel(jobs, states)
     threading.Thread(
         target=_listen, args=(control, channel), name="pyoco-child-control", daemon=True
@@ -86,21 +99,63 @@ def child_main(
     threading.Thread(
         target=_watch_lease, args=(lease, channel), name="pyoco-child-lease", daemon=True
     ).start()
+    capture = OutputCapture(
+        channel.send, config.log_max_bytes, sys.stderr if config.log_echo else None
+    )
+    capture.install()
     channel.send(Ready())
+    _report_imports(channel, imports)
     code = _Code()
     while (message := _next_job(jobs)) is not None:
         job = message.job
+        imports.ignore(message.installed.paths)
+        imports.pin(message.pins)
         execution = JobExecution(
             flows,
             job,
             channel.mark_changed,
             message.installed,
             environment=lambda names: sandbox.exposed(config.exposable, names),
+            tasks=capture,
         )
         channel.begin(job.run_id, execution)
+        capture.begin(job.run_id)
         outcome = code.use(message.installed) or execution.run()
+        capture.end()  # the run's last lines go before its end
         channel.end()
+        _report_imports(channel, imports)
         channel.send(Finished(outcome))
+
+
+def _resolver(spec: str | None, imports: taskfiles.ImportRecorder) -> FlowResolver | None:
+    """The flow resolver: the fork server's (reload off), else loaded from disk now.
+
+    One that cannot be loaded (its file is being edited) fails each run that needs it, as
+    `flow_not_found` with the reason, rather than the process: with reload on, a fixed file
+    then replaces the process.
+    """
+    if not spec:
+        return None
+    preloaded = forkserver.preloaded_resolver(spec)
+    if preloaded is not None:
+        return preloaded
+    imports.record_resolver(spec)
+    try:
+        return load_resolver(spec)
+    except ResolverError as exc:
+        reason = str(exc)
+
+        def unavailable(_flow_name: str) -> Flow:
+            raise KeyError(reason)
+
+        return unavailable
+
+
+def _report_imports(channel: _Channel, imports: taskfiles.ImportRecorder) -> None:
+    """Tell the worker which task files this process loaded since it last said."""
+    files = imports.take()
+    if files:
+        channel.send(Imported(files))
 
 
 class _Code:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import signal
 import socket
 import sys
@@ -60,9 +61,8 @@ def _tags(
 )
 @click.option(
     "--worker-id",
-    default=socket.gethostname(),
-    show_default="the host name",
-    help="Name of this worker in snapshots and the registry.",
+    help="Name of this worker in snapshots and the registry [default: the host name, or "
+    "<host>-2, <host>-3, ... while a live worker has it].",
 )
 @click.option(
     "--concurrency",
@@ -102,6 +102,13 @@ def _tags(
     "PYOCO_WHEEL_INSTALL_TIMEOUT_SEC, 180].",
 )
 @click.option(
+    "--reload/--no-reload",
+    default=None,
+    help="Replace run processes whose task modules changed on disk before they take another "
+    "run; without it the worker keeps running the code it loaded, in every run process, and "
+    "warns that it must be restarted [default: PYOCO_WORKER_RELOAD, off].",
+)
+@click.option(
     "--task-modules",
     metavar="MODULES",
     help="Comma-separated modules whose callables flow.yaml tasks may use, besides registry "
@@ -110,13 +117,14 @@ def _tags(
 def main(
     nats_url: str | None,
     tags: tuple[str, ...] | None,
-    worker_id: str,
+    worker_id: str | None,
     flow_resolver: str | None,
     concurrency: int,
     wheel_sync: bool | None,
     wheel_sync_dir: Path | None,
     wheel_sync_interval_sec: float | None,
     wheel_install_timeout_sec: float | None,
+    reload: bool | None,
     task_modules: str | None,
 ) -> None:
     """Pull runs of TAGS from NATS JetStream and execute them with pyoco."""
@@ -127,6 +135,7 @@ def main(
             for name, value in (
                 ("wheel_sync_interval_sec", wheel_sync_interval_sec),
                 ("wheel_install_timeout_sec", wheel_install_timeout_sec),
+                ("worker_reload", reload),
             )
             if value is not None
         }
@@ -138,8 +147,9 @@ def main(
             load_resolver(flow_resolver)  # fail here, clearly, rather than in every run process
         except ResolverError as exc:
             raise click.UsageError(str(exc)) from None
-    if not names.is_worker_id(worker_id):
+    if worker_id is not None and not names.is_worker_id(worker_id):
         raise click.BadParameter(f"{worker_id!r}: {names.WORKER_ID_RULE}", param_hint="--worker-id")
+    name = worker_id or host_worker_id()
     pool = ProcessPool(
         concurrency,
         config=_child_config(settings, flow_resolver),
@@ -147,12 +157,13 @@ def main(
         cancel_grace_sec=settings.cancel_grace_period_sec,
     )
     worker = Worker(
-        NatsBackend(settings, f"pyoco-nats-worker:{worker_id}", role="worker"),
-        worker_id=worker_id,
+        NatsBackend(settings, f"pyoco-nats-worker:{name}", role="worker"),
+        worker_id=name,
         tags=tags or (settings.default_tag,),
         executor=pool,
         concurrency=concurrency,
         shutdown_grace_sec=settings.worker_shutdown_grace_sec,
+        claim_id=worker_id is None,
     )
     # uvloop: a quarter less CPU per run for the worker's NATS and pipe traffic (bench/).
     uvloop.run(_serve(worker))
@@ -193,7 +204,16 @@ def _child_config(settings: Settings, resolver: str | None) -> ChildConfig:
         exposable=sandbox.exposable(os.environ, settings.task_env),
         run_as_user=settings.run_as_user,
         workdir=str(workdir),
+        reload=settings.worker_reload,
+        log_max_bytes=settings.run_log_max_bytes,
+        log_echo=settings.log_level == "debug",
     )
+
+
+def host_worker_id() -> str:
+    """This host's name as a worker id (characters an id cannot hold become '-')."""
+    name = re.sub(r"[^A-Za-z0-9_.=-]", "-", socket.gethostname()).strip(".")[:120]
+    return name if names.is_worker_id(name) else "worker"
 
 
 def _absolute(spec: str) -> str:

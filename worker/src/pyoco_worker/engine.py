@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import threading
 from collections.abc import Callable
+from typing import Protocol
 
 from pyoco.core.engine import Engine
 from pyoco.core.models import RunContext
@@ -34,6 +35,7 @@ from pyoco_worker.execution import (
     EMPTY_PROGRESS,
     NO_CODE,
     Installed,
+    LogSink,
     Outcome,
     Progress,
     ProgressCallback,
@@ -46,6 +48,16 @@ Environment = Callable[[tuple[str, ...]], contextlib.AbstractContextManager[obje
 """Sets the environment a run sees (the names its flow.yaml exposes) for the duration."""
 
 
+class TaskObserver(Protocol):
+    """Told on each task's own thread when it starts and ends (capture.py's `OutputCapture`)."""
+
+    def task_started(self, name: str) -> None:
+        """Task `name` starts on the calling thread."""
+
+    def task_ended(self, name: str) -> None:
+        """Task `name` ended (succeeded or failed for good) on the calling thread."""
+
+
 class JobExecution:
     """One run of a job with pyoco, driven from one thread and cancellable from another."""
 
@@ -56,8 +68,10 @@ class JobExecution:
         changed: Callable[[], None],
         installed: Installed = NO_CODE,
         environment: Environment = lambda _names: contextlib.nullcontext(),
+        tasks: TaskObserver | None = None,
     ) -> None:
         self._flows = flows
+        self._tasks = tasks
         self._job = job
         self._changed = changed
         self._installed = installed
@@ -103,7 +117,7 @@ class JobExecution:
         self._run_ctx = run_ctx
         if self._cancelled.is_set():
             self._mark_cancelling()  # pyoco then schedules no task
-        engine = Engine(trace_backend=_Trace(self._on_event))
+        engine = Engine(trace_backend=_Trace(self._on_event, self._tasks))
         try:
             with self._environment(built.expose_env):
                 engine.run(built.flow, dict(self._job.params), run_ctx)
@@ -156,10 +170,12 @@ class InProcessExecutor:
         on_progress: ProgressCallback,
         control: RunControl,
         installed: Installed = NO_CODE,
+        logs: LogSink | None = None,
     ) -> Outcome:
         """Run `job` in a thread; progress is relayed to the loop at most once per change burst.
 
-        Registry wheels are not supported here (no process to put them on the path of).
+        Registry wheels are not supported here (no process to put them on the path of), nor
+        is output captured (`logs` gets nothing: tasks write to the worker's own streams).
         """
         async with self._lock:
             loop = asyncio.get_running_loop()
@@ -237,10 +253,14 @@ def _final_status(status: PyocoRunStatus) -> RunStatus:
 
 
 class _Trace(TraceBackend):
-    """pyoco trace callbacks: each only says 'something changed'."""
+    """pyoco trace callbacks: each says 'something changed'; a task's also tell `tasks`.
 
-    def __init__(self, changed: Callable[[], None]) -> None:
+    pyoco calls a task's start, end and final error on the thread that runs the task.
+    """
+
+    def __init__(self, changed: Callable[[], None], tasks: TaskObserver | None = None) -> None:
         self._changed = changed
+        self._tasks = tasks
 
     def on_flow_start(self, flow_name: str, run_id: str | None = None) -> None:
         self._changed()
@@ -249,13 +269,19 @@ class _Trace(TraceBackend):
         self._changed()
 
     def on_node_start(self, node_name: str) -> None:
+        if self._tasks is not None:
+            self._tasks.task_started(node_name)
         self._changed()
 
     def on_node_end(self, node_name: str, duration_ms: float) -> None:
         self._changed()
+        if self._tasks is not None:
+            self._tasks.task_ended(node_name)
 
     def on_node_error(self, node_name: str, error: Exception) -> None:
         self._changed()
+        if self._tasks is not None:
+            self._tasks.task_ended(node_name)
 
 
 class _RecordReader:

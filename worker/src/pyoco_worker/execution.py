@@ -13,7 +13,7 @@ import enum
 from collections.abc import Callable, Mapping
 from typing import Protocol
 
-from pyoco_server.domain.records import Job
+from pyoco_server.domain.records import Job, LogStream
 from pyoco_server.domain.snapshot import FailureReason, RunStatus, TaskRecord, TaskState
 
 
@@ -63,6 +63,41 @@ class Outcome:
 ProgressCallback = Callable[[Progress], None]
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class LogLine:
+    """One line a task wrote to stdout or stderr, or one record it logged."""
+
+    task: str | None
+    """The task that wrote it; None outside any task."""
+    stream: LogStream
+    message: str
+    ts: float
+    level: str | None = None
+    logger: str | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class LogBatch:
+    """Lines of `run_id`'s log, in order, and what its run process dropped so far."""
+
+    run_id: str
+    lines: tuple[LogLine, ...]
+    dropped: int = 0
+    """Bytes of lines dropped over the run's log limit so far (a running total)."""
+
+
+class LogSink(Protocol):
+    """Where an executing run's output goes (logs.py's `RunLog`)."""
+
+    def received(self, batch: LogBatch) -> None:
+        """Take a batch of the run's log, on the event loop."""
+
+
+def message_bytes(text: str) -> int:
+    """What a line counts against its run's log limit: the size of its text in UTF-8."""
+    return len(text) if text.isascii() else len(text.encode("utf-8", "replace"))
+
+
 class StopReason(enum.Enum):
     """Why a running run is being stopped."""
 
@@ -74,13 +109,18 @@ class StopReason(enum.Enum):
 
 
 class RunControl:
-    """How the worker asks an executing run to stop (cancel, timeout, shutdown)."""
+    """How the worker asks an executing run to stop (cancel, timeout, shutdown).
+
+    The executor says when it has begun stopping the run, and within how long its process is
+    killed (`stopping_within`), so that the run's snapshot can say so while it stops.
+    """
 
     def __init__(self, timeout_sec: float | None = None) -> None:
         self.timeout_sec = timeout_sec
         self.reason: StopReason | None = None
         self.requested = asyncio.Event()
         self._listeners: list[Callable[[StopReason], None]] = []
+        self._stopping_listeners: list[Callable[[StopReason, float], None]] = []
 
     def stop(self, reason: StopReason) -> None:
         """Ask the run to stop; the first reason given wins, except that shutdown overrides."""
@@ -97,6 +137,17 @@ class RunControl:
         """Call `listener` on every stop request from now on; returns a function that unhooks it."""
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
+
+    def stopping_within(self, seconds: float) -> None:
+        """The executor's word: it is stopping the run, whose process is gone within `seconds`."""
+        if self.reason is None:
+            return
+        for listener in list(self._stopping_listeners):
+            listener(self.reason, seconds)
+
+    def on_stopping(self, listener: Callable[[StopReason, float], None]) -> None:
+        """Call `listener(reason, seconds)` when the executor begins stopping the run."""
+        self._stopping_listeners.append(listener)
 
 
 class Executor(Protocol):
@@ -124,8 +175,11 @@ class Executor(Protocol):
         on_progress: ProgressCallback,
         control: RunControl,
         installed: Installed = NO_CODE,
+        logs: LogSink | None = None,
     ) -> Outcome:
         """Run `job` with the wheels `installed`; `on_progress` is called as tasks change.
+
+        What the run's tasks print and log goes to `logs` (if the executor captures it).
 
         Raises:
             RunAbandoned: `control` asked for a shutdown stop before the run ended.

@@ -1,9 +1,13 @@
 """Building the pyoco `Flow` of a job, on the worker.
 
 A job that carries a flow.yaml has its tasks loaded under the worker's task policy (tasks.py)
-and its graph built by pyoco 0.8's own parser (`build_flow_from_graph`), never `exec`. The loaded
-task templates are cached by the file's SHA-256, and every run gets fresh `Task` objects, because
-building a flow mutates its tasks. Any other job is resolved by name through the worker's
+and its graph read by `parse_workflow` into steps (`pyoco_server.domain.graph`), never `exec`.
+Both are cached by the file's SHA-256, so a run process reads and loads each distinct file once;
+every run then gets fresh `Task` objects wired from the steps (a Task's dependencies are its own
+mutable sets), with `&` and `|` groups as pyoco's Python DSL sets them: dependencies, and
+`trigger_policy="ANY"` after an `|` group. pyoco's engine runs the tasks whose dependencies are
+met in parallel threads. A graph with control flow (switch, repeat, foreach, until) is built by
+pyoco's `build_flow_from_graph`. Any other job is resolved by name through the worker's
 `--flow-resolver` (operator code: the policy does not apply to it).
 """
 
@@ -23,6 +27,7 @@ from pyoco.core.models import Flow, Task
 from pyoco.dsl.graph import GraphReferenceError, build_flow_from_graph
 
 from pyoco_server.domain.errors import FlowNotFound, InvalidWorkflow
+from pyoco_server.domain.graph import Step
 from pyoco_server.domain.records import Job
 from pyoco_server.domain.trust import TaskPolicy
 from pyoco_server.domain.workflow import Workflow, parse_workflow
@@ -131,6 +136,10 @@ class FlowSource:
 
     def _from_yaml(self, job: Job, text: str, installed: Installed) -> BuiltFlow:
         workflow, templates = self._template(job, text, installed)
+        if workflow.plan.steps is not None:
+            return BuiltFlow(
+                _wired(job.flow_name, workflow.plan.steps, templates), workflow.expose_env
+            )
         tasks = {name: _clone(task) for name, task in templates.items()}
         try:
             flow = build_flow_from_graph(
@@ -173,10 +182,28 @@ class FlowSource:
         self._templates.clear()
 
 
-def _clone(task: Task) -> Task:
+def _wired(flow_name: str, steps: tuple[Step, ...], templates: dict[str, Task]) -> Flow:
+    """A flow of fresh tasks, one per step, depending on each other as the steps say."""
+    missing = [step.task for step in steps if step.task not in templates]
+    if missing:
+        raise FlowNotFound(flow_name, f"Task not found: {', '.join(missing)}")
+    tasks = {step.name: _clone(templates[step.task], step.name) for step in steps}
+    flow = Flow(name=flow_name)
+    for step in steps:
+        task = tasks[step.name]
+        if step.any_of:
+            task.trigger_policy = "ANY"
+        for name in step.after:
+            task.dependencies.add(tasks[name])
+            tasks[name].dependents.add(task)
+        flow.add_task(task)
+    return flow
+
+
+def _clone(task: Task, name: str | None = None) -> Task:
     return Task(
         func=task.func,
-        name=task.name,
+        name=name or task.name,
         inputs=copy.deepcopy(task.inputs),
         outputs=list(task.outputs),
         parallel_group=task.parallel_group,

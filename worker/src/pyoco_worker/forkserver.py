@@ -13,7 +13,10 @@ things must hold for runs in flight:
 
 The worker imports this module into the fork server (it is in the fork server's preload list)
 and says which process is the worker through `GUARD_VARIABLE`; imported anywhere else, the
-module does nothing.
+module does nothing. With reload off, the worker also names its flow resolver
+(`RESOLVER_VARIABLE`): the fork server loads it once, with its task files recorded
+(taskfiles.py), and every run process uses that copy, so all of them run one version of it.
+With reload on, the fork server imports no task code: each run process loads it from disk.
 """
 
 from __future__ import annotations
@@ -24,13 +27,26 @@ import signal
 from pathlib import Path
 from types import FrameType
 
-from pyoco_worker import sandbox
+from pyoco_worker import sandbox, taskfiles
+from pyoco_worker.flows import FlowResolver, ResolverError, load_resolver
 
 GUARD_VARIABLE = "PYOCO_FORKSERVER_OF"
 """Set (to the worker's pid) in the environment the fork server is started with."""
 
+RESOLVER_VARIABLE = "PYOCO_FORKSERVER_RESOLVER"
+"""Set (to the `--flow-resolver` spec) when the fork server is to load the resolver."""
+
 WORKER_DIED = signal.SIGUSR1
 """The fork server's parent-death signal."""
+
+_preloaded: tuple[str, FlowResolver] | None = None
+
+
+def preloaded_resolver(spec: str) -> FlowResolver | None:
+    """The flow resolver `spec` as the fork server loaded it, if it did."""
+    if _preloaded is not None and _preloaded[0] == spec:
+        return _preloaded[1]
+    return None
 
 
 def ignore_group_stops() -> None:
@@ -68,6 +84,7 @@ def _children(parent: int) -> list[int]:
 
 def _install() -> None:
     worker = os.environ.pop(GUARD_VARIABLE, None)
+    resolver = os.environ.pop(RESOLVER_VARIABLE, None)
     if worker is None or worker != str(os.getppid()):
         return
     ignore_group_stops()
@@ -75,6 +92,16 @@ def _install() -> None:
     sandbox.die_with_parent(WORKER_DIED)
     if os.getppid() != int(worker):  # the worker died before the request took effect
         _kill_children_and_exit(WORKER_DIED, None)
+    if resolver:
+        _preload_resolver(resolver)
+
+
+def _preload_resolver(spec: str) -> None:
+    global _preloaded
+    imports = taskfiles.recorder(keep_sources=True)
+    imports.record_resolver(spec)
+    with contextlib.suppress(ResolverError):  # each run process tries again, and says why
+        _preloaded = (spec, load_resolver(spec))
 
 
 _install()

@@ -5,8 +5,9 @@ running task, but the worker can stop the process running it. A stop escalates i
 pyoco's cooperative cancel, then SIGTERM to the child's process group once
 PYOCO_CANCEL_GRACE_PERIOD_SEC has passed, then SIGKILL one second later. A child that dies on its
 own (`os._exit`, a segfault, the OOM killer) fails only its run; every child that did not end
-cleanly is replaced by a fresh one from the fork server, which has pyoco and the flow resolver
-already imported.
+cleanly is replaced by a fresh one from the fork server, which has pyoco already imported (and,
+with reload off, the flow resolver). Before a child takes a run, the task files it loaded are
+checked (freshness.py): with reload on, a child whose files changed on disk is replaced.
 """
 
 from __future__ import annotations
@@ -27,15 +28,19 @@ from pyoco_worker.deaths import RunState, broke_protocol, finished, not_started,
 from pyoco_worker.execution import (
     NO_CODE,
     Installed,
+    LogBatch,
+    LogSink,
     Outcome,
     ProgressCallback,
     RunControl,
     StopReason,
 )
+from pyoco_worker.freshness import CodeWatch
 from pyoco_worker.process import RUN_PROCESS_NAME, Delivered, RunProcess, Violation
 from pyoco_worker.protocol import (
     Cancel,
     Finished,
+    Imported,
     ProgressReport,
     ProgressRequest,
     RunJob,
@@ -56,7 +61,7 @@ class ProcessPool:
         *,
         config: ChildConfig | None = None,
         flush_interval: float = 0.05,
-        cancel_grace_sec: float = 30.0,
+        cancel_grace_sec: float = 10.0,
         start_method: str = "forkserver",
     ) -> None:
         if size < 1:
@@ -68,7 +73,8 @@ class ProcessPool:
         self._start_method = start_method
         self._context = multiprocessing.get_context(start_method)
         if start_method == "forkserver":
-            self._context.set_forkserver_preload(_preload(self._config.resolver_spec))
+            self._context.set_forkserver_preload(_PRELOAD)
+        self._code = CodeWatch(self._config.reload)
         self._idle: list[RunProcess] = []
         self._idle_changed = asyncio.Condition()
         self._all: set[RunProcess] = set()
@@ -82,6 +88,8 @@ class ProcessPool:
         if self._start_method == "forkserver":
             environ = sandbox.scrubbed(os.environ, extra_paths=(os.getcwd(),))
             environ[forkserver.GUARD_VARIABLE] = str(os.getpid())
+            if self._config.resolver_spec and not self._config.reload:
+                environ[forkserver.RESOLVER_VARIABLE] = self._config.resolver_spec
             with sandbox.environment(environ):
                 multiprocessing.forkserver.ensure_running()
         children = await asyncio.gather(*(self._spawn() for _ in range(self.size)))
@@ -122,8 +130,11 @@ class ProcessPool:
         on_progress: ProgressCallback,
         control: RunControl,
         installed: Installed = NO_CODE,
+        logs: LogSink | None = None,
     ) -> Outcome:
         """Run `job` with `installed` in an idle child (see the module docstring).
+
+        The lines the run's tasks print and log go to `logs` as the child sends them.
 
         A child that ran other wheel versions, or another tenant's runs, is not used: task code
         may leave threads or modules behind in a process, which must never see another
@@ -136,7 +147,7 @@ class ProcessPool:
         child = await self._take(installed.key, job.tenant_id)
         reusable = False
         try:
-            outcome, reusable = await self._run(child, job, on_progress, control, installed)
+            outcome, reusable = await self._run(child, job, on_progress, control, installed, logs)
             return outcome
         finally:
             if reusable:
@@ -158,7 +169,10 @@ class ProcessPool:
                 child = _fitting(self._idle, key, tenant)
                 if child is not None:
                     self._idle.remove(child)
-                    return child
+                    if self._code.usable(child.loaded):
+                        return child
+                    self._in_background(self._retire(child))  # its task code changed
+                    continue
                 stale = self._idle.pop(0)  # least recently used: other wheels or tenant
                 log.info("recycling a run process that ran other wheels or another tenant's runs")
                 self._in_background(self._retire(stale))
@@ -175,20 +189,21 @@ class ProcessPool:
         on_progress: ProgressCallback,
         control: RunControl,
         installed: Installed,
+        logs: LogSink | None = None,
     ) -> tuple[Outcome, bool]:
         loop = asyncio.get_running_loop()
         state = RunState(job, control, loop.create_future())
         if control.reason is not None:  # stopped before it started: the child never sees it
             state.stopping = control.reason
             return not_started(state), True
-        child.attach(lambda message: self._on_message(child, state, on_progress, message))
+        child.attach(lambda message: self._on_message(child, state, on_progress, message, logs))
         unhook = control.on_stop(lambda reason: self._begin_stop(child, state, reason))
         if control.timeout_sec:
             state.timers.append(
                 loop.call_later(control.timeout_sec, control.stop, StopReason.TIMEOUT)
             )
         state.timers.append(loop.call_later(self._flush_interval, self._ask_progress, child, state))
-        child.send(RunJob(job, installed))
+        child.send(RunJob(job, installed, self._code.pins_for(child.loaded, job.tenant_id)))
         if control.reason is not None:
             self._begin_stop(child, state, control.reason)
         try:
@@ -205,6 +220,7 @@ class ProcessPool:
         state: RunState,
         on_progress: ProgressCallback,
         message: Delivered,
+        logs: LogSink | None = None,
     ) -> None:
         if state.ended.done():
             return
@@ -219,6 +235,11 @@ class ProcessPool:
                 if run_id == state.job.run_id:  # never another run's late reply
                     state.progress = progress
                     on_progress(progress)
+            case Imported(files=files):
+                self._code.learn(child.loaded, state.job.tenant_id, files)
+            case LogBatch(run_id=run_id) as batch:
+                if logs is not None and run_id == state.job.run_id:
+                    logs.received(batch)
             case Finished(outcome=outcome):
                 state.ended.set_result((finished(outcome, state), True))
 
@@ -240,6 +261,7 @@ class ProcessPool:
         child.tell(Cancel(state.job.run_id))
         loop = asyncio.get_running_loop()
         state.timers.append(loop.call_later(self._cancel_grace_sec, self._escalate, child, state))
+        state.control.stopping_within(self._cancel_grace_sec + KILL_AFTER_SEC)
 
     def _escalate(self, child: RunProcess, state: RunState) -> None:
         if state.ended.done():
@@ -309,10 +331,5 @@ def _fitting(idle: list[RunProcess], key: tuple[str, ...], tenant: str | None) -
     return next((child for child in usable if not child.code_key), None)
 
 
-def _preload(resolver_spec: str | None) -> list[str]:
-    modules = ["pyoco", "pyoco_worker.forkserver", "pyoco_worker.child"]
-    if resolver_spec:
-        target = resolver_spec.rpartition(":")[0]
-        if target and not target.endswith(".py"):
-            modules.append(target)
-    return modules
+_PRELOAD = ["pyoco", "pyoco_worker.forkserver", "pyoco_worker.child"]
+"""What the fork server imports: never task code (the flow resolver comes by forkserver.py)."""

@@ -5,6 +5,12 @@ and at stop.
 
 Every write is a compare-and-set; a lost write re-reads the record so that a `hidden` flag set
 by an operator in the meantime is kept. Each process start gets a new `instance_id`.
+
+A worker started without `--worker-id` claims its id: the host name, or `<host>-2`, `<host>-3`,
+... when a live worker (RUNNING or IDLE, not yet DISCONNECTED) holds it. The first write is the
+claim (a compare-and-set), so two workers starting at once on one host get distinct ids. A
+restarted worker usually gets its old id back, with its `hidden` flag and its metrics labels;
+one restarted after a crash, before its old record shows DISCONNECTED, takes the next free id.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from pyoco_server.ports import WorkerRegistry
 log = logging.getLogger(__name__)
 
 _MAX_CONFLICTS = 8
+_MAX_CLAIMED_IDS = 1000
 _MIN_CHANGE_INTERVAL_SEC = 1.0
 
 
@@ -73,8 +80,15 @@ class Presence:
         """The record as last written."""
         return self._record
 
-    async def start(self, disconnect_timeout: float) -> None:
-        """Write the first record of this process, keeping `hidden` from an earlier one."""
+    async def start(self, disconnect_timeout: float, *, claim: bool = False) -> None:
+        """Write the first record of this process, keeping `hidden` from an earlier one.
+
+        With `claim`, the worker id given is a base: the record goes to the first id of
+        `base`, `base-2`, `base-3`, ... that no live worker holds (see the module docstring).
+        """
+        if claim:
+            await self._claim(disconnect_timeout)
+            return
         existing = await self._registry.get(self._record.worker_id)
         if existing is not None:
             old = existing.record
@@ -92,6 +106,35 @@ class Presence:
             self._record = dataclasses.replace(self._record, hidden=old.hidden)
             self._revision = existing.revision
         await self._write()
+
+    async def _claim(self, disconnect_timeout: float) -> None:
+        base = self._record.worker_id
+        for number in range(1, _MAX_CLAIMED_IDS + 1):
+            worker_id = base if number == 1 else f"{base[: 127 - len(str(number))]}-{number}"
+            self._record = dataclasses.replace(self._record, worker_id=worker_id)
+            if await self._claimed(disconnect_timeout):
+                return
+        raise RuntimeError(f"worker ids {base} to {base}-{_MAX_CLAIMED_IDS} are all in use")
+
+    async def _claimed(self, disconnect_timeout: float) -> bool:
+        """Whether the current id was free and is now this worker's (its record written)."""
+        for _ in range(_MAX_CONFLICTS):
+            existing = await self._registry.get(self._record.worker_id)
+            if existing is not None:
+                shown = existing.record.shown_state(self._clock(), disconnect_timeout)
+                if shown in (WorkerState.RUNNING, WorkerState.IDLE):
+                    return False
+                self._record = dataclasses.replace(self._record, hidden=existing.record.hidden)
+            self._revision = None if existing is None else existing.revision
+            record = self._fresh()
+            try:
+                self._revision = await self._registry.put(record, self._revision)
+            except RevisionConflict:
+                continue  # another worker wrote it first: is it live now?
+            self._record = record
+            self._last_write = record.updated_at
+            return True
+        return False
 
     def wheels_changed(self, state: WheelState) -> None:
         """Note the wheel sync's new state (written soon)."""

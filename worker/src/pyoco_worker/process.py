@@ -25,6 +25,7 @@ from typing import Any
 from pyoco_server.domain.snapshot import TaskState
 from pyoco_worker.child import ChildConfig, child_main, decode_states
 from pyoco_worker.framing import FrameReader, FrameWriter
+from pyoco_worker.freshness import Loaded
 from pyoco_worker.protocol import (
     Control,
     FromChild,
@@ -83,6 +84,8 @@ class RunProcess:
         """The registry wheels this process has run with (None: it has run nothing yet)."""
         self.tenant: str | None = None
         """The tenant whose runs this process has run (meaningful once `code_key` is set)."""
+        self.loaded = Loaded()
+        """The task files it loaded (freshness.py)."""
         self._sink: Sink | None = None
         self._backlog: collections.deque[Delivered] = collections.deque()
         self._gone = False
@@ -124,6 +127,7 @@ class RunProcess:
         ready: asyncio.Future[Delivered] = asyncio.get_running_loop().create_future()
 
         def first(message: Delivered) -> None:
+            child.detach()  # what follows (its `Imported`) waits for the first run
             if not ready.done():
                 ready.set_result(message)
 

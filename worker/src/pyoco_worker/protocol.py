@@ -3,7 +3,10 @@
 Two pipes connect them (see child.py), carrying length-prefixed frames (framing.py). On the job
 pipe the worker sends `RunJob`; the run process answers `Ready` once started, `ProgressReport`
 when asked, and `Finished` when the run ended. On the control pipe the worker sends `Cancel` and
-`ProgressRequest`, which the run process reads in a helper thread while pyoco runs.
+`ProgressRequest`, which the run process reads in a helper thread while pyoco runs. While a run
+prints or logs, the run process also sends `LogBatch`es of its lines (capture.py), always before
+the run's `Finished`; after `Ready` and before a `Finished` it says which task files it loaded
+(`Imported`, taskfiles.py), if any.
 
 What the worker sends is pickled (the run process trusts its worker). What a run process sends
 is JSON, checked field by field when it is read: the run process executes task code, and a
@@ -19,9 +22,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from pyoco_server.domain.codec import dumps, loads
-from pyoco_server.domain.records import Job
+from pyoco_server.domain.records import Job, LogStream
 from pyoco_server.domain.snapshot import FailureReason, RunStatus, TaskRecord, TaskState
-from pyoco_worker.execution import NO_CODE, Installed, Outcome, Progress
+from pyoco_worker.execution import NO_CODE, Installed, LogBatch, LogLine, Outcome, Progress
+from pyoco_worker.taskfiles import CodeFile, files_data, files_from_data
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -30,6 +34,8 @@ class RunJob:
 
     job: Job
     installed: Installed = NO_CODE
+    pins: tuple[CodeFile, ...] = ()
+    """Task files to keep at these versions from now on (reload off; see taskfiles.py)."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -66,7 +72,14 @@ class ProgressRequest:
     run_id: str
 
 
-FromChild = Ready | ProgressReport | Finished
+@dataclasses.dataclass(frozen=True, slots=True)
+class Imported:
+    """Run process → worker: task files it loaded since it last said (taskfiles.py)."""
+
+    files: tuple[CodeFile, ...]
+
+
+FromChild = Ready | ProgressReport | Finished | LogBatch | Imported
 """What a run process sends on the job pipe."""
 
 Control = Cancel | ProgressRequest
@@ -92,7 +105,24 @@ def encode_from_child(message: FromChild) -> bytes:
                 "reason": outcome.reason.value if outcome.reason else None,
                 **_progress_dict(Progress(outcome.tasks, outcome.records)),
             }
+        case Imported(files=files):
+            data = {"type": "imported", "files": files_data(files)}
+        case LogBatch(run_id=run_id, lines=lines, dropped=dropped):
+            data = {
+                "type": "logs",
+                "run_id": run_id,
+                "dropped": dropped,
+                "lines": _lines_data(lines),
+            }
     return dumps(data)
+
+
+def _lines_data(lines: tuple[LogLine, ...]) -> list[list[Any]]:
+    """Lines as compact JSON arrays (`task, stream, message, ts, level, logger`)."""
+    return [
+        [line.task, line.stream.value, line.message, line.ts, line.level, line.logger]
+        for line in lines
+    ]
 
 
 def decode_from_child(raw: bytes) -> FromChild:
@@ -104,6 +134,10 @@ def decode_from_child(raw: bytes) -> FromChild:
             return Ready()
         if kind == "progress":
             return ProgressReport(_text(data["run_id"]), _progress(data))
+        if kind == "imported":
+            return Imported(files_from_data(data["files"]))
+        if kind == "logs":
+            return _log_batch(data)
         if kind == "finished":
             progress = _progress(data)
             reason = data.get("reason")
@@ -119,6 +153,39 @@ def decode_from_child(raw: bytes) -> FromChild:
     except (ValueError, KeyError, TypeError, AttributeError, OverflowError) as exc:
         raise ProtocolError(f"not a run process message ({type(exc).__name__}: {exc})") from None
     raise ProtocolError(f"unknown message type {kind!r}")
+
+
+_CHILD_STREAMS = frozenset({LogStream.STDOUT, LogStream.STDERR, LogStream.LOG})
+"""What a run process may say a line came from (`system` records are the worker's)."""
+
+
+def _log_batch(data: Mapping[str, Any]) -> LogBatch:
+    dropped, lines = data["dropped"], data["lines"]
+    if isinstance(dropped, bool) or not isinstance(dropped, int) or dropped < 0:
+        raise TypeError("dropped must be a whole number, 0 or more")
+    if not isinstance(lines, list):
+        raise TypeError("lines must be an array")
+    return LogBatch(_text(data["run_id"]), tuple(_log_line(line) for line in lines), dropped)
+
+
+def _log_line(data: Any) -> LogLine:
+    if not isinstance(data, list) or len(data) != 6:
+        raise TypeError("a line must be an array of 6 items")
+    task, stream, message, ts, level, logger = data
+    source = LogStream(stream)
+    if source not in _CHILD_STREAMS:
+        raise ValueError(f"a run process cannot send {stream!r} lines")
+    timestamp = _optional_number(ts)
+    if timestamp is None:
+        raise TypeError("a line needs a time")
+    return LogLine(
+        _optional_text(task),
+        source,
+        _text(message),
+        timestamp,
+        _optional_text(level),
+        _optional_text(logger),
+    )
 
 
 def _progress_dict(progress: Progress) -> dict[str, Any]:

@@ -10,12 +10,13 @@ not a valid job                 untouched             term             invalid_j
 run unknown (failed submit)     none                  ack              -
 run already ended               untouched             ack              -
 cancel asked before the start   CANCELLED             ack              -
+stopping when its worker died   CANCELLED / FAILED    ack              (as below)
 newer attempt owns the run      untouched             (nothing)        -
 completed / cancelled           COMPLETED/CANCELLED   ack              -
 failed, retry policy allows     PENDING, retry due    nak(backoff)     -
 flow not found / invalid        FAILED                ack              flow_not_found
 task raised / process crashed   FAILED                ack              execution_error
-over its timeout                FAILED                ack              timeout
+over its timeout                CANCELLING, FAILED    ack              timeout
 worker shutting down            RUNNING (as is)       nak (at once)    -
 NATS unreachable                as far as it got      nak(2 s)         -
 ==============================  ====================  ===============  =======================
@@ -49,10 +50,12 @@ from pyoco_worker.execution import (
     CodeUnavailable,
     Executor,
     Installed,
+    LogSink,
     Outcome,
     RunControl,
     StopReason,
 )
+from pyoco_worker.logs import NO_LOGS, LogPublisher
 from pyoco_worker.writer import RunWriter
 
 log = logging.getLogger(__name__)
@@ -121,8 +124,10 @@ class JobRunner:
         code: CodePreparer | None = None,
         exhaustion: MaxDeliveriesHandler | None = None,
         clock: Callable[[], float] = time.time,
+        logs: LogPublisher = NO_LOGS,
     ) -> None:
         self._store = store
+        self._logs = logs  # stored before the run's end is written (logs.py)
         self._code = code
         self._exhaustion = exhaustion
         self._observer = observer or _NoObserver()
@@ -216,9 +221,26 @@ class JobRunner:
         claimed = await writer.claim(
             code=None if self._code is not None else (), job_seq=delivery.seq
         )
-        if claimed.status is RunStatus.CANCELLING:
-            return await self._end(delivery, await writer.cancel_unstarted())
+        if claimed.status is RunStatus.CANCELLING:  # its last worker died while stopping it
+            return await self._end_stopped(job, delivery, writer, claimed)
+        control.on_stopping(writer.stopping)
         return await self._execute(job, delivery, writer, control)
+
+    async def _end_stopped(
+        self, job: Job, delivery: Delivery, writer: RunWriter, claimed: RunSnapshot
+    ) -> RunStatus:
+        """End a run whose last worker died while stopping it, as that stop would have ended."""
+        if claimed.cancel_requested_at is not None:
+            return await self._end(delivery, await writer.cancel_unstarted())
+        timed_out = Outcome(  # it was being stopped for its timeout
+            RunStatus.FAILED,
+            claimed.tasks,
+            claimed.task_records,
+            f"the run exceeded its timeout of {job.timeout_sec or 0:g}s; its worker was lost "
+            "while stopping it",
+            FailureReason.TIMEOUT,
+        )
+        return (await self._conclude(job, delivery, writer, timed_out)).status
 
     async def _execute(
         self, job: Job, delivery: Delivery, writer: RunWriter, control: RunControl
@@ -227,7 +249,8 @@ class JobRunner:
         self._observer.run_started(job.run_id)
         ended: RunSnapshot | None = None
         try:
-            outcome = await self._run_with_code(job, writer, control)
+            async with self._logs.attempt(job.run_id, writer.snapshot.attempt) as run_log:
+                outcome = await self._run_with_code(job, writer, control, run_log)
             if control.reason is StopReason.ABANDONED:
                 raise RunAbandoned(f"run {job.run_id} stopped: a newer attempt owns it")
             ended = await self._conclude(job, delivery, writer, outcome)
@@ -255,9 +278,11 @@ class JobRunner:
         log.info("run %s: %s; handed back", job.run_id, exc)
         await delivery.nak()
 
-    async def _run_with_code(self, job: Job, writer: RunWriter, control: RunControl) -> Outcome:
+    async def _run_with_code(
+        self, job: Job, writer: RunWriter, control: RunControl, logs: LogSink | None
+    ) -> Outcome:
         if not job.code or self._code is None:
-            return await self._executor.execute(job, writer.progress, control, NO_CODE)
+            return await self._executor.execute(job, writer.progress, control, NO_CODE, logs)
         async with contextlib.AsyncExitStack() as stack:
             try:
                 installed = await stack.enter_async_context(self._code.prepared(job.code))
@@ -270,7 +295,7 @@ class JobRunner:
                     f"code_unavailable: {exc}",
                     FailureReason.CODE_UNAVAILABLE,
                 )
-            return await self._executor.execute(job, writer.progress, control, installed)
+            return await self._executor.execute(job, writer.progress, control, installed, logs)
 
     async def _conclude(
         self, job: Job, delivery: Delivery, writer: RunWriter, outcome: Outcome
@@ -293,7 +318,7 @@ class JobRunner:
         """Seconds until the next attempt, or None when this failure is final."""
         if job.retry is None or outcome.status is not RunStatus.FAILED:
             return None
-        if snapshot.status is RunStatus.CANCELLING:
+        if snapshot.cancel_requested_at is not None:
             return None
         if outcome.reason is None or not outcome.reason.retryable:
             return None

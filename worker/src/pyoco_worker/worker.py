@@ -25,6 +25,7 @@ from pyoco_server.domain.subjects import Subjects
 from pyoco_server.ports import Backend, Delivery, Subscription, TagSubscription
 from pyoco_server.services.exhaustion import MaxDeliveriesHandler
 from pyoco_worker.execution import Executor, StopReason
+from pyoco_worker.logs import LogPublisher
 from pyoco_worker.presence import Presence
 from pyoco_worker.runner import JobRunner
 from pyoco_worker.wheels import WheelSync
@@ -59,12 +60,20 @@ class Worker:
         concurrency: int = 1,
         shutdown_grace_sec: float = 30.0,
         fetch_timeout: float = FETCH_TIMEOUT_SEC,
+        claim_id: bool = False,
     ) -> None:
+        """A worker serving `tags` with `executor`.
+
+        With `claim_id`, `worker_id` is a base: the worker takes the first free id of it
+        (`base`, `base-2`, ...; see presence.py) when it starts, and `worker_id` then says
+        which.
+        """
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
         self.backend = backend
         self.settings = backend.settings
         self.worker_id = worker_id
+        self._claim_id = claim_id
         self.tags = tuple(dict.fromkeys(tags))
         self._executor = executor
         self._concurrency = concurrency
@@ -116,6 +125,10 @@ class Worker:
         exhaustion = MaxDeliveriesHandler(
             store, dead_letters, backend.work, Subjects.from_settings(self.settings)
         )
+        await self._presence.start(
+            self.settings.worker_disconnect_timeout_sec, claim=self._claim_id
+        )
+        self.worker_id = self._presence.record.worker_id
         self._runner = JobRunner(
             store=store,
             dead_letters=dead_letters,
@@ -125,8 +138,12 @@ class Worker:
             observer=self._presence,
             code=wheels,
             exhaustion=exhaustion,
+            logs=LogPublisher(
+                backend.logs,
+                self.settings.run_log_max_bytes,
+                self.settings.nats_request_timeout_sec,
+            ),
         )
-        await self._presence.start(self.settings.worker_disconnect_timeout_sec)
         if wheels is not None:
             await wheels.start()
         listeners: list[Subscription] = [

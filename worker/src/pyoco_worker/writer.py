@@ -5,8 +5,12 @@ and re-applies its change on top, unless the run now belongs to a newer delivery
 ended), in which case it raises `StaleAttempt`: a worker that was presumed dead can never
 overwrite the attempt that replaced it. A lost write is also how a cancel is noticed when its
 notice was missed: the gateway's CANCELLING write makes the next write fail, the re-read shows
-CANCELLING, and `on_cancel` is called. Progress is coalesced: at most one write per flush
+the cancel request, and `on_cancel` is called. Progress is coalesced: at most one write per flush
 interval, and none at all for a run that finishes within it.
+
+When the worker starts stopping the run (its timeout, or a cancel), the writer records it at
+once: CANCELLING with `stopping` (why, since when, and the deadline by which the process is
+killed); the terminal write waits for that write, so the run never goes back to CANCELLING.
 """
 
 from __future__ import annotations
@@ -21,12 +25,16 @@ from pyoco_server.domain.cas import compare_and_set
 from pyoco_server.domain.errors import BackendUnavailable, RevisionConflict, StaleAttempt
 from pyoco_server.domain.records import CodeVersion
 from pyoco_server.domain.snapshot import FailureReason, RunSnapshot, RunStatus
+from pyoco_server.domain.states import StopReason as Stopping
 from pyoco_server.ports import RunStore, StoredSnapshot
-from pyoco_worker.execution import Outcome, Progress
+from pyoco_worker.execution import Outcome, Progress, StopReason
 
 log = logging.getLogger(__name__)
 
 Change = Callable[[RunSnapshot], RunSnapshot]
+
+_SHOWN_STOPS = {StopReason.CANCEL: Stopping.CANCEL, StopReason.TIMEOUT: Stopping.TIMEOUT}
+"""The worker's stops that a snapshot shows, as CANCELLING with `stopping`."""
 
 
 class RunWriter:
@@ -55,6 +63,7 @@ class RunWriter:
         self._clock = clock
         self._pending: Progress | None = None
         self._flush_task: asyncio.Task[None] | None = None
+        self._stopping_task: asyncio.Task[None] | None = None
         self._finished = False
 
     @property
@@ -124,6 +133,29 @@ class RunWriter:
             # Progress is best effort; the terminal write retries and decides.
             log.warning("run %s: progress not written: %s", self.run_id, exc)
 
+    def stopping(self, reason: StopReason, within: float) -> None:
+        """Record at once that the run is being stopped, its process killed within `within` s.
+
+        Only a cancel's or a timeout's stop shows (a shutdown's or an abandoned attempt's
+        run goes on elsewhere). Best effort, like progress: a lost write is logged, and the
+        terminal write decides.
+        """
+        shown = _SHOWN_STOPS.get(reason)
+        if shown is None or self._finished or self._stopping_task is not None:
+            return
+        deadline = self._clock() + within
+        self._stopping_task = asyncio.create_task(self._write_stopping(shown, deadline))
+
+    async def _write_stopping(self, reason: Stopping, deadline: float) -> None:
+        try:
+            await self._write(
+                lambda current: current.being_stopped(reason, self._clock(), deadline)
+            )
+        except StaleAttempt as exc:  # before RevisionConflict, which it is a kind of
+            self._stale(exc)
+        except (BackendUnavailable, RevisionConflict) as exc:
+            log.warning("run %s: stopping not written: %s", self.run_id, exc)
+
     def _stale(self, exc: StaleAttempt) -> None:
         """The run is no longer this attempt's: write nothing more, and say so once."""
         if not self._finished:
@@ -154,7 +186,7 @@ class RunWriter:
         def change(current: RunSnapshot) -> RunSnapshot:
             now = self._clock()
             progressed = current.progressed(outcome.tasks, outcome.records, now)
-            if current.status is RunStatus.CANCELLING:
+            if current.cancel_requested_at is not None:
                 return progressed.finished(
                     outcome.status, now, error=outcome.error, reason=outcome.reason
                 )
@@ -177,6 +209,8 @@ class RunWriter:
         self._finished = True
         await cancel_and_wait(self._flush_task)
         self._flush_task = None
+        if self._stopping_task is not None:
+            await self._stopping_task  # one write; it catches its own errors
 
     async def _write(self, change: Change) -> RunSnapshot:
         async def attempt() -> RunSnapshot:
@@ -196,9 +230,10 @@ class RunWriter:
         if stored is None:
             raise StaleAttempt(self.run_id, "the run was deleted", ended=True)
         self._check_owner(stored.snapshot)
+        # A cancel shows as its request, not as CANCELLING: a timeout's stop is CANCELLING too.
         cancelled = (
-            stored.snapshot.status is RunStatus.CANCELLING
-            and self._snapshot.status is not RunStatus.CANCELLING
+            stored.snapshot.cancel_requested_at is not None
+            and self._snapshot.cancel_requested_at is None
         )
         self._snapshot, self._revision = stored.snapshot, stored.revision
         if cancelled:

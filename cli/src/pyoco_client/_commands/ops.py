@@ -7,6 +7,7 @@ import click
 from pyoco_client._calls import DEAD_LETTER_REASONS, WORKER_STATES
 from pyoco_client._client import Client
 from pyoco_client._output import OUTPUT_JSON_OR_TABLE, emit
+from pyoco_client._session import pass_client
 from pyoco_client._tables import print_dead_letters, print_workers
 
 
@@ -22,7 +23,7 @@ from pyoco_client._tables import print_dead_letters, print_workers
 @click.option("--include-hidden", is_flag=True, help="Include hidden workers.")
 @click.option("--limit", type=click.IntRange(1, 500), default=100, show_default=True)
 @click.option("--output", type=OUTPUT_JSON_OR_TABLE, default="json", show_default=True)
-@click.pass_obj
+@pass_client
 def workers(
     client: Client,
     scope: str,
@@ -46,7 +47,7 @@ def worker() -> None:
 
 @worker.command()
 @click.argument("worker_id")
-@click.pass_obj
+@pass_client
 def hide(client: Client, worker_id: str) -> None:
     """Hide worker WORKER_ID (kept across its restarts)."""
     emit(client.hide_worker(worker_id))
@@ -54,7 +55,7 @@ def hide(client: Client, worker_id: str) -> None:
 
 @worker.command()
 @click.argument("worker_id")
-@click.pass_obj
+@pass_client
 def unhide(client: Client, worker_id: str) -> None:
     """Show the hidden worker WORKER_ID again."""
     emit(client.unhide_worker(worker_id))
@@ -71,7 +72,7 @@ def dlq() -> None:
 @click.option("--limit", type=click.IntRange(1, 200), default=50, show_default=True)
 @click.option("--cursor", help="Continue from this page's end (a `next_cursor`).")
 @click.option("--output", type=OUTPUT_JSON_OR_TABLE, default="json", show_default=True)
-@click.pass_obj
+@pass_client
 def list_dead_letters(
     client: Client,
     reason: str | None,
@@ -90,14 +91,14 @@ def list_dead_letters(
 
 @dlq.command()
 @click.argument("dead_letter_id")
-@click.pass_obj
+@pass_client
 def redrive(client: Client, dead_letter_id: str) -> None:
     """Queue the run of dead letter DEAD_LETTER_ID again (its `id` in `dlq list`)."""
     emit(client.redrive(dead_letter_id))
 
 
 @click.command()
-@click.pass_obj
+@pass_client
 def metrics(client: Client) -> None:
     """Print the gateway's Prometheus metrics."""
     click.echo(client.metrics(), nl=False)

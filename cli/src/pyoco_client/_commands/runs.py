@@ -1,4 +1,4 @@
-"""Commands that read or act on runs: get, tasks, list (and list-vnext), watch, cancel."""
+"""Commands that read runs: get, tasks, list (and its old name list-vnext), watch."""
 
 from __future__ import annotations
 
@@ -9,40 +9,64 @@ import click
 
 from pyoco_client._calls import RUN_STATUSES, JsonObject
 from pyoco_client._client import Client
+from pyoco_client._commands.runid import run_id_argument
 from pyoco_client._errors import InputError, RunNotFound
+from pyoco_client._inputs import Moment
 from pyoco_client._output import OUTPUT_JSON_OR_TABLE, emit, status_line
+from pyoco_client._runview import print_run, print_tasks
+from pyoco_client._session import pass_client
 from pyoco_client._sse import WatchEvent
 from pyoco_client._tables import print_runs
 
 _POSITIVE = click.FloatRange(0, min_open=True)
 
-
-@click.command()
-@click.argument("run_id")
-@click.option("--records", is_flag=True, help="Include the record of each task.")
-@click.pass_obj
-def get(client: Client, run_id: str, records: bool) -> None:
-    """Show the latest snapshot of run RUN_ID."""
-    emit(client.get(run_id, records=records))
+_TIME_HELP = (
+    "ISO 8601 (local unless it ends with Z or +hh:mm), an age (10m, 2h, 1d) or Unix seconds"
+)
 
 
 @click.command()
-@click.argument("run_id")
-@click.pass_obj
-def tasks(client: Client, run_id: str) -> None:
+@pass_client
+@run_id_argument
+@click.option("--records", is_flag=True, help="Include the record of each task (JSON output).")
+@click.option("--output", type=OUTPUT_JSON_OR_TABLE, default="json", show_default=True)
+def get(client: Client, run_id: str, records: bool, output: str) -> None:
+    """Show the latest snapshot of run RUN_ID (or a unique start of its id).
+
+    The table says why a PENDING run waits and why a CANCELLING one is being stopped.
+    """
+    snapshot = client.get(run_id, records=records)
+    if output == "json":
+        emit(snapshot)
+    else:
+        print_run(snapshot)
+
+
+@click.command()
+@pass_client
+@run_id_argument
+@click.option("--output", type=OUTPUT_JSON_OR_TABLE, default="json", show_default=True)
+def tasks(client: Client, run_id: str, output: str) -> None:
     """Show the state and record of each task of run RUN_ID."""
-    emit(client.tasks(run_id))
+    found = client.tasks(run_id)
+    if output == "json":
+        emit(found)
+    else:
+        print_tasks(found)
 
 
 @click.command("list")
 @click.option("--status", type=click.Choice(RUN_STATUSES))
 @click.option("--flow", metavar="FLOW_NAME", help="Only runs of this flow.")
 @click.option("--tag", help="Only runs routed to this tag.")
+@click.option("--label", help="Only runs carrying this label (given with submit --tags).")
+@click.option("--tenant", help="Only runs of this tenant (admin keys; user keys see their own).")
+@click.option("--run-id-prefix", metavar="TEXT", help="Only runs whose id starts with TEXT.")
 @click.option(
     "--updated-after",
-    type=click.FloatRange(0),
-    metavar="UNIX_TIME",
-    help="Only runs changed after this time (Unix seconds).",
+    type=Moment(),
+    metavar="TIME",
+    help=f"Only runs changed after TIME: {_TIME_HELP}.",
 )
 @click.option("--workflow-yaml-sha256", metavar="HEX", help="Only runs of this flow.yaml.")
 @click.option("--limit", type=click.IntRange(1, 200), default=50, show_default=True)
@@ -50,32 +74,21 @@ def tasks(client: Client, run_id: str) -> None:
 @click.option("--all", "all_pages", is_flag=True, help="Follow next_cursor through every page.")
 @click.option("--full", is_flag=True, help="Whole snapshots with task records (a request each).")
 @click.option("--output", type=OUTPUT_JSON_OR_TABLE, default="json", show_default=True)
-@click.pass_obj
+@pass_client
 def list_runs(
     client: Client,
-    status: str | None,
-    flow: str | None,
-    tag: str | None,
-    updated_after: float | None,
-    workflow_yaml_sha256: str | None,
     limit: int,
     cursor: str | None,
     all_pages: bool,
     full: bool,
     output: str,
+    **filters: Any,
 ) -> None:
     """List runs, newest first, a page at a time.
 
     JSON output is the page: {"items": [...], "next_cursor": ...}; pass next_cursor back with
     --cursor for the next page (the table ends with a next_cursor line).
     """
-    filters: dict[str, Any] = {
-        "status": status,
-        "flow": flow,
-        "tag": tag,
-        "updated_after": updated_after,
-        "workflow_yaml_sha256": workflow_yaml_sha256,
-    }
     if all_pages and cursor is not None:
         raise InputError("--all and --cursor do not go together", "give one or the other")
     page: JsonObject
@@ -92,13 +105,14 @@ def list_runs(
 
 
 @click.command()
-@click.argument("run_id")
+@pass_client
+@run_id_argument
 @click.option("--records", is_flag=True, help="Include the record of each task.")
 @click.option(
     "--since",
-    type=float,
-    metavar="UNIX_TIME",
-    help="Leave out snapshots that last changed before this time.",
+    type=Moment(),
+    metavar="TIME",
+    help=f"Leave out snapshots that last changed before TIME: {_TIME_HELP}.",
 )
 @click.option("--last-event-id", metavar="ID", help="Resume after this event (its `id`).")
 @click.option(
@@ -119,7 +133,6 @@ def list_runs(
     help="Stop when the run ends (watch always does; kept for scripts of the original CLI).",
 )
 @click.option("--output", type=click.Choice(["json", "status"]), default="json", show_default=True)
-@click.pass_obj
 def watch(
     client: Client,
     run_id: str,
@@ -136,7 +149,8 @@ def watch(
     Prints the current snapshot, then each change as it happens and a heartbeat during
     silences, however long the run stays quiet; a dropped connection is resumed where it left
     off. --output json prints each event as one JSON object ({"event", "id", "run_id", "ts",
-    "snapshot"}); --output status prints `ts<TAB>event<TAB>status<TAB>run_id`.
+    "snapshot"}); --output status prints `ts<TAB>event<TAB>status<TAB>run_id`, and a fifth
+    field saying why a PENDING run waits or a CANCELLING one is being stopped.
     """
     events = client.watch(run_id, records=records, last_event_id=last_event_id, timeout=timeout_sec)
     printed = 0
@@ -151,26 +165,6 @@ def watch(
             printed += 1
             if printed == max_events:
                 return
-
-
-@click.command()
-@click.option("--run-id", required=True, help="The run to cancel.")
-@click.option("--reason", help="Why, recorded with the run.")
-@click.option("--wait", is_flag=True, help="Wait until the run has ended, then print it.")
-@click.option(
-    "--timeout-sec",
-    type=_POSITIVE,
-    default=30.0,
-    show_default=True,
-    help="With --wait, give up after this long (exit 1).",
-)
-@click.pass_obj
-def cancel(client: Client, run_id: str, reason: str | None, wait: bool, timeout_sec: float) -> None:
-    """Cancel a run: PENDING ends at once, RUNNING is stopped by its worker."""
-    snapshot = client.cancel(run_id, reason)
-    if wait:
-        snapshot = client.wait(run_id, timeout=timeout_sec)
-    emit(snapshot)
 
 
 def _snapshots(client: Client, items: list[JsonObject]) -> list[JsonObject]:

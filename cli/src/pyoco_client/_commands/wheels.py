@@ -10,12 +10,13 @@ from pyoco_client._client import Client
 from pyoco_client._errors import InputError
 from pyoco_client._output import OUTPUT_JSON_OR_TABLE, emit
 from pyoco_client._preflight import preflight
+from pyoco_client._session import pass_client
 from pyoco_client._tables import print_wheels
 
 
 @click.command()
 @click.option("--output", type=OUTPUT_JSON_OR_TABLE, default="json", show_default=True)
-@click.pass_obj
+@pass_client
 def wheels(client: Client, output: str) -> None:
     """List the wheels in the registry."""
     found = client.wheels()
@@ -29,7 +30,7 @@ def wheels(client: Client, output: str) -> None:
 @click.option("--limit", type=click.IntRange(1, 500), default=100, show_default=True)
 @click.option("--wheel-name", help="Only events of this wheel file.")
 @click.option("--action", type=click.Choice(["upload", "delete"]))
-@click.pass_obj
+@pass_client
 def wheel_history(client: Client, limit: int, wheel_name: str | None, action: str | None) -> None:
     """List wheel uploads and deletions, newest first (admin keys)."""
     emit(client.wheel_history(limit=limit, wheel_name=wheel_name, action=action))
@@ -69,7 +70,7 @@ def wheel_history(client: Client, limit: int, wheel_name: str | None, action: st
     show_default=True,
     help="Whether a wheel without usage documentation passes the preflight.",
 )
-@click.pass_obj
+@pass_client
 def wheel_upload(
     client: Client,
     wheel_file: Path,
@@ -98,7 +99,7 @@ def wheel_upload(
 
 @click.command("wheel-delete")
 @click.option("--name", required=True, help="The wheel file name (see `wheels`).")
-@click.pass_obj
+@pass_client
 def wheel_delete(client: Client, name: str) -> None:
     """Delete a wheel version (admin keys): new runs get the previous version."""
     emit(client.delete_wheel(name))

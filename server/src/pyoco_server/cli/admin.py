@@ -2,10 +2,10 @@
 
     pyoco-server-admin api-key create --tenant acme [--role admin] [--description "CI"]
     pyoco-server-admin api-key list [--tenant acme]
-    pyoco-server-admin api-key revoke --key-id 3f2a...
+    pyoco-server-admin api-key revoke 3f2a...            (or the whole key, or --key-id 3f2a...)
 
 Output is JSON on stdout. `create` prints the plaintext key, the only time it is ever shown;
-only a keyed hash of it is stored. Failures are one line on stderr and exit code 1.
+only a keyed hash of it is stored, and no other command prints a secret, not even in an error. Failures are one line on stderr and exit code 1.
 Like every other process, the CLI creates the NATS resources that are missing.
 """
 
@@ -22,9 +22,10 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from pyoco_server.domain import keys
+from pyoco_server.domain.envparse import parse_modules
 from pyoco_server.domain.errors import PyocoError, SettingsError
 from pyoco_server.domain.records import ApiKey, Role
-from pyoco_server.domain.settings import Settings, parse_modules
+from pyoco_server.domain.settings import Settings
 from pyoco_server.jetstream import NatsBackend
 from pyoco_server.services.keys import ApiKeyService
 
@@ -208,16 +209,42 @@ def list_keys(settings: Settings, tenant: str | None) -> None:
 
 
 @api_key.command()
-@click.option("--key-id", required=True, help="The id of the key (the part before the dot).")
+@click.argument("key", required=False, metavar="KEY")
+@click.option("--key-id", help="The key's id (the part between `pyoco_` and the dot), or KEY.")
 @click.pass_obj
-def revoke(settings: Settings, key_id: str) -> None:
-    """Revoke a key; every gateway refuses it within a second. Revoking twice is harmless."""
+def revoke(settings: Settings, key: str | None, key_id: str | None) -> None:
+    """Revoke KEY: a key id, or the whole key (pyoco_<id>.<secret>).
+
+    Every gateway refuses the key within a second; revoking twice is harmless. The secret of a
+    whole key is never printed.
+    """
+    wanted = _key_id_of(_one_key(key, key_id))
     record = None
-    if keys.is_key_id(key_id):
-        record = _run(settings, lambda service: service.revoke(key_id))
+    if keys.is_key_id(wanted):
+        record = _run(settings, lambda service: service.revoke(wanted))
     if record is None:
-        _fail(f"no API key has id {key_id!r}; `{_PROG} api-key list` shows the keys")
+        _fail(f"no API key has id {wanted!r}; `{_PROG} api-key list` shows the keys")
     _print({"key_id": record.key_id, "revoked_at": record.revoked_at})
+
+
+def _one_key(key: str | None, key_id: str | None) -> str:
+    """The key given as KEY or --key-id (once, or twice naming the same key)."""
+    if key is None and key_id is None:
+        raise click.UsageError("name the key to revoke: its id (`api-key list`) or the whole key")
+    if key is not None and key_id is not None and _key_id_of(key) != _key_id_of(key_id):
+        raise click.UsageError("KEY and --key-id name different keys; give one")
+    return key if key is not None else str(key_id)
+
+
+def _key_id_of(given: str) -> str:
+    """The key id in `given`: a key id, or a whole key (whose secret is dropped here).
+
+    Anything after the dot of a text starting `pyoco_` is taken for a secret and never kept, so
+    that a mistyped key is not printed back.
+    """
+    if given.startswith(keys.KEY_PREFIX) and "." in given:
+        return given.removeprefix(keys.KEY_PREFIX).split(".", 1)[0]
+    return given
 
 
 def main() -> None:

@@ -81,6 +81,13 @@ def cli() -> None:
     help="The local worker installs the registry's wheels.",
 )
 @click.option(
+    "--worker-reload/--no-worker-reload",
+    default=True,
+    show_default=True,
+    help="The local worker picks up task modules changed on disk (it replaces the run "
+    "processes that loaded them before their next run).",
+)
+@click.option(
     "--task-modules",
     metavar="MODULES",
     help="Comma-separated modules whose callables flow.yaml tasks may use (besides registry "

@@ -13,6 +13,8 @@
     │   ├── DeadLetterNotFound   no dead letter with that id                    404
     │   ├── NotRedrivable        a dead letter that cannot be driven again      409
     │   ├── IdempotencyConflict  an Idempotency-Key reused for another request  409
+    │   ├── WorkflowNotStored    a re-run whose flow.yaml is no longer kept     409
+    │   ├── ForbiddenTenant      a user key naming another tenant               403
     │   ├── WheelNotFound        no wheel with that name                        404
     │   ├── WheelConflict        a wheel version not higher than the stored one 409
     │   ├── PayloadTooLarge      upload or resulting job over its limit         413
@@ -20,6 +22,7 @@
     │   ├── InvalidWorkflow      flow.yaml that does not parse or validate      422
     │   ├── CallableNotAllowed   a task callable that may not run               422
     │   ├── InvalidWheel         an upload that is not the wheel it says        422
+    │   ├── InvalidLabels        a form's `tags` that are not labels            422
     │   └── UnknownRequirement   a pinned wheel version the registry lacks      422
     ├── FlowNotFound             a worker has no flow for the job (worker side)
     ├── RunAbandoned             a run stopped by the worker's shutdown; its job is handed back
@@ -142,6 +145,35 @@ class IdempotencyInProgress(RequestError):
         )
 
 
+class WorkflowNotStored(RequestError):
+    """A re-run of a flow.yaml run whose file is no longer kept in the workflows bucket."""
+
+    reason = "workflow_not_stored"
+
+    def __init__(self, run_id: str, sha256: str) -> None:
+        self.run_id = run_id
+        self.sha256 = sha256
+        super().__init__(
+            f"run {run_id!r} was submitted with a flow.yaml (sha256 {sha256[:12]}…) that is no "
+            "longer stored (files are kept PYOCO_RUN_RETENTION_SEC after their last use); "
+            "submit the file again with POST /runs/yaml"
+        )
+
+
+class ForbiddenTenant(RequestError):
+    """A user key asked for the runs of a tenant other than its own."""
+
+    reason = "forbidden_tenant"
+
+    def __init__(self, tenant_id: str, own: str) -> None:
+        self.tenant_id = tenant_id
+        self.own = own
+        super().__init__(
+            f"this API key belongs to tenant {own!r} and may not read tenant {tenant_id!r}'s "
+            f"runs; leave out `tenant`, or use an admin key"
+        )
+
+
 class PayloadTooLarge(RequestError):
     """An upload, or the job built from a request, is larger than its limit."""
 
@@ -165,7 +197,16 @@ class TooManyRequests(RequestError):
 
 
 class InvalidWorkflow(RequestError):
-    """A flow.yaml that does not parse or does not follow the format; `reason` is a code."""
+    """A flow.yaml that does not parse or does not follow the format; `reason` is a code.
+
+    The reasons (docs/flow-yaml.md says what to do about each): `not_utf8`, `invalid_yaml`,
+    `invalid_yaml_root`, `too_complex`, `unsupported_key`, `unknown_keys`,
+    `unsupported_version`, `missing_flow_graph`, `invalid_defaults`, `invalid_task`,
+    `missing_callable` (a task with neither `callable` nor `use`), `invalid_task_callable`,
+    `undeclared_task` (the graph names a task not under `tasks:`), `unknown_params` (params the
+    flow does not know, `workflow.check_params`), `invalid_pipes`, `invalid_runtime`,
+    `invalid_graph`.
+    """
 
     def __init__(self, reason: str, detail: str) -> None:
         self.reason = reason
@@ -189,6 +230,12 @@ class InvalidWheel(RequestError):
     def __init__(self, reason: str, detail: str) -> None:
         self.reason = reason
         super().__init__(detail)
+
+
+class InvalidLabels(RequestError):
+    """A multipart form's `tags` (labels, comma-separated) that break the label rules."""
+
+    reason = "invalid_tags"
 
 
 class WheelNotFound(RequestError):

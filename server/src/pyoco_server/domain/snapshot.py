@@ -292,6 +292,7 @@ class RunSnapshot:
             updated_at=now,
             next_attempt_at=now + delay,
             attempts=self._close_attempt(AttemptStatus.FAILED, now, error, reason),
+            stopping=None,
         )
 
     def requeued(self, now: float) -> RunSnapshot:
@@ -308,17 +309,18 @@ class RunSnapshot:
             cancel_requested_at=None,
             cancel_requested_by=None,
             cancel_reason=None,
+            stopping=None,
         )
 
     def cancel_requested(self, now: float, by: str | None, reason: str | None) -> RunSnapshot:
         """A cancel request: a PENDING run is CANCELLED, a running one CANCELLING.
 
-        A run that already ended is returned unchanged; a repeated request keeps the first
-        request's time, requester and reason.
+        A running run's `stopping` says `cancel` since `now` (its worker adds the deadline). A
+        run already being stopped for its timeout keeps stopping so (it ends FAILED `timeout`);
+        the request is recorded, so that no retry follows. A run that already ended is returned
+        unchanged; a repeated request keeps the first request's time, requester and reason.
         """
-        if self.terminal:
-            return self
-        if self.status is RunStatus.CANCELLING:
+        if self.terminal or self.cancel_requested_at is not None:
             return self
         marked = self._evolve(
             cancel_requested_at=now,
@@ -328,7 +330,32 @@ class RunSnapshot:
         )
         if self.status is RunStatus.PENDING:
             return marked.finished(RunStatus.CANCELLED, now, reason=FailureReason.CANCELLED)
-        return marked._evolve(status=RunStatus.CANCELLING)
+        if self.status is RunStatus.CANCELLING:
+            return marked
+        return marked._evolve(
+            status=RunStatus.CANCELLING, stopping=RunStopping(StopReason.CANCEL, now)
+        )
+
+    def being_stopped(
+        self, reason: StopReason, now: float, deadline_at: float | None
+    ) -> RunSnapshot:
+        """CANCELLING, saying why and by when: the worker's write once it is stopping the run.
+
+        A cancel's stop (the gateway wrote CANCELLING) keeps its reason and time and gains the
+        deadline; a timeout's starts now. An ended run, or a stop that already has its
+        deadline, is returned unchanged.
+        """
+        if self.terminal:
+            return self
+        stopping = self.stopping
+        if self.status is not RunStatus.CANCELLING or stopping is None:
+            asked = self.cancel_requested_at if reason is StopReason.CANCEL else None
+            stopping = RunStopping(reason, now if asked is None else asked, deadline_at)
+        elif stopping.deadline_at is None:
+            stopping = dataclasses.replace(stopping, deadline_at=deadline_at)
+        else:
+            return self
+        return self._evolve(status=RunStatus.CANCELLING, stopping=stopping, updated_at=now)
 
     def queued_as(self, job_seq: int) -> RunSnapshot:
         """The snapshot of a run whose job is message `job_seq` of the work stream."""

@@ -27,6 +27,7 @@ class Subjects:
     auth_bucket: str
     idempotency_bucket: str
     wheel_index_bucket: str
+    workflows_bucket: str
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Subjects:
@@ -41,6 +42,7 @@ class Subjects:
             auth_bucket=settings.auth_kv_bucket,
             idempotency_bucket=settings.idempotency_kv_bucket,
             wheel_index_bucket=settings.wheel_index_kv_bucket,
+            workflows_bucket=settings.workflows_kv_bucket,
         )
 
     def work(self, tag: str) -> str:
@@ -84,6 +86,16 @@ class Subjects:
     wheel_history = "pyoco.wheels.history"
     """Subject of the wheel history stream."""
 
+    logs_stream = "PYOCO_LOGS"
+    """The stream of runs' task logs (limits retention)."""
+
+    def run_logs(self, run_id: str) -> str:
+        """Subject of the log records of `run_id` (stream `PYOCO_LOGS`)."""
+        return f"pyoco.logs.{run_id}"
+
+    run_logs_all = "pyoco.logs.>"
+    """Subjects of the logs stream."""
+
     advisory_queue_group = "pyoco-max-deliveries"
     """Queue group of everything that handles max-deliveries advisories (one handles each)."""
 
@@ -100,4 +112,6 @@ class Subjects:
             "deadLetters": self.dead_letter("{tag}"),
             "wheelIndex": f"$KV.{self.wheel_index_bucket}.{{distribution}}",
             "wheelHistory": self.wheel_history,
+            "runLogs": self.run_logs("{run_id}"),
+            "workflows": f"$KV.{self.workflows_bucket}.{{sha256}}",
         }

@@ -2,8 +2,8 @@
 
 A callable (`package.module:function`) may run when its module is
 
-1. one of the demo tasks of the README (`pyoco_server._workflow_test_tasks`: `add_one`,
-   `to_text`);
+1. one of the demo tasks of the README and docs/flow-yaml.md
+   (`pyoco_server._workflow_test_tasks`: `add_one`, `to_text`, `double`, `square`, `add`);
 2. provided by a registry wheel the run is bound to (one of the wheel's top-level modules);
 3. listed by the operator (`PYOCO_TASK_MODULES`: the module or a parent package of it);
 4. anything else, only when the operator chose `PYOCO_TASK_ALLOW_ALL`;
@@ -27,7 +27,9 @@ from collections.abc import Collection, Iterable, Mapping
 from pyoco_server.domain.workflow import TaskSpec
 
 DEMO_MODULE = "pyoco_server._workflow_test_tasks"
-DEMO_TASKS = frozenset({f"{DEMO_MODULE}:add_one", f"{DEMO_MODULE}:to_text"})
+DEMO_TASKS = frozenset(
+    f"{DEMO_MODULE}:{name}" for name in ("add_one", "to_text", "double", "square", "add")
+)
 
 PROTECTED_PACKAGES = frozenset(
     {

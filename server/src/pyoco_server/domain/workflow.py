@@ -2,7 +2,10 @@
 
 The gateway validates an upload with `parse_workflow` before anything is stored, so a bad file is
 refused with the reason; the worker parses the same text again to build the flow. The graph is
-checked with pyoco's own DSL parser; task callables are only imported on the worker.
+read into a plan by `pyoco_server.domain.graph`; every task it names must be declared under
+`tasks:`, and each task needs `callable:` or `use:`. Task callables are only imported on the
+worker. `check_params` refuses the params of a run that the flow does not know (see
+`Workflow.known_params`).
 
 YAML is read by libyaml's C scanner and parser where PyYAML has it (PyYAML's pure-Python ones
 otherwise, five to seven times slower), composed by a composer that counts nodes as it goes, so
@@ -22,12 +25,12 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import yaml
-from pyoco.dsl.graph import parse_graph, resolve_pipe_refs, validate_graph_terms
 from yaml.composer import Composer
 from yaml.events import AliasEvent, Event, NodeEvent
 from yaml.nodes import Node
 
 from pyoco_server.domain.errors import InvalidWorkflow
+from pyoco_server.domain.graph import GraphPlan, plan_graph
 
 _TOP_KEYS = ("version", "flow", "tasks", "pipes", "runtime")
 _FLOW_KEYS = ("graph", "defaults")
@@ -35,6 +38,7 @@ _TASK_KEYS = ("callable", "use", "inputs", "outputs")
 _RUNTIME_KEYS = ("expose_env",)
 _CALLABLE = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*:[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$")
 _NAME = re.compile(r"^[A-Za-z_]\w*$")
+_PARAM_INPUT = re.compile(r"^\$ctx\.params\.(.+)$", re.DOTALL)
 _MAX_NODES = 100_000
 """Values a file may expand to, aliases counted at every use (stops 'billion laughs')."""
 _MAX_DEPTH = 100
@@ -69,6 +73,12 @@ class Workflow:
     tasks: Mapping[str, TaskSpec]
     pipes: Mapping[str, str]
     expose_env: tuple[str, ...]
+    plan: GraphPlan
+    """What the graph runs: its steps, the tasks it names, the params it reads."""
+    known_params: tuple[str, ...]
+    """The params the flow declares: the keys of `flow.defaults`, and the `$ctx.params.NAME`
+    its task inputs and graph expressions read. Empty: the flow declares none, and its tasks
+    take params by parameter name, which cannot be known without importing them."""
 
 
 def parse_workflow(raw: bytes) -> Workflow:
@@ -89,7 +99,8 @@ def parse_workflow(raw: bytes) -> Workflow:
     graph, defaults = _flow_section(document.get("flow"))
     tasks = _tasks_section(document.get("tasks"))
     pipes = _pipes_section(document.get("pipes"))
-    _check_graph(graph, pipes)
+    plan = plan_graph(graph, pipes)
+    _check_declared(plan, tasks)
     return Workflow(
         text=text,
         sha256=hashlib.sha256(raw).hexdigest(),
@@ -99,7 +110,25 @@ def parse_workflow(raw: bytes) -> Workflow:
         tasks=tasks,
         pipes=pipes,
         expose_env=_runtime_section(document.get("runtime")),
+        plan=plan,
+        known_params=_known_params(defaults, tasks, plan),
     )
+
+
+def check_params(workflow: Workflow, params: Mapping[str, Any]) -> None:
+    """Refuse params the flow does not know, when it declares any (`Workflow.known_params`).
+
+    Raises:
+        InvalidWorkflow: `unknown_params`, naming them and the known ones.
+    """
+    known = workflow.known_params
+    unknown = sorted(key for key in params if key not in known)
+    if known and unknown:
+        raise InvalidWorkflow(
+            "unknown_params",
+            f"params {unknown} are used by no task and no default; known: {', '.join(known)} "
+            "(a task that takes a param by its parameter name needs it in flow.defaults)",
+        )
 
 
 def _decode(raw: bytes) -> str:
@@ -276,13 +305,21 @@ def _task_name(name: Any) -> str:
 
 
 def _task(name: str, body: Any) -> TaskSpec:
+    if body is None:
+        body = {}
     if not isinstance(body, dict):
         raise InvalidWorkflow("invalid_task", f"tasks.{name} must be a mapping")
     _check_keys(body, _TASK_KEYS, f"tasks.{name}")
     target, use = body.get("callable"), body.get("use")
-    if (target is None) == (use is None):
+    if target is None and use is None:
         raise InvalidWorkflow(
-            "invalid_task", f"tasks.{name} needs exactly one of 'callable:' or 'use:'"
+            "missing_callable",
+            f"tasks.{name} has neither 'callable:' nor 'use:'; add 'callable: "
+            "package.module:function' (or 'use:' and the name of another task)",
+        )
+    if target is not None and use is not None:
+        raise InvalidWorkflow(
+            "invalid_task", f"tasks.{name} needs exactly one of 'callable:' or 'use:', not both"
         )
     if target is not None and (not isinstance(target, str) or not _CALLABLE.fullmatch(target)):
         raise InvalidWorkflow(
@@ -327,13 +364,23 @@ def _runtime_section(runtime: Any) -> tuple[str, ...]:
     return tuple(expose)
 
 
-def _check_graph(graph: str, pipes: Mapping[str, str]) -> None:
-    try:
-        pipeline = resolve_pipe_refs(parse_graph(graph), dict(pipes))
-    except ValueError as exc:
-        raise InvalidWorkflow("invalid_graph", f"flow.graph: {exc}") from None
-    except RecursionError:
-        raise InvalidWorkflow("too_complex", "flow.graph is nested too deeply") from None
-    report = validate_graph_terms(pipeline)
-    if report.errors:
-        raise InvalidWorkflow("invalid_graph", "flow.graph: " + "; ".join(report.errors))
+def _check_declared(plan: GraphPlan, tasks: Mapping[str, TaskSpec]) -> None:
+    undeclared = [name for name in plan.tasks if name not in tasks]
+    if undeclared:
+        raise InvalidWorkflow(
+            "undeclared_task",
+            f"flow.graph names task(s) {undeclared} that are not under 'tasks:'; declared: "
+            f"{', '.join(tasks) or '(none)'}; declare each with 'callable:' or 'use:'",
+        )
+
+
+def _known_params(
+    defaults: Mapping[str, Any], tasks: Mapping[str, TaskSpec], plan: GraphPlan
+) -> tuple[str, ...]:
+    read = (
+        match.group(1)
+        for spec in tasks.values()
+        for value in spec.inputs.values()
+        if isinstance(value, str) and (match := _PARAM_INPUT.match(value))
+    )
+    return tuple(dict.fromkeys([*defaults, *read, *plan.params]))

@@ -25,7 +25,6 @@ warning is silenced for that import only.
 from __future__ import annotations
 
 import functools
-import re
 import warnings
 from collections.abc import AsyncGenerator, Callable, Mapping
 from typing import Any
@@ -44,6 +43,7 @@ with warnings.catch_warnings():
     from connexion.middleware.routing import RoutingMiddleware
     from connexion.middleware.security import SecurityMiddleware
     from connexion.middleware.server_error import ServerErrorMiddleware
+    from connexion.options import SwaggerUIOptions as SwaggerUIOptions
     from connexion.resolver import Resolution, Resolver
     from connexion.utils import is_null, is_nullable
     from connexion.validators import (
@@ -53,9 +53,8 @@ with warnings.catch_warnings():
         ParameterValidator,
     )
 from jsonschema import Draft4Validator, ValidationError
-from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException, MultiPartParser
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Scope
 
 from pyoco_server.domain.codec import dumps, loads
 from pyoco_server.domain.errors import PayloadTooLarge
@@ -171,6 +170,7 @@ def middleware_stack(
     after_routing: Callable[[Any], Any] | None = None,
     before_routing: Callable[[Any], Any] | None = None,
     after_access: Callable[[Any], Any] | None = None,
+    in_front: Callable[[Any], Any] | None = None,
 ) -> list[Any]:
     """Connexion's middleware stack without the layers this configuration does not use.
 
@@ -184,7 +184,8 @@ def middleware_stack(
     `after_routing` right after routing (body limits, which need the operation),
     `before_routing` right before it (inside the exception layer, so what it raises is answered
     as a problem), and `after_access` right after the API-key check (submit rates, which need
-    the caller).
+    the caller), and `in_front` right inside `outermost` (the dashboard, which answers its
+    own paths before any of Connexion's layers).
     """
     layers: list[Any] = []
     for layer in ConnexionMiddleware.default_middlewares:
@@ -201,7 +202,7 @@ def middleware_stack(
         elif validate_responses or layer is not ResponseValidationMiddleware:
             layers.append(layer)
     layers.insert(layers.index(ServerErrorMiddleware) + 1, observer)
-    return [outermost, *layers]
+    return [outermost, *([in_front] if in_front is not None else []), *layers]
 
 
 class StrictJSONBodyValidator(JSONRequestBodyValidator):
@@ -349,45 +350,3 @@ VALIDATORS = {
     "parameter": NamedParameterValidator,
     "body": MediaTypeDict({**VALIDATOR_MAP["body"], "*/*json": StrictJSONBodyValidator}),
 }
-
-
-class LiteralPathMethods:
-    """Answers 405 for a method a literal path of the spec does not declare.
-
-    Starlette's router tries each operation's route in turn, so with `GET /wheels/history` and
-    `DELETE /wheels/{wheel_name}` in the spec, `DELETE /wheels/history` would reach
-    `delete_wheel` as the wheel named "history". OpenAPI matches literal paths before templated
-    ones; this layer, placed before routing, makes that so for methods too.
-    """
-
-    def __init__(self, app: ASGIApp, spec: Mapping[str, Any]) -> None:
-        self.app = app
-        self._declared = {
-            path: {method.upper() for method in item if method in _HTTP_METHODS}
-            for path, item in spec["paths"].items()
-            if "{" not in path
-        }
-        templated = [path for path in spec["paths"] if "{" in path]
-        shadowed = {
-            path
-            for path in self._declared
-            if any(_template_matches(template, path) for template in templated)
-        }
-        self._declared = {path: self._declared[path] for path in shadowed}
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        declared = self._declared.get(scope.get("path", "")) if scope["type"] == "http" else None
-        if declared is not None:
-            method = scope["method"]
-            if method not in declared and not (method == "HEAD" and "GET" in declared):
-                raise HTTPException(405)
-        await self.app(scope, receive, send)
-
-
-_HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
-
-
-def _template_matches(template: str, path: str) -> bool:
-    """Whether the templated spec path `template` also matches the literal `path`."""
-    pattern = re.sub(r"\\\{[^/}]+\\\}", "[^/]+", re.escape(template))
-    return re.fullmatch(pattern, path) is not None

@@ -31,6 +31,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pyoco_server.domain import keys
 from pyoco_server.domain.codec import dumps
+from pyoco_server.domain.errors import ForbiddenTenant
 from pyoco_server.domain.keys import Principal
 from pyoco_server.domain.records import Role
 from pyoco_server.domain.settings import Settings
@@ -201,6 +202,26 @@ def current_principal() -> Principal | None:
 
 
 def current_tenant() -> str | None:
-    """The caller's tenant, or None with API keys off (no tenant filtering)."""
+    """The tenant whose runs the caller is limited to; None when not limited.
+
+    A user key sees its tenant's runs only (another tenant's run is "not found"); an admin key
+    sees every tenant's, as everybody does with API keys off.
+    """
     principal = current_principal()
-    return principal.tenant_id if principal else None
+    if principal is None or principal.role is Role.ADMIN:
+        return None
+    return principal.tenant_id
+
+
+def listed_tenant(asked: str | None) -> str | None:
+    """The tenant a listing is filtered by, given the `tenant` it `asked` for (None: any).
+
+    Raises:
+        ForbiddenTenant: a user key asked for another tenant than its own.
+    """
+    own = current_tenant()
+    if own is None:
+        return asked
+    if asked is not None and asked != own:
+        raise ForbiddenTenant(asked, own)
+    return own

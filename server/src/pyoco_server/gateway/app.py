@@ -24,13 +24,14 @@ from pyoco_server.domain.trust import TaskPolicy
 from pyoco_server.gateway._connexion import (
     FastJsonifier,
     GatewayApp,
-    LiteralPathMethods,
+    SwaggerUIOptions,
     TagResolver,
     check_handlers,
     middleware_stack,
     validators,
 )
 from pyoco_server.gateway.access import api_key_layer
+from pyoco_server.gateway.dashboard import Dashboard, DashboardMiddleware
 from pyoco_server.gateway.handlers.dlq import DlqApi
 from pyoco_server.gateway.handlers.health import HealthApi
 from pyoco_server.gateway.handlers.logs import LogsApi
@@ -46,23 +47,31 @@ from pyoco_server.gateway.metrics import (
     RequestMetricsMiddleware,
     multiprocess_dir,
 )
+from pyoco_server.gateway.paths import LiteralPathMethods, literal_paths_first
 from pyoco_server.gateway.problems import EXCEPTION_HANDLERS, MethodNotAllowed
 from pyoco_server.gateway.ratelimit import submit_rate_layer
 from pyoco_server.gateway.requests import RequestIdMiddleware
+from pyoco_server.gateway.runevents import RunEvents
 from pyoco_server.gateway.runview import RunView
 from pyoco_server.gateway.shutdown import on_exit_signal
+from pyoco_server.gateway.watch import WatchSlots
+from pyoco_server.gateway.workflows import WorkflowParser
 from pyoco_server.jetstream import NatsBackend
 from pyoco_server.logs import configure_logging
 from pyoco_server.ports import Backend
 from pyoco_server.services.binding import RunCode, WheelCatalog
 from pyoco_server.services.deadletters import DeadLetterService
 from pyoco_server.services.exhaustion import MaxDeliveriesHandler
+from pyoco_server.services.graphs import RunGraphs
 from pyoco_server.services.idempotency import IdempotentSubmits
 from pyoco_server.services.keys import ApiKeyCache
 from pyoco_server.services.reaper import Reaper
+from pyoco_server.services.runlogs import RunLogService
 from pyoco_server.services.runs import RunService
+from pyoco_server.services.throughput import Throughput
 from pyoco_server.services.wheels import WheelService
 from pyoco_server.services.workers import WorkerService
+from pyoco_server.services.workflows import WorkflowTexts
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +91,7 @@ def handlers_for(
         notifier=backend.cancels,
         code=RunCode(catalog, policy),
         work=backend.work,
+        workflows=WorkflowTexts(backend.workflows, settings.run_retention_sec),
     )
     wheels = WheelService(
         backend.wheel_files, backend.wheel_index, backend.wheel_history, in_use=view.bound
@@ -89,11 +99,20 @@ def handlers_for(
     submits = IdempotentSubmits(service, backend.idempotency)
     workers = WorkerService(backend.workers, settings)
     dead_letters = DeadLetterService(backend.dead_letters, backend.runs, backend.jobs)
+    # One count of open streams for per-run watches and run-list streams alike.
+    slots = WatchSlots(settings.watch_max_streams, settings.watch_max_streams_per_key)
+    events = RunEvents(view.feed, lambda: view.loaded, slots, settings.sse_heartbeat_sec)
+    # Graphs are cached per flow.yaml: their parses are rare, one parser process is plenty.
+    graphs = RunGraphs(service.workflow_text, WorkflowParser(1).parse)
     return {
         "health": HealthApi(),
-        "logs": LogsApi(),
-        "views": ViewsApi(),
-        "runs": RunsApi(service, submits, view, settings, on_submitted=metrics.submitted),
+        "logs": LogsApi(
+            RunLogService(backend.logs, service, view.hub), slots, settings.sse_heartbeat_sec
+        ),
+        "views": ViewsApi(service, events, graphs),
+        "runs": RunsApi(
+            service, submits, view, settings, on_submitted=metrics.submitted, slots=slots
+        ),
         "workers": WorkersApi(workers),
         "dlq": DlqApi(dead_letters),
         "ops": OpsApi(metrics, backend.deployment),
@@ -135,10 +154,13 @@ async def _load_keys(keys: ApiKeyCache, backend: Backend) -> None:
 def served_spec(settings: Settings) -> dict[str, Any]:
     """openapi.yaml as this gateway serves it: with auth off, no operation requires a key.
 
+    Literal paths come before the templated ones they match (`literal_paths_first`).
+
     With API keys on, the spec's global security stays, so the served contract says a key is
     needed (and the API-key middleware reads from it which operations need one).
     """
     spec = load_openapi()
+    spec["paths"] = literal_paths_first(spec["paths"])
     if settings.http_auth_mode == "none":
         spec["security"] = []
     return spec
@@ -188,7 +210,7 @@ def create_app(
         if backend.ready and not await catalog.wait_loaded(_STARTUP_WAIT_SEC):
             log.warning("wheel index not loaded yet; submits answer 503 until it is")
         try:
-            with on_exit_signal(view.hub.close):
+            with on_exit_signal(view.close_streams):
                 yield
         finally:
             await view.stop()
@@ -210,7 +232,9 @@ def create_app(
         run_counts=view.index.counts_by_status,
         tags=labels,
         stale_runs=lambda: reaper.stale,
+        history=Throughput(ready=lambda: view.loaded),
     )
+    view.listen(metrics.history.changed)
     handlers = handlers_for(backend, view, metrics, catalog)
     check_handlers(spec, handlers)
     app = GatewayApp(
@@ -224,6 +248,7 @@ def create_app(
             after_routing=functools.partial(BodyLimitMiddleware, limits=body_limits(settings)),
             before_routing=functools.partial(LiteralPathMethods, spec=spec),
             after_access=submit_rate_layer(settings),
+            in_front=functools.partial(DashboardMiddleware, dashboard=Dashboard(settings)),
         ),
         jsonifier=FastJsonifier(),
     )
@@ -234,6 +259,8 @@ def create_app(
         validate_responses=validate_responses,
         pythonic_params=False,
         validator_map=validators(*form_field_limit(settings)),
+        # `/ui/` is the dashboard's (dashboard.py); the API's Swagger UI is at `/docs/`.
+        swagger_ui_options=SwaggerUIOptions(swagger_ui_path="/docs"),
     )
     for exception, handler in EXCEPTION_HANDLERS:
         app.add_error_handler(exception, handler)

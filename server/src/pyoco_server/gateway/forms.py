@@ -6,10 +6,12 @@ from typing import Any
 
 from pyoco_server.contracts import SchemaViolation, validate_openapi_schema
 from pyoco_server.domain.codec import loads, retry_from_dict
-from pyoco_server.domain.errors import InvalidInput, InvalidRequirement
+from pyoco_server.domain.errors import InvalidInput, InvalidLabels, InvalidRequirement
 from pyoco_server.domain.records import RetryPolicy
 
 _MAX_TIMEOUT_SEC = 604800
+_MAX_LABELS = 64
+_MAX_LABEL_CHARS = 128
 
 
 def json_object(raw: str | None, field: str, example: str) -> dict[str, Any]:
@@ -51,6 +53,20 @@ def requirements(raw: str | None) -> tuple[str, ...]:
             f"form field 'requires': {', '.join(bad)} must pin a version, like my_ext==0.1.0"
         )
     return pins
+
+
+def labels(raw: str | None) -> tuple[str, ...]:
+    """The `tags` field: labels, comma-separated (as `tags` of the JSON submit)."""
+    found = tuple(item.strip() for item in (raw or "").split(",") if item.strip())
+    if len(found) > _MAX_LABELS:
+        raise InvalidLabels(f"form field 'tags' has {len(found)} labels; at most {_MAX_LABELS}")
+    long = [label for label in found if len(label) > _MAX_LABEL_CHARS]
+    if long:
+        raise InvalidLabels(
+            f"form field 'tags': label {long[0][:20]!r}... is over {_MAX_LABEL_CHARS} characters; "
+            "separate labels with commas"
+        )
+    return found
 
 
 def seconds(raw: Any, field: str) -> float | None:

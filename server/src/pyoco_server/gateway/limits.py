@@ -44,6 +44,10 @@ def body_limits(settings: Settings) -> dict[str, tuple[int, str]]:
             2 * settings.max_run_snapshot_bytes + _SMALL,
             "PYOCO_MAX_RUN_SNAPSHOT_BYTES",
         ),
+        "rerun_run": (  # params merged over the original's
+            2 * settings.max_run_snapshot_bytes + _SMALL,
+            "PYOCO_MAX_RUN_SNAPSHOT_BYTES",
+        ),
         "submit_run_yaml": (
             2 * settings.max_run_snapshot_bytes
             + settings.workflow_yaml_max_bytes

@@ -7,8 +7,8 @@ Two kinds of series:
   PROMETHEUS_MULTIPROC_DIR set (`pyoco-server up --workers N`), prometheus-client keeps them in
   files in that directory, and every scrape sums the files of all processes;
 - read at scrape time by the process that answers: runs by status (the in-memory run index),
-  queue depth per tag (the durable consumers of the work stream), workers, dead letters, runs
-  waiting on tags no worker serves.
+  queue depth per tag (the durable consumers of the work stream; a tag without one shows its
+  PENDING runs), workers, dead letters, runs waiting on tags no worker serves.
 
 Tags chosen by callers become labels only through `TagLabels` (`labels.py`): known tags by
 name, the rest as `other`.
@@ -36,6 +36,7 @@ from pyoco_server.domain.records import WorkerState
 from pyoco_server.domain.snapshot import RunStatus
 from pyoco_server.gateway.labels import TagLabels
 from pyoco_server.ports import Deployment, QueueDepth
+from pyoco_server.services.throughput import Throughput
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 """The Prometheus text format that `GatewayMetrics.render` writes."""
@@ -77,6 +78,7 @@ class GatewayMetrics:
         run_counts: RunCounts | None = None,
         tags: TagLabels | None = None,
         stale_runs: Callable[[], int] | None = None,
+        history: Throughput | None = None,
     ) -> None:
         """Create the metrics of one gateway process.
 
@@ -87,7 +89,10 @@ class GatewayMetrics:
             tags: how tags become labels; None shows every tag by name (tests only).
             stale_runs: RUNNING runs with a stale heartbeat whose job is still queued (the
                 reaper's count); None leaves `pyoco_runs_stale` out.
+            history: the last hour's throughput and latency (`GET /metrics/history`), which
+                the submits counted here also feed; None keeps one that sees only those.
         """
+        self.history = history if history is not None else Throughput()
         self._run_counts = run_counts
         self._stale_runs = stale_runs
         self._tags = tags
@@ -114,6 +119,7 @@ class GatewayMetrics:
 
     def submitted(self, tag: str) -> None:
         """Count a run accepted for `tag` (call once the job is queued)."""
+        self.history.submitted(tag)
         self._submitted.labels(self._tags.label(tag) if self._tags else tag).inc()
 
     def observe_request(self, operation_id: str, status: int | None, seconds: float) -> None:
@@ -123,9 +129,12 @@ class GatewayMetrics:
     def render(self, deployment: Deployment) -> bytes:
         """Every series in the Prometheus text format (`CONTENT_TYPE`)."""
         counted = [_without_created(family) for family in self._counted.collect()]
-        families = [*counted, *scrape_families(deployment, self._run_counts)]
+        unserved: dict[str, int] = {}
         if self._tags is not None:
-            families.append(_unserved_family(self._tags, deployment))
+            unserved = self._tags.unserved(queue.tag for queue in deployment.queues)
+        families = [*counted, *scrape_families(deployment, self._run_counts, unserved)]
+        if self._tags is not None:
+            families.append(_unserved_family(unserved))
         if self._stale_runs is not None:
             families.append(
                 GaugeMetricFamily(
@@ -161,10 +170,14 @@ class _Families:
         return iter(self._families)
 
 
-def scrape_families(deployment: Deployment, run_counts: RunCounts | None) -> list[Metric]:
-    """The series read at scrape time."""
+def scrape_families(
+    deployment: Deployment,
+    run_counts: RunCounts | None,
+    unserved: Mapping[str, int] | None = None,
+) -> list[Metric]:
+    """The series read at scrape time; `unserved`: PENDING runs of tags without a consumer."""
     families: list[Metric] = [
-        *_queue_families(deployment.queues),
+        *_queue_families(deployment.queues, unserved or {}),
         *_worker_families(deployment.workers),
     ]
     dead = GaugeMetricFamily(
@@ -176,14 +189,14 @@ def scrape_families(deployment: Deployment, run_counts: RunCounts | None) -> lis
     return families
 
 
-def _unserved_family(tags: TagLabels, deployment: Deployment) -> GaugeMetricFamily:
+def _unserved_family(unserved: Mapping[str, int]) -> GaugeMetricFamily:
     family = GaugeMetricFamily(
         "pyoco_runs_unserved",
         "PENDING runs of tags that no worker has registered for or consumed (they wait until "
         "a worker serves the tag); tags not shown by name are counted as `other`.",
         labels=["tag"],
     )
-    for label, count in sorted(tags.unserved(queue.tag for queue in deployment.queues).items()):
+    for label, count in sorted(unserved.items()):
         family.add_metric([label], count)
     return family
 
@@ -199,9 +212,15 @@ def _run_family(counts: Mapping[str, int]) -> GaugeMetricFamily:
     return family
 
 
-def _queue_families(queues: Iterable[QueueDepth]) -> list[GaugeMetricFamily]:
+def _queue_families(
+    queues: Iterable[QueueDepth], unserved: Mapping[str, int]
+) -> list[GaugeMetricFamily]:
+    """Per tag: its consumer's counts, and for tags with no consumer their PENDING runs."""
     pending = GaugeMetricFamily(
-        "pyoco_queue_pending", "Jobs of the tag not yet delivered to a worker.", labels=["tag"]
+        "pyoco_queue_pending",
+        "Jobs of the tag not yet delivered to a worker (for a tag that no worker has consumed, "
+        "its PENDING runs).",
+        labels=["tag"],
     )
     in_flight = GaugeMetricFamily(
         "pyoco_queue_in_flight",
@@ -213,10 +232,13 @@ def _queue_families(queues: Iterable[QueueDepth]) -> list[GaugeMetricFamily]:
         "Jobs of the tag in flight that were delivered more than once.",
         labels=["tag"],
     )
-    for queue in sorted(queues, key=lambda queue: queue.tag):
-        pending.add_metric([queue.tag], queue.pending)
-        in_flight.add_metric([queue.tag], queue.in_flight)
-        redelivered.add_metric([queue.tag], queue.redelivered)
+    rows = {queue.tag: [queue.pending, queue.in_flight, queue.redelivered] for queue in queues}
+    for label, count in unserved.items():
+        rows.setdefault(label, [0, 0, 0])[0] += count
+    for tag, (waiting, delivered, again) in sorted(rows.items()):
+        pending.add_metric([tag], waiting)
+        in_flight.add_metric([tag], delivered)
+        redelivered.add_metric([tag], again)
     return [pending, in_flight, redelivered]
 
 

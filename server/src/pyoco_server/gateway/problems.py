@@ -20,9 +20,11 @@ from pyoco_server.domain.errors import (
     BackendUnavailable,
     CallableNotAllowed,
     DeadLetterNotFound,
+    ForbiddenTenant,
     IdempotencyConflict,
     IdempotencyInProgress,
     InvalidInput,
+    InvalidLabels,
     InvalidRequirement,
     InvalidWheel,
     InvalidWorkflow,
@@ -36,6 +38,7 @@ from pyoco_server.domain.errors import (
     WheelConflict,
     WheelNotFound,
     WorkerNotFound,
+    WorkflowNotStored,
 )
 
 log = logging.getLogger(__name__)
@@ -50,10 +53,13 @@ _TABLE: tuple[tuple[type[PyocoError], int, str], ...] = (
     (WheelConflict, 409, "Conflict"),
     (IdempotencyConflict, 409, "Conflict"),
     (IdempotencyInProgress, 409, "Conflict"),
+    (WorkflowNotStored, 409, "Conflict"),
+    (ForbiddenTenant, 403, "Forbidden"),
     (PayloadTooLarge, 413, "Payload Too Large"),
     (InvalidWorkflow, 422, "Unprocessable Entity"),
     (CallableNotAllowed, 422, "Unprocessable Entity"),
     (InvalidWheel, 422, "Unprocessable Entity"),
+    (InvalidLabels, 422, "Unprocessable Entity"),
     (InvalidRequirement, 422, "Unprocessable Entity"),
     (UnknownRequirement, 422, "Unprocessable Entity"),
     (TooManyRequests, 429, "Too Many Requests"),

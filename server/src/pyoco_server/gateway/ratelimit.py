@@ -25,7 +25,7 @@ from pyoco_server.domain.settings import Settings
 from pyoco_server.gateway._connexion import matched_operation_id
 from pyoco_server.gateway.access import principal_of
 
-SUBMITS = frozenset({"submit_run", "submit_run_yaml"})
+SUBMITS = frozenset({"submit_run", "submit_run_yaml", "rerun_run"})
 """The operations a tenant's submit rate counts."""
 
 ANONYMOUS = ""

@@ -1,12 +1,15 @@
 """The gateway's live view of the runs bucket: the run index and the watch fan-out.
 
-One feed of the runs bucket (`Backend.follow`) feeds both. Until its initial load is done, listing
-answers 503 (Retry-After) rather than an incomplete page.
+One feed of the runs bucket (`Backend.follow`) feeds both, and the run list's event streams
+(`feed`). Until its initial load is done, listing answers 503 (Retry-After) rather than an
+incomplete page. A second feed, of the worker registry, tells why PENDING runs wait (`waits`,
+services/waiting.py).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -14,30 +17,43 @@ import orjson
 from pyoco_server.domain.errors import BackendUnavailable
 from pyoco_server.ports import Backend, Bucket
 from pyoco_server.services.index import Filters, Page, RunIndex, Summary
+from pyoco_server.services.runfeed import RunFeed
+from pyoco_server.services.waiting import QueueProbe, RunWaits, WorkerView
 from pyoco_server.services.watching import Change, WatchHub
 
 log = logging.getLogger(__name__)
 
 _ENDED = frozenset({"COMPLETED", "FAILED", "CANCELLED"})
 
+ChangeListener = Callable[[Summary | None, Summary | None, int], None]
+"""Told `(before, after, revision)` of every change the index applies (`after` None: gone)."""
+
 
 class RunView:
     """The run index and the watch hub, kept current by one watch of the runs bucket."""
 
     def __init__(self, backend: Backend) -> None:
-        self.index = RunIndex()
+        self.index = RunIndex(default_tenant=backend.settings.default_tenant)
         self.hub = WatchHub()
+        self.workers = WorkerView(backend)
+        self.waits = RunWaits(self.workers, QueueProbe(backend.deployment), backend.settings)
         self._bound: dict[str, set[str]] = {}
         """Wheel sha256 -> the queued or running runs bound to it."""
+        self._listeners: list[ChangeListener] = []
+        self.feed = RunFeed(backend.settings.default_tenant)
+        """The run list's event streams (`GET /runs/events`)."""
+        self.listen(self.feed.changed)
         self._mirror = backend.follow(Bucket.RUNS, self._put, self._delete)
 
     def start(self) -> None:
-        """Start following the bucket (in the background)."""
+        """Start following the runs bucket and the worker registry (in the background)."""
         self._mirror.start()
+        self.workers.start()
 
     async def stop(self) -> None:
-        """Stop following the bucket."""
+        """Stop following."""
         await self._mirror.stop()
+        await self.workers.stop()
 
     @property
     def loaded(self) -> bool:
@@ -54,6 +70,18 @@ class RunView:
             raise BackendUnavailable("the run index is still loading; retry shortly", retry_after=1)
         return self.index.page(filters, limit, cursor)
 
+    def listen(self, listener: ChangeListener) -> None:
+        """Tell `listener` of every change the index applies from now on.
+
+        The run list's event streams (`feed`) and the metrics history follow the runs so.
+        """
+        self._listeners.append(listener)
+
+    def close_streams(self) -> None:
+        """End every open event stream (the gateway is shutting down; clients resume)."""
+        self.hub.close()
+        self.feed.close()
+
     def bound(self, sha256: str) -> bool:
         """True while a queued or running run is bound to the wheel with this content."""
         return bool(self._bound.get(sha256))
@@ -61,12 +89,21 @@ class RunView:
     def _put(self, run_id: str, raw: bytes, revision: int) -> None:
         # orjson: fastest, and the summary's fields are all text, integers of no size or times.
         data = orjson.loads(raw)
-        self.index.put(Summary.from_snapshot(data), revision)
+        before = self.index.get(run_id)
+        summary = Summary.from_snapshot(data)
+        self.index.put(summary, revision)
+        if self.index.get(run_id) is summary:  # not an older revision than the one kept
+            for listener in self._listeners:
+                listener(before, summary, revision)
         self._track_code(run_id, data.get("code") or (), data["status"] in _ENDED)
         self.hub.publish(run_id, Change(revision, raw))
 
     def _delete(self, run_id: str, revision: int) -> None:
+        before = self.index.get(run_id)
         self.index.remove(run_id)
+        if before is not None:
+            for listener in self._listeners:
+                listener(before, None, revision)
         for runs in self._bound.values():  # deleted or expired: no longer needs its code
             runs.discard(run_id)
         self.hub.publish(run_id, Change(revision, None))

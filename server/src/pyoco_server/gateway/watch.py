@@ -92,7 +92,7 @@ def _too_many(detail: str) -> TooManyRequests:
     )
 
 
-class _EventStream(StreamingResponse):
+class EventStream(StreamingResponse):
     """A streaming response that calls `on_close` when it ends, however it ends.
 
     Starlette starts the body's generator only after the response headers went out, so a
@@ -108,6 +108,7 @@ class _EventStream(StreamingResponse):
         self._on_close = on_close
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Send the response, then `on_close`."""
         try:
             await super().__call__(scope, receive, send)
         finally:
@@ -158,7 +159,7 @@ class RunWatch:
             raise
         if ended:
             mailbox.close()
-        return _EventStream(self._events(run_id, mailbox, first, render, timeout_sec), close)
+        return EventStream(self._events(run_id, mailbox, first, render, timeout_sec), close)
 
     async def _first(
         self, run_id: str, tenant_id: str | None, resume_after: int | None

@@ -14,9 +14,11 @@ from pyoco_server.jetstream._deployment import NatsDeployment
 from pyoco_server.jetstream._idempotency_keys import NatsIdempotencyKeys
 from pyoco_server.jetstream._job_queue import NatsJobQueue
 from pyoco_server.jetstream._mirror import BucketMirror
+from pyoco_server.jetstream._run_logs import NatsRunLogs
 from pyoco_server.jetstream._run_store import NatsRunStore
 from pyoco_server.jetstream._wheels import NatsWheelFiles, NatsWheelHistory, NatsWheelIndex
 from pyoco_server.jetstream._worker_registry import NatsWorkerRegistry
+from pyoco_server.jetstream._workflows import NatsWorkflows
 from pyoco_server.ports import Bucket, OnDelete, OnPut
 
 
@@ -43,6 +45,8 @@ class NatsBackend:
         self.wheel_index = NatsWheelIndex(self.connection)
         self.wheel_history = NatsWheelHistory(self.connection)
         self.deployment = NatsDeployment(self.connection)
+        self.logs = NatsRunLogs(self.connection)
+        self.workflows = NatsWorkflows(self.connection)
 
     @property
     def ready(self) -> bool:
@@ -55,6 +59,7 @@ class NatsBackend:
             Bucket.RUNS: self.settings.runs_kv_bucket,
             Bucket.API_KEYS: self.settings.auth_kv_bucket,
             Bucket.WHEEL_INDEX: self.settings.wheel_index_kv_bucket,
+            Bucket.WORKERS: self.settings.workers_kv_bucket,
         }
         return BucketMirror(self.connection, names[bucket], on_put, on_delete)
 

@@ -7,14 +7,17 @@ import collections
 import time
 from collections.abc import Callable
 
+import nats.js.errors
+
 from pyoco_server.domain.records import WorkerState
+from pyoco_server.domain.subjects import Subjects
 from pyoco_server.jetstream._connection import Connection, translate_errors
 from pyoco_server.jetstream._worker_registry import NatsWorkerRegistry
 from pyoco_server.ports import Deployment, QueueDepth
 
 
 class NatsDeployment:
-    """`DeploymentSource` on NATS: three requests, made concurrently.
+    """`DeploymentSource` on NATS: three requests, made concurrently (`queue`: one).
 
     The consumer listing covers up to 256 consumers (JetStream's page size): one per tag.
     """
@@ -23,6 +26,7 @@ class NatsDeployment:
         self._connection = connection
         self._settings = connection.settings
         self._registry = NatsWorkerRegistry(connection)
+        self._subjects = Subjects.from_settings(connection.settings)
         self._clock = clock
 
     async def read(self) -> Deployment:
@@ -32,6 +36,23 @@ class NatsDeployment:
             self._queues(), self._workers(), self._dead_letters()
         )
         return Deployment(queues, workers, dead_letters)
+
+    async def queue(self, tag: str) -> QueueDepth | None:
+        """The jobs of `tag` as its durable consumer sees them; None when it has none."""
+        with translate_errors(f"reading the consumer of tag {tag!r}"):
+            try:
+                info = await self._connection.js.consumer_info(
+                    self._settings.work_stream, self._subjects.consumer(tag)
+                )
+            except nats.js.errors.NotFoundError:
+                return None
+        return QueueDepth(
+            tag=tag,
+            pending=info.num_pending or 0,
+            in_flight=info.num_ack_pending or 0,
+            redelivered=info.num_redelivered or 0,
+            delivered_seq=info.delivered.stream_seq if info.delivered else None,
+        )
 
     async def _queues(self) -> tuple[QueueDepth, ...]:
         prefix = f"{self._settings.consumer_prefix}_"

@@ -36,6 +36,7 @@ _MUTABLE = (
     "max_msgs_per_subject",
     "subject_delete_marker_ttl",
     "discard",
+    "allow_direct",
 )
 _DELETE_MARKER_TTL_SEC = 300.0
 """How long the marker JetStream leaves for an expired run lives, for watchers to see it."""
@@ -78,14 +79,16 @@ def dead_letter_stream_config(settings: Settings) -> StreamConfig:
 
 
 def bucket_configs(settings: Settings) -> list[KeyValueConfig]:
-    """The key-value buckets: runs, the worker registry, API and idempotency keys, wheel index.
+    """The key-value buckets: runs, workers, API and idempotency keys, wheel index, workflows.
 
     - runs: the last PYOCO_RUNS_KV_HISTORY snapshots of each run (a watch resumed with
       Last-Event-ID replays them), removed PYOCO_RUN_RETENTION_SEC after the run's last write,
       with a marker so the gateways' watches drop it from their index; at most
       PYOCO_RUNS_KV_MAX_BYTES in all (`discard: new`, as every bucket: a write beyond fails);
     - workers: a record expires PYOCO_WORKER_RECORD_RETENTION_SEC after its last write;
-    - idempotency: a record expires after PYOCO_IDEMPOTENCY_WINDOW_SEC.
+    - idempotency: a record expires after PYOCO_IDEMPOTENCY_WINDOW_SEC;
+    - workflows: a file is kept as long as runs are (PYOCO_RUN_RETENTION_SEC after it was last
+      stored), at most PYOCO_WORKFLOWS_KV_MAX_BYTES in all.
     """
 
     def bucket(
@@ -119,6 +122,11 @@ def bucket_configs(settings: Settings) -> list[KeyValueConfig]:
         bucket(settings.auth_kv_bucket),
         bucket(settings.idempotency_kv_bucket, ttl=settings.idempotency_window_sec),
         bucket(settings.wheel_index_kv_bucket),
+        bucket(
+            settings.workflows_kv_bucket,
+            ttl=settings.run_retention_sec,
+            max_bytes=settings.workflows_max_bytes,
+        ),
     ]
 
 
@@ -135,11 +143,33 @@ def wheel_history_stream_config(settings: Settings) -> StreamConfig:
     )
 
 
+def logs_stream_config(settings: Settings) -> StreamConfig:
+    """Runs' task logs: a subject per run, with direct gets (read without a consumer).
+
+    Kept PYOCO_RUN_LOGS_MAX_AGE_SEC (0: as long as runs, PYOCO_RUN_RETENTION_SEC), at most
+    PYOCO_RUN_LOGS_MAX_BYTES in all (the oldest records go first).
+    """
+    subjects = Subjects.from_settings(settings)
+    return StreamConfig(
+        name=subjects.logs_stream,
+        subjects=[subjects.run_logs_all],
+        retention=RetentionPolicy.LIMITS,
+        storage=StorageType.FILE,
+        num_replicas=settings.nats_replicas,
+        max_age=settings.run_logs_max_age_sec or settings.run_retention_sec,
+        max_bytes=settings.run_logs_max_bytes,
+        discard=DiscardPolicy.OLD,
+        allow_direct=True,
+        duplicate_window=_DUPLICATE_WINDOW_SEC,
+    )
+
+
 async def ensure_resources(js: JetStreamContext, settings: Settings) -> None:
     """Create what is missing and reconcile what exists; safe to call from every process."""
     await _ensure_stream(js, work_stream_config(settings))
     await _ensure_stream(js, dead_letter_stream_config(settings))
     await _ensure_stream(js, wheel_history_stream_config(settings))
+    await _ensure_stream(js, logs_stream_config(settings))
     for config in bucket_configs(settings):
         await _ensure_bucket(js, config)
     await _ensure_object_store(js, settings)

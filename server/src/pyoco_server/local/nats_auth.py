@@ -6,11 +6,15 @@ permissions. The roles:
 
 - `admin` (`pyoco-server-admin`, and `up` itself, which creates the streams and buckets):
   everything;
-- `gateway`: the runs, idempotency, worker (to hide one) and wheel buckets, the work and
-  dead-letter streams, the wheel store and history, reading the API keys; never creating,
-  changing or deleting a stream (so never a mirror of the API keys);
+- `gateway`: the runs, idempotency, worker (to hide one, and to follow who serves which tag),
+  workflows and wheel buckets, the work and dead-letter streams (and the work consumers' info),
+  the wheel store and history, reading the API keys; never creating, changing or deleting a
+  stream (so never a mirror of the API keys);
 - `worker`: pulling and acknowledging jobs, the runs and worker buckets, recording dead letters,
   reading (never writing) the wheel index and store; nothing of the API keys.
+
+Both read runs' logs (direct gets on `PYOCO_LOGS`); only workers publish them, and gateways
+subscribe to them (a follow counts a run's records as they come).
 
 Each role has an inbox prefix of its own, so that no user can read another's replies. Run
 processes get no credentials at all (see `pyoco_worker.sandbox`).
@@ -72,6 +76,8 @@ def _permissions(role: str, settings: Settings) -> dict[str, Any] | None:
     subscribe = [f"{inbox_prefix(role)}.>", _advisories(settings)]
     if role == "worker":
         subscribe.append(Subjects.cancel_all)
+    else:  # a follow of a run's logs counts its records as they are published
+        subscribe.append(Subjects.run_logs_all)
     return {"publish": {"allow": publish}, "subscribe": {"allow": subscribe}}
 
 
@@ -111,7 +117,14 @@ def _common(settings: Settings) -> list[str]:
         f"{s.dlq_subject_prefix}.>",
         *_read(f"KV_{s.wheel_index_kv_bucket}", direct=True, consumers=True),
         *_read(f"OBJ_{s.wheel_store_bucket}", consumers=True),
+        *_read_logs(),
     ]
+
+
+def _read_logs() -> list[str]:
+    """Reading runs' logs: batched and last-by-subject direct gets (no consumers)."""
+    stream = Subjects.logs_stream
+    return [f"$JS.API.DIRECT.GET.{stream}", f"$JS.API.DIRECT.GET.{stream}.>"]
 
 
 def _gateway_publish(settings: Settings) -> list[str]:
@@ -121,6 +134,10 @@ def _gateway_publish(settings: Settings) -> list[str]:
         f"{s.work_subject_prefix}.>",
         "pyoco.cancel.>",
         f"$JS.API.CONSUMER.LIST.{s.work_stream}",
+        f"$JS.API.CONSUMER.INFO.{s.work_stream}.*",
+        *_read(f"KV_{s.workers_kv_bucket}", direct=True, consumers=True),
+        *_read(f"KV_{s.workflows_kv_bucket}", direct=True),
+        f"$KV.{s.workflows_kv_bucket}.>",
         f"$JS.API.STREAM.MSG.DELETE.{s.dlq_stream}",
         *_read(f"KV_{s.idempotency_kv_bucket}", direct=True),
         f"$KV.{s.idempotency_kv_bucket}.>",
@@ -142,6 +159,7 @@ def _worker_publish(settings: Settings) -> list[str]:
         f"$JS.API.CONSUMER.INFO.{s.work_stream}.*",
         f"$JS.API.CONSUMER.MSG.NEXT.{s.work_stream}.>",
         f"$JS.ACK.{s.work_stream}.>",
+        Subjects.run_logs_all,
     ]
 
 

@@ -63,6 +63,7 @@ class UpOptions:
     worker_id: str = "local-worker"
     worker_flow_resolver: str | None = None
     worker_wheel_sync: bool = True
+    worker_reload: bool = True
     task_modules: str | None = None
     insecure: bool = False
 
@@ -264,6 +265,7 @@ class Stack:
         if options.worker_flow_resolver:
             command += ["--flow-resolver", options.worker_flow_resolver]
         command += ["--wheel-sync" if options.worker_wheel_sync else "--no-wheel-sync"]
+        command += ["--reload" if options.worker_reload else "--no-reload"]
         return command
 
     def _gateway_command(self) -> list[str]:

@@ -20,8 +20,10 @@ from pyoco_server.memory._kv import (
     MemoryWorkerRegistry,
 )
 from pyoco_server.memory._link import Link
+from pyoco_server.memory._logs import MemoryRunLogs
 from pyoco_server.memory._queue import MemoryJobQueue, MemoryWorkStream
 from pyoco_server.memory._wheels import MemoryWheelFiles, MemoryWheelHistory, MemoryWheelIndex
+from pyoco_server.memory._workflows import MemoryWorkflows
 from pyoco_server.ports import Bucket, OnDelete, OnPut
 
 
@@ -59,6 +61,8 @@ class MemoryBackend:
         self.deployment = MemoryDeployment(
             self.settings, self.stream, self.workers, self.dead_letters
         )
+        self.workflows = MemoryWorkflows(MemoryBucket(self.link))
+        self.logs = MemoryRunLogs(self.link, self.events)
         self._started = asyncio.Event()
 
     @property
@@ -72,6 +76,7 @@ class MemoryBackend:
             Bucket.RUNS: self.run_bucket,
             Bucket.API_KEYS: self.api_key_bucket,
             Bucket.WHEEL_INDEX: self.wheel_index_bucket,
+            Bucket.WORKERS: self.workers.bucket,
         }
         return sources[bucket].follow(on_put, on_delete)
 

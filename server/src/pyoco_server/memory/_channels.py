@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import dataclasses
 import time
 from collections.abc import Awaitable, Callable
 
@@ -156,6 +157,15 @@ class MemoryDeployment:
         return Deployment(
             self._queues(), dict[WorkerState, int](workers), len(self._dead_letters.records)
         )
+
+    async def queue(self, tag: str) -> QueueDepth | None:
+        """The jobs of `tag` (None when no worker has subscribed to it)."""
+        self._stream.check()
+        if tag not in self._stream.consumers:
+            return None
+        found = {queue.tag: queue for queue in self._queues()}.get(tag, QueueDepth(tag, 0, 0, 0))
+        delivered = self._stream.consumers[tag]
+        return dataclasses.replace(found, delivered_seq=delivered)
 
     def _queues(self) -> tuple[QueueDepth, ...]:
         by_tag: dict[str, list[int]] = {}

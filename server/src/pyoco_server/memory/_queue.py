@@ -56,6 +56,12 @@ class MemoryWorkStream:
         self._changed = asyncio.Condition()
         self._advisories: list[AdvisoryHandler] = []
         self._next_listener = 0
+        self.consumers: dict[str, int] = {}
+        """Tag -> the sequence of the last message its consumer delivered (0: none yet)."""
+
+    def check(self) -> None:
+        """Raise while the link is cut."""
+        self._link.check()
 
     async def get(self, sequence: int) -> tuple[str, bytes] | None:
         """The subject and payload of message `sequence`, or None."""
@@ -130,6 +136,8 @@ class MemoryWorkStream:
         return min(dues, default=float("inf"))
 
     def _deliver(self, message: Message) -> MemoryDelivery:
+        tag = self._subjects.tag_of_work_subject(message.subject)
+        self.consumers[tag] = max(self.consumers.get(tag, 0), message.seq)
         message.delivered += 1
         message.in_flight = True
         message.due = time.monotonic() + self.settings.consumer_ack_wait_sec
@@ -226,6 +234,7 @@ class MemoryJobQueue:
     async def subscribe(self, tag: str) -> MemoryTagSubscription:
         """A handle on the consumer of `tag`."""
         self._link.check()
+        self._stream.consumers.setdefault(tag, 0)
         return MemoryTagSubscription(tag, self._stream)
 
 

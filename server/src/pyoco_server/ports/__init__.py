@@ -18,8 +18,11 @@ A `Backend` provides every port from one connection: `pyoco_server.jetstream.Nat
     ├── wheel_files   WheelFiles         wheel files, by content (the object store)
     ├── wheel_index   WheelIndex         every version of each distribution (compare-and-set)
     ├── wheel_history WheelHistory       uploads and deletions
+    ├── workflows     WorkflowStore      submitted flow.yaml files, by content
+    ├── logs          RunLogs            what runs' tasks printed and logged, per run
     ├── deployment    DeploymentSource   what a metrics scrape reads
-    └── follow()      Feed               a bucket's changes, pushed (runs, API keys, wheel index)
+    └── follow()      Feed               a bucket's changes, pushed (runs, API keys, wheel index,
+                                         workers)
 """
 
 from pyoco_server.ports._backend import (
@@ -38,6 +41,7 @@ from pyoco_server.ports._backend import (
     QueueDepth,
     Subscription,
 )
+from pyoco_server.ports._logs import LogSignal, LogSlice, RunLogs, StoredLogRecord
 from pyoco_server.ports._records import (
     ApiKeyLookup,
     ApiKeyStore,
@@ -49,6 +53,7 @@ from pyoco_server.ports._records import (
     WheelHistory,
     WheelIndex,
     WorkerRegistry,
+    WorkflowStore,
 )
 from pyoco_server.ports._runs import (
     DeadLetters,
@@ -81,13 +86,17 @@ __all__ = [
     "Feed",
     "IdempotencyKeys",
     "JobQueue",
+    "LogSignal",
+    "LogSlice",
     "NoticeHandler",
     "OnDelete",
     "OnPut",
     "QueueDepth",
+    "RunLogs",
     "RunStore",
     "StoredApiKey",
     "StoredDeadLetter",
+    "StoredLogRecord",
     "StoredSnapshot",
     "StoredWheelIndex",
     "StoredWorker",
@@ -98,4 +107,5 @@ __all__ = [
     "WheelIndex",
     "WorkStream",
     "WorkerRegistry",
+    "WorkflowStore",
 ]

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from pyoco_server.domain.records import CancelNotice, MaxDeliveriesAdvisory, WorkerState
 from pyoco_server.domain.settings import Settings
+from pyoco_server.ports._logs import RunLogs
 from pyoco_server.ports._records import (
     ApiKeyStore,
     IdempotencyKeys,
@@ -16,6 +17,7 @@ from pyoco_server.ports._records import (
     WheelHistory,
     WheelIndex,
     WorkerRegistry,
+    WorkflowStore,
 )
 from pyoco_server.ports._runs import DeadLetters, JobQueue, RunStore, WorkStream
 
@@ -63,6 +65,8 @@ class QueueDepth:
     """Delivered and not yet acknowledged."""
     redelivered: int
     """Of those in flight, delivered more than once."""
+    delivered_seq: int | None = None
+    """The work-stream sequence of the last job the consumer delivered (None: not read)."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -80,6 +84,13 @@ class DeploymentSource(Protocol):
     async def read(self) -> Deployment:
         """The state now; `BackendUnavailable` when NATS cannot answer."""
 
+    async def queue(self, tag: str) -> QueueDepth | None:
+        """The jobs of one tag now; None when the tag has no consumer (no worker ever served it).
+
+        Raises:
+            BackendUnavailable: NATS cannot answer.
+        """
+
 
 class Bucket(enum.Enum):
     """The buckets whose changes a process can follow."""
@@ -87,6 +98,7 @@ class Bucket(enum.Enum):
     RUNS = "runs"
     API_KEYS = "api_keys"
     WHEEL_INDEX = "wheel_index"
+    WORKERS = "workers"
 
 
 OnPut = Callable[[str, bytes, int], None]
@@ -166,6 +178,14 @@ class Backend(Protocol):
     @property
     def wheel_history(self) -> WheelHistory:
         """Wheel uploads and deletions."""
+
+    @property
+    def workflows(self) -> WorkflowStore:
+        """Submitted flow.yaml files."""
+
+    @property
+    def logs(self) -> RunLogs:
+        """Runs' task logs."""
 
     @property
     def deployment(self) -> DeploymentSource:

@@ -1,4 +1,4 @@
-"""Ports of the other stored records: workers, idempotency keys, API keys, wheels."""
+"""Ports of the other stored records: workers, idempotency keys, API keys, wheels, workflows."""
 
 from __future__ import annotations
 
@@ -127,3 +127,13 @@ class ApiKeyLookup(Protocol):
 
     def get(self, key_id: str) -> ApiKey | None:
         """The record of `key_id`, or None when there is none."""
+
+
+class WorkflowStore(Protocol):
+    """The `pyoco_workflows` bucket: submitted flow.yaml files by the SHA-256 of their bytes."""
+
+    async def put(self, sha256: str, raw: bytes) -> None:
+        """Store the file (storing it again only restarts its max age: the content is the key)."""
+
+    async def get(self, sha256: str) -> bytes | None:
+        """The file's bytes, or None when it was never stored or has expired."""

@@ -3,9 +3,9 @@
 The gateway records, under a hash of the tenant and the key, which run the first submit created
 and a hash of its request, with a KV create made before the run is submitted, so of two
 concurrent submits with one key exactly one creates a run. A repeated key with the same request
-gets the recorded answer once the run is stored (before that: 409, retry shortly); with a
-different request it is refused, since the client evidently reused a key by mistake. A submit
-that fails releases its key, so a retry can succeed.
+gets the recorded answer once the run is stored (before that: 409, retry shortly), with the
+run's status as it is now; with a different request it is refused, since the client evidently
+reused a key by mistake. A submit that fails releases its key, so a retry can succeed.
 """
 
 from __future__ import annotations
@@ -63,12 +63,18 @@ class Accepted:
 
 def accepted(snapshot: RunSnapshot) -> dict[str, Any]:
     """The `RunAccepted` body for a run just stored."""
-    return {
-        "run_id": snapshot.run_id,
-        "status": snapshot.status.value,
-        "flow_name": snapshot.flow_name,
-        "tag": snapshot.tag,
-    }
+    return _answer(
+        snapshot.run_id, snapshot.status.value, snapshot.flow_name, snapshot.tag, snapshot.rerun_of
+    )
+
+
+def _answer(
+    run_id: str, status: str, flow_name: str, tag: str, rerun_of: str | None
+) -> dict[str, Any]:
+    answer = {"run_id": run_id, "status": status, "flow_name": flow_name, "tag": tag}
+    if rerun_of is not None:
+        answer["rerun_of"] = rerun_of
+    return answer
 
 
 class IdempotentSubmits:
@@ -94,7 +100,9 @@ class IdempotentSubmits:
         if key is None:
             return Accepted(accepted(await self._service.submit(submission)))
         self._service.check(submission)
-        hashed = key_hash(submission.tenant_id, key)
+        # Runs submitted without a tenant belong to the default tenant: one namespace of keys.
+        tenant = submission.tenant_id
+        hashed = key_hash(None if tenant == self._service.default_tenant else tenant, key)
         fingerprint = request_hash(_request_of(submission))
         earlier = await self._keys.get(hashed)
         if earlier is not None:
@@ -116,22 +124,18 @@ class IdempotentSubmits:
         if record.request_sha256 != fingerprint:
             raise IdempotencyConflict()
         try:
-            await self._service.get(record.run_id, tenant_id)
+            stored = await self._service.get(record.run_id, tenant_id)
         except RunNotFound:
             if self._clock() - record.created_at < IN_PROGRESS_SEC:
                 raise IdempotencyInProgress() from None
             return None
-        return Accepted(record.response, replayed=True)
+        now = {**record.response, "status": stored.snapshot.status.value}
+        return Accepted(now, replayed=True)
 
     async def _first(self, submission: Submission, hashed: str, fingerprint: str) -> Accepted:
         run_id = self._service.new_run_id()
         tag = submission.tag or self._service.default_tag
-        response = {
-            "run_id": run_id,
-            "status": "PENDING",
-            "flow_name": submission.flow_name,
-            "tag": tag,
-        }
+        response = _answer(run_id, "PENDING", submission.flow_name, tag, submission.rerun_of)
         record = IdempotencyRecord(run_id, fingerprint, self._clock(), response)
         try:
             await self._keys.create(hashed, record)
@@ -159,7 +163,7 @@ class IdempotentSubmits:
 
 
 def _request_of(submission: Submission) -> dict[str, Any]:
-    return {
+    request = {
         "flow_name": submission.flow_name,
         "params": dict(submission.params),
         "tag": submission.tag,
@@ -169,3 +173,6 @@ def _request_of(submission: Submission) -> dict[str, Any]:
         "workflow_yaml_sha256": submission.workflow.sha256 if submission.workflow else None,
         "requires": list(submission.requires),
     }
+    if submission.rerun_of is not None:  # only then: keys recorded before re-runs still match
+        request["rerun_of"] = submission.rerun_of
+    return request

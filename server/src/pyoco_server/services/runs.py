@@ -19,14 +19,16 @@ from pyoco_server.domain.errors import (
     PayloadTooLarge,
     RevisionConflict,
     RunNotFound,
+    WorkflowNotStored,
 )
 from pyoco_server.domain.records import CancelNotice, Job, RetryPolicy
 from pyoco_server.domain.settings import Settings
 from pyoco_server.domain.snapshot import RunSnapshot, RunStatus
 from pyoco_server.domain.trust import TaskPolicy
-from pyoco_server.domain.workflow import Workflow
+from pyoco_server.domain.workflow import Workflow, check_params
 from pyoco_server.ports import CancelNotifier, JobQueue, RunStore, StoredSnapshot, WorkStream
 from pyoco_server.services.binding import RunCode
+from pyoco_server.services.workflows import WorkflowTexts
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +53,8 @@ class Submission:
     """Pinned wheel versions (`dist==version`) instead of the newest for the tag."""
     task_modules: Sequence[str] | None = None
     """The modules the submitter's key is limited to, if it is."""
+    rerun_of: str | None = None
+    """For a re-run, the run it repeats."""
 
 
 class RunService:
@@ -65,6 +69,7 @@ class RunService:
         notifier: CancelNotifier | None = None,
         code: RunCode | None = None,
         work: WorkStream | None = None,
+        workflows: WorkflowTexts | None = None,
         clock: Callable[[], float] = time.time,
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
     ) -> None:
@@ -75,6 +80,7 @@ class RunService:
             None, TaskPolicy(settings.task_modules, settings.task_allow_all)
         )
         self._notifier = notifier
+        self._workflows = workflows
         self._settings = settings
         self._clock = clock
         self._new_id = new_id
@@ -83,6 +89,11 @@ class RunService:
     def default_tag(self) -> str:
         """The tag of runs submitted without one."""
         return self._settings.default_tag
+
+    @property
+    def default_tenant(self) -> str:
+        """The tenant of runs submitted without one (API keys off)."""
+        return self._settings.default_tenant
 
     def new_run_id(self) -> str:
         """A fresh run id (to reserve one before submitting, as idempotent submits do)."""
@@ -97,9 +108,16 @@ class RunService:
         cannot be stored, the job is withdrawn again when it still can be, and the error
         propagates; the run may then still happen (submit with an Idempotency-Key to retry
         safely).
+
+        A flow.yaml this process has not stored lately is stored for re-runs meanwhile
+        (`WorkflowTexts`); a submit of a known file makes no extra round trip.
         """
         job = self._job(submission, run_id or self._new_id())
-        seq = await self._queue.publish(job)
+        workflow = submission.workflow
+        if workflow and self._workflows and self._workflows.needs_storing(workflow):
+            seq, _ = await asyncio.gather(self._queue.publish(job), self._workflows.keep(workflow))
+        else:
+            seq = await self._queue.publish(job)
         snapshot = RunSnapshot.pending(job, job_seq=seq)
         try:
             await self._store.create(snapshot)
@@ -129,6 +147,8 @@ class RunService:
             raise PayloadTooLarge("params", size, limit, "PYOCO_MAX_RUN_SNAPSHOT_BYTES")
         tag = submission.tag or self._settings.default_tag
         workflow = submission.workflow
+        if workflow is not None:
+            check_params(workflow, params)  # a typo must not run with the default
         self._check_retry(submission.retry)
         narrowed = tuple(submission.task_modules) if submission.task_modules is not None else None
         code = self._code.bind(
@@ -141,7 +161,7 @@ class RunService:
             tags=tuple(submission.tags) or (tag,),
             params=params,
             submitted_at=self._clock(),
-            tenant_id=submission.tenant_id,
+            tenant_id=submission.tenant_id or self._settings.default_tenant,
             api_key_id=submission.api_key_id,
             workflow_yaml=workflow.text if workflow else None,
             workflow_yaml_sha256=workflow.sha256 if workflow else None,
@@ -150,6 +170,7 @@ class RunService:
             retry=submission.retry,
             code=code,
             task_modules=narrowed,
+            rerun_of=submission.rerun_of,
         )
 
     def _check_retry(self, retry: RetryPolicy | None) -> None:
@@ -191,16 +212,48 @@ class RunService:
         if not names.is_run_id(run_id):
             raise InvalidInput(f"{run_id!r} is not a run id; use the id a submit call returned")
         stored = await self._store.get(run_id)
-        if stored is None or not _visible(stored.snapshot, tenant_id):
+        if stored is None or not self.visible(stored.snapshot, tenant_id):
             raise RunNotFound(run_id)
         return stored
 
     async def history(self, run_id: str, tenant_id: str | None = None) -> list[StoredSnapshot]:
         """The kept revisions of a run's snapshot, oldest first (`RunNotFound` as for `get`)."""
         revisions = await self._store.history(run_id)
-        if not revisions or not _visible(revisions[-1].snapshot, tenant_id):
+        if not revisions or not self.visible(revisions[-1].snapshot, tenant_id):
             raise RunNotFound(run_id)
         return revisions
+
+    def visible(self, snapshot: RunSnapshot, tenant_id: str | None) -> bool:
+        """True when a caller limited to `tenant_id` (None: not limited) may see the run.
+
+        A run stored without a tenant (submitted while API keys were off, before
+        PYOCO_DEFAULT_TENANT) belongs to the default tenant.
+        """
+        if tenant_id is None:
+            return True
+        return (snapshot.tenant_id or self._settings.default_tenant) == tenant_id
+
+    async def workflow_text(self, sha256: str) -> bytes | None:
+        """The stored flow.yaml with this SHA-256, or None when it is not (or no longer) kept."""
+        return await self._workflows.raw(sha256) if self._workflows is not None else None
+
+    async def rerun_source(
+        self, run_id: str, tenant_id: str | None = None
+    ) -> tuple[RunSnapshot, bytes | None]:
+        """The run to run again and, for a flow.yaml run, its file.
+
+        Raises:
+            RunNotFound: as for `get`.
+            WorkflowNotStored: the run's flow.yaml is no longer kept.
+        """
+        original = (await self.get(run_id, tenant_id)).snapshot
+        sha256 = original.workflow_yaml_sha256
+        if sha256 is None:
+            return original, None
+        raw = await self.workflow_text(sha256)
+        if raw is None:
+            raise WorkflowNotStored(run_id, sha256)
+        return original, raw
 
     async def cancel(
         self,
@@ -254,5 +307,30 @@ def _check_names(submission: Submission) -> None:
         raise InvalidInput(f"tag {submission.tag!r} is invalid: use {names.TAG_RULE}")
 
 
-def _visible(snapshot: RunSnapshot, tenant_id: str | None) -> bool:
-    return tenant_id is None or snapshot.tenant_id == tenant_id
+def rerun_of(
+    original: RunSnapshot,
+    workflow: Workflow | None,
+    *,
+    params: Mapping[str, Any] | None = None,
+    tag: str | None = None,
+) -> Submission:
+    """The submission that runs `original` again (`POST /runs/{run_id}/rerun`).
+
+    The same flow (`workflow`: its flow.yaml, parsed again), params with `params` merged over
+    them key by key, tag unless `tag` is given, labels, time limit, retry policy and tenant, and
+    the code it ran with pinned (`requires`). Labels that were only the original's tag follow a
+    new `tag`. The caller stamps its own key (`api_key_id`, `task_modules`).
+    """
+    labels = original.tags if original.tags != (original.tag,) else ()
+    return Submission(
+        flow_name=original.flow_name,
+        params={**original.params, **(params or {})},
+        tag=tag or original.tag,
+        tags=labels,
+        workflow=workflow,
+        tenant_id=original.tenant_id,
+        timeout_sec=original.timeout_sec,
+        retry=original.retry,
+        requires=tuple(f"{code.distribution}=={code.version}" for code in original.code),
+        rerun_of=original.run_id,
+    )

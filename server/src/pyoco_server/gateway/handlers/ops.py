@@ -1,4 +1,4 @@
-"""Operations of the `ops` tag: Prometheus metrics."""
+"""Operations of the `ops` tag: Prometheus metrics and the last hour's throughput."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import logging
 
 from connexion.lifecycle import ConnexionResponse
 
-from pyoco_server.domain.errors import BackendUnavailable, InvalidInput
+from pyoco_server.domain.errors import BackendUnavailable
 from pyoco_server.gateway.metrics import CONTENT_TYPE, GatewayMetrics
+from pyoco_server.gateway.responses import Reply, json_reply
 from pyoco_server.ports import DeploymentSource
 
 log = logging.getLogger(__name__)
@@ -20,9 +21,9 @@ class OpsApi:
         self._metrics = metrics
         self._deployment = deployment
 
-    async def get_metrics_history(self) -> ConnexionResponse:
-        """`GET /metrics/history` (being built: issue 13)."""
-        raise InvalidInput("the metrics history is not served by this gateway yet")
+    async def get_metrics_history(self) -> Reply:
+        """`GET /metrics/history`: this process's last hour, in 10-second buckets."""
+        return json_reply(self._metrics.history.history())
 
     async def get_metrics(self) -> ConnexionResponse:
         """`GET /metrics`: the Prometheus text format, version 0.0.4.

@@ -1,4 +1,4 @@
-"""Operations of the `runs` tag: submit, list, read, watch and cancel runs."""
+"""Operations of the `runs` tag: submit, list, read, watch, run again and cancel runs."""
 
 from __future__ import annotations
 
@@ -10,17 +10,18 @@ from starlette.datastructures import UploadFile
 from starlette.responses import StreamingResponse
 
 from pyoco_server.domain.codec import SNAPSHOT, retry_from_dict
-from pyoco_server.domain.errors import InvalidInput, PayloadTooLarge
+from pyoco_server.domain.errors import InvalidInput, PayloadTooLarge, UnknownRequirement
 from pyoco_server.domain.settings import Settings
+from pyoco_server.domain.snapshot import RunSnapshot, RunStatus
 from pyoco_server.gateway import forms
-from pyoco_server.gateway.access import current_principal, current_tenant
+from pyoco_server.gateway.access import current_principal, current_tenant, listed_tenant
 from pyoco_server.gateway.responses import Reply, json_reply
 from pyoco_server.gateway.runview import RunView
-from pyoco_server.gateway.watch import RunWatch, WatchSlots, render_view
+from pyoco_server.gateway.watch import Render, RunWatch, WatchSlots, render_view
 from pyoco_server.gateway.workflows import WorkflowParser
 from pyoco_server.services.idempotency import Accepted, IdempotentSubmits
 from pyoco_server.services.index import Filters
-from pyoco_server.services.runs import RunService, Submission
+from pyoco_server.services.runs import RunService, Submission, rerun_of
 
 _RECORDS = frozenset({"records", "task_records", "all", "full"})
 _TASK_FIELDS = ("run_id", "flow_name", "status", "tasks", "task_records", "task_records_truncated")
@@ -38,11 +39,14 @@ class RunsApi:
         view: RunView,
         settings: Settings,
         on_submitted: OnSubmitted | None = None,
+        slots: WatchSlots | None = None,
     ) -> None:
         self._service = service
         self._submits = submits
         self._view = view
-        slots = WatchSlots(settings.watch_max_streams, settings.watch_max_streams_per_key)
+        self._waits = view.waits
+        if slots is None:  # shared with the other event streams when given
+            slots = WatchSlots(settings.watch_max_streams, settings.watch_max_streams_per_key)
         self._watch = RunWatch(service, view.hub, slots, settings.sse_heartbeat_sec)
         self._parser = WorkflowParser(settings.workflow_parse_concurrency)
         self._settings = settings
@@ -71,6 +75,7 @@ class RunsApi:
                 flow_name=body["flow_name"],
                 params={**parsed.defaults, **forms.params(body.get("params"))},
                 tag=body.get("tag") or None,
+                tags=forms.labels(body.get("tags")),
                 workflow=parsed,
                 timeout_sec=forms.seconds(body.get("timeout_sec"), "timeout_sec"),
                 retry=forms.retry(body.get("retry")),
@@ -80,12 +85,16 @@ class RunsApi:
         return self._accepted(await self._submits.submit(submission, _idempotency_key()))
 
     def _accepted(self, accepted: Accepted) -> Reply:
+        """The 201 answer, with a warning when no live worker would take the run."""
+        body = dict(accepted.response)
+        pending = body["status"] == RunStatus.PENDING
+        body["warnings"] = self._waits.submit_warnings(body["tag"]) if pending else []
         headers = {"Location": f"/runs/{accepted.run_id}"}
         if accepted.replayed:
             headers["Idempotent-Replayed"] = "true"
         elif self._on_submitted is not None:
-            self._on_submitted(str(accepted.response["tag"]))
-        return json_reply(dict(accepted.response), 201, **headers)
+            self._on_submitted(str(body["tag"]))
+        return json_reply(body, 201, **headers)
 
     async def _read_upload(self, workflow: Any) -> bytes:
         limit = self._settings.workflow_yaml_max_bytes
@@ -103,6 +112,9 @@ class RunsApi:
     async def list_runs(
         self,
         status: str | None = None,
+        run_id_prefix: str | None = None,
+        label: str | None = None,
+        tenant: str | None = None,
         flow: str | None = None,
         tag: str | None = None,
         updated_after: float | None = None,
@@ -110,14 +122,16 @@ class RunsApi:
         limit: int = 50,
         cursor: str | None = None,
     ) -> Reply:
-        """`GET /runs`."""
+        """`GET /runs` (a user key may name only its own tenant: 403 `forbidden_tenant`)."""
         filters = Filters(
             status=status,
             flow_name=flow,
             tag=tag,
-            tenant_id=current_tenant(),
+            tenant_id=listed_tenant(tenant),
             workflow_yaml_sha256=workflow_yaml_sha256,
             updated_after=updated_after,
+            label=label,
+            run_id_prefix=run_id_prefix,
         )
         page = self._view.page(filters, limit, cursor)
         return json_reply(
@@ -125,27 +139,59 @@ class RunsApi:
         )
 
     async def get_run(self, run_id: str, include: list[str] | None = None) -> Reply:
-        """`GET /runs/{run_id}`."""
-        stored = await self._service.get(run_id, current_tenant())
-        return json_reply(render_view(_records(include))(stored.snapshot))
+        """`GET /runs/{run_id}` (a PENDING run says why it waits)."""
+        snapshot = (await self._service.get(run_id, current_tenant())).snapshot
+        data = render_view(_records(include))(snapshot)
+        waiting = await self._waits.explain(snapshot)
+        if waiting is not None:
+            data["waiting"] = waiting.to_dict()
+        return json_reply(data)
 
     async def watch_run(
         self, run_id: str, include: list[str] | None = None, timeout_sec: float = 60.0
     ) -> StreamingResponse:
-        """`GET /runs/{run_id}/watch` (server-sent events)."""
+        """`GET /runs/{run_id}/watch` (server-sent events; PENDING snapshots say why they wait)."""
         principal = current_principal()
+        summary = self._view.index.get(run_id)
+        if summary is not None and summary.status == RunStatus.PENDING:
+            await self._waits.warm(summary.tag)  # so that the first event can count the queue
         return await self._watch.open(
             run_id,
-            tenant_id=principal.tenant_id if principal else None,
+            tenant_id=current_tenant(),
             key_id=principal.key_id if principal else None,
-            render=render_view(_records(include)),
+            render=self._with_waiting(render_view(_records(include))),
             timeout_sec=timeout_sec,
             last_event_id=request.headers.get("last-event-id"),
         )
 
+    def _with_waiting(self, render: Render) -> Render:
+        def with_waiting(snapshot: RunSnapshot) -> dict[str, Any]:
+            data = render(snapshot)
+            waiting = self._waits.explain_now(snapshot)
+            if waiting is not None:
+                data["waiting"] = waiting.to_dict()
+            return data
+
+        return with_waiting
+
     async def rerun_run(self, run_id: str, body: Any = None) -> Reply:
-        """`POST /runs/{run_id}/rerun` (being built: issue 12)."""
-        raise InvalidInput(f"re-running run {run_id!r}: not served by this gateway yet")
+        """`POST /runs/{run_id}/rerun`: a new run of the same flow, params and code.
+
+        The body is optional; without one, Connexion passes the raw, empty bytes. The new run
+        belongs to the original's tenant; the caller's key is stamped as for a submit.
+        """
+        changes = body if isinstance(body, dict) else {}
+        original, raw = await self._service.rerun_source(run_id, current_tenant())
+        workflow = await self._parser.parse(raw) if raw is not None else None
+        again = rerun_of(original, workflow, params=changes.get("params"), tag=changes.get("tag"))
+        submission = _owned(again, tenant_id=original.tenant_id or self._settings.default_tenant)
+        try:
+            accepted = await self._submits.submit(submission, _idempotency_key())
+        except UnknownRequirement as exc:
+            raise UnknownRequirement(
+                f"run {run_id!r} is run again with the code it ran with, and {exc.detail}"
+            ) from None
+        return self._accepted(accepted)
 
     async def cancel_run(self, run_id: str, body: Any = None) -> Reply:
         """`POST /runs/{run_id}/cancel`.
@@ -164,15 +210,19 @@ class RunsApi:
         return json_reply({key: data[key] for key in _TASK_FIELDS})
 
 
-def _owned(submission: Submission) -> Submission:
-    """The submission stamped with the caller's tenant and key (API keys on)."""
+def _owned(submission: Submission, tenant_id: str | None = None) -> Submission:
+    """The submission stamped with the caller's key, and its tenant unless `tenant_id` is given.
+
+    With API keys off the submission is left as it is (the service gives it the default
+    tenant).
+    """
     principal = current_principal()
     if principal is None:
         return submission
     return Submission(
         **{
             **{field: getattr(submission, field) for field in Submission.__dataclass_fields__},
-            "tenant_id": principal.tenant_id,
+            "tenant_id": tenant_id or principal.tenant_id,
             "api_key_id": principal.key_id,
             "task_modules": principal.task_modules,
         }

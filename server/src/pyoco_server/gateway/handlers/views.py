@@ -2,19 +2,51 @@
 
 from __future__ import annotations
 
-from typing import Any
+from connexion import request
+from starlette.responses import StreamingResponse
 
-from pyoco_server.domain.errors import InvalidInput
-from pyoco_server.gateway.responses import Reply
+from pyoco_server.gateway.access import current_principal, current_tenant, listed_tenant
+from pyoco_server.gateway.responses import Reply, json_reply
+from pyoco_server.gateway.runevents import RunEvents
+from pyoco_server.services.graphs import RunGraphs
+from pyoco_server.services.runfeed import ListFilter
+from pyoco_server.services.runs import RunService
 
 
 class ViewsApi:
-    """`GET /runs/events` and `GET /runs/{run_id}/graph` (being built: issue 13)."""
+    """Handlers of `GET /runs/events` and `GET /runs/{run_id}/graph`."""
 
-    async def follow_runs(self, **_query: Any) -> Reply:
-        """The run list's changes as server-sent events."""
-        raise InvalidInput("the run list's event stream is not served by this gateway yet")
+    def __init__(self, service: RunService, events: RunEvents, graphs: RunGraphs) -> None:
+        self._service = service
+        self._events = events
+        self._graphs = graphs
+
+    async def follow_runs(
+        self,
+        status: str | None = None,
+        flow: str | None = None,
+        tag: str | None = None,
+        label: str | None = None,
+        tenant: str | None = None,
+        timeout_sec: float = 3600.0,
+    ) -> StreamingResponse:
+        """`GET /runs/events` (server-sent events)."""
+        principal = current_principal()
+        scope = ListFilter(
+            tenant=listed_tenant(tenant),
+            status=status,
+            flow_name=flow,
+            tag=tag,
+            label=label,
+        )
+        return self._events.open(
+            scope,
+            timeout_sec=timeout_sec,
+            last_event_id=request.headers.get("last-event-id"),
+            key_id=principal.key_id if principal else None,
+        )
 
     async def get_run_graph(self, run_id: str) -> Reply:
-        """A run's task graph with each task's state."""
-        raise InvalidInput(f"the graph of run {run_id!r} is not served by this gateway yet")
+        """`GET /runs/{run_id}/graph`."""
+        stored = await self._service.get(run_id, current_tenant())
+        return json_reply(await self._graphs.graph(stored.snapshot))

@@ -1,0 +1,307 @@
+"""Why a PENDING run has not started, worked out from what the gateway already follows.
+
+Never stored: the gateway adds it to its answers (`GET /runs/{run_id}`, watch events) and warns
+at submit when no worker would take the run. The sources, none of them a round trip per request:
+
+- the worker registry, followed in memory (`WorkerView`, a feed of the workers bucket): which
+  live workers list the tag (live: heard from within PYOCO_WORKER_DISCONNECT_TIMEOUT_SEC) and
+  whether their slots are full (`current_run_ids` against `concurrency`, as of their last
+  record: at most a heartbeat old);
+- the tag's durable consumer (`QueueProbe`): read at most once a second per tag, and only for
+  tags that live workers serve, for the number of jobs queued before the run's;
+- the snapshot itself: `next_attempt_at` of a scheduled retry.
+
+The reasons, first match wins: `retry_scheduled` (a retry is due later), `no_worker` (no live
+worker serves the tag), `workers_busy` (every live worker of the tag is full, or jobs queued
+before it are at least as many as the free slots), `queued` (a worker should take it at once).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime
+import enum
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from pyoco_server.domain.codec import WORKER_RECORD
+from pyoco_server.domain.errors import BackendUnavailable, DecodeError
+from pyoco_server.domain.records import WorkerRecord, WorkerState
+from pyoco_server.domain.settings import Settings
+from pyoco_server.domain.snapshot import RunSnapshot, RunStatus
+from pyoco_server.ports import Backend, Bucket, DeploymentSource, QueueDepth
+
+log = logging.getLogger(__name__)
+
+QUEUE_READ_INTERVAL_SEC = 1.0
+"""A tag's consumer is read at most this often by a gateway process."""
+
+_LIVE = frozenset({WorkerState.RUNNING, WorkerState.IDLE})
+
+
+class WaitingReason(enum.StrEnum):
+    """Why a PENDING run waits (openapi.yaml `RunWaiting.reason`)."""
+
+    NO_WORKER = "no_worker"
+    WORKERS_BUSY = "workers_busy"
+    RETRY_SCHEDULED = "retry_scheduled"
+    QUEUED = "queued"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RunWaiting:
+    """Why a PENDING run has not started (openapi.yaml `RunWaiting`)."""
+
+    reason: WaitingReason
+    detail: str
+    ahead: int | None = None
+    workers: int | None = None
+    retry_at: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form."""
+        return {
+            "reason": self.reason.value,
+            "detail": self.detail,
+            "ahead": self.ahead,
+            "workers": self.workers,
+            "retry_at": self.retry_at,
+        }
+
+
+class WorkerView:
+    """The worker registry in memory, by tag, kept by a feed of the workers bucket.
+
+    A record that expires (PYOCO_WORKER_RECORD_RETENTION_SEC after its last write) leaves no
+    marker a feed sees, so it stays here; it was not live for a day by then, and a live record
+    is what counts. `GET /workers` reads the bucket itself (`WorkerService`).
+    """
+
+    def __init__(self, backend: Backend) -> None:
+        self._records: dict[str, WorkerRecord] = {}
+        self._by_tag: dict[str, set[str]] = {}
+        self._feed = backend.follow(Bucket.WORKERS, self._on_put, self._on_delete)
+
+    def start(self) -> None:
+        """Start following the registry (in the background)."""
+        self._feed.start()
+
+    async def stop(self) -> None:
+        """Stop following."""
+        await self._feed.stop()
+
+    @property
+    def loaded(self) -> bool:
+        """True once the registry's records are in memory."""
+        return self._feed.loaded
+
+    async def wait_loaded(self, timeout: float | None = None) -> bool:
+        """Wait until the registry's records are in memory; False on timeout."""
+        return await self._feed.wait_loaded(timeout)
+
+    def serves(self, tag: str, now: float, disconnect_timeout: float) -> bool:
+        """True when a live worker lists `tag` (the submit path's check: no list is built)."""
+        records = self._records
+        for worker_id in self._by_tag.get(tag, ()):
+            if records[worker_id].shown_state(now, disconnect_timeout) in _LIVE:
+                return True
+        return False
+
+    def serving(self, tag: str, now: float, disconnect_timeout: float) -> list[WorkerRecord]:
+        """The live workers that list `tag`."""
+        records = (self._records[worker_id] for worker_id in self._by_tag.get(tag, ()))
+        return [
+            record for record in records if record.shown_state(now, disconnect_timeout) in _LIVE
+        ]
+
+    def _on_put(self, key: str, value: bytes, _revision: int) -> None:
+        try:
+            record = WORKER_RECORD.decode(value)
+        except DecodeError as exc:
+            log.warning("worker record %s ignored: %s", key, exc)
+            return
+        self._forget(key)
+        self._records[key] = record
+        for tag in record.tags:
+            self._by_tag.setdefault(tag, set()).add(key)
+
+    def _on_delete(self, key: str, _revision: int) -> None:
+        self._forget(key)
+
+    def _forget(self, key: str) -> None:
+        old = self._records.pop(key, None)
+        for tag in old.tags if old is not None else ():
+            workers = self._by_tag.get(tag)
+            if workers is not None:
+                workers.discard(key)
+                if not workers:
+                    del self._by_tag[tag]
+
+
+class QueueProbe:
+    """Each tag's consumer, read at most once per `interval` (concurrent asks share a read)."""
+
+    def __init__(
+        self,
+        source: DeploymentSource,
+        interval: float = QUEUE_READ_INTERVAL_SEC,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._source = source
+        self._interval = interval
+        self._clock = clock
+        self._read: dict[str, tuple[float, QueueDepth | None]] = {}
+        self._reading: dict[str, asyncio.Task[QueueDepth | None]] = {}
+
+    def cached(self, tag: str) -> QueueDepth | None:
+        """The tag's consumer as last read (None: never read, or it has none)."""
+        found = self._read.get(tag)
+        return found[1] if found else None
+
+    def fresh(self, tag: str) -> bool:
+        """True when the tag's consumer was read within the interval."""
+        found = self._read.get(tag)
+        return found is not None and self._clock() - found[0] < self._interval
+
+    async def read(self, tag: str) -> QueueDepth | None:
+        """The tag's consumer, read now unless it was within the interval (None: unknown)."""
+        if self.fresh(tag):
+            return self.cached(tag)
+        return await asyncio.shield(self._start(tag))
+
+    def refresh_soon(self, tag: str) -> None:
+        """Read the tag's consumer in the background unless it is fresh or being read."""
+        if not self.fresh(tag):
+            self._start(tag)
+
+    def _start(self, tag: str) -> asyncio.Task[QueueDepth | None]:
+        task = self._reading.get(tag)
+        if task is None:
+            task = asyncio.get_running_loop().create_task(self._fetch(tag))
+            self._reading[tag] = task
+        return task
+
+    async def _fetch(self, tag: str) -> QueueDepth | None:
+        try:
+            depth = await self._source.queue(tag)
+        except BackendUnavailable as exc:
+            log.debug("consumer of tag %s not read: %s", tag, exc)
+            return self.cached(tag)
+        finally:
+            self._reading.pop(tag, None)
+        self._read[tag] = (self._clock(), depth)
+        return depth
+
+
+class RunWaits:
+    """Explains PENDING runs and warns at submit (see the module docstring)."""
+
+    def __init__(
+        self,
+        workers: WorkerView,
+        queues: QueueProbe,
+        settings: Settings,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._workers = workers
+        self._queues = queues
+        self._disconnect_timeout = settings.worker_disconnect_timeout_sec
+        self._clock = clock
+
+    def submit_warnings(self, tag: str) -> list[str]:
+        """What a submitter to `tag` should know: that no live worker serves it."""
+        if not self._workers.loaded:
+            return []
+        if self._workers.serves(tag, self._clock(), self._disconnect_timeout):
+            return []
+        return [self._no_worker(tag)]
+
+    async def explain(self, snapshot: RunSnapshot) -> RunWaiting | None:
+        """Why the run waits (None unless PENDING), its tag's consumer read if stale."""
+        if snapshot.status is RunStatus.PENDING:
+            await self.warm(snapshot.tag)
+        return self.explain_now(snapshot)
+
+    async def warm(self, tag: str) -> None:
+        """Read the tag's consumer unless it is fresh or no live worker serves the tag."""
+        if self._queues.fresh(tag):
+            return
+        if self._workers.serves(tag, self._clock(), self._disconnect_timeout):
+            await self._queues.read(tag)
+
+    def explain_now(self, snapshot: RunSnapshot) -> RunWaiting | None:
+        """Why the run waits, from what is in memory now (a stale consumer is read for later)."""
+        if snapshot.status is not RunStatus.PENDING:
+            return None
+        now = self._clock()
+        retry_at = snapshot.next_attempt_at
+        if retry_at is not None and retry_at > now:
+            return self._retry(snapshot, retry_at, now)
+        if not self._workers.loaded:
+            return None
+        serving = self._workers.serving(snapshot.tag, now, self._disconnect_timeout)
+        if not serving:
+            return RunWaiting(WaitingReason.NO_WORKER, self._no_worker(snapshot.tag), workers=0)
+        self._queues.refresh_soon(snapshot.tag)
+        ahead = _ahead(snapshot.job_seq, self._queues.cached(snapshot.tag))
+        free = sum(max(0, record.concurrency - len(record.current_run_ids)) for record in serving)
+        if free == 0 or (ahead is not None and ahead >= free):
+            return RunWaiting(
+                WaitingReason.WORKERS_BUSY,
+                _busy(snapshot.tag, len(serving), ahead),
+                ahead,
+                len(serving),
+            )
+        return RunWaiting(
+            WaitingReason.QUEUED, _queued(snapshot.tag, len(serving)), ahead, len(serving)
+        )
+
+    def _no_worker(self, tag: str) -> str:
+        return (
+            f"no worker has served tag {tag!r} in the last {self._disconnect_timeout:g} s; the run "
+            f"waits until one does (start one with `pyoco-worker --tags {tag}`)"
+        )
+
+    def _retry(self, snapshot: RunSnapshot, retry_at: float, now: float) -> RunWaiting:
+        when = datetime.datetime.fromtimestamp(retry_at, datetime.UTC).isoformat(timespec="seconds")
+        reason = snapshot.attempts[-1].error_reason if snapshot.attempts else None
+        failed = f" ({reason})" if reason else ""
+        detail = (
+            f"attempt {snapshot.attempt} failed{failed}; the next attempt is due at "
+            f"{when.replace('+00:00', 'Z')} (in {max(0.0, retry_at - now):.0f} s)"
+        )
+        return RunWaiting(WaitingReason.RETRY_SCHEDULED, detail, retry_at=retry_at)
+
+
+def _ahead(job_seq: int | None, queue: QueueDepth | None) -> int | None:
+    """Jobs of the tag queued before `job_seq`, when the consumer tells.
+
+    Every job between the consumer's last delivery and this one is still queued, so their count
+    is at most the sequence gap (which also counts other tags' jobs) and at most the consumer's
+    undelivered jobs other than this one: the smaller bound is the estimate. A job delivered
+    before (a retry or a redelivery waiting) has no place in the line: None.
+    """
+    if queue is None or job_seq is None or queue.delivered_seq is None:
+        return None
+    if job_seq <= queue.delivered_seq:
+        return None
+    return max(0, min(queue.pending - 1, job_seq - queue.delivered_seq - 1))
+
+
+def _queued(tag: str, workers: int) -> str:
+    which = "the live worker" if workers == 1 else f"one of the {workers} live workers"
+    return f"queued; {which} of tag {tag!r} should start it at once"
+
+
+def _busy(tag: str, workers: int, ahead: int | None) -> str:
+    plural = "s" if workers != 1 else ""
+    queued = ""
+    if ahead is not None:
+        queued = f"; {ahead} job{'s' if ahead != 1 else ''} of the tag queued before this one"
+    return (
+        f"the {workers} live worker{plural} of tag {tag!r} {'are' if workers != 1 else 'is'} "
+        f"busy{queued}; it starts when a run slot frees"
+    )
