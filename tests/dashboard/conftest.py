@@ -14,8 +14,13 @@ from playwright.sync_api import Browser, sync_playwright
 from tests.support.browser import Tab, chromium_path, open_tab
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
+    """One Chromium for this package's tests, closed when they are done.
+
+    Not session-wide: while Playwright's sync API is started, the main thread has a running
+    event loop, so every later test that calls `asyncio.run` would fail.
+    """
     path = chromium_path()
     if path is None and os.environ.get("CI"):
         pytest.fail("CI must run the browser tests: install Chromium (see .ci/run)")
