@@ -34,8 +34,7 @@ def by_tag(series: Series, name: str) -> dict[str, float]:
 
 
 def test_without_a_list_the_default_tag_and_the_registered_tags_are_shown() -> None:
-    labels = TagLabels(Settings())
-    labels.note_registered(["gpu", "cpu"])
+    labels = TagLabels(Settings(), registered=lambda: {"gpu", "cpu"})
 
     assert [labels.label(tag) for tag in ("default", "gpu", "cpu", "gpu-typo", "x")] == [
         "default",
@@ -47,8 +46,7 @@ def test_without_a_list_the_default_tag_and_the_registered_tags_are_shown() -> N
 
 
 def test_an_operator_list_replaces_the_automatic_one() -> None:
-    labels = TagLabels(Settings(metrics_tags=("gpu", "nightly")))
-    labels.note_registered(["cpu"])
+    labels = TagLabels(Settings(metrics_tags=("gpu", "nightly")), registered=lambda: {"cpu"})
 
     assert [labels.label(tag) for tag in ("gpu", "nightly", "cpu", "default")] == [
         "gpu",
@@ -66,8 +64,7 @@ def test_the_tag_list_takes_tags_only() -> None:
 
 def test_unserved_runs_are_those_of_tags_with_no_worker_and_no_consumer() -> None:
     pending = {"default": 2, "gpu": 3, "parked": 1, "typo1": 4, "typo2": 5}
-    labels = TagLabels(Settings(), pending_by_tag=lambda: pending)
-    labels.note_registered(["gpu"])
+    labels = TagLabels(Settings(), pending_by_tag=lambda: pending, registered=lambda: {"gpu"})
     metrics = GatewayMetrics(tags=labels)
     for tag in ("gpu", "typo1", "typo2", "default"):
         metrics.submitted(tag)

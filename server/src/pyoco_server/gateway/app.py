@@ -201,7 +201,6 @@ def create_app(
         if keys is not None:
             await _load_keys(keys, backend)
         advisories = asyncio.create_task(_handle_max_deliveries(backend))
-        worker_tags = asyncio.create_task(labels.follow(backend))
         reaping = asyncio.create_task(_reap(reaper, view, settings.reaper_interval_sec))
         view.start()
         catalog.start()
@@ -216,7 +215,6 @@ def create_app(
             await view.stop()
             await catalog.stop()
             await cancel_and_wait(advisories)
-            await cancel_and_wait(worker_tags)
             await cancel_and_wait(reaping)
             if keys is not None:
                 await keys.stop()
@@ -226,7 +224,11 @@ def create_app(
     view = RunView(backend)
     reaper = Reaper(backend.runs, backend.work, view.index, settings)
     catalog = WheelCatalog(backend)
-    labels = TagLabels(settings, pending_by_tag=lambda: view.index.counts_by_tag("PENDING"))
+    labels = TagLabels(
+        settings,
+        pending_by_tag=lambda: view.index.counts_by_tag("PENDING"),
+        registered=view.workers.tags,
+    )
     metrics = GatewayMetrics(
         multiprocess_dir=metrics_dir,
         run_counts=view.index.counts_by_status,

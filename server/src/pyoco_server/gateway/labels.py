@@ -9,71 +9,54 @@ The same knowledge tells which tags no worker has ever served: runs waiting on s
 start, and `pyoco_runs_unserved` shows them (a tag counts as served once a worker registered for
 it, or its durable consumer exists: a worker created it).
 
-The registry is read every `REFRESH_SEC` by each gateway process (`follow`).
+The registry's tags come from the gateway's view of it (`WorkerView`, a feed of the workers
+bucket), so a new worker's tag is shown as soon as it registers, without reading the bucket.
 """
 
 from __future__ import annotations
 
-import asyncio
 import collections
-import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 
-from pyoco_server.domain.errors import BackendUnavailable
 from pyoco_server.domain.settings import Settings
-from pyoco_server.ports import Backend
-
-log = logging.getLogger(__name__)
 
 OTHER = "other"
 """The label of every tag that is not shown by name."""
 
-REFRESH_SEC = 30.0
-"""How often a gateway process reads the tags of the worker registry."""
-
 PendingByTag = Callable[[], Mapping[str, int]]
 """PENDING runs by tag, from the gateway's run index."""
+
+RegisteredTags = Callable[[], Collection[str]]
+"""The tags the worker registry holds now, from the gateway's view of it (`WorkerView.tags`)."""
 
 
 class TagLabels:
     """Maps tags to metric labels and finds the runs waiting on tags no worker serves."""
 
-    def __init__(self, settings: Settings, pending_by_tag: PendingByTag | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        pending_by_tag: PendingByTag | None = None,
+        registered: RegisteredTags = frozenset,
+    ) -> None:
         self._listed = frozenset(settings.metrics_tags)
         self._default = settings.default_tag
         self._pending_by_tag = pending_by_tag
-        self._registered: frozenset[str] = frozenset()
-        """Tags of the worker registry, as last read."""
+        self._registered = registered
 
     def label(self, tag: str) -> str:
         """`tag` if it is shown by name, else `OTHER`."""
         if self._listed:
             return tag if tag in self._listed else OTHER
-        return tag if tag == self._default or tag in self._registered else OTHER
-
-    def note_registered(self, tags: Iterable[str]) -> None:
-        """Record the tags the worker registry holds now."""
-        self._registered = frozenset(tags)
+        return tag if tag == self._default or tag in self._registered() else OTHER
 
     def unserved(self, consumer_tags: Iterable[str]) -> dict[str, int]:
         """PENDING runs of tags with no worker record and no consumer, by label."""
         if self._pending_by_tag is None:
             return {}
-        served = self._registered | set(consumer_tags)
+        served = {*self._registered(), *consumer_tags}
         waiting: collections.Counter[str] = collections.Counter()
         for tag, count in self._pending_by_tag().items():
             if tag not in served:
                 waiting[self.label(tag)] += count
         return dict(waiting)
-
-    async def follow(self, backend: Backend) -> None:
-        """Read the registry's tags every `REFRESH_SEC` until cancelled."""
-        while True:
-            await backend.wait_ready()
-            try:
-                records = await backend.workers.all()
-            except BackendUnavailable as exc:
-                log.debug("worker tags not read: %s", exc)
-            else:
-                self.note_registered(tag for record in records for tag in record.tags)
-            await asyncio.sleep(REFRESH_SEC)

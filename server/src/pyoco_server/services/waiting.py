@@ -24,7 +24,7 @@ import datetime
 import enum
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from pyoco_server.domain.codec import WORKER_RECORD
@@ -101,6 +101,10 @@ class WorkerView:
     async def wait_loaded(self, timeout: float | None = None) -> bool:
         """Wait until the registry's records are in memory; False on timeout."""
         return await self._feed.wait_loaded(timeout)
+
+    def tags(self) -> Collection[str]:
+        """Every tag a worker record lists (live or not): a view that follows the registry."""
+        return self._by_tag.keys()
 
     def serves(self, tag: str, now: float, disconnect_timeout: float) -> bool:
         """True when a live worker lists `tag` (the submit path's check: no list is built)."""
