@@ -102,8 +102,10 @@ def handlers_for(
     # One count of open streams for per-run watches and run-list streams alike.
     slots = WatchSlots(settings.watch_max_streams, settings.watch_max_streams_per_key)
     events = RunEvents(view.feed, lambda: view.loaded, slots, settings.sse_heartbeat_sec)
-    # Graphs are cached per flow.yaml: their parses are rare, one parser process is plenty.
-    graphs = RunGraphs(service.workflow_text, WorkflowParser(1).parse)
+    # One bound on concurrent flow.yaml parses (PYOCO_WORKFLOW_PARSE_CONCURRENCY) for submits
+    # and graphs alike; graphs are cached per flow.yaml, so their parses are rare.
+    parser = WorkflowParser(settings.workflow_parse_concurrency)
+    graphs = RunGraphs(service.workflow_text, parser.parse)
     return {
         "health": HealthApi(),
         "logs": LogsApi(
@@ -111,7 +113,13 @@ def handlers_for(
         ),
         "views": ViewsApi(service, events, graphs),
         "runs": RunsApi(
-            service, submits, view, settings, on_submitted=metrics.submitted, slots=slots
+            service,
+            submits,
+            view,
+            settings,
+            on_submitted=metrics.submitted,
+            slots=slots,
+            parser=parser,
         ),
         "workers": WorkersApi(workers),
         "dlq": DlqApi(dead_letters),

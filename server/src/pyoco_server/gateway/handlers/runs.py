@@ -40,6 +40,7 @@ class RunsApi:
         settings: Settings,
         on_submitted: OnSubmitted | None = None,
         slots: WatchSlots | None = None,
+        parser: WorkflowParser | None = None,
     ) -> None:
         self._service = service
         self._submits = submits
@@ -48,7 +49,8 @@ class RunsApi:
         if slots is None:  # shared with the other event streams when given
             slots = WatchSlots(settings.watch_max_streams, settings.watch_max_streams_per_key)
         self._watch = RunWatch(service, view.hub, slots, settings.sse_heartbeat_sec)
-        self._parser = WorkflowParser(settings.workflow_parse_concurrency)
+        # Shared with the other parsers' users when given: one bound on concurrent parses.
+        self._parser = parser or WorkflowParser(settings.workflow_parse_concurrency)
         self._settings = settings
         self._on_submitted = on_submitted
 
