@@ -16,6 +16,7 @@ from pyoco_server.domain.errors import (
     BackendUnavailable,
     IdempotencyConflict,
     IdempotencyInProgress,
+    SubmitOutcomeUnknown,
 )
 from pyoco_server.domain.records import IdempotencyRecord, Job
 from pyoco_server.domain.settings import Settings
@@ -180,12 +181,16 @@ def _fingerprint(submission: Submission = SUBMISSION) -> str:
     return probe.records()[key_hash(None, "probe")].request_sha256
 
 
-@pytest.mark.parametrize(("failures", "left_behind"), [(0, 0), (2, 0), (9, 1)])
+@pytest.mark.parametrize(
+    ("failures", "left_behind", "error"),
+    [(0, 0, BackendUnavailable), (2, 0, BackendUnavailable), (9, 1, SubmitOutcomeUnknown)],
+)
 def test_a_submit_whose_run_cannot_be_stored_withdraws_its_job_through_a_short_outage(
-    failures: int, left_behind: int
+    failures: int, left_behind: int, error: type[BackendUnavailable], no_backoff: None
 ) -> None:
     """The job is queued first; when the run cannot be stored after it, the job is withdrawn
-    (retrying through a reconnect), so nothing runs that the client was told failed."""
+    (retrying through a reconnect), so nothing runs that the client was told failed. A job that
+    cannot be withdrawn is a `SubmitOutcomeUnknown`: the client is told the run may happen."""
     backend = MemoryBackend()
     store = Spy(backend.runs)
     store.fail("create", BackendUnavailable("NATS is down"))
@@ -198,8 +203,9 @@ def test_a_submit_whose_run_cannot_be_stored_withdraws_its_job_through_a_short_o
 
     work.before["delete"] = flaky_delete
     service = RunService(store, backend.jobs, Settings(), work=work)
-    with pytest.raises(BackendUnavailable):
+    with pytest.raises(BackendUnavailable) as raised:
         run(service.submit(SUBMISSION))
+    assert type(raised.value) is error
     assert len(backend.stream.messages) == left_behind
     assert backend.run_bucket.keys() == []
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from pyoco_server.domain.codec import JOB
@@ -233,8 +235,9 @@ def test_backend_unavailable_from_the_store_naks_the_job() -> None:
     assert h.executor.jobs == []
 
 
-def test_backend_unavailable_at_the_terminal_write_naks_instead_of_acking() -> None:
-    h = harness(PENDING)
+def test_backend_unavailable_through_the_terminal_write_naks_instead_of_acking() -> None:
+    """NATS away for longer than the end's write is retried (half of AckWait): handed back."""
+    h = harness(PENDING, settings=Settings(consumer_ack_wait_sec=0.6))
 
     async def lose_nats(on_progress: ProgressCallback) -> None:
         h.backend.cut()
@@ -246,6 +249,23 @@ def test_backend_unavailable_at_the_terminal_write_naks_instead_of_acking() -> N
     assert status is None
     assert h.log == ["write RUNNING", "execute", "nak 2.0"]
     assert h.store.current(RUN_ID).status is RunStatus.RUNNING
+
+
+def test_a_terminal_write_waits_out_a_short_outage_and_the_job_is_acked() -> None:
+    """The tasks ran: a NATS flap at the end must not hand the job back to run them again."""
+    h = harness(PENDING, settings=Settings(consumer_ack_wait_sec=10.0))
+
+    async def flap(on_progress: ProgressCallback) -> None:
+        h.backend.cut()
+        asyncio.get_running_loop().call_later(0.3, h.backend.restore)
+
+    h.executor.during_run = flap
+
+    status = h.deliver(h.delivery())
+
+    assert status is RunStatus.COMPLETED
+    assert h.log == ["write RUNNING", "execute", "write COMPLETED", "ack"]
+    assert h.executor.jobs == [A_JOB]
 
 
 def test_a_failing_nak_is_not_raised() -> None:

@@ -31,6 +31,7 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
+from pyoco_server.aio import backoff, through_flaps
 from pyoco_server.domain.codec import JOB
 from pyoco_server.domain.errors import (
     BackendUnavailable,
@@ -216,6 +217,7 @@ class JobRunner:
             on_cancel=lambda: control.stop(StopReason.CANCEL),
             on_stale=lambda _exc: control.stop(StopReason.ABANDONED),
             clock=self._clock,
+            settle_within=self._settings.consumer_ack_wait_sec / 2,
         )
         # A worker without wheel sync runs with its own environment: the record says so.
         claimed = await writer.claim(
@@ -309,7 +311,10 @@ class JobRunner:
             await delivery.nak(delay)
             log.info("run %s failed (%s); retry in %.1fs", job.run_id, outcome.reason, delay)
             return snapshot
-        await self._dead_letter_failure(job, delivery, writer.snapshot.attempt, outcome)
+        await through_flaps(  # before the end is written: a worker lost between repeats it
+            lambda: self._dead_letter_failure(job, delivery, writer.snapshot.attempt, outcome),
+            backoff(self._settings.consumer_ack_wait_sec / 2),
+        )
         final = await writer.finish(outcome)
         await self._end(delivery, final)
         return final

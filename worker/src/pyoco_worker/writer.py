@@ -8,6 +8,11 @@ notice was missed: the gateway's CANCELLING write makes the next write fail, the
 the cancel request, and `on_cancel` is called. Progress is coalesced: at most one write per flush
 interval, and none at all for a run that finishes within it.
 
+The writes that record the end of an attempt (`finish`, `cancel_unstarted`) are tried again
+through a NATS flap for up to `settle_within` seconds: the work is done, and a write given up
+would hand the job back to run a second time. A write that did land before its answer was lost
+shows on the retry as a run already ended (`StaleAttempt` with `ended`): nothing runs again.
+
 When the worker starts stopping the run (its timeout, or a cancel), the writer records it at
 once: CANCELLING with `stopping` (why, since when, and the deadline by which the process is
 killed); the terminal write waits for that write, so the run never goes back to CANCELLING.
@@ -20,7 +25,7 @@ import logging
 import time
 from collections.abc import Callable
 
-from pyoco_server.aio import cancel_and_wait
+from pyoco_server.aio import backoff, cancel_and_wait, through_flaps
 from pyoco_server.domain.cas import compare_and_set
 from pyoco_server.domain.errors import BackendUnavailable, RevisionConflict, StaleAttempt
 from pyoco_server.domain.records import CodeVersion
@@ -51,6 +56,7 @@ class RunWriter:
         on_cancel: Callable[[], None] = lambda: None,
         on_stale: Callable[[StaleAttempt], None] = lambda _exc: None,
         clock: Callable[[], float] = time.time,
+        settle_within: float = 0.0,
     ) -> None:
         self._store = store
         self._snapshot = stored.snapshot
@@ -61,6 +67,7 @@ class RunWriter:
         self._on_cancel = on_cancel
         self._on_stale = on_stale
         self._clock = clock
+        self._settle_delays = backoff(settle_within)
         self._pending: Progress | None = None
         self._flush_task: asyncio.Task[None] | None = None
         self._stopping_task: asyncio.Task[None] | None = None
@@ -173,7 +180,7 @@ class RunWriter:
                 outcome.status, now, error=outcome.error, reason=outcome.reason
             )
 
-        return await self._write(change)
+        return await self._settle(change)
 
     async def retry_later(self, outcome: Outcome, delay: float) -> RunSnapshot:
         """Write PENDING with the failed attempt recorded and the next one due in `delay`.
@@ -199,7 +206,7 @@ class RunWriter:
     async def cancel_unstarted(self) -> RunSnapshot:
         """End as CANCELLED a run whose cancel was asked before this attempt started it."""
         await self._stop_flushing()
-        return await self._write(
+        return await self._settle(
             lambda current: current.finished(
                 RunStatus.CANCELLED, self._clock(), reason=FailureReason.CANCELLED
             )
@@ -211,6 +218,14 @@ class RunWriter:
         self._flush_task = None
         if self._stopping_task is not None:
             await self._stopping_task  # one write; it catches its own errors
+
+    async def _settle(self, change: Change) -> RunSnapshot:
+        """`_write` an attempt's end, trying again through a NATS flap (module docstring)."""
+
+        def retrying(exc: BackendUnavailable, delay: float) -> None:
+            log.warning("run %s: end not recorded (%s); again in %.1fs", self.run_id, exc, delay)
+
+        return await through_flaps(lambda: self._write(change), self._settle_delays, retrying)
 
     async def _write(self, change: Change) -> RunSnapshot:
         async def attempt() -> RunSnapshot:

@@ -318,6 +318,23 @@ class TooManyConflicts(BackendUnavailable):
     """A record kept changing under a compare-and-set: the change was given up; retry later."""
 
 
+class SubmitOutcomeUnknown(BackendUnavailable):
+    """NATS failed after a submit's job was queued and before its run was recorded.
+
+    The job could be neither recorded nor withdrawn, so the run may still happen: the submit's
+    Idempotency-Key is kept, and a retry with it answers with that run once a worker stored it.
+    """
+
+    reason = "submit_outcome_unknown"
+
+    def __init__(self, run_id: str, cause: str) -> None:
+        self.run_id = run_id
+        super().__init__(
+            f"run {run_id} was queued, but NATS failed before it was recorded ({cause}); it may "
+            "still run: retry with the same Idempotency-Key to get it rather than a second run"
+        )
+
+
 class QueueFull(BackendUnavailable):
     """A stream or bucket reached its size limit (`setting`); retry once it has drained."""
 

@@ -15,6 +15,9 @@ from pyoco_server.ports import AdvisoryHandler
 
 log = logging.getLogger(__name__)
 
+_NO_MESSAGE_TO_DELETE = 10057
+"""JetStream's error code for the delete of a message that is not in the stream."""
+
 
 class NatsWorkStream:
     """Messages of the work stream by sequence (a job left behind by exhausted deliveries)."""
@@ -32,13 +35,20 @@ class NatsWorkStream:
                 return None
         return str(message.subject), bytes(message.data or b"")
 
-    async def delete(self, sequence: int) -> None:
-        """Remove message `sequence`."""
+    async def delete(self, sequence: int) -> bool:
+        """Remove message `sequence`; False when it was already gone."""
         with translate_errors("removing a job"):
             try:
                 await self._connection.js.delete_msg(self._stream, sequence)
             except nats.js.errors.NotFoundError:
-                return
+                return False
+            except nats.js.errors.APIError as exc:
+                # The server answers 500 "no message found" (10057) to the delete of a message
+                # that is gone: acknowledged by a worker, or already removed.
+                if exc.err_code == _NO_MESSAGE_TO_DELETE:
+                    return False
+                raise
+        return True
 
 
 class NatsAdvisories:

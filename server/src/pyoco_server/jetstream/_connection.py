@@ -76,6 +76,9 @@ class Connection:
         self._nc: NATS | None = None
         self._js: JetStreamContext | None = None
         self._ready = asyncio.Event()
+        self._generation = 0
+        """How many times the connection became ready (so watchers see a reconnect)."""
+        self._next_generation = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._ensure_task: asyncio.Task[None] | None = None
         self._buckets: dict[str, KeyValue] = {}
@@ -160,6 +163,20 @@ class Connection:
             return False
         return True
 
+    @property
+    def generation(self) -> int:
+        """Counts the times the connection became ready; a reconnect makes a new generation.
+
+        A consumer the server kept only in memory (an ordered consumer) is gone after a server
+        restart: whoever holds one subscribes again in the next generation.
+        """
+        return self._generation
+
+    async def wait_generation_after(self, generation: int) -> None:
+        """Wait until the connection is ready in a generation later than `generation`."""
+        while self._generation <= generation:
+            await self._next_generation.wait()
+
     async def _connect(self) -> None:
         self._nc = await nats.connect(
             servers=[url.strip() for url in self.settings.nats_url.split(",")],
@@ -191,6 +208,9 @@ class Connection:
                 continue
             self._last_error = self._refusal = ""
             self._ready.set()
+            self._generation += 1
+            self._next_generation.set()
+            self._next_generation = asyncio.Event()
             log.info("connected to NATS at %s", self.settings.nats_url)
             return
 

@@ -2,9 +2,12 @@
 
 The gateway keeps its run index and its API-key cache this way, so no request path reads the
 whole bucket. The watch is an ordered push consumer delivering the last value of each key, then
-every change; nats-py recreates it after a gap or a reconnect. The initial contents count as
-loaded once the message at the stream's last sequence (taken just before subscribing) has been
-handled (nats-py's own "end of current values" marker can come before the values).
+every change. nats-py recreates it after a gap, but only notices a consumer lost with a restarted
+server after two missed heartbeats (10 to 20 s of a stale index, stale key revocations): so the
+mirror subscribes again itself whenever the connection comes back, from the revision after the
+last one it applied. The initial contents count as loaded once the message at the stream's last
+sequence (taken just before subscribing) has been handled (nats-py's own "end of current values"
+marker can come before the values).
 """
 
 from __future__ import annotations
@@ -17,9 +20,10 @@ import nats.errors
 import nats.js.errors
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
-from nats.js.api import DeliverPolicy
+from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from pyoco_server.aio import cancel_and_wait
+from pyoco_server.domain.errors import BackendUnavailable
 from pyoco_server.jetstream._connection import Connection
 
 log = logging.getLogger(__name__)
@@ -45,6 +49,8 @@ class BucketMirror:
         self._on_delete = on_delete
         self._loaded = asyncio.Event()
         self._initial_seq = 0
+        self._applied = 0
+        """The highest revision handed to the callbacks: a new subscription resumes after it."""
         self._task: asyncio.Task[None] | None = None
         self._subscription: Subscription | None = None
 
@@ -70,6 +76,55 @@ class BucketMirror:
         """Stop the watch."""
         await cancel_and_wait(self._task)
         self._task = None
+        await self._unsubscribe()
+
+    async def _run(self) -> None:
+        while True:
+            await self._connection.wait_ready()
+            generation = self._connection.generation
+            try:
+                await self._subscribe()
+            except (nats.errors.Error, TimeoutError, BackendUnavailable) as exc:
+                log.warning("mirror of %s not started (%s); retrying", self._bucket, exc)
+                await self._unsubscribe()
+                await asyncio.sleep(_RETRY_SEC)
+                continue
+            await self._connection.wait_generation_after(generation)
+            await self._unsubscribe()
+
+    async def _subscribe(self) -> None:
+        js = self._connection.js
+        info = await js.stream_info(f"KV_{self._bucket}")
+        if self._loaded.is_set():
+            # A reconnect: every change after the last one applied (the server keeps the latest
+            # revision of each key, so those it dropped have a later one).
+            start = self._applied + 1
+            if info.state.last_seq < self._applied:
+                log.error(
+                    "bucket %s now ends before revision %d: NATS lost its store. Restart the "
+                    "gateway: what it holds of the bucket is no longer true",
+                    self._bucket,
+                    self._applied,
+                )
+                start = 1
+            config = ConsumerConfig(opt_start_seq=start)
+            policy = DeliverPolicy.BY_START_SEQUENCE
+        else:
+            self._initial_seq = info.state.last_seq if info.state.messages else 0
+            if self._initial_seq == 0:
+                self._loaded.set()
+            config, policy = ConsumerConfig(), DeliverPolicy.LAST_PER_SUBJECT
+        self._subscription = await js.subscribe(
+            f"{self._prefix}>",
+            stream=f"KV_{self._bucket}",
+            cb=self._on_message,
+            ordered_consumer=True,
+            deliver_policy=policy,
+            config=config,
+        )
+        log.info("mirroring bucket %s (%s)", self._bucket, policy.value)
+
+    async def _unsubscribe(self) -> None:
         if self._subscription is not None:
             try:
                 await self._subscription.unsubscribe()
@@ -77,33 +132,10 @@ class BucketMirror:
                 log.debug("mirror of %s: unsubscribe failed: %s", self._bucket, exc)
             self._subscription = None
 
-    async def _run(self) -> None:
-        while self._subscription is None:
-            await self._connection.wait_ready()
-            try:
-                await self._subscribe()
-            except (nats.errors.Error, TimeoutError) as exc:
-                log.warning("mirror of %s not started (%s); retrying", self._bucket, exc)
-                await asyncio.sleep(_RETRY_SEC)
-
-    async def _subscribe(self) -> None:
-        js = self._connection.js
-        info = await js.stream_info(f"KV_{self._bucket}")
-        self._initial_seq = info.state.last_seq if info.state.messages else 0
-        if self._initial_seq == 0:
-            self._loaded.set()
-        self._subscription = await js.subscribe(
-            f"{self._prefix}>",
-            stream=f"KV_{self._bucket}",
-            cb=self._on_message,
-            ordered_consumer=True,
-            deliver_policy=DeliverPolicy.LAST_PER_SUBJECT,
-        )
-        log.info("mirroring bucket %s", self._bucket)
-
     async def _on_message(self, msg: Msg) -> None:
         key = msg.subject[len(self._prefix) :]
         revision = int(msg.metadata.sequence.stream)
+        self._applied = max(self._applied, revision)
         headers = msg.headers or {}
         try:
             if headers.get(_KV_OPERATION) in ("DEL", "PURGE") or _MARKER_REASON in headers:

@@ -69,10 +69,10 @@ class MemoryWorkStream:
         message = self.messages.get(sequence)
         return (message.subject, message.data) if message else None
 
-    async def delete(self, sequence: int) -> None:
-        """Remove message `sequence`."""
+    async def delete(self, sequence: int) -> bool:
+        """Remove message `sequence`; False when it was already gone."""
         self._link.check()
-        self.messages.pop(sequence, None)
+        return self.messages.pop(sequence, None) is not None
 
     def add(self, subject: str, data: bytes, msg_id: str) -> int:
         """Append a message unless `msg_id` was seen within the duplicate window; its sequence.

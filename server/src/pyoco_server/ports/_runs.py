@@ -96,8 +96,8 @@ class WorkStream(Protocol):
     async def get(self, sequence: int) -> tuple[str, bytes] | None:
         """The subject and payload of message `sequence`, or None when it is gone."""
 
-    async def delete(self, sequence: int) -> None:
-        """Remove message `sequence` (nothing happens when it is already gone)."""
+    async def delete(self, sequence: int) -> bool:
+        """Remove message `sequence`; False when it was already gone (nothing happens then)."""
 
 
 class DeadLetterSink(Protocol):

@@ -24,6 +24,7 @@ from pyoco_server.domain.errors import (
     IdempotencyInProgress,
     RevisionConflict,
     RunNotFound,
+    SubmitOutcomeUnknown,
 )
 from pyoco_server.domain.records import IdempotencyRecord
 from pyoco_server.domain.snapshot import RunSnapshot
@@ -149,6 +150,8 @@ class IdempotentSubmits:
             return replay
         try:
             snapshot = await self._service.submit(submission, run_id)
+        except SubmitOutcomeUnknown:
+            raise  # the run may still happen: the key must find it, not make a second one
         except BaseException as exc:  # whatever stopped the submit, release the key, re-raise
             await self._forget(hashed, exc)
             raise

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import time
@@ -10,6 +11,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from pyoco_server.aio import through_flaps
 from pyoco_server.domain import names
 from pyoco_server.domain.cas import compare_and_set
 from pyoco_server.domain.codec import check_finite, dumps
@@ -19,6 +21,7 @@ from pyoco_server.domain.errors import (
     PayloadTooLarge,
     RevisionConflict,
     RunNotFound,
+    SubmitOutcomeUnknown,
     WorkflowNotStored,
 )
 from pyoco_server.domain.records import CancelNotice, Job, RetryPolicy
@@ -32,8 +35,8 @@ from pyoco_server.services.workflows import WorkflowTexts
 
 log = logging.getLogger(__name__)
 
-_FORGET_BACKOFF_SEC = (0.1, 0.3, 1.0)
-"""Waits between attempts to withdraw the job of a failed submit."""
+_RETRY_BACKOFF_SEC = (0.1, 0.3, 1.0)
+"""Waits between attempts to store the run of a submit, then to withdraw its job."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -104,10 +107,11 @@ class RunService:
 
         In this order no stored run lacks its job, whatever stops the gateway between the two
         steps: a run that is visible will run. A worker that gets the job before the run is
-        stored stores it itself (then this store finds it there, which is fine). If the run
-        cannot be stored, the job is withdrawn again when it still can be, and the error
-        propagates; the run may then still happen (submit with an Idempotency-Key to retry
-        safely).
+        stored stores it itself (then this store finds it there, which is fine). A store that
+        fails is tried again through a short flap; if it still fails the job is withdrawn and
+        the error propagates. A job that is gone already was taken by a worker, which stores the
+        run: the submit succeeded. A job that cannot be withdrawn either may still run:
+        `SubmitOutcomeUnknown` (a retry with the same Idempotency-Key gets that run).
 
         A flow.yaml this process has not stored lately is stored for re-runs meanwhile
         (`WorkflowTexts`); a submit of a known file makes no extra round trip.
@@ -120,13 +124,22 @@ class RunService:
             seq = await self._queue.publish(job)
         snapshot = RunSnapshot.pending(job, job_seq=seq)
         try:
-            await self._store.create(snapshot)
-        except RevisionConflict:
-            pass  # a worker took the job first and stored the run
-        except BackendUnavailable:
-            await self._withdraw(job.run_id, seq)
+            await self._store_pending(snapshot)
+        except BackendUnavailable as failure:
+            withdrawn = await self._withdraw(job.run_id, seq, failure)
+            if not withdrawn:
+                return snapshot  # a worker took the job and stores the run itself
             raise
         return snapshot
+
+    async def _store_pending(self, snapshot: RunSnapshot) -> None:
+        """Store a new run as PENDING, trying again through a short flap."""
+
+        async def create() -> None:
+            with contextlib.suppress(RevisionConflict):  # a worker took the job and stored it
+                await self._store.create(snapshot)
+
+        await through_flaps(create, _RETRY_BACKOFF_SEC)
 
     def check(self, submission: Submission) -> None:
         """Refuse an invalid submission (`InvalidInput`, `PayloadTooLarge`) without storing it."""
@@ -181,27 +194,20 @@ class RunService:
                 f"{limit} times (PYOCO_CONSUMER_MAX_DELIVER); ask for {limit} or fewer"
             )
 
-    async def _withdraw(self, run_id: str, seq: int) -> None:
-        """Remove the job of a submit whose run could not be stored, retrying through a flap.
+    async def _withdraw(self, run_id: str, seq: int, failure: BackendUnavailable) -> bool:
+        """Remove the job of a submit whose run could not be stored, trying through a flap.
 
-        A worker that already took it stores the run itself and runs it.
+        True: withdrawn, the run will not happen. False: already gone, so a worker took it and
+        stores the run itself. `SubmitOutcomeUnknown`: it could not be removed and may still run.
         """
         if self._work is None:
-            return
-        for delay in (*_FORGET_BACKOFF_SEC, None):
-            try:
-                await self._work.delete(seq)
-                return
-            except BackendUnavailable as exc:
-                if delay is None:
-                    log.error(
-                        "run %s: could not withdraw the job of a failed submit (it may still "
-                        "run): %s",
-                        run_id,
-                        exc,
-                    )
-                    return
-                await asyncio.sleep(delay)
+            return True
+        work = self._work
+        try:
+            return await through_flaps(lambda: work.delete(seq), _RETRY_BACKOFF_SEC)
+        except BackendUnavailable as exc:
+            log.error("run %s: job of a failed submit not withdrawn: %s", run_id, exc)
+            raise SubmitOutcomeUnknown(run_id, failure.detail) from exc
 
     async def get(self, run_id: str, tenant_id: str | None = None) -> StoredSnapshot:
         """The latest snapshot of a run.

@@ -1,0 +1,127 @@
+"""What a submit answers when NATS fails between queueing its job and storing its run.
+
+The job is queued first, so the run may happen whatever the client is told. The submit must
+tell the truth: a success when a worker has taken the job, a clean failure only when the job was
+withdrawn, and `SubmitOutcomeUnknown` (Idempotency-Key kept) when neither can be known.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+import pytest
+
+from pyoco_server.domain.errors import (
+    BackendUnavailable,
+    IdempotencyInProgress,
+    SubmitOutcomeUnknown,
+)
+from pyoco_server.domain.settings import Settings
+from pyoco_server.domain.snapshot import RunSnapshot
+from pyoco_server.memory import MemoryBackend
+from pyoco_server.services.idempotency import IdempotentSubmits
+from pyoco_server.services.runs import RunService, Submission
+from tests.support.fakes import Spy
+
+T = TypeVar("T")
+SUBMISSION = Submission(flow_name="main", params={"x": 1})
+
+pytestmark = pytest.mark.usefixtures("no_backoff")
+
+
+def run(coroutine: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coroutine)
+
+
+class World:
+    """Submits on a memory backend whose run store and work stream can be made to fail."""
+
+    def __init__(self) -> None:
+        self.backend = MemoryBackend()
+        self.store = Spy(self.backend.runs)
+        self.work = Spy(self.backend.work)
+        ids = iter(f"run-{n}" for n in range(1, 100))
+        self.service = RunService(
+            self.store, self.backend.jobs, Settings(), work=self.work, new_id=lambda: next(ids)
+        )
+        self.submits = IdempotentSubmits(self.service, self.backend.idempotency)
+
+    def fail_creates(self, times: int) -> None:
+        """The next `times` stores of a new run fail as in a NATS flap."""
+        left = [times]
+
+        def flaky(_snapshot: RunSnapshot) -> None:
+            if left[0] > 0:
+                left[0] -= 1
+                raise BackendUnavailable("NATS is reconnecting")
+
+        self.store.before["create"] = flaky
+
+    def worker_takes_the_job(self) -> None:
+        """A worker acknowledges the job, so the work stream no longer holds it."""
+        self.backend.work.messages.clear()
+
+    def worker_stores(self, run_id: str) -> None:
+        """The worker stores the run it took, as a worker does for a job without a run."""
+        pending = self.store.calls_to("create")[-1].arguments["snapshot"]
+        assert pending.run_id == run_id
+        run(self.backend.runs.create(pending))
+
+    @property
+    def queued(self) -> int:
+        return len(self.backend.work.messages)
+
+
+def test_a_store_that_fails_briefly_is_tried_again_and_nothing_is_withdrawn() -> None:
+    world = World()
+    world.fail_creates(2)
+    snapshot = run(world.service.submit(SUBMISSION))
+    assert world.backend.runs.current(snapshot.run_id) is not None
+    assert world.queued == 1
+    assert world.work.calls_to("delete") == []
+
+
+def test_a_job_a_worker_already_took_makes_the_submit_a_success() -> None:
+    """The withdrawal finds the job gone: a worker has it and stores the run, so a 503 here
+    would make a careful client submit the same run a second time."""
+    world = World()
+    world.fail_creates(99)
+    world.work.before["delete"] = lambda _seq: world.worker_takes_the_job()
+    accepted = run(world.submits.submit(SUBMISSION, "k1"))
+    assert accepted.run_id == "run-1"
+    assert not accepted.replayed
+    world.store.before.pop("create")
+    world.worker_stores("run-1")
+    again = run(world.submits.submit(SUBMISSION, "k1"))
+    assert (again.run_id, again.replayed) == ("run-1", True)
+
+
+def test_a_job_that_cannot_be_withdrawn_keeps_the_key_so_a_retry_finds_its_run() -> None:
+    world = World()
+    world.fail_creates(99)
+    world.work.fail("delete", BackendUnavailable("NATS is down"))
+    with pytest.raises(SubmitOutcomeUnknown, match="retry with the same Idempotency-Key"):
+        run(world.submits.submit(SUBMISSION, "k1"))
+    assert world.queued == 1  # the job stays: it may still run
+    with pytest.raises(IdempotencyInProgress):
+        run(world.submits.submit(SUBMISSION, "k1"))  # not stored yet: no second run
+    world.store.before.pop("create")
+    world.worker_stores("run-1")
+    again = run(world.submits.submit(SUBMISSION, "k1"))
+    assert (again.run_id, again.replayed) == ("run-1", True)
+    assert world.queued == 1
+
+
+def test_a_withdrawn_job_releases_the_key_for_a_fresh_submit() -> None:
+    world = World()
+    world.fail_creates(99)
+    with pytest.raises(BackendUnavailable) as raised:
+        run(world.submits.submit(SUBMISSION, "k1"))
+    assert type(raised.value) is BackendUnavailable
+    assert world.queued == 0
+    world.store.before.pop("create")
+    fresh = run(world.submits.submit(SUBMISSION, "k1"))
+    assert (fresh.run_id, fresh.replayed) == ("run-2", False)
+    assert world.queued == 1
