@@ -3,9 +3,11 @@
 Sessions run in the project's uv environment (`uv sync` first), so there is one environment to
 install and the versions are exactly those of uv.lock.
 
-    uv run nox -s generate          regenerate generated_client/ from openapi.yaml
-    uv run nox -s check_generated   fail if generated_client/ differs from a fresh generation
+    uv run nox -s generate          regenerate generated_client/ from openapi.yaml (and the
+                                    generated parts of asyncapi.yaml, clients/nats-types)
+    uv run nox -s check_generated   fail if any of them differs from a fresh generation
     uv run nox -s lint typecheck    ruff, import-linter, module sizes; mypy (strict)
+    uv run nox -s lint_specs        the official AsyncAPI, Redocly and Spectral linters on the specs
     uv run nox -s tests             the test suite
     uv run nox -s fuzz              schemathesis CLI against a live gateway with a real NATS
     uv run nox -s bench             the benchmarks under bench/
@@ -19,11 +21,15 @@ import tempfile
 from pathlib import Path
 
 import nox
+from nox.command import CommandFailed
 
 ROOT = Path(__file__).resolve().parent
 GENERATED = ROOT / "generated_client"
 TEMPLATES = ROOT / "openapi-client-templates"  # our pyproject template for the SDK (hatchling)
 MAX_MODULE_LINES = 400
+CONTRACTS = ROOT / "server" / "src" / "pyoco_server" / "contracts"  # the root specs link here
+SPEC_LINT = ROOT / "tools" / "spec-lint"  # pinned npm linters (package-lock.json)
+NATS_TYPES = ROOT / "clients" / "nats-types"  # TypeScript types of the NATS messages
 HAND_WRITTEN = ["server/src", "worker/src", "cli/src", "tests", "bench", "noxfile.py"]
 
 nox.options.default_venv_backend = "none"
@@ -54,6 +60,9 @@ def _generate(session: nox.Session, output: Path) -> None:
 def generate(session: nox.Session) -> None:
     """Regenerate the SDK in generated_client/ from openapi.yaml."""
     _generate(session, GENERATED)
+    _generate_asyncapi(session, check=False)
+    _generate_nats_types(session, check=False)
+    _generate_typescript_client(session, check=False)
 
 
 def _differences(committed: Path, fresh: Path, prefix: str = "") -> list[str]:
@@ -73,11 +82,106 @@ def check_generated(session: nox.Session) -> None:
         fresh = Path(scratch) / "generated_client"
         _generate(session, fresh)
         problems = _differences(GENERATED, fresh)
+    _generate_asyncapi(session, check=True)
+    _generate_nats_types(session, check=True)
+    _generate_typescript_client(session, check=True)
     if problems:
         session.error(
             "generated_client/ is out of date with openapi.yaml; run `uv run nox -s generate` "
             "and commit the result:\n  " + "\n  ".join(problems)
         )
+
+
+def _generate_asyncapi(session: nox.Session, *, check: bool) -> None:
+    """asyncapi.yaml's generated end: openapi.yaml's schemas it uses, as JSON Schema."""
+    flags = ["--check"] if check else []
+    session.run("python", "-m", "pyoco_server.contracts._asyncgen", *flags, external=True)
+
+
+def _generate_nats_types(session: nox.Session, *, check: bool) -> None:
+    """clients/nats-types/src/messages.ts from asyncapi.yaml's message payloads."""
+    _npm_ci_if_missing(session, NATS_TYPES)
+    flags = ["--check"] if check else []
+    session.run("node", str(NATS_TYPES / "scripts" / "generate.mjs"), *flags, external=True)
+
+
+def _npm_ci_if_missing(session: nox.Session, package: Path) -> None:
+    if not (package / "node_modules").is_dir():  # CI runs `npm ci` beforehand
+        session.run("npm", "ci", "--prefix", str(package), external=True)
+
+
+# --- the TypeScript client (clients/typescript): its src/generated/ from openapi.yaml ---------
+
+TS_CLIENT = ROOT / "clients" / "typescript"
+TS_GENERATED = TS_CLIENT / "src" / "generated"
+
+
+def _generate_typescript_client(session: nox.Session, *, check: bool) -> None:
+    """clients/typescript/src/generated/ from openapi.yaml (@hey-api/openapi-ts, pinned).
+
+    With `check`, generate into a scratch directory and fail when it differs from the committed
+    one. Offline once `npm ci --prefix clients/typescript` has run (CI runs it beforehand).
+    """
+    if not (TS_CLIENT / "node_modules").is_dir():
+        session.run("npm", "ci", "--prefix", str(TS_CLIENT), external=True)
+    script = str(TS_CLIENT / "scripts" / "generate.mjs")
+    if not check:
+        session.run("node", script, str(TS_GENERATED), external=True)
+        return
+    with tempfile.TemporaryDirectory() as scratch:
+        fresh = Path(scratch) / "generated"
+        session.run("node", script, str(fresh), external=True)
+        problems = _differences(TS_GENERATED, fresh)
+    if problems:
+        session.error(
+            "clients/typescript/src/generated/ is out of date with openapi.yaml; run "
+            "`uv run nox -s generate` and commit the result:\n  " + "\n  ".join(problems)
+        )
+
+
+# --- end of the TypeScript client ------------------------------------------------------------
+
+
+@nox.session
+def lint_specs(session: nox.Session) -> None:
+    """The official AsyncAPI parser and CLI, Redocly and Spectral on both specs; errors fail.
+
+    Every linter runs (so one report shows everything) before the session fails.
+    """
+    _npm_ci_if_missing(session, SPEC_LINT)
+    tools = SPEC_LINT / "node_modules" / ".bin"
+    asyncapi = str(CONTRACTS / "asyncapi.yaml")  # the file itself: `asyncapi` ignores symlinks
+    openapi = str(CONTRACTS / "openapi.yaml")
+    ruleset = str(SPEC_LINT / ".spectral.yaml")  # spectral:oas and spectral:asyncapi
+    failed = []
+    with tempfile.TemporaryDirectory() as scratch:  # no analytics, nothing written to $HOME
+        quiet = {
+            "CI": "true",
+            "ASYNCAPI_METRICS_CONFIG_PATH": str(Path(scratch) / "metrics"),
+            "REDOCLY_TELEMETRY": "off",
+            "REDOCLY_SUPPRESS_UPDATE_NOTICE": "true",
+        }
+        for command in (
+            ["node", str(SPEC_LINT / "parse-asyncapi.mjs"), asyncapi],
+            [str(tools / "asyncapi"), "validate", asyncapi],
+            [
+                str(tools / "redocly"),
+                "lint",
+                openapi,
+                "--extends",
+                "recommended",
+                "--format",
+                "stylish",
+            ],
+            [str(tools / "spectral"), "lint", "-r", ruleset, openapi],
+            [str(tools / "spectral"), "lint", "-r", ruleset, asyncapi],
+        ):
+            try:
+                session.run(*command, env=quiet, external=True)
+            except CommandFailed:
+                failed.append(" ".join(Path(part).name for part in command[:2]))
+    if failed:
+        session.error(f"spec linters reported errors: {', '.join(failed)}")
 
 
 @nox.session

@@ -75,7 +75,7 @@ def test_every_message_schema_is_a_valid_json_schema(name: str) -> None:
 
 def test_shared_schemas_come_from_openapi() -> None:
     snapshot = load_asyncapi()["components"]["messages"]["RunSnapshot"]["payload"]
-    assert snapshot == {"$ref": "./openapi.yaml#/components/schemas/RunSnapshot"}
+    assert snapshot == {"$ref": "#/components/schemas/RunSnapshot"}
     status = message_payload_schema("RunSnapshot")["properties"]["status"]
     assert status["enum"] == load_openapi()["components"]["schemas"]["RunStatus"]["enum"]
 

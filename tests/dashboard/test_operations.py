@@ -31,7 +31,9 @@ def test_a_worker_is_hidden_from_the_page(
 
     expect(row).to_have_count(0)
     with gateway.client() as client:
-        workers = client.get("/workers", params={"scope": "all", "include_hidden": True}).json()
+        workers = client.get("/workers", params={"scope": "all", "include_hidden": True}).json()[
+            "items"
+        ]
     assert [worker["hidden"] for worker in workers if worker["worker_id"] == "w-visible"] == [True]
     page.check("#show-hidden")
     expect(row.get_by_role("button", name="Show")).to_be_visible()

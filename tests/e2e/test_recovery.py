@@ -44,7 +44,9 @@ def wait_all_terminal(client: httpx.Client, run_ids: list[str], timeout: float) 
 
 
 def workers(client: httpx.Client) -> dict[str, dict]:  # type: ignore[type-arg]
-    listed = client.get("/workers", params={"scope": "all", "include_hidden": "true"}).json()
+    listed = client.get("/workers", params={"scope": "all", "include_hidden": "true"}).json()[
+        "items"
+    ]
     return {record["worker_id"]: record for record in listed}
 
 
@@ -146,7 +148,7 @@ def test_registry_states_hidden_and_instances(
     gateway: Gateway, start_worker: WorkerFactory
 ) -> None:
     with gateway.client() as client:
-        assert client.get("/workers").json() == []
+        assert client.get("/workers").json()["items"] == []
         first = start_worker(worker_id="w-reg")
         record = wait_until(lambda: workers(client).get("w-reg"))
         assert record["state"] == "IDLE"  # type: ignore[index]
@@ -168,7 +170,7 @@ def test_registry_states_hidden_and_instances(
             "the worker to show DISCONNECTED",
         )
         assert disconnected["hidden"] is True  # type: ignore[index]
-        assert client.get("/workers").json() == []  # not active, and hidden
+        assert client.get("/workers").json()["items"] == []  # not active, and hidden
 
         start_worker(worker_id="w-reg")
         restarted = wait_until(

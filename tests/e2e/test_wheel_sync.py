@@ -66,7 +66,7 @@ def output(snapshot: dict[str, Any], task: str = "answer") -> Any:
 
 def synced(client: httpx.Client, worker_id: str, wheel: str) -> bool:
     """Whether worker `worker_id` reports `wheel` installed."""
-    for worker in client.get("/workers").json():
+    for worker in client.get("/workers").json()["items"]:
         if worker["worker_id"] == worker_id:
             installed = (worker.get("wheels") or {}).get("installed") or []
             return any(item["wheel"] == wheel for item in installed)
@@ -201,7 +201,7 @@ def test_untagged_wheels_go_to_every_worker_and_tagged_ones_only_to_theirs(
         assert upload(client, everywhere.read_bytes(), everywhere.name).status_code == 201
         assert upload(client, gpu_only.read_bytes(), gpu_only.name, tags="gpu").status_code == 201
         wait_until(lambda: synced(client, "cpu", everywhere.name), timeout=60)
-        (worker,) = client.get("/workers").json()
+        (worker,) = client.get("/workers").json()["items"]
         assert [item["wheel"] for item in worker["wheels"]["installed"]] == [everywhere.name]
 
 
@@ -215,7 +215,7 @@ def test_a_wheel_the_worker_cannot_install_is_skipped_and_shown(
         assert upload(client, wheel, foreign, tags="gpu").status_code == 201
 
         def skipped() -> list[dict[str, str]]:
-            (worker,) = client.get("/workers").json()
+            (worker,) = client.get("/workers").json()["items"]
             return list((worker.get("wheels") or {}).get("skipped") or [])
 
         wait_until(lambda: skipped(), timeout=60, what="the wheel shown as skipped")

@@ -37,7 +37,7 @@ def test_two_workers_without_ids_on_one_host_are_told_apart_and_both_run(
     host = host_worker_id()
 
     with gateway.client() as client:
-        workers = client.get("/workers").json()
+        workers = client.get("/workers").json()["items"]
         assert sorted(worker["worker_id"] for worker in workers) == [host, f"{host}-2"]
 
         run_ids = [

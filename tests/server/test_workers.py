@@ -42,8 +42,8 @@ FLEET = (
 
 
 def listed(**kwargs: Any) -> list[tuple[str, WorkerState]]:
-    records = run(service(registry_with(*FLEET)).list(**kwargs))
-    return [(item.worker_id, item.state) for item in records]
+    page = run(service(registry_with(*FLEET)).list(**kwargs))
+    return [(item.worker_id, item.state) for item in page.items]
 
 
 def test_active_scope_keeps_running_and_idle_visible_workers() -> None:
@@ -51,7 +51,7 @@ def test_active_scope_keeps_running_and_idle_visible_workers() -> None:
         ("a-idle", WorkerState.IDLE),
         ("b-busy", WorkerState.RUNNING),
         ("edge", WorkerState.IDLE),
-    ], "newest last_seen_at first, ties by worker id; exactly the timeout is not stale"
+    ], "worker id order; exactly the timeout is not stale"
 
 
 def test_all_scope_shows_the_derived_state() -> None:
@@ -70,9 +70,11 @@ def test_all_scope_shows_the_derived_state() -> None:
         ({"state": WorkerState.DISCONNECTED}, []),
         ({"scope": Scope.ALL, "state": WorkerState.DISCONNECTED}, ["stale"]),
         ({"scope": Scope.ALL, "state": WorkerState.RUNNING}, ["b-busy"]),
-        ({"include_hidden": True}, ["hidden", "a-idle", "b-busy", "edge"]),
-        ({"include_hidden": True, "state": WorkerState.IDLE}, ["hidden", "a-idle", "edge"]),
+        ({"include_hidden": True}, ["a-idle", "b-busy", "edge", "hidden"]),
+        ({"include_hidden": True, "state": WorkerState.IDLE}, ["a-idle", "edge", "hidden"]),
         ({"scope": Scope.ALL, "limit": 2}, ["a-idle", "b-busy"]),
+        ({"scope": Scope.ALL, "limit": 2, "cursor": "b-busy"}, ["edge", "stale"]),
+        ({"scope": Scope.ALL, "cursor": "stopped"}, []),
     ],
 )
 def test_filters_and_limit(kwargs: dict[str, Any], expected: list[str]) -> None:
@@ -80,7 +82,9 @@ def test_filters_and_limit(kwargs: dict[str, Any], expected: list[str]) -> None:
 
 
 def test_empty_registry_lists_nothing() -> None:
-    assert run(service(registry_with()).list(scope=Scope.ALL, include_hidden=True)) == ()
+    page = run(service(registry_with()).list(scope=Scope.ALL, include_hidden=True))
+    assert page.items == ()
+    assert page.next_cursor is None
 
 
 def test_set_hidden_changes_only_hidden_and_updated_at() -> None:

@@ -76,7 +76,7 @@ def stored_record(settings: Settings, worker_id: str) -> WorkerRecord:
 
 def ids(response: httpx.Response) -> list[str]:
     assert response.status_code == 200, response.text
-    return [item["worker_id"] for item in response.json()]
+    return [item["worker_id"] for item in response.json()["items"]]
 
 
 def assert_problem(response: httpx.Response, status: int, reason: str | None = None) -> None:
@@ -112,16 +112,16 @@ def test_no_workers_is_an_empty_list(gateway: Gateway) -> None:
             response = client.get("/workers", params=params)
             assert response.status_code == 200, response.text
             assert response.headers["content-type"] == "application/json"
-            assert response.json() == []
+            assert response.json() == {"items": [], "next_cursor": None}
 
 
-def test_default_lists_active_visible_workers_newest_first(
+def test_default_lists_active_visible_workers_by_id(
     gateway: Gateway, fleet: dict[str, WorkerRecord]
 ) -> None:
     with gateway.client() as client:
         response = client.get("/workers")
     assert ids(response) == ["busy", "idle"]
-    busy = response.json()[0]
+    busy = response.json()["items"][0]
     assert busy["state"] == "RUNNING"
     assert busy["current_run_ids"] == ["run-1"]
     assert busy["hostname"] == "host-1"
@@ -132,8 +132,8 @@ def test_scope_all_shows_stopped_and_disconnected_workers(
 ) -> None:
     with gateway.client() as client:
         response = client.get("/workers", params={"scope": "all"})
-    assert ids(response) == ["busy", "idle", "stopped", "stale"]
-    states = {item["worker_id"]: item["state"] for item in response.json()}
+    assert ids(response) == ["busy", "idle", "stale", "stopped"]
+    states = {item["worker_id"]: item["state"] for item in response.json()["items"]}
     assert states["stopped"] == "STOPPED_GRACEFUL"
     assert states["stale"] == "DISCONNECTED", "a RUNNING record not written for an hour"
 
@@ -160,6 +160,39 @@ def test_filters(
 ) -> None:
     with gateway.client() as client:
         assert ids(client.get("/workers", params=params)) == expected
+
+
+def test_pages_follow_the_cursor_in_worker_id_order(
+    gateway: Gateway, fleet: dict[str, WorkerRecord]
+) -> None:
+    params = {"scope": "all", "include_hidden": "true", "limit": "2"}
+    seen: list[str] = []
+    pages = 0
+    with gateway.client() as client:
+        cursor = None
+        while True:
+            query = {**params, **({"cursor": cursor} if cursor else {})}
+            response = client.get("/workers", params=query)
+            assert response.status_code == 200, response.text
+            seen += ids(response)
+            pages += 1
+            cursor = response.json()["next_cursor"]
+            if cursor is None:
+                break
+    assert seen == ["busy", "hidden", "idle", "stale", "stopped"]
+    assert pages == 3
+
+
+def test_an_id_with_an_empty_token_is_no_worker(gateway: Gateway) -> None:
+    with gateway.client() as client:
+        response = client.patch("/workers/a..b", json={"hidden": True})
+    assert_problem(response, 404, "worker_not_found")
+
+
+def test_a_cursor_that_is_no_worker_id_is_400(gateway: Gateway) -> None:
+    with gateway.client() as client:
+        response = client.get("/workers", params={"cursor": "not a cursor"})
+    assert_problem(response, 400, "invalid_request")
 
 
 def test_hiding_a_worker_persists_and_can_be_undone(

@@ -139,10 +139,10 @@ def submit_yaml(
         workflow=File(payload=BytesIO(workflow), file_name=file_name),
         flow_name=flow_name,
         tag=given(options.tag),
-        params=UNSET if params is None else json.dumps(params, allow_nan=False),
+        params=UNSET if params is None else Params.from_dict(_json_copy(params)),
         tags=UNSET if options.tags is None else ",".join(options.tags),
         timeout_sec=given(options.timeout_sec),
-        retry=UNSET if retry is None else json.dumps(retry, allow_nan=False),
+        retry=UNSET if retry is None else RetryPolicy.from_dict(_json_copy(retry)),
         requires=UNSET if not options.requires else ",".join(options.requires),
     )
     headers = {"idempotency_key": given(options.idempotency_key)}
@@ -218,14 +218,20 @@ def resolve_run_id(prefix: str) -> Call[str]:
 def workers(
     scope: str, state: str | None, include_hidden: bool, limit: int
 ) -> Call[list[JsonObject]]:
-    """`GET /workers`."""
+    """`GET /workers`: the first page's workers (`limit` of them at most)."""
     kwargs = {
         "scope": scope,
         "state": given(state),
         "include_hidden": include_hidden,
         "limit": limit,
     }
-    return Call(list_workers, (), kwargs, read_objects)
+    return Call(list_workers, (), kwargs, read_items)
+
+
+def read_items(response: Response[Any]) -> list[JsonObject]:
+    """The `items` of a page answer."""
+    items: list[JsonObject] = read_object(response)["items"]
+    return items
 
 
 def set_worker_hidden(worker_id: str, hidden: bool) -> Call[JsonObject]:

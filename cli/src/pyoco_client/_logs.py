@@ -25,8 +25,15 @@ from pyoco_client._errors import ClientError, ConnectionFailed, ProblemError, Ti
 from pyoco_client._sse import ServerEvent, WatchSession
 from pyoco_client._transport import stream_timeout, translated
 from pyoco_server_sdk.api.logs import get_run_logs
-from pyoco_server_sdk.models import LogRecord
-from pyoco_server_sdk.models.log_event_event import LOG_EVENT_EVENT_VALUES
+from pyoco_server_sdk.models import LogEnd, LogRecord
+from pyoco_server_sdk.models.log_end_event_event import LOG_END_EVENT_EVENT_VALUES
+from pyoco_server_sdk.models.log_heartbeat_event_event import LOG_HEARTBEAT_EVENT_EVENT_VALUES
+from pyoco_server_sdk.models.log_record_event_event import LOG_RECORD_EVENT_EVENT_VALUES
+
+_LOG_EVENTS = (
+    LOG_RECORD_EVENT_EVENT_VALUES | LOG_HEARTBEAT_EVENT_EVENT_VALUES | LOG_END_EVENT_EVENT_VALUES
+)
+"""The kinds of LogEvent (openapi.yaml); others are for newer clients."""
 
 
 @dataclass(frozen=True)
@@ -105,7 +112,7 @@ class LogSession(WatchSession):
             ClientError: The event does not follow the API.
         """
         raw = self._parser.line(line)
-        if raw is None or raw.event not in LOG_EVENT_EVENT_VALUES:
+        if raw is None or raw.event not in _LOG_EVENTS:
             return None  # unknown event types are for newer clients
         event = _log_event(self.run_id, raw)
         self._received += 1
@@ -174,7 +181,7 @@ def _log_event(run_id: str, raw: ServerEvent) -> LogEvent:
             record = LogRecord.from_dict(data).to_dict()
             return LogEvent("log", run_id, record=record, id=str(record["seq"]))
         if raw.event == "end":
-            return LogEvent("end", run_id, status=str(data["status"]))
+            return LogEvent("end", run_id, status=LogEnd.from_dict(data).status)
         return LogEvent("heartbeat", run_id)
     except (ValueError, KeyError, TypeError) as exc:
         raise ClientError(

@@ -29,7 +29,7 @@ class Ops:
         include_hidden: bool = False,
         limit: int = 100,
     ) -> JsonList:
-        """The worker registry (`GET /workers`, admin keys only), newest `last_seen_at` first.
+        """The worker registry (`GET /workers`, admin keys only), in worker id order.
 
         Args:
             scope: "active" for RUNNING and IDLE workers, "all" for every record kept.

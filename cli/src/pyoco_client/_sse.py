@@ -34,8 +34,12 @@ from pyoco_client._calls import (
 )
 from pyoco_client._errors import ClientError, ConnectionFailed, ProblemError, TimedOut
 from pyoco_server_sdk.api.runs import watch_run
-from pyoco_server_sdk.models import RunSnapshot
-from pyoco_server_sdk.models.run_event_event import RUN_EVENT_EVENT_VALUES
+from pyoco_server_sdk.models import WatchHeartbeat, WatchSnapshot
+from pyoco_server_sdk.models.run_heartbeat_event_event import RUN_HEARTBEAT_EVENT_EVENT_VALUES
+from pyoco_server_sdk.models.run_snapshot_event_event import RUN_SNAPSHOT_EVENT_EVENT_VALUES
+
+_WATCH_EVENTS = RUN_SNAPSHOT_EVENT_EVENT_VALUES | RUN_HEARTBEAT_EVENT_EVENT_VALUES
+"""The kinds of RunEvent (openapi.yaml); others are for newer clients."""
 
 RECONNECT_WINDOW_SEC = 30.0
 """How long a dropped watch keeps trying to reconnect before it gives up."""
@@ -218,7 +222,7 @@ class WatchSession:
             ClientError: The event does not follow the API.
         """
         raw = self._parser.line(line)
-        if raw is None or raw.event not in RUN_EVENT_EVENT_VALUES:
+        if raw is None or raw.event not in _WATCH_EVENTS:
             return None  # unknown event types are for newer clients
         event = _watch_event(raw)
         self._received += 1
@@ -293,10 +297,12 @@ def _watch_event(raw: ServerEvent) -> WatchEvent:
     """The `WatchEvent` of a snapshot or heartbeat event."""
     try:
         data = json.loads(raw.data)
-        snapshot = None
         if raw.event == "snapshot":
-            snapshot = RunSnapshot.from_dict(data["snapshot"]).to_dict()
-        return WatchEvent(raw.event, str(data["run_id"]), float(data["ts"]), raw.id, snapshot)
+            change = WatchSnapshot.from_dict(data)
+            snapshot = change.snapshot.to_dict()
+            return WatchEvent(raw.event, change.run_id, change.ts, raw.id, snapshot)
+        beat = WatchHeartbeat.from_dict(data)
+        return WatchEvent(raw.event, beat.run_id, beat.ts, raw.id, None)
     except (ValueError, KeyError, TypeError) as exc:
         raise ClientError(
             f"a {raw.event} event does not follow the pyoco-server API: {exc!r}"

@@ -26,26 +26,53 @@ class Problem:
     instance: str | Unset = UNSET
     """ A URI reference identifying this occurrence. """
     reason: str | Unset = UNSET
-    """ Stable machine-readable code of the problem, when there is one: `invalid_input`,
-    `invalid_request` (the request does not fit this spec), `unsupported_media_type`,
-    `run_not_found`, `worker_not_found`, `dead_letter_not_found`,
-    `not_redrivable`, `idempotency_key_reused`, `idempotency_key_in_progress`,
-    `forbidden_tenant` (403: a user key naming another tenant),
-    `payload_too_large`, `submit_rate_limited` and `too_many_watches` (429),
-    `backend_unavailable`, `queue_full` and `submit_outcome_unknown` (503),
-    `invalid_multipart`, `method_not_allowed`,
-    `api_key_required` (401), `api_key_invalid` and `forbidden_role` (403),
-    or, for 422, the flow.yaml problem (`not_utf8`, `invalid_yaml`, `invalid_yaml_root`,
-    `too_complex`, `unsupported_key`, `unknown_keys`, `unsupported_version`,
-    `missing_flow_graph`, `invalid_defaults`, `invalid_task`, `invalid_task_callable`,
-    `missing_callable` (a task with neither `callable` nor `use`), `undeclared_task` (the
-    graph names a task not under `tasks:`), `unknown_params` (params no task or default
-    uses), `invalid_pipes`, `invalid_runtime`, `invalid_graph`, `callable_not_allowed`), the
-    wheel problem (`invalid_wheel`, `invalid_wheel_name`, `invalid_tags`) or the pin
-    problem (`invalid_requirement`, `unknown_requirement`), `invalid_tags` (wheel tags, or
-    run labels over their limits); 409 `wheel_version_not_higher`, `wheel_exists`,
-    `workflow_not_stored` (a re-run whose flow.yaml is no longer kept);
-    404 `wheel_not_found`.
+    """ Stable machine-readable code of a problem (Problem `reason`), when there is one.
+
+    Extensible: new codes may be added in any release, so the schema is a plain string and
+    the known codes are listed in `x-extensible-enum` (Zalando's convention) rather than in
+    `enum`. A closed `enum` would make generated clients (openapi-python-client's literal
+    types, TypeScript unions) refuse an answer carrying a newer code; an
+    `anyOf: [{enum}, {type: string}]` gives openapi-python-client a union it cannot decode
+    cleanly and @hey-api/openapi-ts a `'a' | string` type that collapses to `string`
+    anyway. Clients should switch on the codes they know and fall back on `status` and
+    `detail` for any other.
+
+    | code | status | meaning |
+    |---|---|---|
+    | `invalid_request` | 400 | the request does not fit this spec (body, parameters) |
+    | `invalid_input` | 400 | a value fits the spec but is not acceptable (see `detail`) |
+    | `invalid_multipart` | 400 | a malformed multipart body, or more parts than the operation takes |
+    | `api_key_required` | 401 | API keys are on and the request carries none |
+    | `api_key_invalid` | 403 | the key is malformed, unknown, revoked, or its secret is wrong |
+    | `forbidden_role` | 403 | the key's role may not do this (an admin key is needed) |
+    | `forbidden_tenant` | 403 | a user key naming another tenant |
+    | `run_not_found` | 404 | no such run (or another tenant's) |
+    | `worker_not_found` | 404 | no such worker |
+    | `dead_letter_not_found` | 404 | no such dead letter |
+    | `wheel_not_found` | 404 | no such wheel |
+    | `method_not_allowed` | 405 | the path does not take this method (`Allow` lists those it takes) |
+    | `not_redrivable` | 409 | the dead letter keeps no job, or its run is queued or running |
+    | `idempotency_key_reused` | 409 | the Idempotency-Key was used for a different request |
+    | `idempotency_key_in_progress` | 409 | the first request with this key is still being submitted (Retry-After) |
+    | `workflow_not_stored` | 409 | a re-run whose flow.yaml is no longer kept |
+    | `wheel_version_not_higher` | 409 | the wheel's version is not higher than every stored one |
+    | `wheel_exists` | 409 | `replace=false` and the distribution already has a version |
+    | `payload_too_large` | 413 | a body, upload, field or the resulting job is over its limit |
+    | `unsupported_media_type` | 415 | the body's Content-Type is not one the operation takes |
+    | `not_utf8`, `invalid_yaml`, `invalid_yaml_root`, `too_complex`, `unsupported_key`, `unknown_keys`,
+    `unsupported_version`, `missing_flow_graph`, `invalid_defaults`, `invalid_task`, `invalid_task_callable`,
+    `missing_callable`, `undeclared_task`, `unknown_params`, `invalid_pipes`, `invalid_runtime`, `invalid_graph` |
+    422 | the flow.yaml is invalid (see `detail`) |
+    | `callable_not_allowed` | 422 | a task's callable is outside the allowed modules |
+    | `invalid_wheel`, `invalid_wheel_name` | 422 | the upload is not a wheel matching its file name |
+    | `invalid_tags` | 422 | wheel tags, or run labels over their limits |
+    | `invalid_requirement`, `unknown_requirement` | 422 | a `requires` pin is malformed, or not in the registry for
+    the run's tag |
+    | `submit_rate_limited` | 429 | the tenant's submit rate (Retry-After) |
+    | `too_many_watches` | 429 | too many open event streams (Retry-After) |
+    | `backend_unavailable` | 503 | NATS is unreachable or still loading (Retry-After) |
+    | `queue_full` | 503 | the work queue is full (Retry-After) |
+    | `submit_outcome_unknown` | 503 | the run may still happen: retry with the same Idempotency-Key (Retry-After) |
      """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 

@@ -62,13 +62,26 @@ class RunSnapshot:
     error: None | str | Unset = UNSET
     """ Why the run failed, for a person. """
     error_reason: None | str | Unset = UNSET
-    """ Why the run failed or was cancelled, as a code: `flow_not_found`,
-    `invalid_workflow`, `callable_not_allowed` (a task's callable is not allowed on
-    the worker; nothing was imported), `code_unavailable` (a wheel the run is bound to
-    could not be installed), `execution_error`, `crashed` (its process died),
-    `timeout`, `max_deliveries_exceeded`, `lost` (its job left the work stream
-    while the run had not ended: expired, purged, or a redrive interrupted before it
-    was queued; the server ended it), `cancelled`.
+    """ Why a run (or one attempt at it) failed or was cancelled, as a code (`error_reason`);
+    null while it has not. (Nullable here rather than at each use: Connexion's validator
+    does not apply a `nullable` beside an `allOf`.)
+    Extensible like ProblemReason (and for the same reasons): a plain string whose known
+    values are listed in `x-extensible-enum`; treat an unknown one as a failure for
+    `error` to explain.
+
+    | code | meaning |
+    |---|---|
+    | `flow_not_found` | no flow of that name on the worker |
+    | `invalid_workflow` | the stored flow.yaml could not be built on the worker |
+    | `callable_not_allowed` | a task's callable is not allowed on the worker; nothing was imported |
+    | `code_unavailable` | a wheel the run is bound to could not be installed |
+    | `execution_error` | a task raised |
+    | `crashed` | the run's process died |
+    | `timeout` | the run went over `timeout_sec` |
+    | `max_deliveries_exceeded` | its job's deliveries ran out (its workers kept dying) |
+    | `lost` | its job left the work stream while the run had not ended (expired, purged, or a redrive interrupted
+    before it was queued); the server ended it |
+    | `cancelled` | someone cancelled it |
      """
     workflow_yaml_sha256: None | str | Unset = UNSET
     """ SHA-256 (hex) of the uploaded flow.yaml, for YAML runs. """
@@ -102,16 +115,20 @@ class RunSnapshot:
      """
     rerun_of: None | str | Unset = UNSET
     """ For a re-run (POST /runs/{run_id}/rerun), the run it repeats. """
-    stopping: None | RunStopping | Unset = UNSET
-    waiting: None | RunWaiting | Unset = UNSET
-    """ In API answers for a PENDING run: why it has not started (never stored).
+    stopping: RunStopping | Unset = UNSET
+    """ Why and by when a run is being stopped (set when it becomes CANCELLING, kept after):
+    `cancel` (someone asked) or `timeout` (it went over `timeout_sec`); the worker kills its
+    process at `deadline_at` if it has not stopped by then.
+     """
+    waiting: RunWaiting | Unset = UNSET
+    """ Why a PENDING run has not started, worked out by the gateway when it answers (never
+    stored): `no_worker` (no live worker serves its tag), `workers_busy` (the workers serving
+    it are all busy; `ahead` jobs are queued before it), `retry_scheduled` (a failed attempt
+    is retried at `retry_at`), or `queued` (a worker should take it at once).
      """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.run_stopping import RunStopping  # noqa: PLC0415
-        from ..models.run_waiting import RunWaiting  # noqa: PLC0415
-
         run_id = self.run_id
 
         flow_name = self.flow_name
@@ -258,21 +275,13 @@ class RunSnapshot:
         else:
             rerun_of = self.rerun_of
 
-        stopping: dict[str, Any] | None | Unset
-        if isinstance(self.stopping, Unset):
-            stopping = UNSET
-        elif isinstance(self.stopping, RunStopping):
+        stopping: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.stopping, Unset):
             stopping = self.stopping.to_dict()
-        else:
-            stopping = self.stopping
 
-        waiting: dict[str, Any] | None | Unset
-        if isinstance(self.waiting, Unset):
-            waiting = UNSET
-        elif isinstance(self.waiting, RunWaiting):
+        waiting: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.waiting, Unset):
             waiting = self.waiting.to_dict()
-        else:
-            waiting = self.waiting
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -562,39 +571,19 @@ class RunSnapshot:
 
         rerun_of = _parse_rerun_of(d.pop("rerun_of", UNSET))
 
-        def _parse_stopping(data: object) -> None | RunStopping | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                stopping_type_1 = RunStopping.from_dict(data)
+        _stopping = d.pop("stopping", UNSET)
+        stopping: RunStopping | Unset
+        if isinstance(_stopping, Unset):
+            stopping = UNSET
+        else:
+            stopping = RunStopping.from_dict(_stopping)
 
-                return stopping_type_1
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | RunStopping | Unset, data)
-
-        stopping = _parse_stopping(d.pop("stopping", UNSET))
-
-        def _parse_waiting(data: object) -> None | RunWaiting | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                waiting_type_1 = RunWaiting.from_dict(data)
-
-                return waiting_type_1
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | RunWaiting | Unset, data)
-
-        waiting = _parse_waiting(d.pop("waiting", UNSET))
+        _waiting = d.pop("waiting", UNSET)
+        waiting: RunWaiting | Unset
+        if isinstance(_waiting, Unset):
+            waiting = UNSET
+        else:
+            waiting = RunWaiting.from_dict(_waiting)
 
         run_snapshot = cls(
             run_id=run_id,

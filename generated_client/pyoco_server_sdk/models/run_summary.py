@@ -34,6 +34,27 @@ class RunSummary:
     attempt: int | Unset = UNSET
     error: None | str | Unset = UNSET
     error_reason: None | str | Unset = UNSET
+    """ Why a run (or one attempt at it) failed or was cancelled, as a code (`error_reason`);
+    null while it has not. (Nullable here rather than at each use: Connexion's validator
+    does not apply a `nullable` beside an `allOf`.)
+    Extensible like ProblemReason (and for the same reasons): a plain string whose known
+    values are listed in `x-extensible-enum`; treat an unknown one as a failure for
+    `error` to explain.
+
+    | code | meaning |
+    |---|---|
+    | `flow_not_found` | no flow of that name on the worker |
+    | `invalid_workflow` | the stored flow.yaml could not be built on the worker |
+    | `callable_not_allowed` | a task's callable is not allowed on the worker; nothing was imported |
+    | `code_unavailable` | a wheel the run is bound to could not be installed |
+    | `execution_error` | a task raised |
+    | `crashed` | the run's process died |
+    | `timeout` | the run went over `timeout_sec` |
+    | `max_deliveries_exceeded` | its job's deliveries ran out (its workers kept dying) |
+    | `lost` | its job left the work stream while the run had not ended (expired, purged, or a redrive interrupted
+    before it was queued); the server ended it |
+    | `cancelled` | someone cancelled it |
+     """
     tenant_id: None | str | Unset = UNSET
     workflow_yaml_sha256: None | str | Unset = UNSET
     rerun_of: None | str | Unset = UNSET

@@ -1,24 +1,38 @@
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from io import BytesIO
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 
 from .. import types
 from ..types import UNSET, File, Unset
 
+if TYPE_CHECKING:
+    from ..models.params import Params
+    from ..models.retry_policy import RetryPolicy
+
+
 T = TypeVar("T", bound="RunYamlSubmitRequest")
 
 
 @_attrs_define
 class RunYamlSubmitRequest:
-    """
-    Example:
-        {'workflow': 'version: 1\\nflow:\\n  graph: add_one >> to_text\\n  defaults: {x: 1}\\ntasks:\\n  add_one:
-            {callable: "pyoco_server._workflow_test_tasks:add_one"}\\n  to_text: {callable:
-            "pyoco_server._workflow_test_tasks:to_text"}\\n', 'flow_name': 'main', 'tag': 'default'}
+    """The multipart form of POST /runs/yaml. `params` (a Params object whose keys override
+    `flow.defaults`) and `retry` (a RetryPolicy) are parts holding JSON text, declared
+    `application/json` in the operation's `encoding`; a blank part counts as absent, text
+    that is not a JSON object is a 400 `invalid_input`. When the flow declares params (keys
+    of `flow.defaults`, `$ctx.params.NAME` in task inputs or graph expressions), a key
+    outside them is refused (422 `unknown_params`), so a typo cannot silently run with the
+    default; a flow that declares none takes any params.
+
+        Example:
+            {'workflow': 'version: 1\\nflow:\\n  graph: add_one >> to_text\\n  defaults: {x: 1}\\ntasks:\\n  add_one:
+                {callable: "pyoco_server._workflow_test_tasks:add_one"}\\n  to_text: {callable:
+                "pyoco_server._workflow_test_tasks:to_text"}\\n', 'flow_name': 'main', 'tag': 'default', 'params': {'x': 2},
+                'retry': {'max_attempts': 3, 'backoff_sec': 1}}
 
     """
 
@@ -28,12 +42,8 @@ class RunYamlSubmitRequest:
     """ Name of the flow to run; printable text with at least one non-blank character. """
     tag: str | Unset = UNSET
     """ A routing tag; one subject token of letters, digits, `_` and `-`. """
-    params: str | Unset = UNSET
-    """ A JSON object whose keys override `flow.defaults`. When the flow declares params
-    (keys of `flow.defaults`, `$ctx.params.NAME` in task inputs or graph expressions), a
-    key outside them is refused (422 `unknown_params`), so a typo cannot silently run
-    with the default; a flow that declares none takes any params.
-     """
+    params: Params | Unset = UNSET
+    """ Parameters of the run, passed to the flow's tasks by name. """
     tags: str | Unset = UNSET
     """ Labels stored with the run, comma-separated (see RunSubmitRequest `tags`): at most
     64 labels of at most 128 characters each (422 `invalid_tags` otherwise).
@@ -42,8 +52,13 @@ class RunYamlSubmitRequest:
     """ Seconds the run may take once a worker starts it (default PYOCO_RUN_TIMEOUT_SEC; 0 or
     absent there means no limit). A run over it ends FAILED with reason `timeout`.
      """
-    retry: str | Unset = UNSET
-    """ A retry policy as JSON text (see RetryPolicy). """
+    retry: RetryPolicy | Unset = UNSET
+    """ Run a failed run again: after a task error, a crash of its process or a timeout (not
+    after `flow_not_found` or a cancel). Attempt n+1 starts `backoff_sec *
+    backoff_multiplier^(n-1)` seconds (at most `max_backoff_sec`) after attempt n failed.
+    Retries are deliveries of the same job, so `max_attempts` is at most
+    PYOCO_CONSUMER_MAX_DELIVER.
+     """
     requires: str | Unset = UNSET
     """ Pinned wheel versions, comma-separated (see Requires). """
 
@@ -54,13 +69,17 @@ class RunYamlSubmitRequest:
 
         tag = self.tag
 
-        params = self.params
+        params: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.params, Unset):
+            params = self.params.to_dict()
 
         tags = self.tags
 
         timeout_sec = self.timeout_sec
 
-        retry = self.retry
+        retry: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.retry, Unset):
+            retry = self.retry.to_dict()
 
         requires = self.requires
 
@@ -98,7 +117,7 @@ class RunYamlSubmitRequest:
             files.append(("tag", (None, str(self.tag).encode(), "text/plain")))
 
         if not isinstance(self.params, Unset):
-            files.append(("params", (None, str(self.params).encode(), "text/plain")))
+            files.append(("params", (None, json.dumps(self.params.to_dict()).encode(), "application/json")))
 
         if not isinstance(self.tags, Unset):
             files.append(("tags", (None, str(self.tags).encode(), "text/plain")))
@@ -107,7 +126,7 @@ class RunYamlSubmitRequest:
             files.append(("timeout_sec", (None, str(self.timeout_sec).encode(), "text/plain")))
 
         if not isinstance(self.retry, Unset):
-            files.append(("retry", (None, str(self.retry).encode(), "text/plain")))
+            files.append(("retry", (None, json.dumps(self.retry.to_dict()).encode(), "application/json")))
 
         if not isinstance(self.requires, Unset):
             files.append(("requires", (None, str(self.requires).encode(), "text/plain")))
@@ -116,6 +135,9 @@ class RunYamlSubmitRequest:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.params import Params  # noqa: PLC0415
+        from ..models.retry_policy import RetryPolicy  # noqa: PLC0415
+
         d = dict(src_dict)
         workflow = File(payload=BytesIO(d.pop("workflow")))
 
@@ -123,13 +145,23 @@ class RunYamlSubmitRequest:
 
         tag = d.pop("tag", UNSET)
 
-        params = d.pop("params", UNSET)
+        _params = d.pop("params", UNSET)
+        params: Params | Unset
+        if isinstance(_params, Unset):
+            params = UNSET
+        else:
+            params = Params.from_dict(_params)
 
         tags = d.pop("tags", UNSET)
 
         timeout_sec = d.pop("timeout_sec", UNSET)
 
-        retry = d.pop("retry", UNSET)
+        _retry = d.pop("retry", UNSET)
+        retry: RetryPolicy | Unset
+        if isinstance(_retry, Unset):
+            retry = UNSET
+        else:
+            retry = RetryPolicy.from_dict(_retry)
 
         requires = d.pop("requires", UNSET)
 

@@ -32,7 +32,7 @@ def workers(
     limit: int,
     output: str,
 ) -> None:
-    """List the registered workers, most recently seen first."""
+    """List the registered workers, in worker id order."""
     found = client.workers(scope=scope, state=state, include_hidden=include_hidden, limit=limit)
     if output == "json":
         emit(found)

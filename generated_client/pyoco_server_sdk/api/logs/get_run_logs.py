@@ -119,9 +119,10 @@ def sync_detailed(
     dropped) for as long as runs are kept (PYOCO_RUN_LOGS_MAX_AGE_SEC).
 
     Page with `after` (the `next_after` of the previous page). With `follow=true` the answer
-    is a server-sent event stream instead: a `log` event per record (data: a LogRecord, id:
-    its `seq`) as the run produces them, a `heartbeat` event every 15 s of silence, and an
-    `end` event (data: `{"run_id", "status"}`) once the run has ended and every record was
+    is a server-sent event stream instead (LogEvent; wire format: SseEvent): a `log` event
+    per record (data: a LogRecord, id: its `seq`) as the run produces them, a `heartbeat`
+    event (data: a WatchHeartbeat) every 15 s of silence, and an `end` event (data: a
+    LogEnd) once the run has ended and every record was
     sent. Reconnect with `Last-Event-ID` to resume after the last record received. Follow
     streams count against the watch limits (429 `too_many_watches`).
 
@@ -179,9 +180,10 @@ def sync(
     dropped) for as long as runs are kept (PYOCO_RUN_LOGS_MAX_AGE_SEC).
 
     Page with `after` (the `next_after` of the previous page). With `follow=true` the answer
-    is a server-sent event stream instead: a `log` event per record (data: a LogRecord, id:
-    its `seq`) as the run produces them, a `heartbeat` event every 15 s of silence, and an
-    `end` event (data: `{"run_id", "status"}`) once the run has ended and every record was
+    is a server-sent event stream instead (LogEvent; wire format: SseEvent): a `log` event
+    per record (data: a LogRecord, id: its `seq`) as the run produces them, a `heartbeat`
+    event (data: a WatchHeartbeat) every 15 s of silence, and an `end` event (data: a
+    LogEnd) once the run has ended and every record was
     sent. Reconnect with `Last-Event-ID` to resume after the last record received. Follow
     streams count against the watch limits (429 `too_many_watches`).
 
@@ -234,9 +236,10 @@ async def asyncio_detailed(
     dropped) for as long as runs are kept (PYOCO_RUN_LOGS_MAX_AGE_SEC).
 
     Page with `after` (the `next_after` of the previous page). With `follow=true` the answer
-    is a server-sent event stream instead: a `log` event per record (data: a LogRecord, id:
-    its `seq`) as the run produces them, a `heartbeat` event every 15 s of silence, and an
-    `end` event (data: `{"run_id", "status"}`) once the run has ended and every record was
+    is a server-sent event stream instead (LogEvent; wire format: SseEvent): a `log` event
+    per record (data: a LogRecord, id: its `seq`) as the run produces them, a `heartbeat`
+    event (data: a WatchHeartbeat) every 15 s of silence, and an `end` event (data: a
+    LogEnd) once the run has ended and every record was
     sent. Reconnect with `Last-Event-ID` to resume after the last record received. Follow
     streams count against the watch limits (429 `too_many_watches`).
 
@@ -292,9 +295,10 @@ async def asyncio(
     dropped) for as long as runs are kept (PYOCO_RUN_LOGS_MAX_AGE_SEC).
 
     Page with `after` (the `next_after` of the previous page). With `follow=true` the answer
-    is a server-sent event stream instead: a `log` event per record (data: a LogRecord, id:
-    its `seq`) as the run produces them, a `heartbeat` event every 15 s of silence, and an
-    `end` event (data: `{"run_id", "status"}`) once the run has ended and every record was
+    is a server-sent event stream instead (LogEvent; wire format: SseEvent): a `log` event
+    per record (data: a LogRecord, id: its `seq`) as the run produces them, a `heartbeat`
+    event (data: a WatchHeartbeat) every 15 s of silence, and an `end` event (data: a
+    LogEnd) once the run has ended and every record was
     sent. Reconnect with `Last-Event-ID` to resume after the last record received. Follow
     streams count against the watch limits (429 `too_many_watches`).
 

@@ -111,10 +111,18 @@ def sync_detailed(
 
     Args:
         idempotency_key (str | Unset):
-        body (RunYamlSubmitRequest):  Example: {'workflow': 'version: 1\\nflow:\\n  graph: add_one
-            >> to_text\\n  defaults: {x: 1}\\ntasks:\\n  add_one: {callable:
-            "pyoco_server._workflow_test_tasks:add_one"}\\n  to_text: {callable:
-            "pyoco_server._workflow_test_tasks:to_text"}\\n', 'flow_name': 'main', 'tag': 'default'}.
+        body (RunYamlSubmitRequest): The multipart form of POST /runs/yaml. `params` (a Params
+            object whose keys override
+            `flow.defaults`) and `retry` (a RetryPolicy) are parts holding JSON text, declared
+            `application/json` in the operation's `encoding`; a blank part counts as absent, text
+            that is not a JSON object is a 400 `invalid_input`. When the flow declares params (keys
+            of `flow.defaults`, `$ctx.params.NAME` in task inputs or graph expressions), a key
+            outside them is refused (422 `unknown_params`), so a typo cannot silently run with the
+            default; a flow that declares none takes any params.
+             Example: {'workflow': 'version: 1\\nflow:\\n  graph: add_one >> to_text\\n  defaults: {x:
+            1}\\ntasks:\\n  add_one: {callable: "pyoco_server._workflow_test_tasks:add_one"}\\n
+            to_text: {callable: "pyoco_server._workflow_test_tasks:to_text"}\\n', 'flow_name': 'main',
+            'tag': 'default', 'params': {'x': 2}, 'retry': {'max_attempts': 3, 'backoff_sec': 1}}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -153,10 +161,18 @@ def sync(
 
     Args:
         idempotency_key (str | Unset):
-        body (RunYamlSubmitRequest):  Example: {'workflow': 'version: 1\\nflow:\\n  graph: add_one
-            >> to_text\\n  defaults: {x: 1}\\ntasks:\\n  add_one: {callable:
-            "pyoco_server._workflow_test_tasks:add_one"}\\n  to_text: {callable:
-            "pyoco_server._workflow_test_tasks:to_text"}\\n', 'flow_name': 'main', 'tag': 'default'}.
+        body (RunYamlSubmitRequest): The multipart form of POST /runs/yaml. `params` (a Params
+            object whose keys override
+            `flow.defaults`) and `retry` (a RetryPolicy) are parts holding JSON text, declared
+            `application/json` in the operation's `encoding`; a blank part counts as absent, text
+            that is not a JSON object is a 400 `invalid_input`. When the flow declares params (keys
+            of `flow.defaults`, `$ctx.params.NAME` in task inputs or graph expressions), a key
+            outside them is refused (422 `unknown_params`), so a typo cannot silently run with the
+            default; a flow that declares none takes any params.
+             Example: {'workflow': 'version: 1\\nflow:\\n  graph: add_one >> to_text\\n  defaults: {x:
+            1}\\ntasks:\\n  add_one: {callable: "pyoco_server._workflow_test_tasks:add_one"}\\n
+            to_text: {callable: "pyoco_server._workflow_test_tasks:to_text"}\\n', 'flow_name': 'main',
+            'tag': 'default', 'params': {'x': 2}, 'retry': {'max_attempts': 3, 'backoff_sec': 1}}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -190,10 +206,18 @@ async def asyncio_detailed(
 
     Args:
         idempotency_key (str | Unset):
-        body (RunYamlSubmitRequest):  Example: {'workflow': 'version: 1\\nflow:\\n  graph: add_one
-            >> to_text\\n  defaults: {x: 1}\\ntasks:\\n  add_one: {callable:
-            "pyoco_server._workflow_test_tasks:add_one"}\\n  to_text: {callable:
-            "pyoco_server._workflow_test_tasks:to_text"}\\n', 'flow_name': 'main', 'tag': 'default'}.
+        body (RunYamlSubmitRequest): The multipart form of POST /runs/yaml. `params` (a Params
+            object whose keys override
+            `flow.defaults`) and `retry` (a RetryPolicy) are parts holding JSON text, declared
+            `application/json` in the operation's `encoding`; a blank part counts as absent, text
+            that is not a JSON object is a 400 `invalid_input`. When the flow declares params (keys
+            of `flow.defaults`, `$ctx.params.NAME` in task inputs or graph expressions), a key
+            outside them is refused (422 `unknown_params`), so a typo cannot silently run with the
+            default; a flow that declares none takes any params.
+             Example: {'workflow': 'version: 1\\nflow:\\n  graph: add_one >> to_text\\n  defaults: {x:
+            1}\\ntasks:\\n  add_one: {callable: "pyoco_server._workflow_test_tasks:add_one"}\\n
+            to_text: {callable: "pyoco_server._workflow_test_tasks:to_text"}\\n', 'flow_name': 'main',
+            'tag': 'default', 'params': {'x': 2}, 'retry': {'max_attempts': 3, 'backoff_sec': 1}}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -230,10 +254,18 @@ async def asyncio(
 
     Args:
         idempotency_key (str | Unset):
-        body (RunYamlSubmitRequest):  Example: {'workflow': 'version: 1\\nflow:\\n  graph: add_one
-            >> to_text\\n  defaults: {x: 1}\\ntasks:\\n  add_one: {callable:
-            "pyoco_server._workflow_test_tasks:add_one"}\\n  to_text: {callable:
-            "pyoco_server._workflow_test_tasks:to_text"}\\n', 'flow_name': 'main', 'tag': 'default'}.
+        body (RunYamlSubmitRequest): The multipart form of POST /runs/yaml. `params` (a Params
+            object whose keys override
+            `flow.defaults`) and `retry` (a RetryPolicy) are parts holding JSON text, declared
+            `application/json` in the operation's `encoding`; a blank part counts as absent, text
+            that is not a JSON object is a 400 `invalid_input`. When the flow declares params (keys
+            of `flow.defaults`, `$ctx.params.NAME` in task inputs or graph expressions), a key
+            outside them is refused (422 `unknown_params`), so a typo cannot silently run with the
+            default; a flow that declares none takes any params.
+             Example: {'workflow': 'version: 1\\nflow:\\n  graph: add_one >> to_text\\n  defaults: {x:
+            1}\\ntasks:\\n  add_one: {callable: "pyoco_server._workflow_test_tasks:add_one"}\\n
+            to_text: {callable: "pyoco_server._workflow_test_tasks:to_text"}\\n', 'flow_name': 'main',
+            'tag': 'default', 'params': {'x': 2}, 'retry': {'max_attempts': 3, 'backoff_sec': 1}}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -6,7 +6,8 @@ import httpx
 
 from ...client import AuthenticatedClient, Client
 from ...models.problem import Problem
-from ...models.run_event import RunEvent
+from ...models.run_heartbeat_event import RunHeartbeatEvent
+from ...models.run_snapshot_event import RunSnapshotEvent
 from ...models.watch_run_include_item import WatchRunIncludeItem
 from ...types import UNSET, Response, Unset
 
@@ -49,9 +50,27 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Problem | RunEvent:
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Problem | RunHeartbeatEvent | RunSnapshotEvent:
     if response.status_code == 200:
-        response_200 = RunEvent.from_dict(response.text)
+
+        def _parse_response_200(data: object) -> RunHeartbeatEvent | RunSnapshotEvent:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_run_event_type_0 = RunSnapshotEvent.from_dict(data)
+
+                return componentsschemas_run_event_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_run_event_type_1 = RunHeartbeatEvent.from_dict(data)
+
+            return componentsschemas_run_event_type_1
+
+        response_200 = _parse_response_200(response.text)
 
         return response_200
 
@@ -90,7 +109,9 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
     return response_default
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Problem | RunEvent]:
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Problem | RunHeartbeatEvent | RunSnapshotEvent]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -106,7 +127,7 @@ def sync_detailed(
     include: list[WatchRunIncludeItem] | Unset = UNSET,
     timeout_sec: float | Unset = 60.0,
     last_event_id: str | Unset = UNSET,
-) -> Response[Problem | RunEvent]:
+) -> Response[Problem | RunHeartbeatEvent | RunSnapshotEvent]:
     """Follow a run as server-sent events
 
      Pushes the run's snapshot as it changes, driven by a watch on the runs bucket (no
@@ -114,8 +135,9 @@ def sync_detailed(
     event every 15 s of silence, and the stream ends after the terminal snapshot or after
     `timeout_sec`. Each snapshot event's `id` is the snapshot's revision; reconnect with the
     `Last-Event-ID` header to resume: the revisions written since are sent first (from the
-    bucket's history), so no change is lost. Event data: `{"run_id", "snapshot", "ts"}` for
-    `snapshot` events, `{"run_id", "ts"}` for `heartbeat` events. A client that reads more
+    bucket's history), so no change is lost. Events are RunEvent (wire format: SseEvent):
+    a `snapshot` event's data is a WatchSnapshot, a `heartbeat` event's a WatchHeartbeat.
+    A client that reads more
     slowly than the run changes gets the latest snapshot, not every intermediate one. Open
     streams are limited per gateway process (PYOCO_WATCH_MAX_STREAMS) and per API key
     (PYOCO_WATCH_MAX_STREAMS_PER_KEY); beyond, the answer is 429 `too_many_watches`.
@@ -132,7 +154,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem | RunEvent]
+        Response[Problem | RunHeartbeatEvent | RunSnapshotEvent]
     """
 
     kwargs = _get_kwargs(
@@ -156,7 +178,7 @@ def sync(
     include: list[WatchRunIncludeItem] | Unset = UNSET,
     timeout_sec: float | Unset = 60.0,
     last_event_id: str | Unset = UNSET,
-) -> Problem | RunEvent | None:
+) -> Problem | RunHeartbeatEvent | RunSnapshotEvent | None:
     """Follow a run as server-sent events
 
      Pushes the run's snapshot as it changes, driven by a watch on the runs bucket (no
@@ -164,8 +186,9 @@ def sync(
     event every 15 s of silence, and the stream ends after the terminal snapshot or after
     `timeout_sec`. Each snapshot event's `id` is the snapshot's revision; reconnect with the
     `Last-Event-ID` header to resume: the revisions written since are sent first (from the
-    bucket's history), so no change is lost. Event data: `{"run_id", "snapshot", "ts"}` for
-    `snapshot` events, `{"run_id", "ts"}` for `heartbeat` events. A client that reads more
+    bucket's history), so no change is lost. Events are RunEvent (wire format: SseEvent):
+    a `snapshot` event's data is a WatchSnapshot, a `heartbeat` event's a WatchHeartbeat.
+    A client that reads more
     slowly than the run changes gets the latest snapshot, not every intermediate one. Open
     streams are limited per gateway process (PYOCO_WATCH_MAX_STREAMS) and per API key
     (PYOCO_WATCH_MAX_STREAMS_PER_KEY); beyond, the answer is 429 `too_many_watches`.
@@ -182,7 +205,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem | RunEvent
+        Problem | RunHeartbeatEvent | RunSnapshotEvent
     """
 
     return sync_detailed(
@@ -201,7 +224,7 @@ async def asyncio_detailed(
     include: list[WatchRunIncludeItem] | Unset = UNSET,
     timeout_sec: float | Unset = 60.0,
     last_event_id: str | Unset = UNSET,
-) -> Response[Problem | RunEvent]:
+) -> Response[Problem | RunHeartbeatEvent | RunSnapshotEvent]:
     """Follow a run as server-sent events
 
      Pushes the run's snapshot as it changes, driven by a watch on the runs bucket (no
@@ -209,8 +232,9 @@ async def asyncio_detailed(
     event every 15 s of silence, and the stream ends after the terminal snapshot or after
     `timeout_sec`. Each snapshot event's `id` is the snapshot's revision; reconnect with the
     `Last-Event-ID` header to resume: the revisions written since are sent first (from the
-    bucket's history), so no change is lost. Event data: `{"run_id", "snapshot", "ts"}` for
-    `snapshot` events, `{"run_id", "ts"}` for `heartbeat` events. A client that reads more
+    bucket's history), so no change is lost. Events are RunEvent (wire format: SseEvent):
+    a `snapshot` event's data is a WatchSnapshot, a `heartbeat` event's a WatchHeartbeat.
+    A client that reads more
     slowly than the run changes gets the latest snapshot, not every intermediate one. Open
     streams are limited per gateway process (PYOCO_WATCH_MAX_STREAMS) and per API key
     (PYOCO_WATCH_MAX_STREAMS_PER_KEY); beyond, the answer is 429 `too_many_watches`.
@@ -227,7 +251,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem | RunEvent]
+        Response[Problem | RunHeartbeatEvent | RunSnapshotEvent]
     """
 
     kwargs = _get_kwargs(
@@ -249,7 +273,7 @@ async def asyncio(
     include: list[WatchRunIncludeItem] | Unset = UNSET,
     timeout_sec: float | Unset = 60.0,
     last_event_id: str | Unset = UNSET,
-) -> Problem | RunEvent | None:
+) -> Problem | RunHeartbeatEvent | RunSnapshotEvent | None:
     """Follow a run as server-sent events
 
      Pushes the run's snapshot as it changes, driven by a watch on the runs bucket (no
@@ -257,8 +281,9 @@ async def asyncio(
     event every 15 s of silence, and the stream ends after the terminal snapshot or after
     `timeout_sec`. Each snapshot event's `id` is the snapshot's revision; reconnect with the
     `Last-Event-ID` header to resume: the revisions written since are sent first (from the
-    bucket's history), so no change is lost. Event data: `{"run_id", "snapshot", "ts"}` for
-    `snapshot` events, `{"run_id", "ts"}` for `heartbeat` events. A client that reads more
+    bucket's history), so no change is lost. Events are RunEvent (wire format: SseEvent):
+    a `snapshot` event's data is a WatchSnapshot, a `heartbeat` event's a WatchHeartbeat.
+    A client that reads more
     slowly than the run changes gets the latest snapshot, not every intermediate one. Open
     streams are limited per gateway process (PYOCO_WATCH_MAX_STREAMS) and per API key
     (PYOCO_WATCH_MAX_STREAMS_PER_KEY); beyond, the answer is 429 `too_many_watches`.
@@ -275,7 +300,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem | RunEvent
+        Problem | RunHeartbeatEvent | RunSnapshotEvent
     """
 
     return (

@@ -5,7 +5,10 @@ import httpx
 
 from ...client import AuthenticatedClient, Client
 from ...models.problem import Problem
-from ...models.run_list_event import RunListEvent
+from ...models.run_list_counts_event import RunListCountsEvent
+from ...models.run_list_heartbeat_event import RunListHeartbeatEvent
+from ...models.run_list_reset_event import RunListResetEvent
+from ...models.run_list_run_event import RunListRunEvent
 from ...models.run_status import RunStatus
 from ...types import UNSET, Response, Unset
 
@@ -54,9 +57,45 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Problem | RunListEvent:
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Problem | RunListCountsEvent | RunListHeartbeatEvent | RunListResetEvent | RunListRunEvent:
     if response.status_code == 200:
-        response_200 = RunListEvent.from_dict(response.text)
+
+        def _parse_response_200(
+            data: object,
+        ) -> RunListCountsEvent | RunListHeartbeatEvent | RunListResetEvent | RunListRunEvent:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_run_list_event_type_0 = RunListRunEvent.from_dict(data)
+
+                return componentsschemas_run_list_event_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_run_list_event_type_1 = RunListCountsEvent.from_dict(data)
+
+                return componentsschemas_run_list_event_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_run_list_event_type_2 = RunListResetEvent.from_dict(data)
+
+                return componentsschemas_run_list_event_type_2
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_run_list_event_type_3 = RunListHeartbeatEvent.from_dict(data)
+
+            return componentsschemas_run_list_event_type_3
+
+        response_200 = _parse_response_200(response.text)
 
         return response_200
 
@@ -92,7 +131,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Problem | RunListEvent]:
+) -> Response[Problem | RunListCountsEvent | RunListHeartbeatEvent | RunListResetEvent | RunListRunEvent]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -111,7 +150,7 @@ def sync_detailed(
     tenant: str | Unset = UNSET,
     timeout_sec: float | Unset = 3600.0,
     last_event_id: str | Unset = UNSET,
-) -> Response[Problem | RunListEvent]:
+) -> Response[Problem | RunListCountsEvent | RunListHeartbeatEvent | RunListResetEvent | RunListRunEvent]:
     """Follow the run list as server-sent events
 
      Pushes changes to the runs the caller may see (its tenant's; every tenant's, or the
@@ -119,7 +158,8 @@ def sync_detailed(
     without polling. The stream starts with a `counts` event (runs by status), then sends a
     `run` event (data: a RunSummary; id: the change's position) for every run that is
     submitted or changes, a `counts` event at most once a second while they change, a
-    `heartbeat` event every 15 s of silence, and ends after `timeout_sec`. Every stream of a
+    `heartbeat` event every 15 s of silence, and ends after `timeout_sec` (RunListEvent;
+    wire format: SseEvent). Every stream of a
     gateway process is fed from the one watch that feeds its run index, so many open
     streams cost little more than one; a client that reads slowly gets the latest state of
     each run, not every step.
@@ -148,7 +188,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem | RunListEvent]
+        Response[Problem | RunListCountsEvent | RunListHeartbeatEvent | RunListResetEvent | RunListRunEvent]
     """
 
     kwargs = _get_kwargs(
@@ -178,7 +218,7 @@ def sync(
     tenant: str | Unset = UNSET,
     timeout_sec: float | Unset = 3600.0,
     last_event_id: str | Unset = UNSET,
-) -> Problem | RunListEvent | None:
+) -> Problem | RunListCountsEvent | RunListHeartbeatEvent | RunListResetEvent | RunListRunEvent | None:
     """Follow the run list as server-sent events
 
      Pushes changes to the runs the caller may see (its tenant's; every tenant's, or the
@@ -186,7 +226,8 @@ def sync(
     without polling. The stream starts with a `counts` event (runs by status), then sends a
     `run` event (data: a RunSummary; id: the change's position) for every run that is
     submitted or changes, a `counts` event at most once a second while they change, a
-    `heartbeat` event every 15 s of silence, and ends after `timeout_sec`. Every stream of a
+    `heartbeat` event every 15 s of silence, and ends after `timeout_sec` (RunListEvent;
+    wire format: SseEvent). Every stream of a
     gateway process is fed from the one watch that feeds its run index, so many open
     streams cost little more than one; a client that reads slowly gets the latest state of
     each run, not every step.
@@ -215,7 +256,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem | RunListEvent
+        Problem | RunListCountsEvent | RunListHeartbeatEvent | RunListResetEvent | RunListRunEvent
     """
 
     return sync_detailed(
@@ -240,7 +281,7 @@ async def asyncio_detailed(
     tenant: str | Unset = UNSET,
     timeout_sec: float | Unset = 3600.0,
     last_event_id: str | Unset = UNSET,
-) -> Response[Problem | RunListEvent]:
+) -> Response[Problem | RunListCountsEvent | RunListHeartbeatEvent | RunListResetEvent | RunListRunEvent]:
     """Follow the run list as server-sent events
 
      Pushes changes to the runs the caller may see (its tenant's; every tenant's, or the
@@ -248,7 +289,8 @@ async def asyncio_detailed(
     without polling. The stream starts with a `counts` event (runs by status), then sends a
     `run` event (data: a RunSummary; id: the change's position) for every run that is
     submitted or changes, a `counts` event at most once a second while they change, a
-    `heartbeat` event every 15 s of silence, and ends after `timeout_sec`. Every stream of a
+    `heartbeat` event every 15 s of silence, and ends after `timeout_sec` (RunListEvent;
+    wire format: SseEvent). Every stream of a
     gateway process is fed from the one watch that feeds its run index, so many open
     streams cost little more than one; a client that reads slowly gets the latest state of
     each run, not every step.
@@ -277,7 +319,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem | RunListEvent]
+        Response[Problem | RunListCountsEvent | RunListHeartbeatEvent | RunListResetEvent | RunListRunEvent]
     """
 
     kwargs = _get_kwargs(
@@ -305,7 +347,7 @@ async def asyncio(
     tenant: str | Unset = UNSET,
     timeout_sec: float | Unset = 3600.0,
     last_event_id: str | Unset = UNSET,
-) -> Problem | RunListEvent | None:
+) -> Problem | RunListCountsEvent | RunListHeartbeatEvent | RunListResetEvent | RunListRunEvent | None:
     """Follow the run list as server-sent events
 
      Pushes changes to the runs the caller may see (its tenant's; every tenant's, or the
@@ -313,7 +355,8 @@ async def asyncio(
     without polling. The stream starts with a `counts` event (runs by status), then sends a
     `run` event (data: a RunSummary; id: the change's position) for every run that is
     submitted or changes, a `counts` event at most once a second while they change, a
-    `heartbeat` event every 15 s of silence, and ends after `timeout_sec`. Every stream of a
+    `heartbeat` event every 15 s of silence, and ends after `timeout_sec` (RunListEvent;
+    wire format: SseEvent). Every stream of a
     gateway process is fed from the one watch that feeds its run index, so many open
     streams cost little more than one; a client that reads slowly gets the latest state of
     each run, not every step.
@@ -342,7 +385,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem | RunListEvent
+        Problem | RunListCountsEvent | RunListHeartbeatEvent | RunListResetEvent | RunListRunEvent
     """
 
     return (

@@ -6,7 +6,7 @@ import httpx
 from ...client import AuthenticatedClient, Client
 from ...models.list_workers_scope import ListWorkersScope
 from ...models.problem import Problem
-from ...models.worker_record import WorkerRecord
+from ...models.worker_page import WorkerPage
 from ...models.worker_state import WorkerState
 from ...types import UNSET, Response, Unset
 
@@ -17,6 +17,7 @@ def _get_kwargs(
     state: WorkerState | Unset = UNSET,
     include_hidden: bool | Unset = False,
     limit: int | Unset = 100,
+    cursor: str | Unset = UNSET,
 ) -> dict[str, Any]:
 
     params: dict[str, Any] = {}
@@ -37,6 +38,8 @@ def _get_kwargs(
 
     params["limit"] = limit
 
+    params["cursor"] = cursor
+
     params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
     _kwargs: dict[str, Any] = {
@@ -48,14 +51,9 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Problem | list[WorkerRecord]:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Problem | WorkerPage:
     if response.status_code == 200:
-        response_200 = []
-        _response_200 = response.json()
-        for response_200_item_data in _response_200:
-            response_200_item = WorkerRecord.from_dict(response_200_item_data)
-
-            response_200.append(response_200_item)
+        response_200 = WorkerPage.from_dict(response.json())
 
         return response_200
 
@@ -86,7 +84,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Problem | list[WorkerRecord]]:
+) -> Response[Problem | WorkerPage]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -102,13 +100,16 @@ def sync_detailed(
     state: WorkerState | Unset = UNSET,
     include_hidden: bool | Unset = False,
     limit: int | Unset = 100,
-) -> Response[Problem | list[WorkerRecord]]:
+    cursor: str | Unset = UNSET,
+) -> Response[Problem | WorkerPage]:
     """Registered workers
 
      Workers write their record when they start, every PYOCO_WORKER_HEARTBEAT_INTERVAL_SEC,
     and when they stop. A worker not heard from for PYOCO_WORKER_DISCONNECT_TIMEOUT_SEC is
     shown DISCONNECTED. Records are kept for PYOCO_WORKER_RECORD_RETENTION_SEC after the last
-    write, so stopped and disconnected workers stay visible. Newest `last_seen_at` first.
+    write, so stopped and disconnected workers stay visible. Ordered by worker id, a
+    stable order (heartbeats do not move a worker), so paging with `cursor` never skips or
+    repeats a worker.
 
     Args:
         scope (ListWorkersScope | Unset):  Default: 'active'.
@@ -117,13 +118,15 @@ def sync_detailed(
             SIGTERM or SIGINT; DISCONNECTED: not heard from for PYOCO_WORKER_DISCONNECT_TIMEOUT_SEC.
         include_hidden (bool | Unset):  Default: False.
         limit (int | Unset):  Default: 100.
+        cursor (str | Unset): A worker's name (letters, digits, `_`, `-`, `=`, and inner dots).
+            Example: w1.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem | list[WorkerRecord]]
+        Response[Problem | WorkerPage]
     """
 
     kwargs = _get_kwargs(
@@ -131,6 +134,7 @@ def sync_detailed(
         state=state,
         include_hidden=include_hidden,
         limit=limit,
+        cursor=cursor,
     )
 
     response = client.get_httpx_client().request(
@@ -147,13 +151,16 @@ def sync(
     state: WorkerState | Unset = UNSET,
     include_hidden: bool | Unset = False,
     limit: int | Unset = 100,
-) -> Problem | list[WorkerRecord] | None:
+    cursor: str | Unset = UNSET,
+) -> Problem | WorkerPage | None:
     """Registered workers
 
      Workers write their record when they start, every PYOCO_WORKER_HEARTBEAT_INTERVAL_SEC,
     and when they stop. A worker not heard from for PYOCO_WORKER_DISCONNECT_TIMEOUT_SEC is
     shown DISCONNECTED. Records are kept for PYOCO_WORKER_RECORD_RETENTION_SEC after the last
-    write, so stopped and disconnected workers stay visible. Newest `last_seen_at` first.
+    write, so stopped and disconnected workers stay visible. Ordered by worker id, a
+    stable order (heartbeats do not move a worker), so paging with `cursor` never skips or
+    repeats a worker.
 
     Args:
         scope (ListWorkersScope | Unset):  Default: 'active'.
@@ -162,13 +169,15 @@ def sync(
             SIGTERM or SIGINT; DISCONNECTED: not heard from for PYOCO_WORKER_DISCONNECT_TIMEOUT_SEC.
         include_hidden (bool | Unset):  Default: False.
         limit (int | Unset):  Default: 100.
+        cursor (str | Unset): A worker's name (letters, digits, `_`, `-`, `=`, and inner dots).
+            Example: w1.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem | list[WorkerRecord]
+        Problem | WorkerPage
     """
 
     return sync_detailed(
@@ -177,6 +186,7 @@ def sync(
         state=state,
         include_hidden=include_hidden,
         limit=limit,
+        cursor=cursor,
     ).parsed
 
 
@@ -187,13 +197,16 @@ async def asyncio_detailed(
     state: WorkerState | Unset = UNSET,
     include_hidden: bool | Unset = False,
     limit: int | Unset = 100,
-) -> Response[Problem | list[WorkerRecord]]:
+    cursor: str | Unset = UNSET,
+) -> Response[Problem | WorkerPage]:
     """Registered workers
 
      Workers write their record when they start, every PYOCO_WORKER_HEARTBEAT_INTERVAL_SEC,
     and when they stop. A worker not heard from for PYOCO_WORKER_DISCONNECT_TIMEOUT_SEC is
     shown DISCONNECTED. Records are kept for PYOCO_WORKER_RECORD_RETENTION_SEC after the last
-    write, so stopped and disconnected workers stay visible. Newest `last_seen_at` first.
+    write, so stopped and disconnected workers stay visible. Ordered by worker id, a
+    stable order (heartbeats do not move a worker), so paging with `cursor` never skips or
+    repeats a worker.
 
     Args:
         scope (ListWorkersScope | Unset):  Default: 'active'.
@@ -202,13 +215,15 @@ async def asyncio_detailed(
             SIGTERM or SIGINT; DISCONNECTED: not heard from for PYOCO_WORKER_DISCONNECT_TIMEOUT_SEC.
         include_hidden (bool | Unset):  Default: False.
         limit (int | Unset):  Default: 100.
+        cursor (str | Unset): A worker's name (letters, digits, `_`, `-`, `=`, and inner dots).
+            Example: w1.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem | list[WorkerRecord]]
+        Response[Problem | WorkerPage]
     """
 
     kwargs = _get_kwargs(
@@ -216,6 +231,7 @@ async def asyncio_detailed(
         state=state,
         include_hidden=include_hidden,
         limit=limit,
+        cursor=cursor,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -230,13 +246,16 @@ async def asyncio(
     state: WorkerState | Unset = UNSET,
     include_hidden: bool | Unset = False,
     limit: int | Unset = 100,
-) -> Problem | list[WorkerRecord] | None:
+    cursor: str | Unset = UNSET,
+) -> Problem | WorkerPage | None:
     """Registered workers
 
      Workers write their record when they start, every PYOCO_WORKER_HEARTBEAT_INTERVAL_SEC,
     and when they stop. A worker not heard from for PYOCO_WORKER_DISCONNECT_TIMEOUT_SEC is
     shown DISCONNECTED. Records are kept for PYOCO_WORKER_RECORD_RETENTION_SEC after the last
-    write, so stopped and disconnected workers stay visible. Newest `last_seen_at` first.
+    write, so stopped and disconnected workers stay visible. Ordered by worker id, a
+    stable order (heartbeats do not move a worker), so paging with `cursor` never skips or
+    repeats a worker.
 
     Args:
         scope (ListWorkersScope | Unset):  Default: 'active'.
@@ -245,13 +264,15 @@ async def asyncio(
             SIGTERM or SIGINT; DISCONNECTED: not heard from for PYOCO_WORKER_DISCONNECT_TIMEOUT_SEC.
         include_hidden (bool | Unset):  Default: False.
         limit (int | Unset):  Default: 100.
+        cursor (str | Unset): A worker's name (letters, digits, `_`, `-`, `=`, and inner dots).
+            Example: w1.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem | list[WorkerRecord]
+        Problem | WorkerPage
     """
 
     return (
@@ -261,5 +282,6 @@ async def asyncio(
             state=state,
             include_hidden=include_hidden,
             limit=limit,
+            cursor=cursor,
         )
     ).parsed

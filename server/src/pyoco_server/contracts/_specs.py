@@ -1,8 +1,9 @@
 """Loading the contracts (openapi.yaml, asyncapi.yaml) that ship inside this package.
 
-The repository root links to these files; they are the source of truth. AsyncAPI message payloads
-are turned into self-contained JSON Schemas: every `$ref` (inside asyncapi.yaml or into
-openapi.yaml) is inlined and OpenAPI 3.0's `nullable` is rewritten as JSON Schema's `null` type.
+The repository root links to these files; they are the source of truth. asyncapi.yaml is
+self-contained plain JSON Schema (its openapi.yaml schemas are generated into it by `_asyncgen`),
+so a message's payload schema only has its `$ref`s inlined. openapi.yaml's schemas are OpenAPI
+3.0, converted to JSON Schema by `_jsonschema.to_json_schema` before they are used.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from pyoco_server.contracts._jsonschema import to_json_schema
 
 SPEC_DIR = Path(__file__).resolve().parent
 OPENAPI_PATH = SPEC_DIR / "openapi.yaml"
@@ -62,65 +65,47 @@ def message_names() -> list[str]:
 
 
 def message_payload_schema(name: str) -> dict[str, Any]:
-    """The payload schema of message `name`, dereferenced into one JSON Schema document."""
-    message = load_document(ASYNCAPI_PATH)["components"]["messages"][name]
-    schema: dict[str, Any] = _inline(message["payload"], ASYNCAPI_PATH, depth=0)
+    """The payload schema of message `name`, its local `$ref`s inlined into one JSON Schema.
+
+    asyncapi.yaml is plain JSON Schema already (its openapi.yaml part is generated converted), so
+    nothing is rewritten.
+    """
+    document = load_document(ASYNCAPI_PATH)
+    message = document["components"]["messages"][name]
+    schema: dict[str, Any] = _inline(message["payload"], document, depth=0)
     return schema
 
 
 def openapi_schema(name: str) -> dict[str, Any]:
-    """Schema `name` of openapi.yaml's components, dereferenced into one JSON Schema document."""
-    inlined: dict[str, Any] = _inline(
-        load_document(OPENAPI_PATH)["components"]["schemas"][name], OPENAPI_PATH, depth=0
-    )
-    return inlined
+    """Schema `name` of openapi.yaml's components as JSON Schema, its `$ref`s inlined."""
+    document = _openapi_as_json_schema()
+    schema: dict[str, Any] = _inline(document["components"]["schemas"][name], document, depth=0)
+    return schema
 
 
-def _inline(node: Any, base: Path, depth: int) -> Any:
+@functools.cache
+def _openapi_as_json_schema() -> dict[str, Any]:
+    schemas = load_document(OPENAPI_PATH)["components"]["schemas"]
+    converted = {name: to_json_schema(schema) for name, schema in schemas.items()}
+    return {"components": {"schemas": converted}}
+
+
+def _inline(node: Any, document: dict[str, Any], depth: int) -> Any:
     if isinstance(node, list):
-        return [_inline(item, base, depth) for item in node]
+        return [_inline(item, document, depth) for item in node]
     if not isinstance(node, dict):
         return node
     if "$ref" in node:
-        target, target_base = _resolve(node["$ref"], base)
         if depth >= _MAX_REF_DEPTH:
             raise ValueError(f"$ref nesting deeper than {_MAX_REF_DEPTH} at {node['$ref']}")
-        return _inline(target, target_base, depth + 1)
-    inlined = {key: _inline(value, base, depth) for key, value in node.items()}
-    return _as_json_schema(inlined)
+        return _inline(_resolve(node["$ref"], document), document, depth + 1)
+    return {key: _inline(value, document, depth) for key, value in node.items()}
 
 
-def _resolve(ref: str, base: Path) -> tuple[Any, Path]:
-    file_part, _, pointer = ref.partition("#")
-    path = (base.parent / file_part).resolve() if file_part else base
-    node: Any = load_document(path)
-    for token in filter(None, pointer.split("/")):
+def _resolve(ref: str, document: dict[str, Any]) -> Any:
+    if not ref.startswith("#/"):
+        raise ValueError(f"{ref!r}: only references inside the same document are allowed")
+    node: Any = document
+    for token in ref[2:].split("/"):
         node = node[token.replace("~1", "/").replace("~0", "~")]
-    return node, path
-
-
-def _as_json_schema(schema: dict[str, Any]) -> dict[str, Any]:
-    """Rewrite OpenAPI 3.0's keywords that JSON Schema (draft 7) spells differently."""
-    for bound, limit in (("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")):
-        flag = schema.get(bound)
-        if flag is True:  # OpenAPI 3.0: a flag on `minimum`; draft 7: the bound itself
-            schema[bound] = schema.pop(limit)
-        elif flag is False:
-            del schema[bound]
-    return _without_nullable(schema)
-
-
-def _without_nullable(schema: dict[str, Any]) -> dict[str, Any]:
-    """Rewrite OpenAPI 3.0 `nullable: true` as JSON Schema (a `null` type and enum member)."""
-    if not schema.pop("nullable", False):
-        return schema
-    if "type" not in schema and "enum" not in schema:
-        return {"anyOf": [schema, {"type": "null"}]}
-    kind = schema.get("type")
-    if isinstance(kind, str):
-        schema["type"] = [kind, "null"]
-    elif isinstance(kind, list) and "null" not in kind:
-        schema["type"] = [*kind, "null"]
-    if "enum" in schema and None not in schema["enum"]:
-        schema["enum"] = [*schema["enum"], None]
-    return schema
+    return node

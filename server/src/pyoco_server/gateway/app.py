@@ -160,15 +160,18 @@ async def _load_keys(keys: ApiKeyCache, backend: Backend) -> None:
 
 
 def served_spec(settings: Settings) -> dict[str, Any]:
-    """openapi.yaml as this gateway serves it: with auth off, no operation requires a key.
+    """openapi.yaml as this gateway serves it (`/openapi.json`, `/docs/`), fitted to `settings`.
 
-    Literal paths come before the templated ones they match (`literal_paths_first`).
-
-    With API keys on, the spec's global security stays, so the served contract says a key is
-    needed (and the API-key middleware reads from it which operations need one).
+    Literal paths come before the templated ones they match (`literal_paths_first`). The API-key
+    scheme names the header this gateway reads (PYOCO_HTTP_API_KEY_HEADER). With API keys on,
+    the spec's global security stays, so the served contract says a key is needed (and the
+    API-key middleware reads from it which operations need one); with them off, the global
+    security is `[]`: no operation needs a key (one sent is ignored), which is what a client
+    reading the served spec should do.
     """
     spec = load_openapi()
     spec["paths"] = literal_paths_first(spec["paths"])
+    spec["components"]["securitySchemes"]["ApiKeyAuth"]["name"] = settings.http_api_key_header
     if settings.http_auth_mode == "none":
         spec["security"] = []
     return spec

@@ -1,4 +1,9 @@
-"""Fields of the multipart submit (`POST /runs/yaml`) that carry JSON or numbers as text."""
+"""Fields of the multipart submit (`POST /runs/yaml`) that carry JSON or numbers as text.
+
+The JSON parts (`params`, `retry`) reach the handler decoded (`_connexion._JsonParts` decodes
+them with `json_object` before Connexion validates them against their schemas); text is still
+taken, for a caller that bypasses that layer.
+"""
 
 from __future__ import annotations
 
@@ -14,8 +19,10 @@ _MAX_LABELS = 64
 _MAX_LABEL_CHARS = 128
 
 
-def json_object(raw: str | None, field: str, example: str) -> dict[str, Any]:
-    """A form field holding a JSON object ({} when absent or blank)."""
+def json_object(raw: str | dict[str, Any] | None, field: str, example: str) -> dict[str, Any]:
+    """A form field holding a JSON object ({} when absent or blank), or the object decoded."""
+    if isinstance(raw, dict):
+        return raw
     if raw is None or not raw.strip():
         return {}
     try:
@@ -27,12 +34,12 @@ def json_object(raw: str | None, field: str, example: str) -> dict[str, Any]:
     return value
 
 
-def params(raw: str | None) -> dict[str, Any]:
+def params(raw: str | dict[str, Any] | None) -> dict[str, Any]:
     """The `params` field."""
     return json_object(raw, "params", '{"x": 2}')
 
 
-def retry(raw: str | None) -> RetryPolicy | None:
+def retry(raw: str | dict[str, Any] | None) -> RetryPolicy | None:
     """The `retry` field: a retry policy as JSON text."""
     data = json_object(raw, "retry", '{"max_attempts": 3}')
     if not data:

@@ -43,6 +43,9 @@ from pyoco_server.domain.errors import (
 
 log = logging.getLogger(__name__)
 
+_IN_PROGRESS_RETRY_AFTER_SEC = 1
+"""Retry-After of a repeat whose first submit is still being stored (a submit takes ms)."""
+
 _TABLE: tuple[tuple[type[PyocoError], int, str], ...] = (
     (InvalidInput, 400, "Bad Request"),
     (RunNotFound, 404, "Not Found"),
@@ -86,6 +89,8 @@ def problem_for(exc: PyocoError) -> ConnexionResponse:
         ext["reason"] = exc.reason
         if isinstance(exc, TooManyRequests):
             headers["Retry-After"] = str(exc.retry_after)
+        if isinstance(exc, IdempotencyInProgress):
+            headers["Retry-After"] = str(_IN_PROGRESS_RETRY_AFTER_SEC)
         if isinstance(exc, PayloadTooLarge):
             headers["Connection"] = "close"  # the rest of the body is not worth reading
     elif isinstance(exc, BackendUnavailable):

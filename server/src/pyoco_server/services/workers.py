@@ -51,6 +51,15 @@ class _Filter:
         return self.state is None or record.state is self.state
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class WorkerPage:
+    """One page of the registry (openapi.yaml `WorkerPage`)."""
+
+    items: tuple[WorkerRecord, ...]
+    next_cursor: str | None
+    """The last worker id of the page when more follow, else None."""
+
+
 class WorkerService:
     """Lists worker records with their shown state and hides or shows a worker."""
 
@@ -72,19 +81,35 @@ class WorkerService:
         state: WorkerState | None = None,
         include_hidden: bool = False,
         limit: int = 100,
-    ) -> tuple[WorkerRecord, ...]:
-        """Shown records, newest `last_seen_at` first (then by id), at most `limit`.
+        cursor: str | None = None,
+    ) -> WorkerPage:
+        """A page of shown records in worker id order: at most `limit`, after `cursor`.
 
         `scope` and `state` filter on the shown state; hidden workers are left out unless
-        `include_hidden`.
+        `include_hidden`. The order is by worker id, which heartbeats do not change, so paging
+        never skips or repeats a worker; the cursor is the last id of the previous page.
+
+        Raises:
+            InvalidInput: `cursor` is not a cursor this service issued.
         """
+        if cursor is not None:
+            _check_cursor(cursor)
         wanted = _Filter(scope, state, include_hidden)
         now = self._clock()
         shown = [
             record.shown(now, self._disconnect_timeout) for record in await self._registry.all()
         ]
-        kept = sorted(filter(wanted.keeps, shown), key=_newest_first)
-        return tuple(kept[:limit])
+        kept = sorted(
+            (
+                record
+                for record in shown
+                if wanted.keeps(record) and (cursor is None or record.worker_id > cursor)
+            ),
+            key=lambda record: record.worker_id,
+        )
+        page = tuple(kept[:limit])
+        more = len(kept) > limit
+        return WorkerPage(page, page[-1].worker_id if more and page else None)
 
     async def set_hidden(self, worker_id: str, hidden: bool) -> WorkerRecord:
         """Set the worker's `hidden` flag; its shown record after the change.
@@ -95,7 +120,8 @@ class WorkerService:
         _check_worker_id(worker_id)
 
         async def attempt() -> WorkerRecord:
-            stored = await self._registry.get(worker_id)
+            # An id with an empty dot-separated token fits the pattern but is no bucket key.
+            stored = None if ".." in worker_id else await self._registry.get(worker_id)
             if stored is None:
                 raise WorkerNotFound(worker_id)
             changed = dataclasses.replace(stored.record, hidden=hidden, updated_at=self._clock())
@@ -106,8 +132,12 @@ class WorkerService:
         return changed.shown(self._clock(), self._disconnect_timeout)
 
 
-def _newest_first(record: WorkerRecord) -> tuple[float, str]:
-    return -record.last_seen_at, record.worker_id
+def _check_cursor(cursor: str) -> None:
+    if not names.is_worker_id(cursor):
+        raise InvalidInput(
+            f"cursor {cursor[:40]!r} is not one GET /workers gave; pass the previous page's "
+            "next_cursor"
+        )
 
 
 def _check_worker_id(worker_id: str) -> None:

@@ -22,15 +22,18 @@ class WorkersApi:
         state: str | None = None,
         include_hidden: bool = False,
         limit: int = 100,
+        cursor: str | None = None,
     ) -> Reply:
-        """`GET /workers`."""
-        records = await self._service.list(
+        """`GET /workers`: a page, `{"items": [...], "next_cursor": ...}`."""
+        page = await self._service.list(
             scope=Scope(scope),
             state=None if state is None else WorkerState(state),
             include_hidden=include_hidden,
             limit=limit,
+            cursor=cursor,
         )
-        return json_reply([WORKER_RECORD.to_dict(record) for record in records])
+        items = [WORKER_RECORD.to_dict(record) for record in page.items]
+        return json_reply({"items": items, "next_cursor": page.next_cursor})
 
     async def update_worker(self, worker_id: str, body: dict[str, Any]) -> Reply:
         """`PATCH /workers/{worker_id}`."""

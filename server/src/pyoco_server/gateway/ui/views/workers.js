@@ -56,7 +56,7 @@ export function mount(root, ctx) {
 
   async function load() {
     try {
-      const workers = await ctx.api.get("/workers", { scope: "all", include_hidden: showHidden.checked, limit: 500 });
+      const { items: workers } = await ctx.api.get("/workers", { scope: "all", include_hidden: showHidden.checked, limit: 500 });
       fill(body, workers.length ? workers.map(row) : emptyRow(COLUMNS.length, "workers_none"));
       fill(problem);
     } catch (error) {

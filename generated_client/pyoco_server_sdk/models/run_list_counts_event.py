@@ -6,23 +6,21 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.run_list_event_event import RunListEventEvent, check_run_list_event_event
+from ..models.run_list_counts_event_event import RunListCountsEventEvent, check_run_list_counts_event_event
 from ..types import UNSET, Unset
 
-T = TypeVar("T", bound="RunListEvent")
+T = TypeVar("T", bound="RunListCountsEvent")
 
 
 @_attrs_define
-class RunListEvent:
-    """One server-sent event of GET /runs/events, as parsed from the stream."""
+class RunListCountsEvent:
+    """`counts` event: runs by status; `data` is a RunCounts."""
 
-    event: RunListEventEvent
+    event: RunListCountsEventEvent
     data: str
-    """ JSON text: a RunSummary (`run`), a RunCounts (`counts`), `{"ts"}` (`reset`,
-    `heartbeat`).
-     """
+    """ JSON text of a RunCounts. """
     id: str | Unset = UNSET
-    """ The change's position (`run` events); resume after it with Last-Event-ID. """
+    retry: int | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -31,6 +29,8 @@ class RunListEvent:
         data = self.data
 
         id = self.id
+
+        retry = self.retry
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -42,26 +42,31 @@ class RunListEvent:
         )
         if id is not UNSET:
             field_dict["id"] = id
+        if retry is not UNSET:
+            field_dict["retry"] = retry
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        event = check_run_list_event_event(d.pop("event"))
+        event = check_run_list_counts_event_event(d.pop("event"))
 
         data = d.pop("data")
 
         id = d.pop("id", UNSET)
 
-        run_list_event = cls(
+        retry = d.pop("retry", UNSET)
+
+        run_list_counts_event = cls(
             event=event,
             data=data,
             id=id,
+            retry=retry,
         )
 
-        run_list_event.additional_properties = d
-        return run_list_event
+        run_list_counts_event.additional_properties = d
+        return run_list_counts_event
 
     @property
     def additional_keys(self) -> list[str]:

@@ -6,60 +6,46 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.log_event_event import LogEventEvent, check_log_event_event
-from ..types import UNSET, Unset
-
-T = TypeVar("T", bound="LogEvent")
+T = TypeVar("T", bound="RunListHeartbeat")
 
 
 @_attrs_define
-class LogEvent:
-    """One server-sent event of GET /runs/{run_id}/logs?follow=true, as parsed."""
+class RunListHeartbeat:
+    """Data of a `heartbeat` event of GET /runs/events.
 
-    event: LogEventEvent
-    data: str
-    """ JSON text (see the operation's description). """
-    id: str | Unset = UNSET
-    """ The record's `seq` (log events). """
+    Example:
+        {'ts': 1767225600.5}
+
+    """
+
+    ts: float
+    """ When the gateway sent it (Unix seconds). """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        event: str = self.event
-
-        data = self.data
-
-        id = self.id
+        ts = self.ts
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
-                "event": event,
-                "data": data,
+                "ts": ts,
             }
         )
-        if id is not UNSET:
-            field_dict["id"] = id
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        event = check_log_event_event(d.pop("event"))
+        ts = d.pop("ts")
 
-        data = d.pop("data")
-
-        id = d.pop("id", UNSET)
-
-        log_event = cls(
-            event=event,
-            data=data,
-            id=id,
+        run_list_heartbeat = cls(
+            ts=ts,
         )
 
-        log_event.additional_properties = d
-        return log_event
+        run_list_heartbeat.additional_properties = d
+        return run_list_heartbeat
 
     @property
     def additional_keys(self) -> list[str]:

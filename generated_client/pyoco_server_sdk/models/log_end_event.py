@@ -6,21 +6,20 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.run_event_event import RunEventEvent, check_run_event_event
+from ..models.log_end_event_event import LogEndEventEvent, check_log_end_event_event
 from ..types import UNSET, Unset
 
-T = TypeVar("T", bound="RunEvent")
+T = TypeVar("T", bound="LogEndEvent")
 
 
 @_attrs_define
-class RunEvent:
-    """One server-sent event of GET /runs/{run_id}/watch, as parsed from the stream."""
+class LogEndEvent:
+    """`end` event, the last: the run ended and every record was sent; `data` is a LogEnd."""
 
-    event: RunEventEvent
+    event: LogEndEventEvent
     data: str
-    """ JSON text (see the operation's description). """
+    """ JSON text of a LogEnd. """
     id: str | Unset = UNSET
-    """ The snapshot's revision (snapshot events). """
     retry: int | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -51,7 +50,7 @@ class RunEvent:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        event = check_run_event_event(d.pop("event"))
+        event = check_log_end_event_event(d.pop("event"))
 
         data = d.pop("data")
 
@@ -59,15 +58,15 @@ class RunEvent:
 
         retry = d.pop("retry", UNSET)
 
-        run_event = cls(
+        log_end_event = cls(
             event=event,
             data=data,
             id=id,
             retry=retry,
         )
 
-        run_event.additional_properties = d
-        return run_event
+        log_end_event.additional_properties = d
+        return log_end_event
 
     @property
     def additional_keys(self) -> list[str]:

@@ -1,0 +1,70 @@
+"""The spec a gateway serves (`/openapi.json`, `/docs/`) follows its configuration.
+
+With API keys on, every operation but /health needs the scheme, whose `name` is the header the
+gateway reads (PYOCO_HTTP_API_KEY_HEADER); with them off, no operation needs a key.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pyoco_server.contracts import load_openapi
+from pyoco_server.domain.settings import Settings
+from tests.support.processes import Gateway, start_gateway
+
+_METHODS = {"get", "put", "post", "delete", "patch"}
+
+
+def served(gateway: Gateway) -> dict[str, Any]:
+    with gateway.client() as client:
+        response = client.get("/openapi.json")
+        docs = client.get("/docs/")
+    assert response.status_code == 200, response.text
+    assert docs.status_code == 200, "the Swagger UI serves the same spec"
+    spec: dict[str, Any] = response.json()
+    return spec
+
+
+def security_by_operation(spec: dict[str, Any]) -> dict[str, Any]:
+    """Each operation's effective security requirement (its own, else the spec's)."""
+    return {
+        f"{method.upper()} {path}": operation.get("security", spec.get("security", []))
+        for path, item in spec["paths"].items()
+        for method, operation in item.items()
+        if method in _METHODS
+    }
+
+
+def test_with_keys_off_no_operation_needs_a_key(gateway: Gateway) -> None:
+    spec = served(gateway)
+    assert spec["security"] == []
+    assert all(not security for security in security_by_operation(spec).values())
+    assert spec["components"]["securitySchemes"]["ApiKeyAuth"]["name"] == "X-API-Key"
+
+
+def test_with_keys_on_every_operation_but_health_needs_the_renamed_header(
+    settings: Settings, tmp_path: Path
+) -> None:
+    gateway = start_gateway(
+        settings, tmp_path, PYOCO_HTTP_AUTH_MODE="api_key", PYOCO_HTTP_API_KEY_HEADER="X-Token"
+    )
+    try:
+        spec = served(gateway)
+        with gateway.client() as client:
+            refused = client.get("/runs")
+    finally:
+        gateway.process.stop()
+    scheme = spec["components"]["securitySchemes"]["ApiKeyAuth"]
+    assert (scheme["type"], scheme["in"], scheme["name"]) == ("apiKey", "header", "X-Token")
+    needs = security_by_operation(spec)
+    assert needs.pop("GET /health") == []
+    assert needs
+    assert all(security == [{"ApiKeyAuth": []}] for security in needs.values())
+    assert refused.status_code == 401, "the served contract is what the gateway enforces"
+
+
+def test_source_spec_declares_the_scheme_for_generated_clients() -> None:
+    spec = load_openapi()
+    assert spec["security"] == [{"ApiKeyAuth": []}]
+    assert spec["components"]["securitySchemes"]["ApiKeyAuth"]["name"] == "X-API-Key"
