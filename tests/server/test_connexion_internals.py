@@ -21,6 +21,7 @@ from connexion.middleware.response_validation import ResponseValidationMiddlewar
 from connexion.middleware.routing import RoutingMiddleware
 from connexion.middleware.security import SecurityMiddleware
 from connexion.middleware.server_error import ServerErrorMiddleware
+from connexion.uri_parsing import OpenAPIURIParser
 from connexion.validators import (
     FormDataValidator,
     JSONRequestBodyValidator,
@@ -95,6 +96,18 @@ def test_the_multipart_hooks_exist_as_the_limited_validator_uses_them() -> None:
     assert "Part exceeded maximum size" in parser, "MultiPartParser's part-size message"
     assert "Too many files" in parser, "MultiPartParser's file-count message"
     assert "Too many fields" in parser, "MultiPartParser's field-count message"
+
+
+def test_the_uri_parser_keeps_the_body_encoding_the_json_parts_read() -> None:
+    """`_JsonParts` learns which multipart parts are JSON from the parser's `_body_encoding`,
+    and decodes them in `resolve_form`, before Connexion's own decoding."""
+    encoding = {"params": {"contentType": "application/json"}}
+    parser = OpenAPIURIParser({}, {"encoding": encoding})
+    assert parser._body_encoding == encoding, "OpenAPIURIParser._body_encoding"
+    assert "resolve_form" in vars(OpenAPIURIParser), "OpenAPIURIParser.resolve_form"
+    assert _connexion._JsonParts(parser).resolve_form({"params": ['{"x": 1}']}) == {
+        "params": {"x": 1}
+    }
 
 
 @pytest.fixture

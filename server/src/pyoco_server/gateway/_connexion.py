@@ -290,7 +290,7 @@ class _JsonParts:
 
     def __init__(self, parser: Any) -> None:
         self._parser = parser
-        encoding: Mapping[str, Any] = getattr(parser, "_body_encoding", {})
+        encoding: Mapping[str, Any] = parser._body_encoding  # checked by a guard test
         self._names = [
             name
             for name, spec in encoding.items()

@@ -121,7 +121,8 @@ class WorkerService:
 
         async def attempt() -> WorkerRecord:
             # An id with an empty dot-separated token fits the pattern but is no bucket key.
-            stored = None if ".." in worker_id else await self._registry.get(worker_id)
+            empty_token = "" in worker_id.split(".")
+            stored = None if empty_token else await self._registry.get(worker_id)
             if stored is None:
                 raise WorkerNotFound(worker_id)
             changed = dataclasses.replace(stored.record, hidden=hidden, updated_at=self._clock())
