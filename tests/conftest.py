@@ -21,6 +21,7 @@ from tests.support.processes import (
     Gateway,
     Process,
     WorkerFactory,
+    free_port,
     process_env,
     start_gateway,
     start_process,
@@ -50,6 +51,15 @@ def _no_process_outlives_its_test() -> Iterator[None]:
 @pytest.fixture
 def nats_server(tmp_path: Path) -> Iterator[NatsServer]:
     server = NatsServer(tmp_path / "nats")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def restartable_nats_server(tmp_path: Path) -> Iterator[NatsServer]:
+    """A nats-server on a fixed port, so that after a restart it is back where clients look."""
+    server = NatsServer(tmp_path / "nats", port=free_port())
     server.start()
     yield server
     server.stop()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -15,7 +14,7 @@ import pytest
 from pyoco_server.local.natsserver import NatsServer
 from tests.support.clients import Burst, submit_burst
 from tests.support.effects import all_runs, effect_counts, submit_effect, wait_all_ended
-from tests.support.processes import Gateway, WorkerFactory, free_port
+from tests.support.processes import Gateway, WorkerFactory
 from tests.support.waiting import wait_until
 
 RUNS = 500
@@ -24,12 +23,9 @@ OUTAGE_SEC = 3.0
 
 
 @pytest.fixture
-def nats_server(tmp_path: Path) -> Iterator[NatsServer]:
-    """A nats-server on a fixed port, so that it can come back where clients look for it."""
-    server = NatsServer(tmp_path / "nats", port=free_port())
-    server.start()
-    yield server
-    server.stop()
+def nats_server(restartable_nats_server: NatsServer) -> NatsServer:
+    """The deployment's NATS is one that can be restarted where clients look for it."""
+    return restartable_nats_server
 
 
 def test_nats_restarted_under_load_loses_and_duplicates_nothing(
