@@ -1,6 +1,8 @@
 """Measure (and with --profile, profile) the gateway alone under wrk: POST /runs and GET /runs/{id}.
 
-    uv run python -m bench._profile_gateway [--profile [SORT [RESTRICTION]]]
+    uv run python -m bench._profile_gateway [--yaml] [--profile [SORT [RESTRICTION]]]
+
+With --yaml the submits are `POST /runs/yaml` of the seed flow.yaml (multipart), else JSON.
 
 SORT is a pstats sort key (default tottime); RESTRICTION a row count or a regular expression on
 the file and function (`--profile cumulative pyoco_server` shows only this project's code).
@@ -24,6 +26,8 @@ from pathlib import Path
 import uvicorn
 
 from bench._stack import free_port
+from bench.flows import SEED_YAML
+from bench.gateway import post_yaml
 from pyoco_server.domain.settings import Settings
 from pyoco_server.gateway import create_app
 from pyoco_server.jetstream import NatsBackend
@@ -78,7 +82,10 @@ def main() -> None:
         while not gateway.started:
             time.sleep(0.05)
         started = time.process_time()
-        posts = wrk(f"{url}/runs", POST)
+        if "--yaml" in sys.argv:
+            posts = wrk(f"{url}/runs/yaml", post_yaml(SEED_YAML))
+        else:
+            posts = wrk(f"{url}/runs", POST)
         request = urllib.request.Request(
             f"{url}/runs",
             json.dumps({"flow_name": "x"}).encode(),

@@ -1,4 +1,5 @@
-"""The benchmark's trivial 2-task flow, `add_one >> to_text`, by name (`--flow-resolver`)."""
+"""The benchmark's flows: the trivial 2-task `add_one >> to_text` by name (`--flow-resolver`),
+and as flow.yaml files: the seed's, and one of 50 tasks."""
 
 from __future__ import annotations
 
@@ -14,3 +15,30 @@ def resolve(flow_name: str) -> Flow:
     flow = Flow(name="trivial")
     flow >> Task(func=add_one, name="add_one") >> Task(func=to_text, name="to_text")
     return flow
+
+
+SEED_YAML = b"""\
+version: 1
+flow:
+  graph: |
+    add_one >> to_text
+  defaults:
+    x: 1
+tasks:
+  add_one:
+    callable: pyoco_server._workflow_test_tasks:add_one
+  to_text:
+    callable: pyoco_server._workflow_test_tasks:to_text
+"""
+"""The seed README's flow.yaml: the same trivial flow."""
+
+
+def chain_yaml(tasks: int = 50) -> bytes:
+    """A flow.yaml of `tasks` demo tasks in a chain, each adding one to `x`."""
+    names = [f"step{n}" for n in range(1, tasks + 1)]
+    lines = ["version: 1", "flow:", f"  graph: {' >> '.join(names)}", "  defaults: {x: 1}"]
+    lines += ["tasks:"]
+    lines += [
+        f"  {name}: {{callable: pyoco_server._workflow_test_tasks:add_one}}" for name in names
+    ]
+    return ("\n".join(lines) + "\n").encode()

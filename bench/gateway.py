@@ -1,4 +1,5 @@
-"""Gateway throughput: `POST /runs` and `GET /runs/{id}` requests/s with one and two processes.
+"""Gateway throughput: `POST /runs`, `POST /runs/yaml` (the seed flow.yaml, and one of 50 tasks)
+and `GET /runs/{id}` requests/s with one and two processes, and the flow.yaml/JSON ratios.
 
     uv run python -m bench.gateway [SECONDS]
 
@@ -20,6 +21,7 @@ from pathlib import Path
 import httpx
 
 from bench._stack import stack
+from bench.flows import SEED_YAML, chain_yaml
 
 POST = """
 wrk.method = "POST"
@@ -27,6 +29,29 @@ wrk.body = '{"flow_name":"trivial","params":{"x":1}}'
 wrk.headers["Content-Type"] = "application/json"
 """
 CONNECTIONS = 32
+BOUNDARY = "pyoco-bench-boundary"
+
+
+def _lua_string(text: str) -> str:
+    """`text` as a Lua string literal (long brackets would turn CRLF into LF)."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+    return '"' + escaped.replace("\r", "\\r").replace("\n", "\\n") + '"'
+
+
+def post_yaml(flow: bytes) -> str:
+    """A wrk script posting `flow` to POST /runs/yaml as a browser would (multipart)."""
+    part = f"--{BOUNDARY}\r\nContent-Disposition: form-data; name="
+    body = (
+        f'{part}"flow_name"\r\n\r\nmain\r\n'
+        f'{part}"params"\r\n\r\n{{"x":1}}\r\n'
+        f'{part}"workflow"; filename="flow.yaml"\r\nContent-Type: application/yaml\r\n\r\n'
+        f"{flow.decode()}\r\n--{BOUNDARY}--\r\n"
+    )
+    return (
+        'wrk.method = "POST"\n'
+        f"wrk.body = {_lua_string(body)}\n"
+        f'wrk.headers["Content-Type"] = "multipart/form-data; boundary={BOUNDARY}"\n'
+    )
 
 
 def wrk(url: str, seconds: int, script: str | None = None) -> dict[str, float]:
@@ -55,6 +80,8 @@ def measure(gateway_workers: int, seconds: int) -> dict[str, dict[str, float]]:
         wrk(f"{url}/health", 2)  # warm up every process
         return {
             "POST /runs": wrk(f"{url}/runs", seconds, POST),
+            "POST /runs/yaml (seed)": wrk(f"{url}/runs/yaml", seconds, post_yaml(SEED_YAML)),
+            "POST /runs/yaml (50 tasks)": wrk(f"{url}/runs/yaml", seconds, post_yaml(chain_yaml())),
             "GET /runs/{id}": wrk(f"{url}/runs/{run_id}", seconds),
         }
 
@@ -71,6 +98,13 @@ def main() -> None:
             for operation in results[0]
         }
         report[f"{workers} gateway process(es) latency, last round"] = results[-1]
+        report[f"{workers} gateway process(es) flow.yaml/JSON requests/s"] = {
+            name: [
+                round(result[name]["requests_per_s"] / result["POST /runs"]["requests_per_s"], 3)
+                for result in results
+            ]
+            for name in ("POST /runs/yaml (seed)", "POST /runs/yaml (50 tasks)")
+        }
     print(json.dumps(report, indent=2))
 
 

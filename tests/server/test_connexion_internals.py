@@ -34,7 +34,7 @@ from starlette.testclient import TestClient
 from pyoco_server.domain import keys
 from pyoco_server.domain.records import Role
 from pyoco_server.domain.settings import Settings
-from pyoco_server.gateway import _connexion, create_app
+from pyoco_server.gateway import _connexion, _multipart, create_app
 from pyoco_server.memory import MemoryBackend
 
 
@@ -99,13 +99,13 @@ def test_the_multipart_hooks_exist_as_the_limited_validator_uses_them() -> None:
 
 
 def test_the_uri_parser_keeps_the_body_encoding_the_json_parts_read() -> None:
-    """`_JsonParts` learns which multipart parts are JSON from the parser's `_body_encoding`,
+    """`JsonParts` learns which multipart parts are JSON from the parser's `_body_encoding`,
     and decodes them in `resolve_form`, before Connexion's own decoding."""
     encoding = {"params": {"contentType": "application/json"}}
     parser = OpenAPIURIParser({}, {"encoding": encoding})
     assert parser._body_encoding == encoding, "OpenAPIURIParser._body_encoding"
     assert "resolve_form" in vars(OpenAPIURIParser), "OpenAPIURIParser.resolve_form"
-    assert _connexion._JsonParts(parser).resolve_form({"params": ['{"x": 1}']}) == {
+    assert _multipart.JsonParts(parser).resolve_form({"params": ['{"x": 1}']}) == {
         "params": {"x": 1}
     }
 

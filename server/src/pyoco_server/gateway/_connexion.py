@@ -14,7 +14,7 @@ and fails loudly, naming the part, when an upgrade changes it.
 - Request validators name the bad parameter, compile its schema once, and refuse undecodable
   JSON with a 400 where Connexion crashed (`StrictJSONBodyValidator`, `NamedParameterValidator`);
   the multipart validator bounds the number and size of parts (`LimitedMultiPartValidator`)
-  and, like the handlers' requests, decodes the JSON parts itself (`_JsonParts`, which wraps
+  and, like the handlers' requests, decodes the JSON parts itself (`JsonParts`, which wraps
   the URI parser's `resolve_form`).
 - JSON responses are written with orjson (`FastJsonifier`).
 - The API-key middleware reads the matched operation from the routing layer's scope entry
@@ -60,7 +60,7 @@ from starlette.types import Scope
 
 from pyoco_server.domain.codec import dumps, loads
 from pyoco_server.domain.errors import PayloadTooLarge
-from pyoco_server.gateway import forms
+from pyoco_server.gateway._multipart import PARSED_FORM, JsonParts, KeptForm
 
 ROUTING_EXTENSION = "connexion_routing"
 """Where Connexion's routing layer records the matched operation in the ASGI scope."""
@@ -90,11 +90,14 @@ class _DecorateOnce(StarletteDecorator):
         async def wrapper(*args: Any, **kwargs: Any) -> Any:
             nonlocal decorated, uri_parser
             if decorated is None:
-                uri_parser = _JsonParts(self.uri_parser)
+                uri_parser = JsonParts(self.uri_parser)
                 decorated = self.decorate(function)
             request = self.framework.get_request(
                 uri_parser=uri_parser, scope=scope, receive=receive
             )
+            form = scope.get(PARSED_FORM)
+            if form is not None:  # the multipart validator parsed it: not a second time
+                request._starlette_request._form = form
             return await decorated(request)
 
         return wrapper
@@ -244,20 +247,22 @@ class LimitedMultiPartValidator(MultiPartFormDataValidator):
     field_setting: str | None = None
 
     def __init__(self, *args: Any, uri_parser: Any = None, **kwargs: Any) -> None:
-        parser = None if uri_parser is None else _JsonParts(uri_parser)
+        parser = None if uri_parser is None else JsonParts(uri_parser)
         super().__init__(*args, uri_parser=parser, **kwargs)
 
     @property
-    def _form_parser_cls(self) -> Callable[..., MultiPartParser]:
+    def _form_parser_cls(self) -> Callable[..., KeptForm]:
         files, fields = _form_parts(self._schema)
-        return functools.partial(
+        limited = functools.partial(
             MultiPartParser,
             max_files=max(len(files), 1),
             max_fields=max(len(fields), 1),
             max_part_size=self.max_field_bytes,
         )
+        return lambda headers, stream: KeptForm(limited(headers, stream), self._scope)
 
     async def _parse(self, stream: AsyncGenerator[bytes, None], scope: Scope) -> Any:
+        self._scope = scope  # a validator serves one request
         try:
             return await super()._parse(stream, scope)
         except MultiPartException as exc:
@@ -277,41 +282,6 @@ class LimitedMultiPartValidator(MultiPartFormDataValidator):
             )
             return refusal
         return MultiPartException(message)
-
-
-class _JsonParts:
-    """A URI parser whose `resolve_form` decodes the parts encoded as `application/json`.
-
-    Connexion would `json.loads` them itself: a blank part or bad JSON became a 500, and the
-    decoded value was then cast leaf by leaf (`1.5` to `1` for an integer). Here a blank part
-    counts as absent, bad JSON or a non-object is a 400 `invalid_input`, and the decoded object
-    is validated against the part's schema as it is.
-    """
-
-    def __init__(self, parser: Any) -> None:
-        self._parser = parser
-        encoding: Mapping[str, Any] = parser._body_encoding  # checked by a guard test
-        self._names = [
-            name
-            for name, spec in encoding.items()
-            if str(spec.get("contentType", "")).split(";")[0].strip() == "application/json"
-        ]
-
-    def resolve_form(self, form_data: dict[str, Any]) -> dict[str, Any]:
-        """The form's values, with the JSON parts decoded (and blank ones left out)."""
-        decoded: dict[str, Any] = {}
-        for name in self._names:
-            values = form_data.pop(name, None)
-            raw = values[-1] if isinstance(values, list) and values else values
-            if isinstance(raw, str):
-                value = forms.json_object(raw, name, '{"x": 2}')
-                if raw.strip():
-                    decoded[name] = value
-        resolved: dict[str, Any] = self._parser.resolve_form(form_data)
-        return {**resolved, **decoded}
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._parser, name)
 
 
 def _form_parts(schema: Mapping[str, Any]) -> tuple[list[str], list[str]]:

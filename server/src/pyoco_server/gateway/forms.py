@@ -1,6 +1,6 @@
 """Fields of the multipart submit (`POST /runs/yaml`) that carry JSON or numbers as text.
 
-The JSON parts (`params`, `retry`) reach the handler decoded (`_connexion._JsonParts` decodes
+The JSON parts (`params`, `retry`) reach the handler decoded (`_multipart.JsonParts` decodes
 them with `json_object` before Connexion validates them against their schemas); text is still
 taken, for a caller that bypasses that layer.
 """

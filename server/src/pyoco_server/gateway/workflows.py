@@ -11,6 +11,12 @@ More uploads wait for a free process (a cancelled request stops waiting). A slot
 its parse ends, not when its request gives up, so the bound holds even for parses whose client
 went away. A parser process that dies fails its parse (422) and the pool is started again.
 
+A file parsed before is not parsed again: validated files are kept by the SHA-256 of their
+bytes (`ParsedFlows`, least recently used dropped first, bounded in files and bytes). Parsing
+depends on the bytes alone, so a hit answers exactly what a parse would; every check that depends
+on the caller or the deployment (size, allowed callables, params) runs after it, hit or miss.
+Only valid files are kept: an invalid one is parsed (and refused) every time.
+
 The processes are started with multiprocessing's `spawn`, which imports the main module again:
 a program embedding the gateway needs the usual `if __name__ == "__main__":` guard.
 """
@@ -18,9 +24,11 @@ a program embedding the gateway needs the usual `if __name__ == "__main__":` gua
 from __future__ import annotations
 
 import asyncio
+import collections
 import concurrent.futures
 import contextlib
 import ctypes
+import hashlib
 import logging
 import multiprocessing
 import os
@@ -43,16 +51,64 @@ INLINE_MAX_BYTES = 16 * 1024
 typical flow.yaml, far less than a round trip to a parser process."""
 
 
+CACHE_MAX_FILES = 512
+CACHE_MAX_BYTES = 16 * 1024 * 1024
+"""Bounds of the parsed files kept (counting each file's text)."""
+
+
+class ParsedFlows:
+    """Validated flow.yaml files by the SHA-256 of their bytes; the least recently used go first."""
+
+    def __init__(self, max_files: int = CACHE_MAX_FILES, max_bytes: int = CACHE_MAX_BYTES) -> None:
+        self._max_files = max_files
+        self._max_bytes = max_bytes
+        self._bytes = 0
+        self._kept: collections.OrderedDict[bytes, Workflow] = collections.OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._kept)
+
+    def get(self, digest: bytes) -> Workflow | None:
+        """The file with this digest, if kept (it becomes the most recently used)."""
+        workflow = self._kept.get(digest)
+        if workflow is not None:
+            self._kept.move_to_end(digest)
+        return workflow
+
+    def put(self, digest: bytes, workflow: Workflow) -> None:
+        """Keep a validated file, dropping the least recently used beyond the bounds."""
+        if workflow.size > self._max_bytes or digest in self._kept:
+            return
+        self._kept[digest] = workflow
+        self._bytes += workflow.size
+        while len(self._kept) > self._max_files or self._bytes > self._max_bytes:
+            _, dropped = self._kept.popitem(last=False)
+            self._bytes -= dropped.size
+
+
 class WorkflowParser:
     """Parses flow.yaml uploads in at most `concurrency` child processes at once."""
 
-    def __init__(self, concurrency: int) -> None:
+    def __init__(self, concurrency: int, parsed: ParsedFlows | None = None) -> None:
         self._concurrency = concurrency
         self._slots = asyncio.Semaphore(concurrency)
         self._processes: concurrent.futures.ProcessPoolExecutor | None = None
+        self._parsed = parsed if parsed is not None else ParsedFlows()
 
     async def parse(self, raw: bytes) -> Workflow:
-        """`parse_workflow(raw)`, in a child process unless it is small (`InvalidWorkflow`)."""
+        """`parse_workflow(raw)`, kept, or parsed in a child process unless it is small.
+
+        Raises:
+            InvalidWorkflow: as `parse_workflow`.
+        """
+        digest = hashlib.sha256(raw).digest()
+        workflow = self._parsed.get(digest)
+        if workflow is None:
+            workflow = await self._parse(raw)
+            self._parsed.put(digest, workflow)
+        return workflow
+
+    async def _parse(self, raw: bytes) -> Workflow:
         if len(raw) <= INLINE_MAX_BYTES:
             return parse_workflow(raw)
         await self._slots.acquire()

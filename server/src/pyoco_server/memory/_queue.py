@@ -80,9 +80,12 @@ class MemoryWorkStream:
         A duplicate gets the sequence of the message it repeats, as JetStream answers.
         """
         now = time.monotonic()
-        self._seen = {
-            key: seen for key, seen in self._seen.items() if now - seen[0] < _DUPLICATE_WINDOW_SEC
-        }
+        # Oldest first (insertion order): drop the expired ones from the front, O(1) amortized.
+        while self._seen:
+            oldest = next(iter(self._seen))
+            if now - self._seen[oldest][0] < _DUPLICATE_WINDOW_SEC:
+                break
+            del self._seen[oldest]
         if msg_id in self._seen:
             return self._seen[msg_id][1]
         self._sequence += 1
