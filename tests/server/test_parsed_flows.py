@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from starlette.formparsers import MultiPartParser
 from starlette.testclient import TestClient
 
 from pyoco_server.domain.errors import InvalidWorkflow
@@ -109,3 +110,22 @@ def test_a_hit_still_refuses_what_a_miss_refuses(client: TestClient) -> None:
     assert submit(client, FLOW_YAML, {"x": 2}).status_code == 201
     response = submit(client, FLOW_YAML, {"y": 2})  # a hit: its params are still checked
     assert (response.status_code, response.json()["reason"]) == (422, "unknown_params")
+
+
+def test_a_multipart_body_is_parsed_once(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Connexion's validator parses the form; the handler takes it from the request's scope
+    (`_multipart.KeptForm`) instead of parsing the body a second time."""
+    parses = Counting()
+    real = MultiPartParser.parse
+
+    async def counted(parser: MultiPartParser) -> Any:
+        parses.calls += 1
+        return await real(parser)
+
+    monkeypatch.setattr(MultiPartParser, "parse", counted)
+    response = submit(client, FLOW_YAML, {"x": 2})
+    assert response.status_code == 201, response.text
+    assert response.json()["flow_name"] == "main"
+    assert parses.calls == 1
