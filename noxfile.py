@@ -4,13 +4,15 @@ Sessions run in the project's uv environment (`uv sync` first), so there is one 
 install and the versions are exactly those of uv.lock.
 
     uv run nox -s generate          regenerate generated_client/ from openapi.yaml (and the
-                                    generated parts of asyncapi.yaml, clients/nats-types)
+                                    generated parts of asyncapi.yaml, clients/nats-types,
+                                    docs/config.md and docs/api.md)
     uv run nox -s check_generated   fail if any of them differs from a fresh generation
     uv run nox -s lint typecheck    ruff, import-linter, module sizes; mypy (strict)
     uv run nox -s lint_specs        the official AsyncAPI, Redocly and Spectral linters on the specs
     uv run nox -s tests             the test suite
     uv run nox -s fuzz              schemathesis CLI against a live gateway with a real NATS
     uv run nox -s bench             the benchmarks under bench/
+    uv run nox -s docs              the documentation site (mkdocs, strict) into site/
 """
 
 from __future__ import annotations
@@ -30,7 +32,15 @@ MAX_MODULE_LINES = 400
 CONTRACTS = ROOT / "server" / "src" / "pyoco_server" / "contracts"  # the root specs link here
 SPEC_LINT = ROOT / "tools" / "spec-lint"  # pinned npm linters (package-lock.json)
 NATS_TYPES = ROOT / "clients" / "nats-types"  # TypeScript types of the NATS messages
-HAND_WRITTEN = ["server/src", "worker/src", "cli/src", "tests", "bench", "noxfile.py"]
+HAND_WRITTEN = [
+    "server/src",
+    "worker/src",
+    "cli/src",
+    "tests",
+    "bench",
+    "tools/docgen",
+    "noxfile.py",
+]
 
 nox.options.default_venv_backend = "none"
 nox.options.sessions = ["check_generated", "lint", "typecheck", "tests"]
@@ -63,6 +73,7 @@ def generate(session: nox.Session) -> None:
     _generate_asyncapi(session, check=False)
     _generate_nats_types(session, check=False)
     _generate_typescript_client(session, check=False)
+    _generate_docs(session, check=False)
 
 
 def _differences(committed: Path, fresh: Path, prefix: str = "") -> list[str]:
@@ -85,6 +96,7 @@ def check_generated(session: nox.Session) -> None:
     _generate_asyncapi(session, check=True)
     _generate_nats_types(session, check=True)
     _generate_typescript_client(session, check=True)
+    _generate_docs(session, check=True)
     if problems:
         session.error(
             "generated_client/ is out of date with openapi.yaml; run `uv run nox -s generate` "
@@ -96,6 +108,12 @@ def _generate_asyncapi(session: nox.Session, *, check: bool) -> None:
     """asyncapi.yaml's generated end: openapi.yaml's schemas it uses, as JSON Schema."""
     flags = ["--check"] if check else []
     session.run("python", "-m", "pyoco_server.contracts._asyncgen", *flags, external=True)
+
+
+def _generate_docs(session: nox.Session, *, check: bool) -> None:
+    """docs/config.md from the settings, docs/api.md from openapi.yaml and asyncapi.yaml."""
+    flags = ["--check"] if check else []
+    session.run("python", "-m", "tools.docgen", *flags, external=True)
 
 
 def _generate_nats_types(session: nox.Session, *, check: bool) -> None:
@@ -234,6 +252,13 @@ def fuzz(session: nox.Session) -> None:
             str(ROOT / "reports"),
             external=True,
         )
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the documentation site from docs/ into site/; any warning (a broken link, a page
+    missing from the nav) fails the build."""
+    session.run("mkdocs", "build", "--strict", env={"NO_MKDOCS_2_WARNING": "1"}, external=True)
 
 
 @nox.session

@@ -1,7 +1,8 @@
 """How the text of one environment variable becomes a setting: the parsers `Settings` uses.
 
 Each parser takes the raw text and returns the value, or raises ValueError saying what the
-variable accepts (`Settings.from_env` adds the variable's name). `env` declares a field.
+variable accepts (`Settings.from_env` adds the variable's name); the first line of its docstring
+says what it accepts in docs/config.md. `env` declares a field.
 """
 
 from __future__ import annotations
@@ -81,6 +82,7 @@ def pattern(pattern: re.Pattern[str], what: str) -> Callable[[str], str]:
             raise ValueError(f"expected {what}")
         return raw
 
+    parse.__doc__ = f"Text: {what}."
     return parse
 
 
@@ -114,7 +116,7 @@ def tags(raw: str) -> tuple[str, ...]:
 
 
 def parse_modules(raw: str) -> tuple[str, ...]:
-    """A comma-separated list of module names that may hold task code (`ValueError` if not)."""
+    """Comma-separated module names that may hold task code."""
     modules = comma_separated(raw)
     bad = [module for module in modules if not _MODULE_PATTERN.fullmatch(module)]
     if bad:
@@ -148,6 +150,7 @@ def choice(*choices: str) -> Callable[[str], str]:
             raise ValueError("expected one of " + ", ".join(choices))
         return value
 
+    parse.__doc__ = f"One of {', '.join(choices)}."
     return parse
 
 

@@ -1,0 +1,1 @@
+"""Generators of the reference pages docs/config.md and docs/api.md (`python -m tools.docgen`)."""
