@@ -1,5 +1,6 @@
-"""Every Connexion internal the gateway relies on (gateway/_connexion.py), checked against the
-installed Connexion, so that an upgrade that breaks one fails here, naming it.
+"""Every Connexion internal the gateway relies on (gateway/_connexion.py and _validators.py),
+checked against the installed Connexion, so that an upgrade that breaks one fails here, naming
+it.
 
 The shape checks say what changed; the behaviour checks run the real gateway (on the in-memory
 backend) through each internal.
@@ -34,7 +35,7 @@ from starlette.testclient import TestClient
 from pyoco_server.domain import keys
 from pyoco_server.domain.records import Role
 from pyoco_server.domain.settings import Settings
-from pyoco_server.gateway import _connexion, _multipart, create_app
+from pyoco_server.gateway import _connexion, _multipart, _validators, create_app
 from pyoco_server.memory import MemoryBackend
 
 
@@ -165,6 +166,30 @@ def test_the_body_validator_refuses_undecodable_json_with_a_400(
     )
     assert response.status_code == 400
     assert "UTF-8" in response.json()["detail"]
+
+
+def test_validators_compile_each_schema_once(gateway: tuple[TestClient, str]) -> None:
+    """Connexion builds its validators per request; the compiled schemas are kept by the
+    schema dicts of the operations, which must be the same dicts on every request."""
+    assert "self._validator.validate(" in inspect.getsource(JSONRequestBodyValidator._validate)
+    assert "self._validator.validate(" in inspect.getsource(FormDataValidator._validate)
+    client, key = gateway
+    headers = {"X-API-Key": key}
+
+    def requests() -> None:
+        assert client.post("/runs", json={"flow_name": "x"}, headers=headers).status_code == 201
+        form = {"flow_name": "main"}
+        files = {"workflow": ("flow.yaml", b"flow:\n  graph: a\n")}
+        assert client.post("/runs/yaml", data=form, files=files, headers=headers).status_code
+        assert client.get("/runs", params={"limit": "2"}, headers=headers).status_code == 200
+        assert client.get("/runs/r1", headers=headers).status_code == 404
+
+    requests()
+    compiled = (len(_validators.body_validator), len(_validators.parameter_validator))
+    assert min(compiled) >= 1
+    for _ in range(5):
+        requests()
+    assert (len(_validators.body_validator), len(_validators.parameter_validator)) == compiled
 
 
 def test_the_parameter_validator_names_the_parameter(gateway: tuple[TestClient, str]) -> None:

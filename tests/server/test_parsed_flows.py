@@ -17,6 +17,7 @@ from pyoco_server.domain.errors import InvalidWorkflow
 from pyoco_server.domain.settings import Settings
 from pyoco_server.domain.workflow import Workflow, parse_workflow
 from pyoco_server.gateway import create_app, workflows
+from pyoco_server.gateway._formparse import WholeBodyForm
 from pyoco_server.gateway.workflows import ParsedFlows, WorkflowParser
 from pyoco_server.memory import MemoryBackend
 from tests.support.flows import FLOW_YAML, flow_yaml
@@ -118,13 +119,14 @@ def test_a_multipart_body_is_parsed_once(
     """Connexion's validator parses the form; the handler takes it from the request's scope
     (`_multipart.KeptForm`) instead of parsing the body a second time."""
     parses = Counting()
-    real = MultiPartParser.parse
+    for parser_class in (MultiPartParser, WholeBodyForm):
+        real = parser_class.parse
 
-    async def counted(parser: MultiPartParser) -> Any:
-        parses.calls += 1
-        return await real(parser)
+        async def counted(parser: Any, real: Any = real) -> Any:
+            parses.calls += 1
+            return await real(parser)
 
-    monkeypatch.setattr(MultiPartParser, "parse", counted)
+        monkeypatch.setattr(parser_class, "parse", counted)
     response = submit(client, FLOW_YAML, {"x": 2})
     assert response.status_code == 201, response.text
     assert response.json()["flow_name"] == "main"

@@ -1,7 +1,7 @@
-"""Every use of a Connexion 3.3 internal, in one module.
+"""Every use of a Connexion 3.3 internal, in this module and in gateway/_validators.py.
 
-The gateway relies on a few parts of Connexion that are not its public API. Each is here, with
-why; `tests/server/test_connexion_internals.py` checks each one against the installed Connexion
+The gateway relies on a few parts of Connexion that are not its public API. Each is here (the
+request validators in `_validators`), with why; `tests/server/test_connexion_internals.py` checks each one against the installed Connexion
 and fails loudly, naming the part, when an upgrade changes it.
 
 - The decorator chain of an operation is built once instead of on every request
@@ -11,11 +11,8 @@ and fails loudly, naming the part, when an upgrade changes it.
   API-key check where Connexion's security layer was (`middleware_stack`).
 - Operations resolve to the handler object of their tag (`TagResolver`, which reads the
   operation's raw spec).
-- Request validators name the bad parameter, compile its schema once, and refuse undecodable
-  JSON with a 400 where Connexion crashed (`StrictJSONBodyValidator`, `NamedParameterValidator`);
-  the multipart validator bounds the number and size of parts (`LimitedMultiPartValidator`)
-  and, like the handlers' requests, decodes the JSON parts itself (`JsonParts`, which wraps
-  the URI parser's `resolve_form`).
+- The handlers' requests decode the multipart JSON parts as the validators do (`JsonParts`)
+  and take the form the multipart validator parsed (`PARSED_FORM`).
 - JSON responses are written with orjson (`FastJsonifier`).
 - The API-key middleware reads the matched operation from the routing layer's scope entry
   (`matched_operation_id`).
@@ -28,7 +25,7 @@ from __future__ import annotations
 
 import functools
 import warnings
-from collections.abc import AsyncGenerator, Callable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 with warnings.catch_warnings():
@@ -36,9 +33,7 @@ with warnings.catch_warnings():
     from connexion import AsyncApp
     from connexion.apps.asynchronous import AsyncApi, AsyncASGIApp, AsyncOperation
     from connexion.context import receive, scope
-    from connexion.datastructures import MediaTypeDict
     from connexion.decorators.main import StarletteDecorator
-    from connexion.exceptions import BadRequestProblem, ProblemException
     from connexion.jsonifier import Jsonifier
     from connexion.middleware import ConnexionMiddleware
     from connexion.middleware.response_validation import ResponseValidationMiddleware
@@ -47,20 +42,10 @@ with warnings.catch_warnings():
     from connexion.middleware.server_error import ServerErrorMiddleware
     from connexion.options import SwaggerUIOptions as SwaggerUIOptions
     from connexion.resolver import Resolution, Resolver
-    from connexion.utils import is_null, is_nullable
-    from connexion.validators import (
-        VALIDATOR_MAP,
-        JSONRequestBodyValidator,
-        MultiPartFormDataValidator,
-        ParameterValidator,
-    )
-from jsonschema import Draft4Validator, ValidationError
-from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.types import Scope
 
 from pyoco_server.domain.codec import dumps, loads
-from pyoco_server.domain.errors import PayloadTooLarge
-from pyoco_server.gateway._multipart import PARSED_FORM, JsonParts, KeptForm
+from pyoco_server.gateway._multipart import PARSED_FORM, JsonParts
 
 ROUTING_EXTENSION = "connexion_routing"
 """Where Connexion's routing layer records the matched operation in the ASGI scope."""
@@ -211,137 +196,6 @@ def middleware_stack(
     return [outermost, *([in_front] if in_front is not None else []), *layers]
 
 
-class StrictJSONBodyValidator(JSONRequestBodyValidator):
-    """Connexion's JSON body validator, with clear errors for undecodable or non-JSON bodies.
-
-    Connexion 3.3 decodes outside its try block, so a non-UTF-8 body became a 500. Parsing is
-    `codec.loads`: strict (no NaN or Infinity, UTF-8 only), integers exact.
-    """
-
-    async def _parse(self, stream: AsyncGenerator[bytes, None], scope: Scope) -> Any:
-        raw = b"".join([chunk async for chunk in stream])
-        if not raw:
-            return None
-        if self._encoding.lower().replace("-", "") != "utf8":
-            raise BadRequestProblem(
-                detail=f"the request body must be UTF-8 JSON, not {self._encoding}"
-            )
-        try:
-            return loads(raw)
-        except ValueError as exc:
-            raise BadRequestProblem(
-                detail=f"the request body is not valid UTF-8 JSON: {exc}"
-            ) from None
-
-
-class LimitedMultiPartValidator(MultiPartFormDataValidator):
-    """Connexion's multipart validator, taking only the parts the operation's schema declares.
-
-    Starlette's parser allows 1,000 files and 1,000 fields by default; here a form may have as
-    many files and fields as the schema has properties of each kind, and a field (not a file:
-    files are bounded by the body limit) at most `max_field_bytes`, named by `field_setting`.
-    Subclasses set both (`validators`).
-    """
-
-    max_field_bytes = 1024 * 1024
-    field_setting: str | None = None
-
-    def __init__(self, *args: Any, uri_parser: Any = None, **kwargs: Any) -> None:
-        parser = None if uri_parser is None else JsonParts(uri_parser)
-        super().__init__(*args, uri_parser=parser, **kwargs)
-
-    @property
-    def _form_parser_cls(self) -> Callable[..., KeptForm]:
-        files, fields = _form_parts(self._schema)
-        limited = functools.partial(
-            MultiPartParser,
-            max_files=max(len(files), 1),
-            max_fields=max(len(fields), 1),
-            max_part_size=self.max_field_bytes,
-        )
-        return lambda headers, stream: KeptForm(limited(headers, stream), self._scope)
-
-    async def _parse(self, stream: AsyncGenerator[bytes, None], scope: Scope) -> Any:
-        self._scope = scope  # a validator serves one request
-        try:
-            return await super()._parse(stream, scope)
-        except MultiPartException as exc:
-            raise self._refusal(str(exc)) from None
-
-    def _refusal(self, message: str) -> Exception:
-        if "exceeded maximum size" in message:
-            return PayloadTooLarge("a form field", None, self.max_field_bytes, self.field_setting)
-        if message.startswith("Too many"):
-            files, fields = _form_parts(self._schema)
-            refusal: Exception = ProblemException(
-                status=400,
-                title="Bad Request",
-                detail=f"the form has more parts than this operation takes: at most one of "
-                f"each of the files {', '.join(files)} and of the fields {', '.join(fields)}",
-                ext={"reason": "invalid_multipart"},
-            )
-            return refusal
-        return MultiPartException(message)
-
-
-def _form_parts(schema: Mapping[str, Any]) -> tuple[list[str], list[str]]:
-    """The file fields and the other fields of a multipart schema."""
-    properties: Mapping[str, Any] = schema.get("properties", {})
-    files = [name for name, spec in properties.items() if spec.get("format") == "binary"]
-    return files, [name for name in properties if name not in files]
-
-
-def validators(max_field_bytes: int, field_setting: str) -> dict[str, Any]:
-    """The request validators, with multipart fields limited to `max_field_bytes`."""
-
-    class Limited(LimitedMultiPartValidator):
-        pass
-
-    Limited.max_field_bytes = max_field_bytes
-    Limited.field_setting = field_setting
-    return {
-        **VALIDATORS,
-        "body": MediaTypeDict({**VALIDATORS["body"], "multipart/form-data": Limited}),
-    }
-
-
-class NamedParameterValidator(ParameterValidator):
-    """Connexion's parameter validator, naming the parameter and compiling each schema once.
-
-    Connexion reports a bad parameter with jsonschema's whole multi-line dump and without its
-    name ("'AAA' is not one of [...]"), and deep-copies and compiles the schema on every request.
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._compiled: dict[int, Draft4Validator] = {}
-
-    def validate_parameter(
-        self, parameter_type: str, value: Any, param: dict[str, Any], param_name: Any = None
-    ) -> str | None:
-        """The problem with `value` for `param`, or None when it is valid."""
-        if value is None:
-            if param.get("required"):
-                return f"the {parameter_type} parameter '{param['name']}' is required"
-            return None
-        if is_nullable(param) and is_null(value):
-            return None
-        try:
-            self._validator(param).validate(value)
-        except ValidationError as exc:
-            return f"{parameter_type} parameter '{param['name']}': {exc.message}"
-        return None
-
-    def _validator(self, param: dict[str, Any]) -> Draft4Validator:
-        # The parameter dicts are the operation's own and live as long as this validator.
-        validator = self._compiled.get(id(param))
-        if validator is None:
-            schema = param.get("schema", param)
-            validator = Draft4Validator(schema, format_checker=Draft4Validator.FORMAT_CHECKER)
-            self._compiled[id(param)] = validator
-        return validator
-
-
 class FastJsonifier(Jsonifier):
     """Connexion's JSON (de)serialiser on `codec`: orjson writes responses much faster."""
 
@@ -355,10 +209,3 @@ class FastJsonifier(Jsonifier):
             return loads(data)
         except ValueError:
             return data.decode() if isinstance(data, bytes) else data
-
-
-VALIDATORS = {
-    **VALIDATOR_MAP,
-    "parameter": NamedParameterValidator,
-    "body": MediaTypeDict({**VALIDATOR_MAP["body"], "*/*json": StrictJSONBodyValidator}),
-}

@@ -8,10 +8,9 @@ decodes the parts that openapi.yaml encodes as `application/json` (`params`, `re
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from starlette.datastructures import FormData
-from starlette.formparsers import MultiPartParser
 from starlette.types import Scope
 
 from pyoco_server.gateway import forms
@@ -20,13 +19,21 @@ PARSED_FORM = "pyoco.parsed_form"
 """Scope key under which the multipart validator leaves the form it parsed for the handler."""
 
 
+class FormParser(Protocol):
+    """Starlette's `MultiPartParser`, or `_formparse.WholeBodyForm`."""
+
+    async def parse(self) -> FormData:
+        """The parsed form."""
+        ...
+
+
 class KeptForm:
     """A form parser that leaves what it parsed in the request's scope (`PARSED_FORM`).
 
     The handler's request then reads the form from there instead of parsing the body again.
     """
 
-    def __init__(self, parser: MultiPartParser, scope: Scope) -> None:
+    def __init__(self, parser: FormParser, scope: Scope) -> None:
         self._parser = parser
         self._scope = scope
 

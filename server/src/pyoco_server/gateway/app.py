@@ -28,8 +28,8 @@ from pyoco_server.gateway._connexion import (
     TagResolver,
     check_handlers,
     middleware_stack,
-    validators,
 )
+from pyoco_server.gateway._validators import validators
 from pyoco_server.gateway.access import api_key_layer
 from pyoco_server.gateway.dashboard import Dashboard, DashboardMiddleware
 from pyoco_server.gateway.handlers.dlq import DlqApi

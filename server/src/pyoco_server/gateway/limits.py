@@ -10,7 +10,7 @@ Connexion's validators take a request without Content-Length for one without a b
 is required"). A 413 closes the connection (`problems.py`), so the client cannot go on sending.
 
 Inside a multipart body, each field other than the file is limited to `form_field_limit` (the
-request validator, `_connexion.LimitedMultiPartValidator`, applies it while parsing).
+request validator, `_validators.LimitedMultiPartValidator`, applies it while parsing).
 """
 
 from __future__ import annotations

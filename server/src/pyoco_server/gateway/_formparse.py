@@ -1,0 +1,198 @@
+"""A multipart/form-data parser for small bodies, read whole (RFC 7578).
+
+Starlette's parser (python-multipart, a byte-by-byte state machine with a callback per event)
+was the largest cost of a flow.yaml submit beyond the JSON path's. A submit's body is small and
+bounded (`limits.body_limits`), so this one reads it whole and splits it with `bytes.find`.
+Bodies that are larger or announce no length (a wheel upload) stream through Starlette's parser
+instead (`form_parser`): they may be far bigger than memory should hold.
+
+It answers exactly as Starlette's parser would (a differential test checks it on generated and
+malformed forms): the same fields and files in the same order, values decoded with the body's
+charset (latin-1 when undecodable), the same `MultiPartException` messages for the same limits.
+It is stricter in one way: a body that does not end with the closing delimiter is refused.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import AsyncGenerator, Callable
+from tempfile import SpooledTemporaryFile
+from typing import Any
+
+from python_multipart.multipart import parse_options_header
+from starlette.datastructures import FormData, Headers, UploadFile
+from starlette.formparsers import MultiPartException, MultiPartParser
+
+WHOLE_BODY_BYTES = 1024 * 1024
+"""Bodies up to this size (by their Content-Length) are read whole and parsed here."""
+
+_SPOOL_BYTES = MultiPartParser.spool_max_size
+_SIMPLE_DISPOSITION = re.compile(rb'form-data; name="([^"\\]*)"(?:; filename="([^"\\]*)")?')
+"""The Content-Disposition browsers, curl and httpx send; anything else is parsed in full."""
+_INVALID = "Invalid multipart data."
+
+
+def form_parser(
+    *, max_files: int, max_fields: int, max_part_size: int
+) -> Callable[[Headers, AsyncGenerator[bytes, None]], Any]:
+    """A Starlette-style form parser factory: this parser for small bodies, Starlette's else."""
+
+    def parser(headers: Headers, stream: AsyncGenerator[bytes, None]) -> Any:
+        length = headers.get("content-length", "")
+        if length.isdigit() and int(length) <= WHOLE_BODY_BYTES:
+            return WholeBodyForm(
+                headers,
+                stream,
+                max_files=max_files,
+                max_fields=max_fields,
+                max_part_size=max_part_size,
+            )
+        return MultiPartParser(
+            headers,
+            stream,
+            max_files=max_files,
+            max_fields=max_fields,
+            max_part_size=max_part_size,
+        )
+
+    return parser
+
+
+class WholeBodyForm:
+    """Parses a multipart body read whole; `parse()` as Starlette's `MultiPartParser`."""
+
+    def __init__(
+        self,
+        headers: Headers,
+        stream: AsyncGenerator[bytes, None],
+        *,
+        max_files: int,
+        max_fields: int,
+        max_part_size: int,
+    ) -> None:
+        self._headers = headers
+        self._stream = stream
+        self._max_files = max_files
+        self._max_fields = max_fields
+        self._max_part_size = max_part_size
+
+    async def parse(self) -> FormData:
+        """The form's fields and files, in order."""
+        _, params = parse_options_header(self._headers["Content-Type"])
+        charset = _charset(params.get(b"charset", b"utf-8"))
+        boundary = params.get(b"boundary")
+        if boundary is None:
+            raise MultiPartException("Missing boundary in multipart.")
+        body = b"".join([chunk async for chunk in self._stream])
+        return FormData(self._items(body, b"--" + boundary, charset))
+
+    def _items(self, body: bytes, delimiter: bytes, charset: str) -> list[tuple[str, Any]]:
+        items: list[tuple[str, Any]] = []
+        files = fields = 0
+        separator = b"\r\n" + delimiter
+        if not body.startswith(delimiter):  # no preamble, as python-multipart
+            raise MultiPartException(_INVALID)
+        at = len(delimiter)
+        while True:
+            part = _after_delimiter_line(body, at)
+            if part is None:
+                return items
+            at = part
+            headers_end = body.find(b"\r\n\r\n", at - 2)  # at - 2: a part without headers
+            if headers_end < 0:
+                raise MultiPartException(_INVALID)
+            end = body.find(separator, headers_end + 4)
+            if end < 0:
+                raise MultiPartException(_INVALID)
+            raw_headers = _header_lines(body[at:headers_end]) if headers_end >= at else []
+            name, filename = _disposition(raw_headers, charset)
+            data = body[headers_end + 4 : end]
+            if filename is None:
+                fields += 1
+                if fields > self._max_fields:
+                    raise MultiPartException(
+                        f"Too many fields. Maximum number of fields is {self._max_fields}."
+                    )
+                if len(data) > self._max_part_size:
+                    raise MultiPartException(
+                        f"Part exceeded maximum size of {int(self._max_part_size / 1024)}KB."
+                    )
+                items.append((name, _decode(data, charset)))
+            else:
+                files += 1
+                if files > self._max_files:
+                    raise MultiPartException(
+                        f"Too many files. Maximum number of files is {self._max_files}."
+                    )
+                items.append((name, _upload(data, filename, raw_headers)))
+            at = end + len(separator)
+
+
+def _after_delimiter_line(body: bytes, at: int) -> int | None:
+    """Where the part after a delimiter starts; None after the closing delimiter."""
+    if body.startswith(b"--", at):
+        return None
+    while at < len(body) and body[at] in b" \t":  # transport padding
+        at += 1
+    if not body.startswith(b"\r\n", at):
+        raise MultiPartException(_INVALID)
+    return at + 2
+
+
+def _header_lines(block: bytes) -> list[tuple[bytes, bytes]]:
+    headers = []
+    for line in block.split(b"\r\n"):
+        name, colon, value = line.partition(b":")
+        if not colon or not name:
+            raise MultiPartException(_INVALID)
+        headers.append((name.lower(), value.lstrip(b" \t")))
+    return headers
+
+
+def _disposition(headers: list[tuple[bytes, bytes]], charset: str) -> tuple[str, str | None]:
+    """The part's field name and, for a file, its file name."""
+    disposition = b""
+    for name, value in headers:
+        if name == b"content-disposition":
+            disposition = value
+    simple = _SIMPLE_DISPOSITION.fullmatch(disposition)
+    if simple is not None:
+        raw_name, raw_filename = simple.group(1), simple.group(2)
+    else:
+        _, options = parse_options_header(disposition.decode("latin-1"))
+        raw_name, raw_filename = options.get(b"name"), options.get(b"filename")
+        if raw_name is None:
+            raise MultiPartException(
+                'The Content-Disposition header field "name" must be provided.'
+            )
+    filename = None if raw_filename is None else _decode(raw_filename, charset)
+    return _decode(raw_name, charset), filename
+
+
+def _upload(data: bytes, filename: str, headers: list[tuple[bytes, bytes]]) -> UploadFile:
+    # Owned by the UploadFile, which the request closes with its form.
+    spool: SpooledTemporaryFile[bytes] = SpooledTemporaryFile(max_size=_SPOOL_BYTES)  # noqa: SIM115
+    spool.write(data)
+    spool.seek(0)
+    return UploadFile(
+        file=spool,  # type: ignore[arg-type]
+        size=len(data),
+        filename=filename,
+        headers=Headers(raw=headers),
+    )
+
+
+def _charset(value: bytes | str) -> str:
+    name = value.decode("latin-1") if isinstance(value, bytes) else value
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return "latin-1"
+
+
+def _decode(data: bytes, charset: str) -> str:
+    try:
+        return data.decode(charset)
+    except (UnicodeDecodeError, LookupError):
+        return data.decode("latin-1")

@@ -1,0 +1,153 @@
+"""The whole-body multipart parser answers as Starlette's streaming one (differential tests).
+
+`_formparse.WholeBodyForm` replaces Starlette's `MultiPartParser` for small bodies; every form
+here, generated or hand-made, malformed or over a limit, must give the same fields and files or
+the same refusal from both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from starlette.datastructures import Headers, UploadFile
+from starlette.formparsers import MultiPartException, MultiPartParser
+
+from pyoco_server.gateway._formparse import WHOLE_BODY_BYTES, WholeBodyForm, form_parser
+
+LIMITS = {"max_files": 2, "max_fields": 4, "max_part_size": 64}
+
+
+async def _chunks(body: bytes, size: int) -> AsyncGenerator[bytes, None]:
+    for at in range(0, len(body), size):
+        yield body[at : at + size]
+
+
+def parse(parser_class: Any, content_type: str, body: bytes, chunk: int = 7) -> Any:
+    """What the parser makes of `body`: its items, or the refusal's message."""
+    headers = Headers({"content-type": content_type, "content-length": str(len(body))})
+    parser = parser_class(headers, _chunks(body, chunk), **LIMITS)
+
+    async def items() -> Any:
+        try:
+            form = await parser.parse()
+        except MultiPartException as exc:
+            return ("refused", str(exc))
+        seen = []
+        for name, value in form.multi_items():
+            if isinstance(value, UploadFile):
+                content = await value.read()
+                seen.append((name, value.filename, value.headers.get("content-type"), content))
+            else:
+                seen.append((name, value))
+        return seen
+
+    return asyncio.run(items())
+
+
+def both(content_type: str, body: bytes) -> Any:
+    ours = parse(WholeBodyForm, content_type, body)
+    assert ours == parse(MultiPartParser, content_type, body)
+    return ours
+
+
+def encoded(data: dict[str, str], files: dict[str, tuple[str, bytes, str]]) -> tuple[str, bytes]:
+    request = httpx.Request("POST", "http://x/", data=data, files=files)
+    return request.headers["content-type"], request.read()
+
+
+text = st.characters(blacklist_categories=["Cs"])  # what UTF-8 can encode
+names = st.text(
+    st.characters(blacklist_categories=["Cs"], blacklist_characters='"\\\r\n\x00'),
+    min_size=1,
+    max_size=8,
+)
+values = st.text(text, max_size=80)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    fields=st.dictionaries(names, values, max_size=5),
+    files=st.dictionaries(
+        names,
+        st.tuples(names, st.binary(max_size=300), st.sampled_from(["application/yaml", ""])),
+        min_size=1,  # without a file, httpx sends the form url-encoded
+        max_size=3,
+    ),
+)
+def test_generated_forms_parse_alike(
+    fields: dict[str, str], files: dict[str, tuple[str, bytes, str]]
+) -> None:
+    """Fields, files, their order, and the refusals for too many parts or too big a field."""
+    content_type, body = encoded(fields, {k: (n, c, t or "") for k, (n, c, t) in files.items()})
+    both(content_type, body)
+
+
+SEED = (
+    b"--b0\r\n"
+    b'Content-Disposition: form-data; name="flow_name"\r\n\r\nmain\r\n'
+    b"--b0\r\n"
+    b'Content-Disposition: form-data; name="workflow"; filename="flow.yaml"\r\n'
+    b"Content-Type: application/yaml\r\n\r\n"
+    b"flow:\n  graph: a >> b\r\n"
+    b"--b0--\r\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("multipart/form-data; boundary=b0", SEED),
+        ('multipart/form-data; boundary="b0"', SEED),  # a quoted boundary
+        ("multipart/form-data; boundary=b0", SEED + b"epilogue"),
+        ("multipart/form-data; boundary=b0", b"preamble\r\n" + SEED),
+        ("multipart/form-data; boundary=b0; charset=latin-1", SEED.replace(b"main", b"m\xe9")),
+        ("multipart/form-data; boundary=b0", SEED.replace(b"main", b"m\xff")),  # not UTF-8
+        (  # escapes and parameters in another order: the full Content-Disposition parser
+            "multipart/form-data; boundary=b0",
+            SEED.replace(b'name="flow_name"', b'name="fl\\"ow"; x=1'),
+        ),
+        (  # a Windows path as the file name
+            "multipart/form-data; boundary=b0",
+            SEED.replace(b'filename="flow.yaml"', b'filename="C:\\\\d\\\\flow.yaml"'),
+        ),
+        ("multipart/form-data; boundary=b0", SEED.replace(b'; name="flow_name"', b"")),
+        ("multipart/form-data; boundary=b0", b"--b0\r\n\r\nno headers\r\n--b0--\r\n"),
+        ("multipart/form-data", SEED),  # no boundary
+        ("multipart/form-data; boundary=b0", b"--b0--\r\n"),  # no parts
+        ("multipart/form-data; boundary=b0", b"--b0\r\n" + b"x" * 40 + b"\r\n--b0--"),
+        (  # a field over max_part_size
+            "multipart/form-data; boundary=b0",
+            b'--b0\r\nContent-Disposition: form-data; name="a"\r\n\r\n' + b"x" * 65 + b"\r\n--b0--",
+        ),
+    ],
+)
+def test_hand_made_forms_parse_alike(content_type: str, body: bytes) -> None:
+    both(content_type, body)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        SEED[: SEED.index(b"--b0--")],  # no closing delimiter
+        b"garbage without any delimiter",
+        SEED.replace(b"\r\n\r\nmain", b"main"),  # no blank line after the headers
+    ],
+)
+def test_truncated_or_garbled_forms_are_refused(body: bytes) -> None:
+    """Stricter than Starlette where it would accept a cut body: refused, never half-read."""
+    assert parse(WholeBodyForm, "multipart/form-data; boundary=b0", body)[0] == "refused"
+
+
+def test_big_or_unannounced_bodies_stream_through_starlette() -> None:
+    factory = form_parser(**LIMITS)
+    small = Headers({"content-type": "multipart/form-data; boundary=b", "content-length": "10"})
+    big = Headers({"content-length": str(WHOLE_BODY_BYTES + 1)})
+    assert isinstance(factory(small, _chunks(b"", 1)), WholeBodyForm)
+    assert isinstance(factory(big, _chunks(b"", 1)), MultiPartParser)
+    assert isinstance(factory(Headers({}), _chunks(b"", 1)), MultiPartParser)
