@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import pytest
 
@@ -36,3 +37,13 @@ def test_every_error_reason_has_advice() -> None:
     text = (ROOT / "docs" / "api.md").read_text()
     for code in ("queue_full", "submit_outcome_unknown", "execution_error", "lost"):
         assert f"| `{code}` |" in text
+
+
+def test_every_variable_the_code_reads_is_on_the_config_page() -> None:
+    """`PYOCO_*` names in the packages' code are variables, or the default names of streams."""
+    streams = {"PYOCO_WORK", "PYOCO_DLQ", "PYOCO_LOGS", "PYOCO_WHEEL_HISTORY"}
+    text = (ROOT / "docs" / "config.md").read_text()
+    for package in ("server/src", "worker/src", "cli/src"):
+        for path in (ROOT / package).rglob("*.py"):
+            for name in set(re.findall(r"\b_?PYOCO_[A-Z0-9_]*[A-Z0-9]\b", path.read_text())):
+                assert name in streams or f"| `{name}` |" in text, (name, path)

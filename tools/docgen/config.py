@@ -66,7 +66,9 @@ def render() -> str:
             value = getattr(defaults, field.name)
             rows.append((name, _kind(field.metadata["parse"]), _default(name, value), doc))
         parts.append(_table(title, rows))
-    others = [(name, "text", "", doc) for name, doc in OTHER_VARIABLES.items()]
+    others = [
+        (name, doc.accepts, doc.default or "empty", doc) for name, doc in OTHER_VARIABLES.items()
+    ]
     parts.append(_table("Read outside the settings", others))
     return "\n".join(parts)
 
@@ -115,6 +117,6 @@ def _table(title: str, rows: Iterable[tuple[str, str, str, SettingDoc]]) -> str:
         text = doc.text.replace("|", "\\|")
         if doc.flags:
             text += " Option: " + ", ".join(f"`{flag}`" for flag in doc.flags) + "."
-        readers = ", ".join(doc.readers)
+        readers = ", ".join(doc.readers) or "none"
         lines.append(f"| `{name}` | {kind.replace('|', '/')} | {default} | {readers} | {text} |")
     return "\n".join(lines) + "\n"

@@ -27,6 +27,10 @@ class SettingDoc:
     readers: tuple[str, ...]
     text: str
     flags: tuple[str, ...] = ()
+    accepts: str = "text"
+    """What it accepts, for a variable outside `Settings` (a field's parser says it)."""
+    default: str = ""
+    """Its default, for a variable outside `Settings`."""
 
 
 _NATS = {
@@ -304,15 +308,34 @@ SECTIONS: tuple[tuple[str, dict[str, SettingDoc]], ...] = (
 """Every `Settings` variable, once, grouped by topic in the order config.md shows them."""
 
 OTHER_VARIABLES: dict[str, SettingDoc] = {
-    "PYOCO_ENV_FILE": SettingDoc(ALL, "The dotenv file read for settings (default `.env`)."),
-    "PYOCO_LOAD_DOTENV": SettingDoc(ALL, "0 reads no dotenv file."),
+    "PYOCO_ENV_FILE": SettingDoc(ALL, "The dotenv file read for settings.", default="`.env`"),
+    "PYOCO_LOAD_DOTENV": SettingDoc(ALL, "0 reads no dotenv file.", accepts="flag", default="`1`"),
     "PYOCO_SERVER_URL": SettingDoc(
         (CLIENT,),
-        "The gateway `pyoco-client` talks to (default `http://127.0.0.1:8000`).",
+        "The gateway `pyoco-client` talks to.",
         ("pyoco-client --server",),
+        default="`http://127.0.0.1:8000`",
     ),
     "PYOCO_API_KEY": SettingDoc(
         (CLIENT,), "The API key `pyoco-client` sends.", ("pyoco-client --api-key",)
+    ),
+    "_PYOCO_CLIENT_COMPLETE": SettingDoc(
+        (CLIENT,),
+        'Shell completion: `eval "$(_PYOCO_CLIENT_COMPLETE=bash_source pyoco-client)"` '
+        "(or `zsh_source`, `fish_source`).",
+        accepts="`bash_source`, `zsh_source` or `fish_source`",
+    ),
+    "PYOCO_FORKSERVER_OF": SettingDoc(
+        (WORKER,), "Internal: set by a worker for the fork server it starts. Do not set it."
+    ),
+    "PYOCO_FORKSERVER_RESOLVER": SettingDoc(
+        (WORKER,), "Internal: the `--flow-resolver` a worker passes to its fork server."
+    ),
+    "PYOCO_DISCOVERY_MODULES": SettingDoc(
+        (),
+        "Read by pyoco's own task loader, not by pyoco-server, and without effect here: run "
+        "processes get a scrubbed environment without `PYOCO_*` variables. List task modules "
+        "in `PYOCO_TASK_MODULES` instead.",
     ),
 }
 """`PYOCO_*` variables read outside `Settings`."""
