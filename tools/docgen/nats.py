@@ -10,8 +10,8 @@ INTRO = """\
 ## NATS messages
 
 Channels are shown with the default names (`PYOCO_*_SUBJECT_PREFIX` and the bucket settings
-rename them, see [config.md](config.md)). Payloads are JSON, validated against these schemas
-when they are written and when they are read.
+rename them, see [config.md](config.md)). Each message says its content type; the gateway and
+the workers validate the JSON payloads against these schemas when they write and read them.
 """
 
 
