@@ -6,7 +6,8 @@ No I/O here (settings read the environment once, at the edge). Everything else b
   state machine (`claimed`, `finished`, `cancel_requested`, ...);
 - `codec`: the only place records become bytes and back, validated against asyncapi.yaml;
 - `errors`: the error tree; `cas`: the compare-and-set loop every stored record goes through;
-- `settings`: every tunable, built once by `Settings.from_env()`;
+- `settings`: every tunable, built once by `Settings.from_env()` (`envparse`: how each is read;
+  `settingdocs`: what each is for and which programs read it, the source of docs/config.md);
 - `names`, `subjects`: identifier rules and the NATS names derived from settings;
 - `keys`: API key format, issuing and verifying, and the principal a key stands for;
 - `workflow`: flow.yaml parsing and validation.
