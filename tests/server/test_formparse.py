@@ -104,6 +104,11 @@ SEED = (
     [
         ("multipart/form-data; boundary=b0", SEED),
         ('multipart/form-data; boundary="b0"', SEED),  # a quoted boundary
+        ("Multipart/Form-Data; Boundary=b0", SEED),
+        (
+            "multipart/form-data; boundary=----WebKitFormBoundary7MA4YWxkTrZu0gW",
+            SEED.replace(b"--b0", b"------WebKitFormBoundary7MA4YWxkTrZu0gW"),
+        ),
         ("multipart/form-data; boundary=b0", SEED + b"epilogue"),
         ("multipart/form-data; boundary=b0", b"preamble\r\n" + SEED),
         ("multipart/form-data; boundary=b0; charset=latin-1", SEED.replace(b"main", b"m\xe9")),

@@ -15,9 +15,9 @@ It is stricter in one way: a body that does not end with the closing delimiter i
 from __future__ import annotations
 
 import codecs
+import io
 import re
 from collections.abc import AsyncGenerator, Callable
-from tempfile import SpooledTemporaryFile
 from typing import Any
 
 from python_multipart.multipart import parse_options_header
@@ -27,9 +27,12 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 WHOLE_BODY_BYTES = 1024 * 1024
 """Bodies up to this size (by their Content-Length) are read whole and parsed here."""
 
-_SPOOL_BYTES = MultiPartParser.spool_max_size
 _SIMPLE_DISPOSITION = re.compile(rb'form-data; name="([^"\\]*)"(?:; filename="([^"\\]*)")?')
 """The Content-Disposition browsers, curl and httpx send; anything else is parsed in full."""
+_SIMPLE_CONTENT_TYPE = re.compile(
+    r"multipart/form-data; ?boundary=([-\w'()+,./:=?]{1,70})", re.ASCII
+)
+"""The Content-Type clients send, with an unquoted boundary and no charset."""
 _INVALID = "Invalid multipart data."
 
 
@@ -79,9 +82,15 @@ class WholeBodyForm:
 
     async def parse(self) -> FormData:
         """The form's fields and files, in order."""
-        _, params = parse_options_header(self._headers["Content-Type"])
-        charset = _charset(params.get(b"charset", b"utf-8"))
-        boundary = params.get(b"boundary")
+        content_type = self._headers["Content-Type"]
+        simple = _SIMPLE_CONTENT_TYPE.fullmatch(content_type)
+        if simple is not None:
+            boundary: bytes | None = simple.group(1).encode("latin-1")
+            charset = "utf-8"
+        else:
+            _, params = parse_options_header(content_type)
+            charset = _charset(params.get(b"charset", b"utf-8"))
+            boundary = params.get(b"boundary")
         if boundary is None:
             raise MultiPartException("Missing boundary in multipart.")
         body = b"".join([chunk async for chunk in self._stream])
@@ -170,13 +179,18 @@ def _disposition(headers: list[tuple[bytes, bytes]], charset: str) -> tuple[str,
     return _decode(raw_name, charset), filename
 
 
+class _InMemory(io.BytesIO):
+    """A file's bytes, in memory: Starlette's `UploadFile` reads it without a thread hop.
+
+    `UploadFile` looks for `SpooledTemporaryFile._rolled` to know a file is in memory.
+    """
+
+    _rolled = False
+
+
 def _upload(data: bytes, filename: str, headers: list[tuple[bytes, bytes]]) -> UploadFile:
-    # Owned by the UploadFile, which the request closes with its form.
-    spool: SpooledTemporaryFile[bytes] = SpooledTemporaryFile(max_size=_SPOOL_BYTES)  # noqa: SIM115
-    spool.write(data)
-    spool.seek(0)
     return UploadFile(
-        file=spool,  # type: ignore[arg-type]
+        file=_InMemory(data),
         size=len(data),
         filename=filename,
         headers=Headers(raw=headers),
