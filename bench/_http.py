@@ -30,9 +30,13 @@ class Connection:
         return cls(reader, writer, parts.netloc)
 
     async def post_json(self, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        payload = json.dumps(body).encode()
+        return await self.post(path, json.dumps(body).encode(), "application/json")
+
+    async def post(
+        self, path: str, payload: bytes, content_type: str
+    ) -> tuple[int, dict[str, Any]]:
         self._writer.write(
-            f"POST {path} HTTP/1.1\r\nHost: {self._host}\r\nContent-Type: application/json\r\n"
+            f"POST {path} HTTP/1.1\r\nHost: {self._host}\r\nContent-Type: {content_type}\r\n"
             f"Content-Length: {len(payload)}\r\n\r\n".encode()
             + payload
         )

@@ -26,8 +26,7 @@ from pathlib import Path
 import uvicorn
 
 from bench._stack import free_port
-from bench.flows import SEED_YAML
-from bench.gateway import post_yaml
+from bench.submits import SEED
 from pyoco_server.domain.settings import Settings
 from pyoco_server.gateway import create_app
 from pyoco_server.jetstream import NatsBackend
@@ -83,7 +82,7 @@ def main() -> None:
             time.sleep(0.05)
         started = time.process_time()
         if "--yaml" in sys.argv:
-            posts = wrk(f"{url}/runs/yaml", post_yaml(SEED_YAML))
+            posts = wrk(f"{url}/runs/yaml", SEED.wrk_script())
         else:
             posts = wrk(f"{url}/runs", POST)
         request = urllib.request.Request(

@@ -1,6 +1,6 @@
 """Measure (and with --profile, profile) one worker draining pre-queued runs.
 
-    uv run python -m bench._profile_worker [RUNS] [CONCURRENCY] [--uvloop] [--profile]
+    uv run python -m bench._profile_worker [RUNS] [CONCURRENCY] [--uvloop] [--profile [SORT [ROWS]]]
 
 Runs are queued first (no gateway), so the numbers are the worker's alone: runs/s, the
 supervisor's CPU per run and its run processes' CPU per run.
@@ -109,7 +109,12 @@ def main() -> None:
         f"children {child * 1000 / RUNS:.2f} ms/run"
     )
     if PROFILE:
-        pstats.Stats(profile).sort_stats("tottime").print_stats(40)
+        options = sys.argv[sys.argv.index("--profile") + 1 :]
+        restriction: int | str = options[1] if len(options) > 1 else 40
+        if isinstance(restriction, str) and restriction.isdigit():
+            restriction = int(restriction)
+        order = options[0] if options else "tottime"
+        pstats.Stats(profile).sort_stats(order).print_stats(restriction)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,8 @@
-"""End-to-end speed: idle submit-to-terminal latency and sustained runs/s, with a raw JetStream
-baseline measured in the same run (this machine is shared and noisy; compare ratios).
+"""End-to-end speed on both submit paths (the trivial flow by name as JSON, and the seed's
+flow.yaml): idle submit-to-terminal latency and sustained runs/s, with a raw JetStream baseline
+measured in the same run (this machine is shared and noisy; compare ratios).
+
+    uv run python -m bench.e2e [--out FILE]    (default bench/results/e2e.json)
 
 Terminal states are observed on the runs bucket's KV subject, the moment the worker stores them.
 """
@@ -19,7 +22,9 @@ import nats
 from nats.js.api import RetentionPolicy, StreamConfig
 
 from bench._http import Connection
+from bench._results import write_result
 from bench._stack import Stack, stack, tree_cpu_seconds
+from bench.submits import JSON, PATHS, Submit
 
 TERMINAL = {"COMPLETED", "FAILED", "CANCELLED"}
 
@@ -92,7 +97,7 @@ class TerminalWatch:
         return await asyncio.wait_for(waiter, timeout)
 
 
-async def _watch(url: str, *, stages: bool = False) -> tuple[nats.NATS, TerminalWatch]:
+async def watch_terminals(url: str, *, stages: bool = False) -> tuple[nats.NATS, TerminalWatch]:
     nc = await nats.connect(url)
     watch = TerminalWatch(stages=stages)
     await nc.subscribe("$KV.pyoco_runs.>", cb=watch.on_message)
@@ -101,26 +106,25 @@ async def _watch(url: str, *, stages: bool = False) -> tuple[nats.NATS, Terminal
     return nc, watch
 
 
-SUBMIT = {"flow_name": "trivial", "params": {"x": 1}}
-
-
 STAGES = ("PENDING", "job published", "response", "RUNNING", "COMPLETED")
 
 
-async def idle_latency(deployment: Stack, runs: int) -> tuple[Latency, dict[str, float]]:
+async def idle_latency(
+    deployment: Stack, runs: int, submit: Submit = JSON
+) -> tuple[Latency, dict[str, float]]:
     """Submit one run at a time; time from sending the request to the terminal KV write.
 
     Also returns the median time from the request to each stage: the PENDING snapshot stored,
     the job published, the HTTP response read, RUNNING stored, COMPLETED stored.
     """
-    nc, watch = await _watch(deployment.nats_url, stages=True)
+    nc, watch = await watch_terminals(deployment.nats_url, stages=True)
     assert watch.stages is not None
     connection = await Connection.open(deployment.gateway_url)
     samples = []
     stages: dict[str, list[float]] = {stage: [] for stage in STAGES}
     for i in range(runs + 20):
         started = time.perf_counter()
-        _, accepted = await connection.post_json("/runs", SUBMIT)
+        _, accepted = await connection.post(submit.path, submit.body, submit.content_type)
         responded = time.perf_counter()
         ended = await watch.wait(accepted["run_id"])
         if i >= 20:  # warm-up
@@ -136,7 +140,7 @@ async def idle_latency(deployment: Stack, runs: int) -> tuple[Latency, dict[str,
 
 async def throughput(deployment: Stack, runs: int, concurrency: int) -> dict[str, float]:
     """Submit `runs` runs over `concurrency` connections; time until the last one ended."""
-    nc, watch = await _watch(deployment.nats_url)
+    nc, watch = await watch_terminals(deployment.nats_url)
     assert deployment.worker is not None
     connections = [await Connection.open(deployment.gateway_url) for _ in range(concurrency)]
     run_ids: list[str] = []
@@ -144,7 +148,7 @@ async def throughput(deployment: Stack, runs: int, concurrency: int) -> dict[str
 
     async def submit(connection: Connection) -> None:
         for _ in remaining:
-            status, accepted = await connection.post_json("/runs", SUBMIT)
+            status, accepted = await connection.post(JSON.path, JSON.body, JSON.content_type)
             assert status == 201, accepted
             run_ids.append(accepted["run_id"])
 
@@ -177,19 +181,14 @@ async def throughput(deployment: Stack, runs: int, concurrency: int) -> dict[str
     }
 
 
-WRK_SCRIPT = """
-wrk.method = "POST"
-wrk.body = '{"flow_name":"trivial","params":{"x":1}}'
-wrk.headers["Content-Type"] = "application/json"
-"""
-
-
-async def throughput_wrk(deployment: Stack, seconds: int, connections: int) -> dict[str, float]:
+async def throughput_wrk(
+    deployment: Stack, seconds: int, connections: int, submit: Submit = JSON
+) -> dict[str, float]:
     """Submit with wrk (a C load generator, so the client does not eat the CPU it measures)
     for `seconds`; time from the first submit until every accepted run ended."""
-    nc, watch = await _watch(deployment.nats_url)
+    nc, watch = await watch_terminals(deployment.nats_url)
     assert deployment.worker is not None
-    script = _wrk_script()
+    script = _wrk_script(submit)
     cpu = {name: tree_cpu_seconds(pid) for name, pid in _pids(deployment).items()}
     started = time.perf_counter()
     wrk = await asyncio.create_subprocess_exec(
@@ -199,7 +198,7 @@ async def throughput_wrk(deployment: Stack, seconds: int, connections: int) -> d
         f"-d{seconds}s",
         "-s",
         str(script),
-        f"{deployment.gateway_url}/runs",
+        f"{deployment.gateway_url}{submit.path}",
         stdout=asyncio.subprocess.PIPE,
     )
     output = (await wrk.communicate())[0].decode()
@@ -219,9 +218,9 @@ async def throughput_wrk(deployment: Stack, seconds: int, connections: int) -> d
     }
 
 
-def _wrk_script() -> Path:
+def _wrk_script(submit: Submit) -> Path:
     script = Path(tempfile.mkstemp(suffix=".lua")[1])
-    script.write_text(WRK_SCRIPT)
+    script.write_text(submit.wrk_script())
     return script
 
 
@@ -286,21 +285,27 @@ def run(
     concurrency: int = 64,
     worker_concurrency: int = 8,
 ) -> dict[str, object]:
+    """Both paths on one deployment: idle latency, then sustained throughput."""
+    result: dict[str, object] = {}
     with stack(worker_args=["--concurrency", str(worker_concurrency)]) as deployment:
         baseline = asyncio.run(raw_jetstream_latency(deployment.nats_url, latency_runs))
-        idle, stages = asyncio.run(idle_latency(deployment, latency_runs))
-        if shutil.which("wrk"):
-            sustained = asyncio.run(throughput_wrk(deployment, 5, 32))
-        else:
-            sustained = asyncio.run(throughput(deployment, throughput_runs, concurrency))
-    return {
-        "raw_jetstream_latency_ms": vars(baseline),
-        "idle_submit_to_terminal_ms": vars(idle),
-        "latency_ratio_p50": idle.p50_ms / baseline.p50_ms,
-        "idle_stage_p50_ms_from_request": stages,
-        "throughput": sustained,
-    }
+        result["raw_jetstream_latency_ms"] = vars(baseline)
+        for name, submit in PATHS.items():
+            idle, stages = asyncio.run(idle_latency(deployment, latency_runs, submit))
+            if shutil.which("wrk"):
+                sustained = asyncio.run(throughput_wrk(deployment, 5, 32, submit))
+            elif submit is JSON:
+                sustained = asyncio.run(throughput(deployment, throughput_runs, concurrency))
+            else:
+                sustained = {}
+            result[name] = {
+                "idle_submit_to_terminal_ms": vars(idle),
+                "latency_ratio_p50_to_raw_jetstream": idle.p50_ms / baseline.p50_ms,
+                "idle_stage_p50_ms_from_request": stages,
+                "throughput": sustained,
+            }
+    return result
 
 
 if __name__ == "__main__":
-    print(json.dumps(run(), indent=2))
+    print(json.dumps(write_result("e2e", run()), indent=2))

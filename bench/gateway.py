@@ -21,37 +21,9 @@ from pathlib import Path
 import httpx
 
 from bench._stack import stack
-from bench.flows import SEED_YAML, chain_yaml
+from bench.submits import CHAIN, JSON, SEED
 
-POST = """
-wrk.method = "POST"
-wrk.body = '{"flow_name":"trivial","params":{"x":1}}'
-wrk.headers["Content-Type"] = "application/json"
-"""
 CONNECTIONS = 32
-BOUNDARY = "pyoco-bench-boundary"
-
-
-def _lua_string(text: str) -> str:
-    """`text` as a Lua string literal (long brackets would turn CRLF into LF)."""
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
-    return '"' + escaped.replace("\r", "\\r").replace("\n", "\\n") + '"'
-
-
-def post_yaml(flow: bytes) -> str:
-    """A wrk script posting `flow` to POST /runs/yaml as a browser would (multipart)."""
-    part = f"--{BOUNDARY}\r\nContent-Disposition: form-data; name="
-    body = (
-        f'{part}"flow_name"\r\n\r\nmain\r\n'
-        f'{part}"params"\r\n\r\n{{"x":1}}\r\n'
-        f'{part}"workflow"; filename="flow.yaml"\r\nContent-Type: application/yaml\r\n\r\n'
-        f"{flow.decode()}\r\n--{BOUNDARY}--\r\n"
-    )
-    return (
-        'wrk.method = "POST"\n'
-        f"wrk.body = {_lua_string(body)}\n"
-        f'wrk.headers["Content-Type"] = "multipart/form-data; boundary={BOUNDARY}"\n'
-    )
 
 
 def wrk(url: str, seconds: int, script: str | None = None) -> dict[str, float]:
@@ -79,9 +51,9 @@ def measure(gateway_workers: int, seconds: int) -> dict[str, dict[str, float]]:
         run_id = httpx.post(f"{url}/runs", json={"flow_name": "trivial"}).json()["run_id"]
         wrk(f"{url}/health", 2)  # warm up every process
         return {
-            "POST /runs": wrk(f"{url}/runs", seconds, POST),
-            "POST /runs/yaml (seed)": wrk(f"{url}/runs/yaml", seconds, post_yaml(SEED_YAML)),
-            "POST /runs/yaml (50 tasks)": wrk(f"{url}/runs/yaml", seconds, post_yaml(chain_yaml())),
+            "POST /runs": wrk(f"{url}/runs", seconds, JSON.wrk_script()),
+            "POST /runs/yaml (seed)": wrk(f"{url}/runs/yaml", seconds, SEED.wrk_script()),
+            "POST /runs/yaml (50 tasks)": wrk(f"{url}/runs/yaml", seconds, CHAIN.wrk_script()),
             "GET /runs/{id}": wrk(f"{url}/runs/{run_id}", seconds),
         }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import sys
 import textwrap
@@ -12,9 +13,10 @@ import pytest
 from pyoco.core.models import Flow, Task
 
 from pyoco_server import _workflow_test_tasks
-from pyoco_server.domain.errors import FlowNotFound, InvalidWorkflow
+from pyoco_server.domain.errors import CallableNotAllowed, FlowNotFound, InvalidWorkflow
 from pyoco_server.domain.records import Job
 from pyoco_server.domain.trust import TaskPolicy
+from pyoco_worker import flows
 from pyoco_worker.flows import FlowSource, ResolverError, load_resolver
 from tests.support import tasks as test_tasks
 from tests.support.flows import FLOW_YAML
@@ -121,6 +123,27 @@ def test_loaded_tasks_are_cached_until_forgotten(monkeypatch: pytest.MonkeyPatch
 
     assert cached["a"].func is original
     assert reloaded["a"].func is test_tasks.non_json
+
+
+def test_a_cached_flow_is_still_refused_where_a_job_narrows_the_allowlist() -> None:
+    """The cache key holds what limits the tasks: a hit never skips the allowlist check."""
+    yaml = "flow:\n  graph: a\ntasks:\n  a:\n    callable: tests.support.tasks:echo\n"
+    source = FlowSource(policy=UNKNOWN_MODULE)
+    build(source, job(yaml))  # cached, allowed
+
+    narrowed = dataclasses.replace(job(yaml), task_modules=("no_such_module_for_tests",))
+    with pytest.raises(CallableNotAllowed):
+        build(source, narrowed)
+    assert tasks_of(build(source, job(yaml)))["a"].func is test_tasks.echo
+
+
+def test_the_flow_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(flows, "_CACHE_SIZE", 3)
+    source = FlowSource(policy=UNKNOWN_MODULE)
+    for n in range(10):
+        yaml = f"flow:\n  graph: a{n}\ntasks:\n  a{n}:\n    callable: tests.support.tasks:echo\n"
+        build(source, job(yaml))
+    assert len(source._templates) == 3
 
 
 def test_unimportable_callable_is_flow_not_found_with_the_import_error() -> None:
