@@ -100,7 +100,7 @@ def main() -> None:
             {"PYOCO_NATS_URL": server.url, "PYOCO_LOAD_DOTENV": "0", "PYOCO_LOG_LEVEL": "warning"}
         )
         asyncio.run(enqueue(settings))
-        profile = cProfile.Profile()
+        profile = cProfile.Profile(time.process_time)
         runner = __import__("uvloop").run if "--uvloop" in sys.argv else asyncio.run
         elapsed, parent, child = runner(drain(settings, profile))
         server.stop()

@@ -24,7 +24,9 @@ warning is silenced for that import only.
 from __future__ import annotations
 
 import functools
+import inspect
 import warnings
+from collections import defaultdict
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -32,20 +34,23 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     from connexion import AsyncApp
     from connexion.apps.asynchronous import AsyncApi, AsyncASGIApp, AsyncOperation
-    from connexion.context import receive, scope
+    from connexion.context import operation, receive, scope
     from connexion.decorators.main import StarletteDecorator
+    from connexion.decorators.parameter import _get_body_argument_form, _get_file_arguments
     from connexion.jsonifier import Jsonifier
     from connexion.middleware import ConnexionMiddleware
     from connexion.middleware.response_validation import ResponseValidationMiddleware
     from connexion.middleware.routing import RoutingMiddleware
     from connexion.middleware.security import SecurityMiddleware
     from connexion.middleware.server_error import ServerErrorMiddleware
+    from connexion.operations import OpenAPIOperation
     from connexion.options import SwaggerUIOptions as SwaggerUIOptions
     from connexion.resolver import Resolution, Resolver
+from starlette.datastructures import FormData, UploadFile
 from starlette.types import Scope
 
 from pyoco_server.domain.codec import dumps, loads
-from pyoco_server.gateway._multipart import PARSED_FORM, JsonParts
+from pyoco_server.gateway._multipart import PARSED_BODY, PARSED_FORM, JsonParts
 
 ROUTING_EXTENSION = "connexion_routing"
 """Where Connexion's routing layer records the matched operation in the ASGI scope."""
@@ -64,19 +69,71 @@ def matched_operation_id(asgi_scope: Scope) -> str | None:
     return str(operation_id) if operation_id else None
 
 
+def _remember_body_definitions() -> None:
+    """Make `OpenAPIOperation.body_definition` compute each content type's definition once.
+
+    Connexion's layers ask an operation for its body definition about six times a request, and
+    each time it looks the content type up in a new `MediaTypeDict` and re-attaches the spec's
+    components: a tenth of the CPU of a small request. The answer depends only on the
+    operation's spec, which does not change after it is built.
+    """
+    compute = COMPUTED_BODY_DEFINITION
+    if getattr(OpenAPIOperation.body_definition, "remembered", False):
+        return
+
+    def body_definition(self: Any, content_type: str | None = None) -> dict[str, Any]:
+        known: dict[str | None, dict[str, Any]] = self.__dict__.setdefault(_BODY_DEFINITIONS, {})
+        definition = known.get(content_type)
+        if definition is None:
+            definition = known[content_type] = compute(self, content_type)
+        return definition
+
+    body_definition.remembered = True  # type: ignore[attr-defined]
+    body_definition.computes = compute  # type: ignore[attr-defined]
+    OpenAPIOperation.body_definition = body_definition
+
+
+_BODY_DEFINITIONS = "_pyoco_body_definitions"
+COMPUTED_BODY_DEFINITION = getattr(
+    OpenAPIOperation.body_definition, "computes", OpenAPIOperation.body_definition
+)
+"""Connexion's own `body_definition`, which the remembered one calls once per content type."""
+_remember_body_definitions()
+
+
 class _DecorateOnce(StarletteDecorator):
-    """A `StarletteDecorator` that decorates its function once, on the first request."""
+    """A `StarletteDecorator` that decorates its function once, on the first request.
+
+    The handlers of submits skip Connexion's parameter decorator, which would read the body
+    again to build the same arguments: a handler taking only `body`, of an operation whose JSON
+    body the request validator parsed and validated (`PARSED_BODY`), is called with that body;
+    one taking `body` and files, of a multipart operation whose form the validator parsed
+    (`PARSED_FORM`), with the arguments Connexion's own functions make of that form
+    (`_form_arguments`). Either reply is made a response by Connexion's response decorator.
+    """
 
     def __call__(self, function: Callable[..., Any]) -> Callable[..., Any]:
         decorated: Callable[..., Any] | None = None
         uri_parser: Any = None
+        responses: Any = None
+        arguments = list(inspect.signature(function).parameters)
+        body_only = arguments == ["body"]
+        with_files = arguments[:1] == ["body"] and len(arguments) > 1
 
         @functools.wraps(function)
         async def wrapper(*args: Any, **kwargs: Any) -> Any:
-            nonlocal decorated, uri_parser
+            nonlocal decorated, uri_parser, responses
             if decorated is None:
                 uri_parser = JsonParts(self.uri_parser)
                 decorated = self.decorate(function)
+                responses = self._response_decorator_cls(
+                    framework=self.framework, jsonifier=self.jsonifier
+                )
+            if body_only and PARSED_BODY in scope:
+                return responses.build_framework_response(await function(scope[PARSED_BODY]))
+            if with_files and PARSED_FORM in scope:
+                kwargs = _form_arguments(scope[PARSED_FORM], uri_parser, arguments)
+                return responses.build_framework_response(await function(**kwargs))
             request = self.framework.get_request(
                 uri_parser=uri_parser, scope=scope, receive=receive
             )
@@ -86,6 +143,26 @@ class _DecorateOnce(StarletteDecorator):
             return await decorated(request)
 
         return wrapper
+
+
+def _form_arguments(form: FormData, uri_parser: Any, arguments: list[str]) -> dict[str, Any]:
+    """The handler's `body` and file arguments, as Connexion's parameter decorator makes them.
+
+    The form is split as `ConnexionRequest._split_form_files` splits it, then the arguments are
+    made as `get_arguments` makes them for a handler with no path or query parameters.
+    """
+    fields: defaultdict[str, list[Any]] = defaultdict(list)
+    files: defaultdict[str, list[Any]] = defaultdict(list)
+    for name, value in form.multi_items():
+        (files if isinstance(value, UploadFile) else fields)[name].append(value)
+    body = _get_body_argument_form(
+        uri_parser.resolve_form(fields), operation=operation, content_type=_MULTIPART
+    )
+    body_schema = operation.body_schema(_MULTIPART)
+    return {"body": body, **_get_file_arguments(files, arguments, body_schema, False)}
+
+
+_MULTIPART = "multipart/form-data"
 
 
 class _Operation(AsyncOperation):

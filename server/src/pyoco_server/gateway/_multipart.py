@@ -18,6 +18,9 @@ from pyoco_server.gateway import forms
 PARSED_FORM = "pyoco.parsed_form"
 """Scope key under which the multipart validator leaves the form it parsed for the handler."""
 
+PARSED_BODY = "pyoco.parsed_body"
+"""Scope key under which the JSON body validator leaves the body it parsed and validated."""
+
 
 class FormParser(Protocol):
     """Starlette's `MultiPartParser`, or `_formparse.WholeBodyForm`."""

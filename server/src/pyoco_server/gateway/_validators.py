@@ -39,7 +39,7 @@ from starlette.types import Scope
 from pyoco_server.domain.codec import loads
 from pyoco_server.domain.errors import PayloadTooLarge
 from pyoco_server.gateway._formparse import form_parser
-from pyoco_server.gateway._multipart import JsonParts, KeptForm
+from pyoco_server.gateway._multipart import PARSED_BODY, JsonParts, KeptForm
 
 
 class _CompiledOnce:
@@ -97,6 +97,7 @@ class StrictJSONBodyValidator(JSONRequestBodyValidator):
         return body_validator(self._schema)
 
     async def _parse(self, stream: AsyncGenerator[bytes, None], scope: Scope) -> Any:
+        self._scope = scope  # a validator serves one request
         raw = b"".join([chunk async for chunk in stream])
         if not raw:
             return None
@@ -105,11 +106,19 @@ class StrictJSONBodyValidator(JSONRequestBodyValidator):
                 detail=f"the request body must be UTF-8 JSON, not {self._encoding}"
             )
         try:
-            return loads(raw)
+            body = loads(raw)
         except ValueError as exc:
             raise BadRequestProblem(
                 detail=f"the request body is not valid UTF-8 JSON: {exc}"
             ) from None
+        return body
+
+    def _validate(self, body: Any) -> dict[str, Any] | None:
+        """Validate as Connexion does; a valid body is left for the handler (`PARSED_BODY`)."""
+        result: dict[str, Any] | None = super()._validate(body)
+        if body is not None:
+            self._scope[PARSED_BODY] = body
+        return result
 
 
 class LimitedMultiPartValidator(MultiPartFormDataValidator):
