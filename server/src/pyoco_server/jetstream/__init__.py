@@ -6,6 +6,7 @@ one port (`_run_store`, `_job_queue`, `_dead_letters`, ...), `_connection` conne
 reconnects, `_resources` creates and reconciles the streams and buckets.
 """
 
+from pyoco_server.jetstream import _headers
 from pyoco_server.jetstream._backend import NatsBackend
 from pyoco_server.jetstream._connection import Connection
 from pyoco_server.jetstream._credentials import (
@@ -15,6 +16,8 @@ from pyoco_server.jetstream._credentials import (
     inbox_prefix,
 )
 from pyoco_server.jetstream._resources import ensure_resources
+
+_headers.install()
 
 __all__ = [
     "DEFAULT_AUTH_DIR",

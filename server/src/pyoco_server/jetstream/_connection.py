@@ -13,6 +13,8 @@ from collections.abc import Iterator
 
 import nats
 import nats.errors
+import nats.js.errors
+import orjson
 from nats.aio.client import Client as NATS
 from nats.aio.subscription import Subscription
 from nats.js import JetStreamContext
@@ -126,6 +128,24 @@ class Connection:
             return f"NATS at {url} refused {who} ({self._refusal}); {CREDENTIALS_HINT}"
         reason = f" ({self._last_error})" if self._last_error else ""
         return f"NATS at {url} is not reachable{reason}"
+
+    async def publish_acked(self, subject: str, payload: bytes, headers: dict[str, str]) -> int:
+        """Publish to a stream and wait for its ack; the message's sequence in the stream.
+
+        What nats-py's `JetStreamContext.publish` does, raising the same errors, with the ack
+        read by orjson instead of `json` and a dataclass: a third of that call's CPU, paid on
+        every submit and every run update.
+        """
+        nc = self.nc
+        timeout = self.settings.nats_request_timeout_sec
+        try:
+            msg = await nc.request(subject, payload, timeout=timeout, headers=headers)
+        except nats.errors.NoRespondersError:
+            raise nats.js.errors.NoStreamResponseError from None
+        ack = orjson.loads(msg.data)
+        if "error" in ack:
+            raise nats.js.errors.APIError.from_error(ack["error"])
+        return int(ack["seq"])
 
     async def key_value(self, bucket: str) -> KeyValue:
         """The KV bucket `bucket` on the current connection (looked up once per connection)."""

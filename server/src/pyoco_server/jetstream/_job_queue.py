@@ -41,13 +41,14 @@ class NatsJobQueue:
             translate_errors("queueing the job"),
             refused_when_full("the work queue", "PYOCO_WORK_MAX_BYTES"),
         ):
-            ack = await self._connection.js.publish(
+            return await self._connection.publish_acked(
                 self._subjects.work(job.tag),
                 data,
-                stream=self._connection.settings.work_stream,
-                headers={"Nats-Msg-Id": msg_id or job.run_id},
+                {
+                    "Nats-Msg-Id": msg_id or job.run_id,
+                    "Nats-Expected-Stream": self._connection.settings.work_stream,
+                },
             )
-        return int(ack.seq)
 
     async def subscribe(self, tag: str) -> NatsTagSubscription:
         """Bind to the shared durable consumer of `tag`, creating or updating it."""

@@ -12,6 +12,10 @@ from pyoco_server.jetstream._capacity import refused_when_full
 from pyoco_server.jetstream._connection import Connection, translate_errors
 from pyoco_server.ports import StoredSnapshot
 
+_EXPECTED_LAST = "Nats-Expected-Last-Subject-Sequence"
+_WRONG_LAST_SEQUENCE = (10071, 10164)
+"""JetStream's error codes for a compare-and-set whose expected revision is not the last."""
+
 
 class NatsRunStore:
     """Run snapshots in JetStream KV; every write is a compare-and-set on the revision."""
@@ -20,18 +24,27 @@ class NatsRunStore:
         self._connection = connection
         self._bucket = connection.settings.runs_kv_bucket
         self._max_bytes = connection.settings.max_run_snapshot_bytes
+        self._prefix = f"$KV.{self._bucket}."
 
     async def _store(self) -> KeyValue:
         return await self._connection.key_value(self._bucket)
 
     async def create(self, snapshot: RunSnapshot) -> int:
-        """Store a new run's first snapshot; `RevisionConflict` if the id exists."""
-        kv = await self._store()
+        """Store a new run's first snapshot; `RevisionConflict` if the id exists.
+
+        Written as an update expecting no revision; only when that is refused is nats-py's
+        `create` asked, which also recreates a key whose last record is a deletion.
+        """
         data = encode_snapshot(snapshot, self._max_bytes, self._connection.nc.max_payload)
         with (
             translate_errors("storing the run"),
             refused_when_full("the runs bucket", "PYOCO_RUNS_KV_MAX_BYTES"),
         ):
+            try:
+                return await self._write(snapshot.run_id, data, 0)
+            except RevisionConflict:
+                pass
+            kv = await self._store()
             try:
                 return int(await kv.create(snapshot.run_id, data))
             except nats.js.errors.KeyWrongLastSequenceError:
@@ -51,13 +64,22 @@ class NatsRunStore:
 
     async def update(self, snapshot: RunSnapshot, revision: int) -> int:
         """Replace the snapshot if it is still at `revision`; `RevisionConflict` otherwise."""
-        kv = await self._store()
         data = encode_snapshot(snapshot, self._max_bytes, self._connection.nc.max_payload)
         with translate_errors("updating the run"):
-            try:
-                return int(await kv.update(snapshot.run_id, data, last=revision))
-            except nats.js.errors.KeyWrongLastSequenceError:
-                raise RevisionConflict(snapshot.run_id) from None
+            return await self._write(snapshot.run_id, data, revision)
+
+    async def _write(self, run_id: str, data: bytes, revision: int) -> int:
+        """Put `data` if the key's last revision is `revision` (0: none); its new revision.
+
+        The compare-and-set nats-py's `KeyValue.update` makes, on `Connection.publish_acked`.
+        """
+        headers = {_EXPECTED_LAST: str(revision)}
+        try:
+            return await self._connection.publish_acked(self._prefix + run_id, data, headers)
+        except nats.js.errors.APIError as exc:
+            if exc.err_code in _WRONG_LAST_SEQUENCE:
+                raise RevisionConflict(run_id) from None
+            raise
 
     async def history(self, run_id: str) -> list[StoredSnapshot]:
         """The kept revisions of a run's snapshot, oldest first (deletions left out)."""
