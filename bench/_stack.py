@@ -42,6 +42,50 @@ def tree_cpu_seconds(pid: int) -> float:
     return total
 
 
+def _smaps(pid: int) -> dict[str, int]:
+    """The kB fields of /proc/PID/smaps_rollup (Rss, Pss, Private_Dirty, ...)."""
+    fields = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+        name, _, value = line.partition(":")
+        fields[name] = int(value.split()[0])
+    return fields
+
+
+def _children(pid: int) -> list[int]:
+    return [
+        int(child)
+        for task in Path(f"/proc/{pid}/task").glob("*/children")
+        for child in task.read_text().split()
+    ]
+
+
+def memory_mib(gateway_pid: int, worker_pid: int) -> dict[str, float]:
+    """Gateway RSS; the worker's supervisor PSS (shared pages counted once across the tree)
+    and its run processes' private memory (each one's own pages), in MiB."""
+    mib = 1024.0
+    gateway = _smaps(gateway_pid)
+    supervisor = _smaps(worker_pid)
+    descendants = []
+    pending = _children(worker_pid)
+    while pending:
+        pid = pending.pop()
+        descendants.append(pid)
+        pending.extend(_children(pid))
+    private = [
+        (fields["Private_Clean"] + fields["Private_Dirty"]) / mib
+        for fields in (_smaps(pid) for pid in descendants)
+    ]
+    return {
+        "gateway_rss": gateway["Rss"] / mib,
+        "worker_supervisor_pss": supervisor["Pss"] / mib,
+        "worker_tree_pss": (supervisor["Pss"] + sum(_smaps(pid)["Pss"] for pid in descendants))
+        / mib,
+        "worker_processes": len(descendants),
+        "worker_child_private_max": max(private, default=0.0),
+        "worker_child_private_mean": sum(private) / len(private) if private else 0.0,
+    }
+
+
 @dataclass
 class Stack:
     nats_url: str

@@ -23,7 +23,7 @@ from nats.js.api import RetentionPolicy, StreamConfig
 
 from bench._http import Connection
 from bench._results import write_result
-from bench._stack import Stack, stack, tree_cpu_seconds
+from bench._stack import Stack, memory_mib, stack, tree_cpu_seconds
 from bench.submits import JSON, PATHS, Submit
 
 TERMINAL = {"COMPLETED", "FAILED", "CANCELLED"}
@@ -290,6 +290,8 @@ def run(
     with stack(worker_args=["--concurrency", str(worker_concurrency)]) as deployment:
         baseline = asyncio.run(raw_jetstream_latency(deployment.nats_url, latency_runs))
         result["raw_jetstream_latency_ms"] = vars(baseline)
+        assert deployment.worker is not None
+        result["memory_mib_at_start"] = memory_mib(deployment.gateway.pid, deployment.worker.pid)
         for name, submit in PATHS.items():
             idle, stages = asyncio.run(idle_latency(deployment, latency_runs, submit))
             if shutil.which("wrk"):
@@ -304,6 +306,7 @@ def run(
                 "idle_stage_p50_ms_from_request": stages,
                 "throughput": sustained,
             }
+        result["memory_mib_after_load"] = memory_mib(deployment.gateway.pid, deployment.worker.pid)
     return result
 
 

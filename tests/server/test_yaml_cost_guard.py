@@ -11,23 +11,26 @@ from __future__ import annotations
 
 import asyncio
 import json
-import statistics
 import time
 from typing import Any
 
+from bench._asgi import BOUNDARY, lifespan, multipart, post
 from bench.flows import SEED_YAML, chain_yaml
 from pyoco_server.domain.settings import Settings
 from pyoco_server.gateway import create_app
 from pyoco_server.jetstream import NatsBackend
-from tests.support.asgi import BOUNDARY, lifespan, multipart, post
 
 LIMIT = 1.3
-ROUNDS = 7
-PER_ROUND = 60
+ROUNDS = 9
+PER_ROUND = 50
 
 
 async def _costs(app: Any) -> dict[str, float]:
-    """The median CPU seconds per request of each kind, measured in alternating rounds."""
+    """The CPU seconds per request of each kind: the least of alternating rounds.
+
+    The least, not the median: on a shared machine other work only ever adds to a round's CPU
+    time (caches, frequency), so the cheapest round is the closest to the path's own cost.
+    """
     form = f"multipart/form-data; boundary={BOUNDARY}"
     fields = {"flow_name": "main", "params": '{"x": 2}'}
     kinds = {
@@ -44,7 +47,7 @@ async def _costs(app: Any) -> dict[str, float]:
                 assert status == 201, (kind, status)
             if round_:  # the first round warms up
                 samples[kind].append((time.process_time() - started) / PER_ROUND)
-    return {kind: statistics.median(values) for kind, values in samples.items()}
+    return {kind: min(values) for kind, values in samples.items()}
 
 
 def test_a_flow_yaml_submit_costs_at_most_1_3_json_submits(settings: Settings) -> None:

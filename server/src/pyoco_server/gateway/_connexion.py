@@ -46,11 +46,11 @@ with warnings.catch_warnings():
     from connexion.operations import OpenAPIOperation
     from connexion.options import SwaggerUIOptions as SwaggerUIOptions
     from connexion.resolver import Resolution, Resolver
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import UploadFile
 from starlette.types import Scope
 
 from pyoco_server.domain.codec import dumps, loads
-from pyoco_server.gateway._multipart import PARSED_BODY, PARSED_FORM, JsonParts
+from pyoco_server.gateway._multipart import PARSED_BODY, PARSED_FORM, RESOLVED_FORM, JsonParts
 
 ROUTING_EXTENSION = "connexion_routing"
 """Where Connexion's routing layer records the matched operation in the ASGI scope."""
@@ -132,7 +132,7 @@ class _DecorateOnce(StarletteDecorator):
             if body_only and PARSED_BODY in scope:
                 return responses.build_framework_response(await function(scope[PARSED_BODY]))
             if with_files and PARSED_FORM in scope:
-                kwargs = _form_arguments(scope[PARSED_FORM], uri_parser, arguments)
+                kwargs = _form_arguments(scope, uri_parser, arguments)
                 return responses.build_framework_response(await function(**kwargs))
             request = self.framework.get_request(
                 uri_parser=uri_parser, scope=scope, receive=receive
@@ -145,19 +145,21 @@ class _DecorateOnce(StarletteDecorator):
         return wrapper
 
 
-def _form_arguments(form: FormData, uri_parser: Any, arguments: list[str]) -> dict[str, Any]:
+def _form_arguments(asgi_scope: Scope, uri_parser: Any, arguments: list[str]) -> dict[str, Any]:
     """The handler's `body` and file arguments, as Connexion's parameter decorator makes them.
 
-    The form is split as `ConnexionRequest._split_form_files` splits it, then the arguments are
-    made as `get_arguments` makes them for a handler with no path or query parameters.
+    The form (`PARSED_FORM`) is split as `ConnexionRequest._split_form_files` splits it, its
+    fields resolved (or taken as the validator resolved the same fields, `RESOLVED_FORM`), then
+    the arguments are made as `get_arguments` makes them for a handler with no path or query
+    parameters.
     """
     fields: defaultdict[str, list[Any]] = defaultdict(list)
     files: defaultdict[str, list[Any]] = defaultdict(list)
-    for name, value in form.multi_items():
+    for name, value in asgi_scope[PARSED_FORM].multi_items():
         (files if isinstance(value, UploadFile) else fields)[name].append(value)
-    body = _get_body_argument_form(
-        uri_parser.resolve_form(fields), operation=operation, content_type=_MULTIPART
-    )
+    given, resolved = asgi_scope.get(RESOLVED_FORM, (None, None))
+    form = dict(resolved) if given == fields else uri_parser.resolve_form(fields)
+    body = _get_body_argument_form(form, operation=operation, content_type=_MULTIPART)
     body_schema = operation.body_schema(_MULTIPART)
     return {"body": body, **_get_file_arguments(files, arguments, body_schema, False)}
 

@@ -18,6 +18,10 @@ from pyoco_server.gateway import forms
 PARSED_FORM = "pyoco.parsed_form"
 """Scope key under which the multipart validator leaves the form it parsed for the handler."""
 
+RESOLVED_FORM = "pyoco.resolved_form"
+"""Scope key under which the multipart validator leaves the form fields it resolved (the fields
+as given, and as resolved), so that the handler's arguments need not resolve them again."""
+
 PARSED_BODY = "pyoco.parsed_body"
 """Scope key under which the JSON body validator leaves the body it parsed and validated."""
 
@@ -57,6 +61,8 @@ class JsonParts:
 
     def __init__(self, parser: Any) -> None:
         self._parser = parser
+        self.kept_in: Scope | None = None
+        """When set, `resolve_form` leaves its input and result there (`RESOLVED_FORM`)."""
         encoding: Mapping[str, Any] = parser._body_encoding  # checked by a guard test
         self._names = [
             name
@@ -66,6 +72,7 @@ class JsonParts:
 
     def resolve_form(self, form_data: dict[str, Any]) -> dict[str, Any]:
         """The form's values, with the JSON parts decoded (and blank ones left out)."""
+        given = {name: list(values) for name, values in form_data.items()}
         decoded: dict[str, Any] = {}
         for name in self._names:
             values = form_data.pop(name, None)
@@ -74,8 +81,10 @@ class JsonParts:
                 value = forms.json_object(raw, name, '{"x": 2}')
                 if raw.strip():
                     decoded[name] = value
-        resolved: dict[str, Any] = self._parser.resolve_form(form_data)
-        return {**resolved, **decoded}
+        resolved: dict[str, Any] = {**self._parser.resolve_form(form_data), **decoded}
+        if self.kept_in is not None:
+            self.kept_in[RESOLVED_FORM] = (given, dict(resolved))
+        return resolved
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._parser, name)

@@ -153,6 +153,8 @@ class LimitedMultiPartValidator(MultiPartFormDataValidator):
 
     async def _parse(self, stream: AsyncGenerator[bytes, None], scope: Scope) -> Any:
         self._scope = scope  # a validator serves one request
+        if isinstance(self._uri_parser, JsonParts):
+            self._uri_parser.kept_in = scope
         try:
             return await super()._parse(stream, scope)
         except MultiPartException as exc:
