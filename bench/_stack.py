@@ -107,6 +107,30 @@ def _wait_http(url: str, timeout: float = 60.0) -> None:
 
 
 @contextmanager
+def serving(
+    url: str,
+    nats_server: NatsServer,
+    gateway: subprocess.Popen[bytes],
+    worker: subprocess.Popen[bytes] | None,
+) -> Iterator[Stack]:
+    """The deployment once its gateway answers at `url`; the gateway and worker stopped (SIGTERM,
+    then SIGKILL after a minute) on exit."""
+    try:
+        _wait_http(f"{url}/health")
+        assert nats_server.pid is not None
+        yield Stack(nats_server.url, url, gateway, worker, nats_server.pid)
+    finally:
+        for process in (gateway, worker):
+            if process is not None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(60)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+
+
+@contextmanager
 def stack(
     *,
     worker: bool = True,
@@ -168,14 +192,9 @@ def stack(
             )
         try:
             url = f"http://127.0.0.1:{port}"
-            _wait_http(f"{url}/health")
-            assert nats_server.pid is not None
-            yield Stack(nats_server.url, url, gateway, worker_process, nats_server.pid)
+            with serving(url, nats_server, gateway, worker_process) as deployment:
+                yield deployment
         finally:
-            for process in (gateway, worker_process):
-                if process is not None:
-                    process.send_signal(signal.SIGTERM)
-                    process.wait(60)
             log.close()
             if own_nats:
                 nats_server.stop()

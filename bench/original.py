@@ -22,7 +22,6 @@ import asyncio
 import contextlib
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -30,7 +29,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from bench._results import write_result
-from bench._stack import Stack, _wait_http, free_port, stack
+from bench._stack import Stack, free_port, serving, stack
 from bench.submits import SEED
 from bench.sweep import closed_loop
 from pyoco_server.local.natsserver import NatsServer
@@ -119,17 +118,9 @@ def original_stack(python: Path, nats_server: NatsServer) -> Iterator[Stack]:
             **common,  # type: ignore[call-overload]
         )
         try:
-            url = f"http://127.0.0.1:{port}"
-            _wait_http(f"{url}/health")
-            assert nats_server.pid is not None
-            yield Stack(nats_server.url, url, gateway, worker, nats_server.pid)
+            with serving(f"http://127.0.0.1:{port}", nats_server, gateway, worker) as deployment:
+                yield deployment
         finally:
-            for process in (gateway, worker):
-                process.send_signal(signal.SIGTERM)
-                try:
-                    process.wait(30)
-                except subprocess.TimeoutExpired:
-                    process.kill()
             log.close()
 
 

@@ -160,8 +160,12 @@ class Session:
             if f"<{name}>" in command:
                 assert name in self.printed, f"no {name} printed before {command!r}"
                 command = command.replace(f"<{name}>", self.printed[name])
+        return self._run(["bash", "-c", command])
+
+    def _run(self, args: list[str]) -> subprocess.CompletedProcess[str]:
+        """`args` run to the end in the scratch directory, with the session's environment."""
         return subprocess.run(
-            ["bash", "-c", command],
+            args,
             cwd=self.directory,
             env=self.env(),
             capture_output=True,
@@ -173,15 +177,7 @@ class Session:
     def python(self, source: str, name: str) -> None:
         path = self.directory / f"{name}.py"
         path.write_text(source.replace(DOC_URL, self.url))
-        result = subprocess.run(
-            [sys.executable, str(path)],
-            cwd=self.directory,
-            env=self.env(),
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        result = self._run([sys.executable, str(path)])
         assert result.returncode == 0, (source, result.stdout, result.stderr)
 
     def transcript(self, text: str) -> None:
