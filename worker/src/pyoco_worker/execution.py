@@ -10,11 +10,18 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import enum
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
-from pyoco_server.domain.records import Job, LogStream
-from pyoco_server.domain.snapshot import FailureReason, RunStatus, TaskRecord, TaskState
+from pyoco_server.domain.records import CodeVersion, Job, LogStream
+from pyoco_server.domain.snapshot import (
+    FailureReason,
+    RunSnapshot,
+    RunStatus,
+    TaskRecord,
+    TaskState,
+)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -183,4 +190,34 @@ class Executor(Protocol):
 
         Raises:
             RunAbandoned: `control` asked for a shutdown stop before the run ended.
+        """
+
+
+class RunObserver(Protocol):
+    """Told when runs start and leave this worker (the registry presence)."""
+
+    def run_started(self, run_id: str) -> None:
+        """A run started executing here."""
+
+    def run_ended(self, run_id: str, snapshot: RunSnapshot | None) -> None:
+        """A run left this worker; `snapshot` is its last snapshot when it ended here."""
+
+
+class NoObserver:
+    """A `RunObserver` that is told nothing."""
+
+    def run_started(self, run_id: str) -> None:
+        """Nothing to do."""
+
+    def run_ended(self, run_id: str, snapshot: RunSnapshot | None) -> None:
+        """Nothing to do."""
+
+
+class CodePreparer(Protocol):
+    """Installs the registry wheels a run is bound to (the worker's wheel sync)."""
+
+    def prepared(self, code: Sequence[CodeVersion]) -> AbstractAsyncContextManager[Installed]:
+        """The installed wheels, kept on disk while open.
+
+        Raises `CodeUnavailable` on entering when one cannot be installed here.
         """

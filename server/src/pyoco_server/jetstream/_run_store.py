@@ -32,8 +32,9 @@ class NatsRunStore:
     async def create(self, snapshot: RunSnapshot) -> int:
         """Store a new run's first snapshot; `RevisionConflict` if the id exists.
 
-        Written as an update expecting no revision; only when that is refused is nats-py's
-        `create` asked, which also recreates a key whose last record is a deletion.
+        A compare-and-set expecting no revision. When that is refused, one read tells a stored
+        run (the conflict) from a deletion marker, after which the id may be stored again, as
+        nats-py's `KeyValue.create` does.
         """
         data = encode_snapshot(snapshot, self._max_bytes, self._connection.nc.max_payload)
         with (
@@ -46,9 +47,11 @@ class NatsRunStore:
                 pass
             kv = await self._store()
             try:
-                return int(await kv.create(snapshot.run_id, data))
-            except nats.js.errors.KeyWrongLastSequenceError:
-                raise RevisionConflict(snapshot.run_id) from None
+                await kv.get(snapshot.run_id)
+            except nats.js.errors.KeyNotFoundError as missing:  # deleted, or purged meanwhile
+                last = int(missing.entry.revision) if missing.entry is not None else 0
+                return await self._write(snapshot.run_id, data, last)
+            raise RevisionConflict(snapshot.run_id)
 
     async def get(self, run_id: str) -> StoredSnapshot | None:
         """The latest snapshot, or None when the run does not exist (or was deleted)."""
