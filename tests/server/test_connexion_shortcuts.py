@@ -153,3 +153,21 @@ def test_the_remembered_body_definition_is_connexions(
     assert {content_type for _, content_type, _ in seen} >= {None, "multipart/form-data"}
     for operation, content_type, definition in seen:
         assert definition == _connexion.COMPUTED_BODY_DEFINITION(operation, content_type)
+
+
+@pytest.mark.parametrize("shortcuts", [True, False], ids=["shortcuts", "connexion"])
+def test_a_file_part_without_a_file_name_is_read_as_text_or_refused_with_a_hint(
+    shortcuts: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`curl -F 'workflow=<flow.yaml'` sends the file as a field: a flow.yaml so sent is read
+    (it is text); a wheel is refused with the form to use, not a 500."""
+    if not shortcuts:
+        _without_shortcuts(monkeypatch)
+    settings = Settings()
+    with TestClient(create_app(settings, MemoryBackend(settings))) as client:
+        parts = {"flow_name": (None, b"main"), "workflow": (None, FLOW_YAML)}
+        submitted = client.post("/runs/yaml", files=parts)
+        assert submitted.status_code == 201, submitted.text
+        refused = client.post("/wheels", files={"wheel": (None, b"not a file")})
+    assert refused.status_code == 400
+    assert "curl -F wheel=@" in refused.json()["detail"]

@@ -69,8 +69,14 @@ class RunsApi:
         )
         return self._accepted(await self._submits.submit(submission, _idempotency_key()))
 
-    async def submit_run_yaml(self, body: dict[str, Any], workflow: Any) -> Reply:
-        """`POST /runs/yaml` (multipart: workflow file, flow_name, tag, params, ...)."""
+    async def submit_run_yaml(self, body: dict[str, Any], workflow: Any = None) -> Reply:
+        """`POST /runs/yaml` (multipart: workflow file, flow_name, tag, params, ...).
+
+        A `workflow` part sent without a file name (`curl -F 'workflow=<flow.yaml'`) reaches
+        the handler as a form field, in `body`, not as a file.
+        """
+        if workflow is None:
+            workflow = body.get("workflow")
         parsed = await self._parser.parse(await self._read_upload(workflow))
         submission = _owned(
             Submission(

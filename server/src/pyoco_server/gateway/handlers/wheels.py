@@ -38,7 +38,7 @@ class WheelsApi:
         """`GET /wheels`."""
         return json_reply([wheel_item(stored) for stored in await self._service.available()])
 
-    async def upload_wheel(self, body: dict[str, Any], wheel: Any) -> Reply:
+    async def upload_wheel(self, body: dict[str, Any], wheel: Any = None) -> Reply:
         """`POST /wheels` (multipart: the wheel file, tags, replace)."""
         if not isinstance(wheel, UploadFile) or not wheel.filename:
             raise InvalidInput("send the wheel file as form field 'wheel' (curl -F wheel=@x.whl)")
