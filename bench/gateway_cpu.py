@@ -1,6 +1,8 @@
 """The gateway's CPU per submit, by path: JSON, the seed's flow.yaml and one of 50 tasks.
 
-    uv run python -m bench.gateway_cpu [ROUNDS] [--out FILE]   (default bench/results/gateway_cpu.json)
+    uv run python -m bench.gateway_cpu [ROUNDS] [--out FILE]
+
+The result goes to bench/results/gateway_cpu.json unless `--out` names another file.
 
 The gateway runs in this process on its own nats-server and is driven through ASGI directly, so
 that no HTTP server's or client's CPU is counted: the process's CPU time per request, its NATS

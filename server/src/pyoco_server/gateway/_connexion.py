@@ -1,9 +1,11 @@
 """Every use of a Connexion 3.3 internal, in this module and in gateway/_validators.py.
 
 The gateway relies on a few parts of Connexion that are not its public API. Each is here (the
-request validators in `_validators`), with why; `tests/server/test_connexion_internals.py` checks each one against the installed Connexion
-and fails loudly, naming the part, when an upgrade changes it.
+request validators in `_validators`), with why; `tests/server/test_connexion_internals.py` and
+`test_connexion_shortcuts.py` check each one against the installed Connexion and fail loudly,
+naming the part, when an upgrade changes it.
 
+- Each operation's body definition is computed once (`_remember_body_definitions`).
 - The decorator chain of an operation is built once instead of on every request
   (`_DecorateOnce`, `_Operation`, `_Api`, `_ASGIApp`, `GatewayApp`): profiling showed it as a
   large share of the gateway's CPU per request. The chain holds no per-request state.
