@@ -46,8 +46,9 @@ _MAX_DEPTH = 100
 
 _FORBIDDEN = {
     "flows": "one flow per file: use 'flow:' with a 'graph:' instead of 'flows:'",
-    "discovery": "'discovery' is not allowed; declare tasks under 'tasks:' with 'callable:' or "
-    "'use:', or set PYOCO_DISCOVERY_MODULES on the workers",
+    "discovery": "'discovery' is not allowed; declare each task under 'tasks:' with "
+    "'callable: package.module:function' (a module the workers' PYOCO_TASK_MODULES allows) or "
+    "'use:' (another task of the file)",
 }
 
 
