@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import nats
+from nats.aio.msg import Msg
 
 from bench._stack import tree_cpu_seconds
 from pyoco_server.domain.settings import Settings
@@ -53,7 +54,7 @@ async def drain(settings: Settings, profile: cProfile.Profile) -> tuple[float, f
     done = asyncio.Event()
     count = 0
 
-    async def on_record(msg: nats.aio.msg.Msg) -> None:
+    async def on_record(msg: Msg) -> None:
         nonlocal count
         if msg.data and json.loads(msg.data)["status"] == "COMPLETED":
             count += 1

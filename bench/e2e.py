@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nats
+from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
 from nats.js.api import RetentionPolicy, StreamConfig
 
 from bench._http import Connection
@@ -60,7 +62,7 @@ class TerminalWatch:
         self._target = 0
         self._reached = asyncio.Event()
 
-    async def on_message(self, msg: nats.aio.msg.Msg) -> None:
+    async def on_message(self, msg: Msg) -> None:
         if not msg.data:
             return
         snapshot = json.loads(msg.data)
@@ -77,7 +79,7 @@ class TerminalWatch:
             if self._target and len(self.ended) >= self._target:
                 self._reached.set()
 
-    async def on_job(self, msg: nats.aio.msg.Msg) -> None:
+    async def on_job(self, msg: Msg) -> None:
         if self.stages is not None:
             run_id = json.loads(msg.data)["run_id"]
             self.stages.setdefault(run_id, {}).setdefault("job published", time.perf_counter())
@@ -97,7 +99,7 @@ class TerminalWatch:
         return await asyncio.wait_for(waiter, timeout)
 
 
-async def watch_terminals(url: str, *, stages: bool = False) -> tuple[nats.NATS, TerminalWatch]:
+async def watch_terminals(url: str, *, stages: bool = False) -> tuple[NATS, TerminalWatch]:
     nc = await nats.connect(url)
     watch = TerminalWatch(stages=stages)
     await nc.subscribe("$KV.pyoco_runs.>", cb=watch.on_message)
@@ -244,7 +246,7 @@ async def raw_jetstream_latency(url: str, runs: int) -> Latency:
     subscription = await js.pull_subscribe("bench.work", durable="bench", stream="BENCH")
     seen: dict[str, asyncio.Future[float]] = {}
 
-    async def on_record(msg: nats.aio.msg.Msg) -> None:
+    async def on_record(msg: Msg) -> None:
         key = msg.subject.rsplit(".", 1)[-1]
         if key in seen and not seen[key].done():
             seen[key].set_result(time.perf_counter())

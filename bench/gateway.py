@@ -63,7 +63,7 @@ def main() -> None:
     rounds: dict[int, list[dict[str, dict[str, float]]]] = {1: [], 2: []}
     for workers in (1, 2, 1, 2):
         rounds[workers].append(measure(workers, seconds))
-    report = {}
+    report: dict[str, object] = {}
     for workers, results in rounds.items():
         report[f"{workers} gateway process(es)"] = {
             operation: [round(result[operation]["requests_per_s"]) for result in results]

@@ -12,6 +12,7 @@ import json
 import math
 import sys
 from pathlib import Path
+from typing import Any
 
 from bench._results import RESULTS
 
@@ -25,7 +26,7 @@ def _nice_max(value: float) -> float:
     """A round axis maximum above `value`."""
     if value <= 0:
         return 1.0
-    magnitude = 10 ** math.floor(math.log10(value))
+    magnitude = 10.0 ** math.floor(math.log10(value))
     for step in (1, 2, 2.5, 5, 10):
         if step * magnitude >= value:
             return step * magnitude
@@ -33,7 +34,10 @@ def _nice_max(value: float) -> float:
 
 
 def _panel(
-    x0: int, title: str, curves: dict[str, list[dict]], series: list[tuple[str, str, str]]
+    x0: int,
+    title: str,
+    curves: dict[str, list[dict[str, float]]],
+    series: list[tuple[str, str, str]],
 ) -> list[str]:
     """One chart: clients (log2) across, the `series` (key, label suffix, dash) up."""
     plot_w, plot_h = PANEL - LEFT - 20, HEIGHT - TOP - BOTTOM
@@ -76,7 +80,7 @@ def _panel(
     return out
 
 
-def draw(sweep: dict) -> str:
+def draw(sweep: dict[str, Any]) -> str:
     """The SVG document for a bench.sweep result."""
     curves = sweep["curves"]
     parts = [

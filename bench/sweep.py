@@ -24,7 +24,9 @@ from bench.submits import PATHS, Submit
 CLIENTS = (1, 2, 4, 8, 16, 32, 64)
 
 
-async def closed_loop(deployment: Stack, submit: Submit, clients: int, seconds: float) -> dict:
+async def closed_loop(
+    deployment: Stack, submit: Submit, clients: int, seconds: float
+) -> dict[str, float]:
     """`clients` clients submitting back to back for `seconds`: runs/s and latency."""
     nc, watch = await watch_terminals(deployment.nats_url)
     connections = [await Connection.open(deployment.gateway_url) for _ in range(clients)]
@@ -56,7 +58,7 @@ async def closed_loop(deployment: Stack, submit: Submit, clients: int, seconds: 
 
 def run(seconds: float) -> dict[str, object]:
     """Every path at every offered load, on one deployment (after a warm-up)."""
-    curves: dict[str, list[dict]] = {name: [] for name in PATHS}
+    curves: dict[str, list[dict[str, float]]] = {name: [] for name in PATHS}
     with stack(worker_args=["--concurrency", "8"]) as deployment:
         for submit in PATHS.values():
             asyncio.run(closed_loop(deployment, submit, 8, 1.0))  # warm-up
