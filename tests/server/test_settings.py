@@ -28,7 +28,7 @@ SAMPLES: dict[str, tuple[str, str, object]] = {
     "PYOCO_DLQ_MAX_MSGS": ("dlq_max_msgs", "7", 7),
     "PYOCO_DLQ_MAX_BYTES": ("dlq_max_bytes", "1024", 1024),
     "PYOCO_DLQ_PUBLISH_EXECUTION_ERROR": ("dlq_publish_execution_error", "false", False),
-    "PYOCO_NATS_REPLICAS": ("nats_replicas", "3", 3),
+    "PYOCO_JS_REPLICAS": ("js_replicas", "3", 3),
     "PYOCO_NATS_REQUEST_TIMEOUT_SEC": ("nats_request_timeout_sec", "2.5", 2.5),
     "PYOCO_CONSUMER_ACK_WAIT_SEC": ("consumer_ack_wait_sec", "45", 45.0),
     "PYOCO_CONSUMER_MAX_DELIVER": ("consumer_max_deliver", "3", 3),
@@ -270,3 +270,24 @@ def test_settings_are_frozen() -> None:
 
     with pytest.raises(dataclasses.FrozenInstanceError):
         settings.nats_url = "nats://other:4222"  # type: ignore[misc]
+
+
+def test_an_older_name_is_read_when_the_new_one_is_unset() -> None:
+    assert Settings.from_env({**NO_DOTENV, "PYOCO_NATS_REPLICAS": "3"}).js_replicas == 3
+    both = {**NO_DOTENV, "PYOCO_JS_REPLICAS": "3", "PYOCO_NATS_REPLICAS": " 3"}
+    assert Settings.from_env(both).js_replicas == 3
+
+
+def test_an_older_name_that_disagrees_with_the_new_one_is_an_error() -> None:
+    with pytest.raises(SettingsError) as info:
+        Settings.from_env({**NO_DOTENV, "PYOCO_JS_REPLICAS": "3", "PYOCO_NATS_REPLICAS": "1"})
+
+    assert info.value.variable == "PYOCO_NATS_REPLICAS"
+    assert "PYOCO_JS_REPLICAS is set to '3'" in str(info.value)
+
+
+def test_an_invalid_older_name_is_reported_under_its_own_name() -> None:
+    with pytest.raises(SettingsError) as info:
+        Settings.from_env({**NO_DOTENV, "PYOCO_NATS_REPLICAS": "0"})
+
+    assert info.value.variable == "PYOCO_NATS_REPLICAS"

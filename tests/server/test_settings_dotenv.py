@@ -35,7 +35,7 @@ def test_file_value_wins_over_the_default(tmp_path: Path, monkeypatch: pytest.Mo
     settings = Settings.from_env({})
 
     assert settings.default_tag == "from_file"
-    assert settings.nats_replicas == 3
+    assert settings.js_replicas == 3
 
 
 @pytest.mark.parametrize("empty", ["", "   "])

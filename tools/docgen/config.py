@@ -65,6 +65,11 @@ def render() -> str:
             field = fields[name]
             value = getattr(defaults, field.name)
             rows.append((name, _kind(field.metadata["parse"]), _default(name, value), doc))
+            for alias in field.metadata["aliases"]:
+                older = dataclasses.replace(
+                    doc, text=f"Older name of `{name}`, read when it is unset."
+                )
+                rows.append((alias, rows[-1][1], rows[-1][2], older))
         parts.append(_table(title, rows))
     others = [
         (name, doc.accepts, doc.default or "empty", doc) for name, doc in OTHER_VARIABLES.items()
@@ -91,6 +96,8 @@ def _kind(parse: Callable[[str], Any]) -> str:
 
 
 def _default(name: str, value: object) -> str:
+    if value is None:
+        return "unset"
     if isinstance(value, bool):
         return "`1`" if value else "`0`"
     if isinstance(value, tuple):

@@ -53,7 +53,7 @@ async def _with_keys(settings: Settings, action: Callable[[ApiKeyService], Await
 
 def _not_ready(backend: NatsBackend, settings: Settings) -> str:
     """Why the admin could not use NATS within its wait, and what to do."""
-    if backend.connection.refused:
+    if backend.connection.refused or backend.connection.answers:
         return backend.unavailable_reason()
     return (
         f"cannot reach NATS at {settings.nats_url} within {_CONNECT_WAIT_SEC:g} s "
@@ -125,6 +125,8 @@ def cli(ctx: click.Context, nats_url: str | None) -> None:
         raise click.UsageError(str(exc)) from None
     # Reconnect attempts and the like would only repeat what the CLI reports in one line.
     logging.basicConfig(level=logging.ERROR, format=f"{_PROG}: %(message)s")
+    # The connection's own reports (JetStream not ready, and why) are the CLI's one-line error.
+    logging.getLogger("pyoco_server.jetstream._connection").setLevel(logging.CRITICAL)
     ctx.obj = settings
 
 

@@ -2,6 +2,7 @@
 
     pyoco-server up                       # NATS + gateway + worker on 127.0.0.1
     pyoco-server up --nats-url nats://nats.internal:4222 --no-worker
+    pyoco-server nats-cluster up --nodes 3    # a local 3-node JetStream cluster
 
 As in the original, `pyoco-server` alone means `up`, and flags without a command are `up` flags.
 """
@@ -14,10 +15,30 @@ from pathlib import Path
 
 import click
 
+from pyoco_server.domain.envparse import nats_url
 from pyoco_server.domain.errors import SettingsError
 from pyoco_server.domain.settings import Settings
+from pyoco_server.local.clusterup import ClusterOptions, LocalCluster
 from pyoco_server.local.up import Stack, StartupError, UpOptions
 from pyoco_server.logs import configure_logging
+
+
+def _nats_urls(_ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> str | None:
+    """Every `--nats-url` given, as one comma-separated list (None: none given)."""
+    if not values:
+        return None
+    joined = ",".join(url.strip() for value in values for url in value.split(",") if url.strip())
+    try:
+        return nats_url(joined)
+    except ValueError as exc:
+        raise click.BadParameter(f"{joined!r}: {exc}", param=param) from None
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except SettingsError as exc:
+        raise click.UsageError(f"{exc} (fix the environment variable or .env)") from None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -43,7 +64,13 @@ def cli() -> None:
     type=click.Choice(["critical", "error", "warning", "info", "debug"]),
     help="uvicorn's log level (application logs follow PYOCO_LOG_LEVEL).",
 )
-@click.option("--nats-url", help="Use this NATS (no embedded one) [env: PYOCO_NATS_URL].")
+@click.option(
+    "--nats-url",
+    multiple=True,
+    callback=_nats_urls,
+    help="Use this NATS (no embedded one); repeat it, or separate URLs with commas, to give "
+    "several servers of a cluster [env: PYOCO_NATS_URL].",
+)
 @click.option(
     "--with-nats-bootstrap",
     is_flag=True,
@@ -101,16 +128,67 @@ def cli() -> None:
 def up(with_worker: bool, **options: object) -> None:
     """Start NATS (unless given one), the gateway and a local worker; Ctrl-C stops them all."""
     del with_worker  # the worker is on by default now; --no-worker turns it off
-    try:
-        settings = Settings.from_env()
-    except SettingsError as exc:
-        raise click.UsageError(f"{exc} (fix the environment variable or .env)") from None
+    settings = _settings()
     configure_logging(settings, "pyoco-server")
     stack = Stack(UpOptions(**options), settings)  # type: ignore[arg-type]
     try:
         code = asyncio.run(stack.run())
     except StartupError as exc:
         click.echo(f"pyoco-server: {exc}", err=True)
+        sys.exit(1)
+    sys.exit(code)
+
+
+@cli.group("nats-cluster")
+def nats_cluster() -> None:
+    """A local JetStream cluster of nats-server processes, for development and tests."""
+
+
+@nats_cluster.command("up")
+@click.option("--nodes", type=click.IntRange(1, 9), default=3, show_default=True)
+@click.option(
+    "--store-dir",
+    type=click.Path(path_type=Path),
+    default=Path(".pyoco/nats"),
+    show_default=True,
+    help="Users in <dir>/auth (as `up`), node stores in <dir>/cluster/node-N.",
+)
+@click.option(
+    "--client-port",
+    type=click.IntRange(1, 65535),
+    default=4222,
+    show_default=True,
+    help="The first node's client port; the next nodes count up from it.",
+)
+@click.option(
+    "--cluster-port",
+    type=click.IntRange(1, 65535),
+    default=6222,
+    show_default=True,
+    help="The first node's route port.",
+)
+@click.option(
+    "--http-port",
+    type=click.IntRange(1, 65535),
+    default=8222,
+    show_default=True,
+    help="The first node's monitoring port.",
+)
+@click.option(
+    "--replicas",
+    type=click.IntRange(1, 5),
+    default=None,
+    help="Replicas of the streams and buckets [default: one per node, at most 3].",
+)
+def nats_cluster_up(**options: object) -> None:
+    """Start the nodes on 127.0.0.1, create the streams and buckets; Ctrl-C stops them."""
+    settings = _settings()
+    configure_logging(settings, "pyoco-server")
+    cluster = LocalCluster(ClusterOptions(**options), settings)  # type: ignore[arg-type]
+    try:
+        code = asyncio.run(cluster.run())
+    except StartupError as exc:
+        click.echo(f"pyoco-server nats-cluster: {exc}", err=True)
         sys.exit(1)
     sys.exit(code)
 

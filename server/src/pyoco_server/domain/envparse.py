@@ -162,9 +162,14 @@ def nats_url(raw: str) -> str:
     return raw
 
 
-def env(name: str, parse: Callable[[str], Any], **kwargs: Any) -> Any:
-    """Declare a settings field read from environment variable `name` with `parse`."""
-    return dataclasses.field(metadata={"env": name, "parse": parse}, **kwargs)
+def env(
+    name: str, parse: Callable[[str], Any], *, aliases: tuple[str, ...] = (), **kwargs: Any
+) -> Any:
+    """Declare a settings field read from environment variable `name` with `parse`.
+
+    `aliases` are older names of the variable, still read when `name` is not set.
+    """
+    return dataclasses.field(metadata={"env": name, "parse": parse, "aliases": aliases}, **kwargs)
 
 
 bucket = pattern(_NAME_PATTERN, "a name of letters, digits, '_' and '-'")

@@ -58,8 +58,12 @@ _NATS = {
         "`pyoco-server-admin setup` once).",
     ),
     "PYOCO_NATS_REQUEST_TIMEOUT_SEC": SettingDoc(ALL, "Time limit of one JetStream request."),
-    "PYOCO_NATS_REPLICAS": SettingDoc(
-        ALL, "Replicas of every stream and bucket (3 on a three-node cluster)."
+    "PYOCO_JS_REPLICAS": SettingDoc(
+        ALL,
+        "Replicas of every stream, bucket and object store (3 on a three-node cluster; at most "
+        "the cluster's JetStream servers). Set, it is applied to existing resources by every "
+        "program that may manage them (`pyoco-server-admin setup`); unset, new resources get 1 "
+        "and existing ones keep theirs.",
     ),
 }
 

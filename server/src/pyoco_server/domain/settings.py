@@ -73,7 +73,11 @@ class Settings:
     dlq_publish_execution_error: bool = env(
         "PYOCO_DLQ_PUBLISH_EXECUTION_ERROR", parse_bool, default=True
     )
-    nats_replicas: int = env("PYOCO_NATS_REPLICAS", positive_int, default=1)
+    js_replicas: int | None = env(
+        "PYOCO_JS_REPLICAS", positive_int, default=None, aliases=("PYOCO_NATS_REPLICAS",)
+    )
+    """None (unset): resources are created with 1 replica and existing ones keep theirs, so a
+    process started without the setting never scales a cluster's streams down."""
     nats_request_timeout_sec: float = env(
         "PYOCO_NATS_REQUEST_TIMEOUT_SEC", positive_float, default=5.0
     )
@@ -213,13 +217,14 @@ class Settings:
         values = _merged_values(env)
         kwargs: dict[str, Any] = {}
         for field in dataclasses.fields(cls):
-            raw = values.get(field.metadata["env"], "")
-            if raw.strip() == "":
+            found = _value_of(values, field.metadata["env"], field.metadata["aliases"])
+            if found is None:
                 continue
+            name, raw = found
             try:
                 kwargs[field.name] = field.metadata["parse"](raw.strip())
             except ValueError as exc:
-                raise SettingsError(field.metadata["env"], raw, str(exc)) from None
+                raise SettingsError(name, raw, str(exc)) from None
         return cls(**kwargs)
 
     def replace(self, **changes: Any) -> Settings:
@@ -241,7 +246,32 @@ def is_configured(variable: str, environ: Mapping[str, str] | None = None) -> bo
     return _merged_values(env).get(variable, "").strip() != ""
 
 
+def _value_of(
+    values: Mapping[str, str], name: str, aliases: tuple[str, ...]
+) -> tuple[str, str] | None:
+    """`(variable, value)` of the first of `name` and its `aliases` that is set.
+
+    Raises:
+        SettingsError: an alias is set to another value than `name` (which one was meant?).
+    """
+    found = [(each, values[each]) for each in (name, *aliases) if values.get(each, "").strip()]
+    if not found:
+        return None
+    first, raw = found[0]
+    for alias, other in found[1:]:
+        if other.strip() != raw.strip():
+            raise SettingsError(
+                alias,
+                other,
+                f"{first} is set to {raw.strip()!r}: set one of the two (the "
+                f"older name {alias} is read only when {first} is unset)",
+            )
+    return found[0]
+
+
 def _render(value: object) -> str:
+    if value is None:
+        return ""
     if isinstance(value, bool):
         return "1" if value else "0"
     if isinstance(value, tuple):

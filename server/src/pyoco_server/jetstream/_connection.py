@@ -24,7 +24,7 @@ from pyoco_server.aio import cancel_and_wait
 from pyoco_server.domain.errors import BackendUnavailable
 from pyoco_server.domain.settings import Settings
 from pyoco_server.jetstream._credentials import credentials_for
-from pyoco_server.jetstream._resources import check_resources, ensure_resources
+from pyoco_server.jetstream._resources import PlacementError, check_resources, ensure_resources
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +112,11 @@ class Connection:
             raise BackendUnavailable(f"{self.unavailable_reason()}; retry shortly")
 
     @property
+    def answers(self) -> bool:
+        """True while connected to a server, resources in place or not."""
+        return self._nc is not None and self._nc.is_connected
+
+    @property
     def refused(self) -> bool:
         """True when the server refused the credentials since the last successful connect."""
         return bool(self._refusal)
@@ -126,6 +131,8 @@ class Connection:
                 else f"the credentials of {self.credentials.source}"
             )
             return f"NATS at {url} refused {who} ({self._refusal}); {CREDENTIALS_HINT}"
+        if self._last_error and self.answers:
+            return f"NATS at {url} answers, but JetStream is not ready ({self._last_error})"
         reason = f" ({self._last_error})" if self._last_error else ""
         return f"NATS at {url} is not reachable{reason}"
 
@@ -222,8 +229,11 @@ class Connection:
                 else:
                     await check_resources(self._js, self.settings)
             except (nats.errors.Error, TimeoutError) as exc:
-                self._last_error = f"setting up JetStream: {exc or type(exc).__name__}"
-                log.warning("JetStream not ready (%s); retrying", self._last_error)
+                error = f"setting up JetStream: {exc or type(exc).__name__}"
+                if error != self._last_error:  # once, not every half second
+                    level = logging.ERROR if isinstance(exc, PlacementError) else logging.WARNING
+                    log.log(level, "JetStream not ready (%s); retrying", error)
+                self._last_error = error
                 await asyncio.sleep(_RECONNECT_WAIT_SEC)
                 continue
             self._last_error = self._refusal = ""

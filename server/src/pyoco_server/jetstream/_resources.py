@@ -2,13 +2,19 @@
 
 A setting that changed since a resource was created is applied to it when JetStream allows the
 change, and logged as an error with the way out when it does not (retention and storage type are
-fixed at creation); it is never silently ignored.
+fixed at creation); it is never silently ignored. Replicas follow `PYOCO_JS_REPLICAS` when it is
+set; unset, resources are created with 1 and existing ones keep theirs (a process started without
+it never scales a cluster's streams down). Replicas the NATS cannot place fail the whole step with
+a `PlacementError` that says why and what to do: the caller retries, and the resource keeps the
+replicas it has meanwhile.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 import nats.js.errors
@@ -43,6 +49,45 @@ _DELETE_MARKER_TTL_SEC = 300.0
 _FIXED = ("retention", "storage")
 _DUPLICATE_WINDOW_SEC = 120.0
 
+_NOT_CLUSTERED = 10074
+"""JetStream's error code for replicas above 1 on a server outside a cluster."""
+_NO_PEERS = (10005, 10023)
+"""No suitable peers for placement; insufficient resources."""
+_NAME_IN_USE = 10058
+
+
+class PlacementError(nats.errors.Error):
+    """JetStream cannot place the replicas the settings ask for; the message says what to do."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@contextlib.contextmanager
+def _placing(resource: str, replicas: int) -> Iterator[None]:
+    """Turn JetStream's refusals to place `replicas` of `resource` into a `PlacementError`."""
+    try:
+        yield
+    except nats.js.errors.APIError as exc:
+        if exc.err_code == _NOT_CLUSTERED:
+            raise PlacementError(
+                f"PYOCO_JS_REPLICAS is {replicas}, but this NATS server is not part of a "
+                f"cluster, so {resource} cannot have more than 1 replica: set "
+                "PYOCO_JS_REPLICAS=1, or connect to a JetStream cluster of at least "
+                f"{replicas} servers (locally: pyoco-server nats-cluster up --nodes {replicas})"
+            ) from None
+        if exc.err_code in _NO_PEERS:
+            raise PlacementError(
+                f"JetStream cannot place {replicas} replicas of {resource} ({exc.description}): "
+                f"the cluster has fewer than {replicas} JetStream servers up, or is still "
+                "forming. Start the missing servers, or lower PYOCO_JS_REPLICAS; retrying"
+            ) from None
+        raise
+
 
 def work_stream_config(settings: Settings) -> StreamConfig:
     """The work queue: one subject per tag, each job removed once acknowledged.
@@ -55,7 +100,7 @@ def work_stream_config(settings: Settings) -> StreamConfig:
         subjects=[Subjects.from_settings(settings).work_all],
         retention=RetentionPolicy.WORK_QUEUE,
         storage=StorageType.FILE,
-        num_replicas=settings.nats_replicas,
+        num_replicas=settings.js_replicas,
         duplicate_window=_DUPLICATE_WINDOW_SEC,
         max_bytes=settings.work_max_bytes,
         max_age=settings.work_max_age_sec,
@@ -70,7 +115,7 @@ def dead_letter_stream_config(settings: Settings) -> StreamConfig:
         subjects=[Subjects.from_settings(settings).dead_letter_all],
         retention=RetentionPolicy.LIMITS,
         storage=StorageType.FILE,
-        num_replicas=settings.nats_replicas,
+        num_replicas=settings.js_replicas,
         max_age=settings.dlq_max_age_sec,
         max_msgs=settings.dlq_max_msgs,
         max_bytes=settings.dlq_max_bytes,
@@ -103,7 +148,7 @@ def bucket_configs(settings: Settings) -> list[KeyValueConfig]:
             bucket=name,
             history=history,
             storage=StorageType.FILE,
-            replicas=settings.nats_replicas,
+            replicas=settings.js_replicas or 1,
             direct=True,
             ttl=ttl,
             limit_marker_ttl=_DELETE_MARKER_TTL_SEC if markers else None,
@@ -137,7 +182,7 @@ def wheel_history_stream_config(settings: Settings) -> StreamConfig:
         subjects=[Subjects.from_settings(settings).wheel_history],
         retention=RetentionPolicy.LIMITS,
         storage=StorageType.FILE,
-        num_replicas=settings.nats_replicas,
+        num_replicas=settings.js_replicas,
         max_age=settings.wheel_history_ttl_sec,
         duplicate_window=_DUPLICATE_WINDOW_SEC,
     )
@@ -155,7 +200,7 @@ def logs_stream_config(settings: Settings) -> StreamConfig:
         subjects=[subjects.run_logs_all],
         retention=RetentionPolicy.LIMITS,
         storage=StorageType.FILE,
-        num_replicas=settings.nats_replicas,
+        num_replicas=settings.js_replicas,
         max_age=settings.run_logs_max_age_sec or settings.run_retention_sec,
         max_bytes=settings.run_logs_max_bytes,
         discard=DiscardPolicy.OLD,
@@ -171,7 +216,7 @@ async def ensure_resources(js: JetStreamContext, settings: Settings) -> None:
     await _ensure_stream(js, wheel_history_stream_config(settings))
     await _ensure_stream(js, logs_stream_config(settings))
     for config in bucket_configs(settings):
-        await _ensure_bucket(js, config)
+        await _ensure_bucket(js, config, settings.js_replicas)
     await _ensure_object_store(js, settings)
 
 
@@ -181,17 +226,18 @@ async def _ensure_object_store(js: JetStreamContext, settings: Settings) -> None
     try:
         info = await js.stream_info(stream)
     except nats.js.errors.NotFoundError:
-        await js.create_object_store(
-            settings.wheel_store_bucket,
-            storage=StorageType.FILE,
-            replicas=settings.nats_replicas,
-            max_bytes=settings.wheel_store_max_bytes,
-            description="pyoco-server wheel registry",
-        )
+        with _placing(f"object store {settings.wheel_store_bucket}", settings.js_replicas or 1):
+            await js.create_object_store(
+                settings.wheel_store_bucket,
+                storage=StorageType.FILE,
+                replicas=settings.js_replicas or 1,
+                max_bytes=settings.wheel_store_max_bytes,
+                description="pyoco-server wheel registry",
+            )
         log.info("created object store %s", settings.wheel_store_bucket)
         return
     wanted = dataclasses.replace(
-        info.config, num_replicas=settings.nats_replicas, max_bytes=settings.wheel_store_max_bytes
+        info.config, num_replicas=settings.js_replicas, max_bytes=settings.wheel_store_max_bytes
     )
     await _reconcile(js, info.config, wanted)
 
@@ -213,12 +259,21 @@ async def check_resources(js: JetStreamContext, settings: Settings) -> None:
     ]
     for stream in streams:
         try:
-            await js.stream_info(stream)
+            info = await js.stream_info(stream)
         except nats.js.errors.NotFoundError:
             raise nats.js.errors.NotFoundError(
                 description=f"stream {stream} does not exist; an admin creates it with "
                 "`pyoco-server-admin setup`"
             ) from None
+        wanted = settings.js_replicas
+        if wanted is not None and info.config.num_replicas != wanted:
+            log.warning(
+                "stream %s has %s replicas where PYOCO_JS_REPLICAS is %d; this NATS user may "
+                "not change it: an admin applies it with `pyoco-server-admin setup`",
+                stream,
+                info.config.num_replicas,
+                wanted,
+            )
 
 
 async def _ensure_stream(js: JetStreamContext, wanted: StreamConfig) -> None:
@@ -227,8 +282,11 @@ async def _ensure_stream(js: JetStreamContext, wanted: StreamConfig) -> None:
         info = await js.stream_info(wanted.name)
     except nats.js.errors.NotFoundError:
         try:
-            await js.add_stream(wanted)
-        except nats.js.errors.BadRequestError:
+            with _placing(f"stream {wanted.name}", wanted.num_replicas or 1):
+                await js.add_stream(wanted)
+        except nats.js.errors.BadRequestError as exc:
+            if exc.err_code != _NAME_IN_USE:
+                raise
             # Another process created it first: fall through to reconcile with theirs.
             info = await js.stream_info(wanted.name)
         else:
@@ -237,17 +295,20 @@ async def _ensure_stream(js: JetStreamContext, wanted: StreamConfig) -> None:
     await _reconcile(js, info.config, wanted)
 
 
-async def _ensure_bucket(js: JetStreamContext, config: KeyValueConfig) -> None:
+async def _ensure_bucket(
+    js: JetStreamContext, config: KeyValueConfig, replicas: int | None
+) -> None:
     stream = f"KV_{config.bucket}"
     try:
         info = await js.stream_info(stream)
     except nats.js.errors.NotFoundError:
-        await js.create_key_value(config)
+        with _placing(f"bucket {config.bucket}", config.replicas):
+            await js.create_key_value(config)
         log.info("created key-value bucket %s", config.bucket)
         return
     wanted = dataclasses.replace(
         info.config,
-        num_replicas=config.replicas,
+        num_replicas=replicas,
         max_age=config.ttl or info.config.max_age,
         max_msgs_per_subject=config.history,
         subject_delete_marker_ttl=config.limit_marker_ttl or info.config.subject_delete_marker_ttl,
@@ -270,7 +331,8 @@ async def _reconcile(js: JetStreamContext, current: StreamConfig, wanted: Stream
     if not changed:
         return
     update = dataclasses.replace(current, **{name: getattr(wanted, name) for name in changed})
-    await js.update_stream(update)
+    with _placing(f"stream {current.name}", update.num_replicas or 1):
+        await js.update_stream(update)
     log.warning("updated stream %s to the current settings: %s", current.name, changed)
 
 
