@@ -35,7 +35,4 @@ def settings_env(cluster: NatsCluster) -> dict[str, str]:
         "PYOCO_LOAD_DOTENV": "0",
         "PYOCO_LOG_LEVEL": "info",
         "PYOCO_TASK_MODULES": "tests.support.tasks",
-        # A job whose ack was lost with a node comes back soon (its run is found ended, and
-        # only acknowledged): the suite's runs end within its time.
-        "PYOCO_CONSUMER_ACK_WAIT_SEC": "5",
     }

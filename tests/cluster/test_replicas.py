@@ -17,7 +17,7 @@ from tests.support.waiting import wait_until
 pytestmark = pytest.mark.cluster
 
 
-def replicas(url: str) -> dict[str, int]:
+def replicas(url: str, field: str = "num_replicas") -> dict[str, int]:
     """Every stream's replicas (KV buckets and the object store are streams too)."""
 
     async def read() -> dict[str, int]:
@@ -25,13 +25,19 @@ def replicas(url: str) -> dict[str, int]:
         try:
             js = nc.jetstream()
             return {
-                info.config.name or "": info.config.num_replicas or 1
+                info.config.name or "": getattr(info.config, field) or 1
                 for info in await js.streams_info()
             }
         finally:
             await nc.close()
 
     return asyncio.run(read())
+
+
+def direct_buckets(url: str) -> set[str]:
+    """The buckets that answer direct gets."""
+    direct = replicas(url, "allow_direct")
+    return {name for name, allowed in direct.items() if name.startswith("KV_") and allowed is True}
 
 
 def test_replicas_are_applied_to_everything_and_changed_in_place(
@@ -42,6 +48,7 @@ def test_replicas_are_applied_to_everything_and_changed_in_place(
     created = replicas(cluster.url)
     assert len(created) == 11, created
     assert set(created.values()) == {1}
+    assert len(direct_buckets(cluster.url)) == 6, "one replica: direct gets (any peer is it)"
 
     three = run_admin(settings, "setup", PYOCO_JS_REPLICAS="3")
     assert three.returncode == 0, three.stderr
@@ -51,6 +58,9 @@ def test_replicas_are_applied_to_everything_and_changed_in_place(
         timeout=30,
         what="every resource at 3 replicas",
     )
+
+    # Any replica answers a direct get, a lagging one with stale data: gets go to the leader.
+    assert direct_buckets(cluster.url) == set()
 
     unset = run_admin(settings, "setup", PYOCO_JS_REPLICAS="")
     assert unset.returncode == 0, unset.stderr

@@ -20,14 +20,19 @@ over its timeout                CANCELLING, FAILED    ack              timeout
 worker shutting down            RUNNING (as is)       nak (at once)    -
 NATS unreachable                as far as it got      nak(2 s)         -
 ==============================  ====================  ===============  =======================
+
+NATS away before the start (a cluster electing) is waited for, up to AckWait / 2. A job
+delivered again while it runs here waits for that attempt, then is handled as above.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from pyoco_server.aio import backoff, through_flaps
 from pyoco_server.domain.codec import JOB
@@ -61,6 +66,8 @@ from pyoco_worker.writer import RunWriter
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 _RETRY_DELAY_SEC = 2.0
 _PAYLOAD_EXCERPT = 4096
 _DEAD_LETTER_REASONS = {
@@ -80,6 +87,11 @@ class ActiveRun:
     def __init__(self, writer: RunWriter, control: RunControl) -> None:
         self.writer = writer
         self.control = control
+        self.finished = asyncio.Event()
+
+
+async def _not_ready(_timeout: float) -> bool:
+    return False
 
 
 class JobRunner:
@@ -98,8 +110,10 @@ class JobRunner:
         exhaustion: MaxDeliveriesHandler | None = None,
         clock: Callable[[], float] = time.time,
         logs: LogPublisher = NO_LOGS,
+        wait_ready: Callable[[float], Awaitable[bool]] = _not_ready,
     ) -> None:
         self._store = store
+        self._wait_ready = wait_ready  # (timeout) -> True once NATS is back
         self._logs = logs  # stored before the run's end is written (logs.py)
         self._code = code
         self._exhaustion = exhaustion
@@ -137,7 +151,12 @@ class JobRunner:
         except DecodeError as exc:
             await self._reject_invalid(delivery, exc)
             return None
-        stored = await self._current(job, delivery)
+        active = self.active.get(job.run_id)
+        if active is not None:  # its keepalive or end did not get through NATS in time
+            log.info("run %s delivered again while it runs here; waiting for it", job.run_id)
+            await active.finished.wait()
+            return await self._handle(delivery)
+        stored = await self._through_outage(lambda: self._current(job, delivery))
         if stored is None:
             log.warning("run %s has no snapshot (it was removed); dropping the job", job.run_id)
             await delivery.ack()
@@ -159,6 +178,17 @@ class JobRunner:
             else:
                 log.warning("run %s: %s; leaving it to its owner", job.run_id, exc.detail)
             return None
+
+    async def _through_outage(self, step: Callable[[], Awaitable[T]]) -> T:
+        """A step before the run starts, done again once NATS is back (up to AckWait / 2)."""
+        deadline = time.monotonic() + self._settings.consumer_ack_wait_sec / 2
+        while True:
+            try:
+                return await step()
+            except BackendUnavailable:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not await self._wait_ready(remaining):
+                    raise
 
     async def _current(self, job: Job, delivery: Delivery) -> StoredSnapshot | None:
         """The run's snapshot; stored from the job when the gateway has not stored it yet.
@@ -195,9 +225,8 @@ class JobRunner:
             settle_within=self._settings.consumer_ack_wait_sec / 2,
         )
         # A worker without wheel sync runs with its own environment: the record says so.
-        claimed = await writer.claim(
-            code=None if self._code is not None else (), job_seq=delivery.seq
-        )
+        code = None if self._code is not None else ()
+        claimed = await self._through_outage(lambda: writer.claim(code, job_seq=delivery.seq))
         if claimed.status is RunStatus.CANCELLING:  # its last worker died while stopping it
             return await self._end_stopped(job, delivery, writer, claimed)
         control.on_stopping(writer.stopping)
@@ -236,7 +265,7 @@ class JobRunner:
             await self._hand_back(job, delivery, writer, exc)
             return RunStatus.RUNNING
         finally:
-            del self.active[job.run_id]
+            self.active.pop(job.run_id).finished.set()
             self._observer.run_ended(job.run_id, ended)
 
     async def _hand_back(

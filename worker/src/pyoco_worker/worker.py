@@ -143,6 +143,7 @@ class Worker:
                 self.settings.run_log_max_bytes,
                 self.settings.nats_request_timeout_sec,
             ),
+            wait_ready=backend.wait_ready,
         )
         if wheels is not None:
             await wheels.start()
@@ -244,6 +245,11 @@ class Worker:
                 if stop.is_set():
                     return
                 wanted = self._free - len(self._ready)
+            if not self.backend.ready:
+                # Jobs fetched now could not be claimed: each would come back, one delivery
+                # fewer. A cluster elects in seconds; wait for the connection instead.
+                await self.backend.wait_ready(_RETRY_SEC)
+                continue
             try:
                 deliveries = await subscription.fetch(wanted, self._fetch_timeout)
             except BackendUnavailable as exc:

@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterator
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from typing import TypeVar
 
 import nats
 import nats.errors
@@ -28,7 +30,15 @@ from pyoco_server.jetstream._resources import PlacementError, check_resources, e
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 _RECONNECT_WAIT_SEC = 0.5
+_ELECTION_RETRY_SEC = 0.05
+_ELECTION_RETRY_MAX_SEC = 1.0
+_PING_INTERVAL_SEC = 5
+_MAX_OUTSTANDING_PINGS = 2
+"""A server that answers no ping for 10 to 15 s is left for another (nats-py's defaults, 2
+minutes and 2 pings, would keep a process on a frozen cluster node for up to 6 minutes)."""
 
 
 @contextlib.contextmanager
@@ -148,11 +158,34 @@ class Connection:
         try:
             msg = await nc.request(subject, payload, timeout=timeout, headers=headers)
         except nats.errors.NoRespondersError:
-            raise nats.js.errors.NoStreamResponseError from None
+            try:
+                msg = await self.through_election(
+                    lambda: self.nc.request(subject, payload, timeout=timeout, headers=headers)
+                )
+            except nats.errors.NoRespondersError:
+                raise nats.js.errors.NoStreamResponseError from None
         ack = orjson.loads(msg.data)
         if "error" in ack:
             raise nats.js.errors.APIError.from_error(ack["error"])
         return int(ack["seq"])
+
+    async def through_election(self, write: Callable[[], Awaitable[T]]) -> T:
+        """`write()`, again while no stream leader answers it, for up to the request timeout.
+
+        No answer at all means nothing was stored: the cluster is electing the stream's leader
+        (a node was lost) or the stream is being created again. The same message goes again,
+        its `Nats-Msg-Id` (or expected revision) unchanged, so it is stored once at most.
+        """
+        deadline = time.monotonic() + self.settings.nats_request_timeout_sec
+        delay = _ELECTION_RETRY_SEC
+        while True:
+            try:
+                return await write()
+            except (nats.errors.NoRespondersError, nats.js.errors.NoStreamResponseError):
+                if time.monotonic() + delay >= deadline:
+                    raise
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, _ELECTION_RETRY_MAX_SEC)
 
     async def key_value(self, bucket: str) -> KeyValue:
         """The KV bucket `bucket` on the current connection (looked up once per connection)."""
@@ -211,6 +244,8 @@ class Connection:
             allow_reconnect=True,
             max_reconnect_attempts=-1,
             reconnect_time_wait=_RECONNECT_WAIT_SEC,
+            ping_interval=_PING_INTERVAL_SEC,
+            max_outstanding_pings=_MAX_OUTSTANDING_PINGS,
             connect_timeout=2,
             error_cb=self._on_error,
             disconnected_cb=self._on_disconnected,
@@ -220,7 +255,8 @@ class Connection:
         self._js = self._nc.jetstream(timeout=self.settings.nats_request_timeout_sec)
         await self._ensure_until_done()
 
-    async def _ensure_until_done(self) -> None:
+    async def _ensure_until_done(self, *, first: bool = True) -> None:
+        """Ensure (or check) the resources until it succeeds; ready after the `first` time."""
         assert self._js is not None
         while True:
             try:
@@ -237,12 +273,16 @@ class Connection:
                 await asyncio.sleep(_RECONNECT_WAIT_SEC)
                 continue
             self._last_error = self._refusal = ""
-            self._ready.set()
-            self._generation += 1
-            self._next_generation.set()
-            self._next_generation = asyncio.Event()
-            log.info("connected to NATS at %s", self.settings.nats_url)
+            if first:
+                self._became_ready()
+                log.info("connected to NATS at %s", self.settings.nats_url)
             return
+
+    def _became_ready(self) -> None:
+        self._ready.set()
+        self._generation += 1
+        self._next_generation.set()
+        self._next_generation = asyncio.Event()
 
     async def _on_error(self, exc: Exception) -> None:
         message = str(exc) or type(exc).__name__
@@ -257,19 +297,27 @@ class Connection:
         self._last_error = message
 
     async def _on_disconnected(self) -> None:
-        # Not ready until resources are ensured again: nats-py reports the connection as
-        # connected before it calls `_on_reconnected`, and no request may slip in between.
+        # nats-py reports the connection as connected before it calls `_on_reconnected`: not
+        # ready until then, so that watchers see the new generation before anything else.
         self._ready.clear()
         if self._closing:
             return
         log.warning("disconnected from NATS at %s; reconnecting", self.settings.nats_url)
 
     async def _on_reconnected(self) -> None:
+        """Ready again at once; the resources are checked again in the background.
+
+        Another node of a cluster has the same replicated streams, and a restarted server
+        keeps its store: waiting for every resource to answer (several seconds while a cluster
+        elects leaders) would refuse requests that can be served. A server that did lose its
+        store gets what it lacks created again within moments; meanwhile a publish finds no
+        stream and is tried again (`publish_acked`).
+        """
         log.info("reconnected to NATS at %s", self.settings.nats_url)
-        # A restarted server may have lost its store: make sure the resources exist again.
-        self._ready.clear()
+        self._last_error = ""
+        self._became_ready()
         await cancel_and_wait(self._ensure_task)
-        self._ensure_task = asyncio.create_task(self._ensure_until_done())
+        self._ensure_task = asyncio.create_task(self._ensure_until_done(first=False))
 
     async def close(self) -> None:
         """Close the connection (pending acks and publishes are flushed first)."""

@@ -32,7 +32,8 @@ class NatsIdempotencyKeys:
         kv = await self._connection.key_value(self._bucket)
         with translate_errors("recording the idempotency key"):
             try:
-                await kv.create(key_hash, IDEMPOTENCY_RECORD.encode(record))
+                data = IDEMPOTENCY_RECORD.encode(record)
+                await self._connection.through_election(lambda: kv.create(key_hash, data))
             except nats.js.errors.KeyWrongLastSequenceError:
                 raise RevisionConflict(key_hash) from None
 
@@ -40,4 +41,4 @@ class NatsIdempotencyKeys:
         """Forget a key (its submit failed, so a retry must be able to use it)."""
         kv = await self._connection.key_value(self._bucket)
         with translate_errors("forgetting the idempotency key"):
-            await kv.purge(key_hash)
+            await self._connection.through_election(lambda: kv.purge(key_hash))

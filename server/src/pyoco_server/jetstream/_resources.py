@@ -134,6 +134,11 @@ def bucket_configs(settings: Settings) -> list[KeyValueConfig]:
     - idempotency: a record expires after PYOCO_IDEMPOTENCY_WINDOW_SEC;
     - workflows: a file is kept as long as runs are (PYOCO_RUN_RETENTION_SEC after it was last
       stored), at most PYOCO_WORKFLOWS_KV_MAX_BYTES in all.
+
+    With one replica a bucket answers direct gets (cheaper); replicated, it does not: any
+    replica answers a direct get, and a follower that lags (frozen, just restarted) answers
+    with what it has, so a worker could find a run missing or not yet ended and run it twice.
+    Gets then go to the stream's leader.
     """
 
     def bucket(
@@ -149,7 +154,7 @@ def bucket_configs(settings: Settings) -> list[KeyValueConfig]:
             history=history,
             storage=StorageType.FILE,
             replicas=settings.js_replicas or 1,
-            direct=True,
+            direct=direct_gets(settings.js_replicas or 1),
             ttl=ttl,
             limit_marker_ttl=_DELETE_MARKER_TTL_SEC if markers else None,
             max_bytes=max_bytes,
@@ -207,6 +212,11 @@ def logs_stream_config(settings: Settings) -> StreamConfig:
         allow_direct=True,
         duplicate_window=_DUPLICATE_WINDOW_SEC,
     )
+
+
+def direct_gets(replicas: int) -> bool:
+    """Whether buckets of `replicas` answer direct gets (see `bucket_configs`)."""
+    return replicas == 1
 
 
 async def ensure_resources(js: JetStreamContext, settings: Settings) -> None:
@@ -309,6 +319,7 @@ async def _ensure_bucket(
     wanted = dataclasses.replace(
         info.config,
         num_replicas=replicas,
+        allow_direct=info.config.allow_direct if replicas is None else direct_gets(replicas),
         max_age=config.ttl or info.config.max_age,
         max_msgs_per_subject=config.history,
         subject_delete_marker_ttl=config.limit_marker_ttl or info.config.subject_delete_marker_ttl,

@@ -137,9 +137,10 @@ class NatsCluster:
         return self.url
 
     def wait_formed(self, timeout: float = 60.0, among: Sequence[int] | None = None) -> str:
-        """Wait until the running nodes agree on a meta leader of the whole group; its name.
+        """Wait until the running nodes agree on a meta leader among them; its name.
 
-        `among` names the nodes (indexes) to ask, by default every one that runs.
+        `among` names the nodes (indexes) to ask, by default every one that runs; the leader
+        must be one of them (after a node's loss the others name it until they elect anew).
         """
         indexes = (
             [i for i in range(len(self.nodes)) if self.nodes[i].pid] if among is None else among
@@ -154,7 +155,8 @@ class NatsCluster:
                     leaders.add(None)
                     continue
                 leaders.add(meta.get("leader"))
-            if len(leaders) == 1 and None not in leaders and "" not in leaders:
+            alive = {self.names[index] for index in indexes}
+            if len(leaders) == 1 and leaders <= alive:  # a dead leader is not yet forgotten
                 return str(leaders.pop())
             seen = f"leaders reported: {sorted(map(str, leaders))}"
             time.sleep(_POLL_SEC)

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from pyoco_server.aio import through_flaps
 from pyoco_server.domain.errors import (
     BackendUnavailable,
     IdempotencyConflict,
@@ -32,6 +33,10 @@ from pyoco_server.ports import IdempotencyKeys
 from pyoco_server.services.runs import RunService, Submission
 
 log = logging.getLogger(__name__)
+
+_FORGET_BACKOFF_SEC = (0.1, 0.3, 1.0)
+"""A key is released through a short flap (a cluster electing a leader), not pinned for
+IN_PROGRESS_SEC by it."""
 
 IN_PROGRESS_SEC = 30.0
 """How long a recorded key whose run is not stored yet counts as a submit in progress; after
@@ -160,7 +165,7 @@ class IdempotentSubmits:
     async def _forget(self, hashed: str, cause: BaseException) -> None:
         """A failed submit must not pin its key: a retry with it must be able to submit."""
         try:
-            await self._keys.delete(hashed)
+            await through_flaps(lambda: self._keys.delete(hashed), _FORGET_BACKOFF_SEC)
         except BackendUnavailable as exc:
             log.error("idempotency key of a failed submit (%s) not released: %s", cause, exc)
 
