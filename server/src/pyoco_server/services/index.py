@@ -344,14 +344,15 @@ class RunIndex:
             (_TENANT_STATUS, f"{tenant or ''}{_SEP}{summary.status}"),
             *((_LABEL, label) for label in set(summary.tags)),
         ]
-        for key in keys:
-            if key[1] is not None:
-                n = self._sizes[key] + delta  # type: ignore[index]
-                if n > 0:
-                    self._sizes[key] = n  # type: ignore[index]
-                else:
-                    del self._sizes[key]  # type: ignore[arg-type]
-                self._dirty.add(key)  # type: ignore[arg-type]
+        for field, value in keys:
+            if value is None:
+                continue
+            n = self._sizes[(field, value)] + delta
+            if n > 0:
+                self._sizes[(field, value)] = n
+            else:
+                del self._sizes[(field, value)]
+            self._dirty.add((field, value))
 
     def _recount(self) -> None:
         """Count the runs of every filter value again (after many went at once)."""
