@@ -32,12 +32,14 @@ from tests.support.waiting import wait_until
 
 
 @pytest.fixture(autouse=True)
-def _isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No PYOCO_* variable or .env file of the developer leaks into a test."""
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No PYOCO_* variable or .env file of the developer leaks into a test, nor a run index
+    cache into the user's cache directory."""
     for name in list(os.environ):
         if name.startswith("PYOCO_"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("PYOCO_LOAD_DOTENV", "0")
+    monkeypatch.setenv("PYOCO_INDEX_DIR", str(tmp_path / "index-cache"))
 
 
 @pytest.fixture(autouse=True)
@@ -66,10 +68,11 @@ def restartable_nats_server(tmp_path: Path) -> Iterator[NatsServer]:
 
 
 @pytest.fixture
-def settings_env(nats_server: NatsServer) -> dict[str, str]:
+def settings_env(nats_server: NatsServer, tmp_path: Path) -> dict[str, str]:
     """Environment variables of the deployment under test (tests may add to it)."""
     return {
         "PYOCO_NATS_URL": nats_server.url,
+        "PYOCO_INDEX_DIR": str(tmp_path / "index-cache"),
         "PYOCO_LOAD_DOTENV": "0",
         "PYOCO_LOG_LEVEL": "info",
         "PYOCO_TASK_MODULES": "tests.support.tasks",

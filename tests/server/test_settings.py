@@ -47,6 +47,7 @@ SAMPLES: dict[str, tuple[str, str, object]] = {
     "PYOCO_IDEMPOTENCY_WINDOW_SEC": ("idempotency_window_sec", "60", 60.0),
     "PYOCO_AUTH_PEPPER": ("auth_pepper", "pepper-1", "pepper-1"),
     "PYOCO_DEFAULT_TENANT": ("default_tenant", "before-keys", "before-keys"),
+    "PYOCO_INDEX_DIR": ("index_dir", "/var/cache/pyoco", "/var/cache/pyoco"),
     "PYOCO_WORKFLOWS_KV_BUCKET": ("workflows_kv_bucket", "acme_wf", "acme_wf"),
     "PYOCO_WORKFLOWS_KV_MAX_BYTES": ("workflows_max_bytes", "4096", 4096),
     "PYOCO_CANCEL_GRACE_PERIOD_SEC": ("cancel_grace_period_sec", "4", 4.0),

@@ -249,6 +249,14 @@ _GATEWAY = {
         (GATEWAY, ADMIN),
         "Secret mixed into stored key hashes; the same on every gateway and admin host.",
     ),
+    "PYOCO_INDEX_DIR": SettingDoc(
+        (GATEWAY, UP),
+        "Where each gateway process keeps its run index, a SQLite cache of the runs bucket that "
+        "a restarted gateway resumes from (one file per NATS, bucket and process slot; safe to "
+        "delete). Unset: `$XDG_CACHE_HOME/pyoco-server/index`, else "
+        "`~/.cache/pyoco-server/index`; `:memory:` keeps it in the process, read again from the "
+        "bucket at every start.",
+    ),
     "PYOCO_DEFAULT_TENANT": SettingDoc(
         (GATEWAY,),
         "Tenant of runs submitted while API keys are off (and of runs stored without one).",

@@ -37,6 +37,9 @@ from pyoco_server.domain.envparse import (
 )
 from pyoco_server.domain.errors import SettingsError
 
+MEMORY_INDEX = ":memory:"
+"""`index_dir` meaning no file: the run index lives in the gateway process."""
+
 AuthMode = Literal["none", "api_key"]
 LogFormat = Literal["json", "text"]
 
@@ -55,6 +58,9 @@ class Settings:
     auth_kv_bucket: str = env("PYOCO_AUTH_KV_BUCKET", bucket, default="pyoco_auth")
     auth_pepper: str = env("PYOCO_AUTH_PEPPER", str, default="")
     default_tenant: str = env("PYOCO_DEFAULT_TENANT", bucket, default="default")
+    index_dir: str = env("PYOCO_INDEX_DIR", str, default=MEMORY_INDEX)
+    """Where gateways keep their run index cache (`:memory:`: in the process, rebuilt at every
+    start). `from_env` defaults it to the user's cache directory."""
     idempotency_kv_bucket: str = env(
         "PYOCO_IDEMPOTENCY_KV_BUCKET", bucket, default="pyoco_idempotency"
     )
@@ -225,6 +231,7 @@ class Settings:
                 kwargs[field.name] = field.metadata["parse"](raw.strip())
             except ValueError as exc:
                 raise SettingsError(name, raw, str(exc)) from None
+        kwargs.setdefault("index_dir", _user_cache(env))
         return cls(**kwargs)
 
     def replace(self, **changes: Any) -> Settings:
@@ -267,6 +274,15 @@ def _value_of(
                 f"older name {alias} is read only when {first} is unset)",
             )
     return found[0]
+
+
+def _user_cache(env: Mapping[str, str]) -> str:
+    """The run index cache under the user's cache directory (XDG), if the environment has one."""
+    if env.get("XDG_CACHE_HOME", "").strip():
+        return str(Path(env["XDG_CACHE_HOME"]) / "pyoco-server" / "index")
+    if env.get("HOME", "").strip():
+        return str(Path(env["HOME"]) / ".cache" / "pyoco-server" / "index")
+    return MEMORY_INDEX
 
 
 def _render(value: object) -> str:

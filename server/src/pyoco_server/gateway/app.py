@@ -223,10 +223,10 @@ def create_app(
             with on_exit_signal(view.close_streams):
                 yield
         finally:
+            await cancel_and_wait(advisories)
+            await cancel_and_wait(reaping)  # it reads the run index, which view.stop closes
             await view.stop()
             await catalog.stop()
-            await cancel_and_wait(advisories)
-            await cancel_and_wait(reaping)
             if keys is not None:
                 await keys.stop()
             await backend.close()

@@ -1,13 +1,16 @@
 """The gateway's live view of the runs bucket: the run index and the watch fan-out.
 
 One feed of the runs bucket (`Backend.follow`) feeds both, and the run list's event streams
-(`feed`). Until its initial load is done, listing answers 503 (Retry-After) rather than an
-incomplete page. A second feed, of the worker registry, tells why PENDING runs wait (`waits`,
+(`feed`). The index is a SQLite file of this process (gateway/indexcache.py) that the feed
+resumes from: after a restart only the changes made meanwhile are read. Changes are committed
+once per burst (when the loop is next idle). Until its initial load is done, listing answers
+503 (Retry-After) rather than an incomplete page. A second feed, of the worker registry, tells why PENDING runs wait (`waits`,
 services/waiting.py).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -15,7 +18,8 @@ from typing import Any
 import orjson
 
 from pyoco_server.domain.errors import BackendUnavailable
-from pyoco_server.ports import Backend, Bucket
+from pyoco_server.gateway.indexcache import IndexCache
+from pyoco_server.ports import Backend, Bucket, BucketOrigin
 from pyoco_server.services.index import Filters, Page, RunIndex, Summary
 from pyoco_server.services.runfeed import RunFeed
 from pyoco_server.services.waiting import QueueProbe, RunWaits, WorkerView
@@ -33,7 +37,8 @@ class RunView:
     """The run index and the watch hub, kept current by one watch of the runs bucket."""
 
     def __init__(self, backend: Backend) -> None:
-        self.index = RunIndex(default_tenant=backend.settings.default_tenant)
+        self._cache = IndexCache(backend.settings)
+        self.index = RunIndex(default_tenant=backend.settings.default_tenant, path=self._cache.path)
         self.hub = WatchHub()
         self.workers = WorkerView(backend)
         self.waits = RunWaits(self.workers, QueueProbe(backend.deployment), backend.settings)
@@ -43,7 +48,8 @@ class RunView:
         self.feed = RunFeed(backend.settings.default_tenant)
         """The run list's event streams (`GET /runs/events`)."""
         self.listen(self.feed.changed)
-        self._mirror = backend.follow(Bucket.RUNS, self._put, self._delete)
+        self._commit_due = False
+        self._mirror = backend.follow(Bucket.RUNS, self._put, self._delete, self._resume)
 
     def start(self) -> None:
         """Start following the runs bucket and the worker registry (in the background)."""
@@ -51,9 +57,11 @@ class RunView:
         self.workers.start()
 
     async def stop(self) -> None:
-        """Stop following."""
+        """Stop following; save and close the index (no listing after this)."""
         await self._mirror.stop()
         await self.workers.stop()
+        self.index.close()
+        self._cache.release()
 
     @property
     def loaded(self) -> bool:
@@ -86,21 +94,37 @@ class RunView:
         """True while a queued or running run is bound to the wheel with this content."""
         return bool(self._bound.get(sha256))
 
+    def _resume(self, origin: BucketOrigin) -> int:
+        """Where the feed starts: after what the index file holds (0: from scratch)."""
+        held = self.index.resume(origin)
+        self.feed.seed(self.index.counts_by_tenant())
+        return held
+
     def _put(self, run_id: str, raw: bytes, revision: int) -> None:
         # orjson: fastest, and the summary's fields are all text, integers of no size or times.
         data = orjson.loads(raw)
-        before = self.index.get(run_id)
         summary = Summary.from_snapshot(data)
-        self.index.put(summary, revision)
-        if self.index.get(run_id) is summary:  # not an older revision than the one kept
+        change = self.index.put(summary, revision)
+        self._commit_soon()
+        if change.applied:  # not an older revision than the one kept
             for listener in self._listeners:
-                listener(before, summary, revision)
+                listener(change.before, summary, revision)
         self._track_code(run_id, data.get("code") or (), data["status"] in _ENDED)
         self.hub.publish(run_id, Change(revision, raw))
 
+    def _commit_soon(self) -> None:
+        """Commit once the burst of changes being handled is over (one transaction for it)."""
+        if not self._commit_due:
+            self._commit_due = True
+            asyncio.get_running_loop().call_soon(self._commit)
+
+    def _commit(self) -> None:
+        self._commit_due = False
+        self.index.commit()
+
     def _delete(self, run_id: str, revision: int) -> None:
-        before = self.index.get(run_id)
-        self.index.remove(run_id)
+        before = self.index.remove(run_id, revision)
+        self._commit_soon()
         if before is not None:
             for listener in self._listeners:
                 listener(before, None, revision)

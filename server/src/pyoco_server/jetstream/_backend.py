@@ -19,7 +19,7 @@ from pyoco_server.jetstream._run_store import NatsRunStore
 from pyoco_server.jetstream._wheels import NatsWheelFiles, NatsWheelHistory, NatsWheelIndex
 from pyoco_server.jetstream._worker_registry import NatsWorkerRegistry
 from pyoco_server.jetstream._workflows import NatsWorkflows
-from pyoco_server.ports import Bucket, OnDelete, OnPut
+from pyoco_server.ports import Bucket, OnDelete, OnPut, Resume
 
 
 class NatsBackend:
@@ -53,7 +53,9 @@ class NatsBackend:
         """True while connected with the resources in place."""
         return self.connection.ready
 
-    def follow(self, bucket: Bucket, on_put: OnPut, on_delete: OnDelete) -> BucketMirror:
+    def follow(
+        self, bucket: Bucket, on_put: OnPut, on_delete: OnDelete, resume: Resume | None = None
+    ) -> BucketMirror:
         """A watch of `bucket` calling back on every change (not started)."""
         names = {
             Bucket.RUNS: self.settings.runs_kv_bucket,
@@ -61,7 +63,7 @@ class NatsBackend:
             Bucket.WHEEL_INDEX: self.settings.wheel_index_kv_bucket,
             Bucket.WORKERS: self.settings.workers_kv_bucket,
         }
-        return BucketMirror(self.connection, names[bucket], on_put, on_delete)
+        return BucketMirror(self.connection, names[bucket], on_put, on_delete, resume)
 
     async def start(self) -> None:
         """Begin connecting in the background."""

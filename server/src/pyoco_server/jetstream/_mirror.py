@@ -5,7 +5,8 @@ whole bucket. The watch is an ordered push consumer delivering the last value of
 every change. nats-py recreates it after a gap, but only notices a consumer lost with a restarted
 server after two missed heartbeats (10 to 20 s of a stale index, stale key revocations): so the
 mirror subscribes again itself whenever the connection comes back, from the revision after the
-last one it applied. The initial contents count as loaded once the message at the stream's last
+last one it applied. A follower that keeps what it applied (the gateway's run index cache) is
+asked first (`resume`): from the revision it holds, only later changes are delivered. The initial contents count as loaded once the message at the stream's last
 sequence (taken just before subscribing) has been handled (nats-py's own "end of current values"
 marker can come before the values).
 """
@@ -20,11 +21,12 @@ import nats.errors
 import nats.js.errors
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
-from nats.js.api import ConsumerConfig, DeliverPolicy
+from nats.js.api import ConsumerConfig, DeliverPolicy, StreamInfo
 
 from pyoco_server.aio import cancel_and_wait
 from pyoco_server.domain.errors import BackendUnavailable
 from pyoco_server.jetstream._connection import Connection
+from pyoco_server.ports import BucketOrigin, Resume
 
 log = logging.getLogger(__name__)
 
@@ -40,13 +42,19 @@ class BucketMirror:
     """Calls `on_put(key, value, revision)` and `on_delete(key, revision)` for every change."""
 
     def __init__(
-        self, connection: Connection, bucket: str, on_put: OnPut, on_delete: OnDelete
+        self,
+        connection: Connection,
+        bucket: str,
+        on_put: OnPut,
+        on_delete: OnDelete,
+        resume: Resume | None = None,
     ) -> None:
         self._connection = connection
         self._bucket = bucket
         self._prefix = f"$KV.{bucket}."
         self._on_put = on_put
         self._on_delete = on_delete
+        self._resume = resume
         self._loaded = asyncio.Event()
         self._initial_seq = 0
         self._applied = 0
@@ -111,9 +119,15 @@ class BucketMirror:
             policy = DeliverPolicy.BY_START_SEQUENCE
         else:
             self._initial_seq = info.state.last_seq if info.state.messages else 0
-            if self._initial_seq == 0:
+            held = self._held(info)
+            if self._initial_seq <= held:
                 self._loaded.set()
-            config, policy = ConsumerConfig(), DeliverPolicy.LAST_PER_SUBJECT
+            if held:  # the follower holds the bucket up to `held`: only what came after
+                self._applied = held
+                config = ConsumerConfig(opt_start_seq=held + 1)
+                policy = DeliverPolicy.BY_START_SEQUENCE
+            else:
+                config, policy = ConsumerConfig(), DeliverPolicy.LAST_PER_SUBJECT
         self._subscription = await js.subscribe(
             f"{self._prefix}>",
             stream=f"KV_{self._bucket}",
@@ -123,6 +137,14 @@ class BucketMirror:
             config=config,
         )
         log.info("mirroring bucket %s (%s)", self._bucket, policy.value)
+
+    def _held(self, info: StreamInfo) -> int:
+        """The revision the follower already holds everything up to (0: load everything)."""
+        if self._resume is None:
+            return 0
+        identity = f"{info.config.name}@{info.created}"
+        origin = BucketOrigin(identity, info.state.first_seq, info.state.last_seq)
+        return self._resume(origin)
 
     async def _unsubscribe(self) -> None:
         if self._subscription is not None:

@@ -148,7 +148,7 @@ class NatsCluster:
         deadline = time.monotonic() + timeout
         seen = "no answer yet"
         while time.monotonic() < deadline:
-            leaders = set()
+            leaders: set[object] = set()
             for index in indexes:
                 meta = self._meta(index)
                 if meta is None or meta.get("cluster_size") != len(self.nodes):

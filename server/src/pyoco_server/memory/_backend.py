@@ -24,7 +24,7 @@ from pyoco_server.memory._logs import MemoryRunLogs
 from pyoco_server.memory._queue import MemoryJobQueue, MemoryWorkStream
 from pyoco_server.memory._wheels import MemoryWheelFiles, MemoryWheelHistory, MemoryWheelIndex
 from pyoco_server.memory._workflows import MemoryWorkflows
-from pyoco_server.ports import Bucket, OnDelete, OnPut
+from pyoco_server.ports import Bucket, OnDelete, OnPut, Resume
 
 
 class MemoryBackend:
@@ -70,15 +70,20 @@ class MemoryBackend:
         """True after `start` while not cut."""
         return self._started.is_set() and self.link.down is None
 
-    def follow(self, bucket: Bucket, on_put: OnPut, on_delete: OnDelete) -> MemoryFeed:
-        """A feed of `bucket` (not started)."""
+    def follow(
+        self, bucket: Bucket, on_put: OnPut, on_delete: OnDelete, resume: Resume | None = None
+    ) -> MemoryFeed:
+        """A feed of `bucket` (not started).
+
+        It delivers every value: `resume` is told of a bucket it has never seen.
+        """
         sources = {
             Bucket.RUNS: self.run_bucket,
             Bucket.API_KEYS: self.api_key_bucket,
             Bucket.WHEEL_INDEX: self.wheel_index_bucket,
             Bucket.WORKERS: self.workers.bucket,
         }
-        return sources[bucket].follow(on_put, on_delete)
+        return sources[bucket].follow(on_put, on_delete, resume)
 
     async def start(self) -> None:
         """Nothing to connect to."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import uuid
 from collections.abc import Callable
 
 from pyoco_server.domain.codec import (
@@ -25,7 +26,15 @@ from pyoco_server.domain.records import ApiKey, IdempotencyRecord, WorkerRecord
 from pyoco_server.domain.snapshot import RunSnapshot
 from pyoco_server.domain.subjects import API_KEY_PREFIX
 from pyoco_server.memory._link import Link
-from pyoco_server.ports import OnDelete, OnPut, StoredApiKey, StoredSnapshot, StoredWorker
+from pyoco_server.ports import (
+    BucketOrigin,
+    OnDelete,
+    OnPut,
+    Resume,
+    StoredApiKey,
+    StoredSnapshot,
+    StoredWorker,
+)
 
 MAX_PAYLOAD = 1024 * 1024
 """The largest message, as a nats-server with default settings takes."""
@@ -102,9 +111,11 @@ class MemoryBucket:
         self._link.check()
         return [key for key in self._entries if key.startswith(prefix) and self.get(key)]
 
-    def follow(self, on_put: OnPut, on_delete: OnDelete) -> MemoryFeed:
+    def follow(
+        self, on_put: OnPut, on_delete: OnDelete, resume: Resume | None = None
+    ) -> MemoryFeed:
         """A feed of this bucket (not started)."""
-        return MemoryFeed(self, on_put, on_delete)
+        return MemoryFeed(self, on_put, on_delete, resume)
 
     def _attach(self, feed: MemoryFeed) -> None:
         self._feeds.append(feed)
@@ -121,8 +132,11 @@ class MemoryBucket:
 class MemoryFeed:
     """A bucket's values, then its changes, delivered on the loop in order of revision."""
 
-    def __init__(self, bucket: MemoryBucket, on_put: OnPut, on_delete: OnDelete) -> None:
+    def __init__(
+        self, bucket: MemoryBucket, on_put: OnPut, on_delete: OnDelete, resume: Resume | None
+    ) -> None:
         self._bucket = bucket
+        self._resume = resume
         self._on_put = on_put
         self._on_delete = on_delete
         self._loaded = asyncio.Event()
@@ -142,6 +156,8 @@ class MemoryFeed:
 
     def start(self) -> None:
         """Replay the current values, then follow."""
+        if self._resume is not None:  # a bucket never seen: the follower starts over
+            self._resume(BucketOrigin(f"memory:{uuid.uuid4()}", 1, 0))
         self._bucket._attach(self)
         asyncio.get_running_loop().call_soon(self._loaded.set)
 

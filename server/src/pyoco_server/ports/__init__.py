@@ -30,6 +30,7 @@ from pyoco_server.ports._backend import (
     AdvisoryHandler,
     Backend,
     Bucket,
+    BucketOrigin,
     CancelChannel,
     CancelNotifier,
     Deployment,
@@ -39,6 +40,7 @@ from pyoco_server.ports._backend import (
     OnDelete,
     OnPut,
     QueueDepth,
+    Resume,
     Subscription,
 )
 from pyoco_server.ports._logs import LogSignal, LogSlice, RunLogs, StoredLogRecord
@@ -75,6 +77,7 @@ __all__ = [
     "ApiKeyStore",
     "Backend",
     "Bucket",
+    "BucketOrigin",
     "CancelChannel",
     "CancelNotifier",
     "DeadLetterSink",
@@ -92,6 +95,7 @@ __all__ = [
     "OnDelete",
     "OnPut",
     "QueueDepth",
+    "Resume",
     "RunLogs",
     "RunStore",
     "StoredApiKey",

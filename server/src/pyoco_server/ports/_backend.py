@@ -107,6 +107,23 @@ OnDelete = Callable[[str, int], None]
 """Called with (key, revision) for every deleted, purged or expired key."""
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class BucketOrigin:
+    """Which store a bucket's revisions come from, and the revisions it still holds."""
+
+    identity: str
+    """Changes when the bucket is recreated (its stream's creation time): revisions restart."""
+    first_revision: int
+    """The oldest revision still stored: every older one was removed (expired, or replaced)."""
+    last_revision: int
+    """The newest revision stored."""
+
+
+Resume = Callable[[BucketOrigin], int]
+"""Told the bucket's origin before a feed starts; returns the revision the follower already
+holds everything up to (the feed then delivers only later changes), or 0 for everything."""
+
+
 class Feed(Protocol):
     """A bucket followed in memory: its current values, then every change, pushed."""
 
@@ -195,8 +212,10 @@ class Backend(Protocol):
     def ready(self) -> bool:
         """True while connected with the resources in place."""
 
-    def follow(self, bucket: Bucket, on_put: OnPut, on_delete: OnDelete) -> Feed:
-        """A feed of `bucket`'s changes (not started)."""
+    def follow(
+        self, bucket: Bucket, on_put: OnPut, on_delete: OnDelete, resume: Resume | None = None
+    ) -> Feed:
+        """A feed of `bucket`'s changes (not started); `resume` lets it skip what is held."""
 
     async def start(self) -> None:
         """Begin connecting (in the background); returns at once."""

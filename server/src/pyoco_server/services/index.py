@@ -1,390 +1,385 @@
-"""The run index: every stored run's summary, in memory, ordered newest submitted first.
+"""The run index: every stored run's summary in SQLite, ordered newest submitted first.
 
 Each gateway process keeps one, fed by a watch on the runs bucket (jetstream.BucketMirror), so
-listing costs O(limit) and never reads the bucket. Runs are ordered by `(submitted_at, run_id)`,
-descending. Both are fixed when a run is created, so a run never moves in the order: a cursor
-(the key of the last run of a page) continues exactly below it, and paging never skips or
-repeats a run however runs change state meanwhile.
+listing costs O(limit) and never reads the bucket. The order, filters and cursors are
+services/listing.py's; the schema is services/indexdb.py's.
 
 Equality filters (status, flow, tag, tenant, flow.yaml SHA-256, and a label: one of the run's
-`tags`) each have their own ordered key list, and a page walks the shortest one that applies,
-checking the other filters on the way. `run_id_prefix` looks the prefix up in a sorted list of
-run ids (O(log n) to count the matches); up to `PREFIX_SORTED_MAX` matches are sorted into a
-list of their own (O(m log m)), more are checked on the way like `updated_after`, which has no
+`tags`) each have an ordered SQLite index, and a page walks the shortest one that applies (the
+index counts the runs of every filter value), checking the other filters on the way.
+`run_id_prefix` counts its matches in the run id index; up to `PREFIX_SORTED_MAX` matches are
+sorted into a list of their own, more are checked on the way like `updated_after`, which has no
 list: a page checks at most `scan_budget` candidates, returning a cursor where it stopped.
 
-Memory (about 0.6 KB a run, measured with tracemalloc on 100,000 runs; bench/listing.py measures
-the gateway process): every summary shares one order key object and one run id object with the
-lists, and the values that repeat from run to run (status, flow, tag, tenant, worker, reason,
-SHA-256 and label tuples) are interned, so a run costs its own fields and a pointer per list.
+The database is a file (the gateway's cache, services/indexcache.py) or kept in memory. A file
+keeps the revision of the runs bucket it holds everything up to, and the bucket's identity:
+a restarted gateway resumes from that revision (`resume`) instead of reading every run again.
+Memory does not grow with the runs (SQLite's bounded page cache; the rest is on disk).
 With `default_tenant`, runs stored without a tenant (submitted while API keys were off) are
 listed under that tenant.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import bisect
+import collections
 import dataclasses
-import itertools
-import json
-import sys
-from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, TypeAlias
+import logging
+import math
+from collections.abc import Iterator
+from typing import Any
 
-from sortedcontainers import SortedList
+from pyoco_server.ports import BucketOrigin
+from pyoco_server.services import indexdb
+from pyoco_server.services.indexdb import MEMORY
+from pyoco_server.services.listing import (
+    LABEL,
+    PREFIX_SORTED_MAX,
+    SECONDARY,
+    Filters,
+    Page,
+    Summary,
+    decode_cursor,
+    encode_cursor,
+)
 
-from pyoco_server.domain.errors import InvalidInput
+__all__ = [
+    "MEMORY",
+    "PREFIX_SORTED_MAX",
+    "Applied",
+    "Filters",
+    "Page",
+    "RunIndex",
+    "Summary",
+    "decode_cursor",
+    "encode_cursor",
+]
 
-OrderKey = tuple[float, str]
-"""`(-submitted_at, run_id)`: ascending order of these keys is newest submitted first."""
+log = logging.getLogger(__name__)
 
-_SECONDARY = ("status", "flow_name", "tag", "tenant_id", "workflow_yaml_sha256")
-_INTERNED = (*_SECONDARY, "worker_id", "error_reason")
-_LABEL = "label"
+_COLUMN = {field: "tenant" if field == "tenant_id" else field for field in SECONDARY}
+"""The column of each equality filter (the tenant's is defaulted: `default_tenant`)."""
+_LABEL = LABEL
+_LABEL_CHECK = (
+    "EXISTS (SELECT 1 FROM labels l WHERE l.label = ? AND l.neg = r.neg AND l.run_id = r.run_id)"
+)
+_TENANT_STATUS = "tenant_status"
+_SEP = "\x1f"
 
-INDEX_ERROR_CHARS = 160
-"""The index keeps only the start of a run's error (GET /runs/{id} has all of it)."""
-
-PREFIX_SORTED_MAX = 1000
-"""Runs matching a `run_id_prefix` that are sorted into a list of their own; beyond, the prefix
-is checked on the candidates (a one-character prefix of UUIDs matches one run in 16)."""
-
-_LABEL_TUPLES_MAX = 4096
-"""Distinct label tuples shared between summaries; others are kept per run."""
-_label_tuples: dict[tuple[str, ...], tuple[str, ...]] = {}
-
-
-def _short(error: str | None) -> str | None:
-    if error is None or len(error) <= INDEX_ERROR_CHARS:
-        return error
-    return error[: INDEX_ERROR_CHARS - 1] + "…"
-
-
-def _interned(value: Any) -> Any:
-    return sys.intern(value) if type(value) is str else value
-
-
-def _labels(tags: Sequence[str] | None) -> tuple[str, ...]:
-    """The run's labels as a shared tuple (most runs carry one of a few label sets)."""
-    labels = tuple(sys.intern(tag) for tag in tags or ())
-    shared = _label_tuples.get(labels)
-    if shared is not None:
-        return shared
-    if len(_label_tuples) < _LABEL_TUPLES_MAX:
-        _label_tuples[labels] = labels
-    return labels
+COMMIT_EVERY = 5000
+"""Changes written in one transaction at most (a burst of more is committed in parts)."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class Summary:
-    """What the index keeps of a run (openapi.yaml `RunSummary`)."""
+class Applied:
+    """What a change did to the index: `before` is the run as it was (None: it was new)."""
 
-    run_id: str
-    flow_name: str
-    tag: str
-    tags: tuple[str, ...]
-    status: str
-    submitted_at: float
-    updated_at: float
-    start_time: float | None
-    end_time: float | None
-    worker_id: str | None
-    attempt: int
-    error: str | None
-    error_reason: str | None
-    tenant_id: str | None
-    workflow_yaml_sha256: str | None
-    rerun_of: str | None = None
-    key: OrderKey = dataclasses.field(init=False, repr=False, compare=False)
-    """Its place in the index, newest first (one tuple shared by every list holding the run)."""
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "key", (-self.submitted_at, self.run_id))
-
-    @classmethod
-    def from_snapshot(cls, data: Mapping[str, Any]) -> Summary:
-        """The summary of a stored snapshot (its JSON form)."""
-        get = data.get
-        return cls(
-            run_id=data["run_id"],
-            flow_name=_interned(data["flow_name"]),
-            tag=_interned(data["tag"]),
-            tags=_labels(get("tags")),
-            status=_interned(data["status"]),
-            submitted_at=float(get("submitted_at", data["updated_at"])),
-            updated_at=float(data["updated_at"]),
-            start_time=get("start_time"),
-            end_time=get("end_time"),
-            worker_id=_interned(get("worker_id")),
-            attempt=int(get("attempt", 0)),
-            error=_short(get("error")),
-            error_reason=_interned(get("error_reason")),
-            tenant_id=_interned(get("tenant_id")),
-            workflow_yaml_sha256=_interned(get("workflow_yaml_sha256")),
-            rerun_of=get("rerun_of"),
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON form (openapi.yaml `RunSummary`)."""
-        # Field by field: dataclasses.asdict deep-copies and costs ~20 µs a summary.
-        data = {name: getattr(self, name) for name in _FIELDS}
-        data["tags"] = list(self.tags)
-        return data
+    applied: bool
+    """False for an older revision than the one kept (ignored)."""
+    before: Summary | None
 
 
-_FIELDS = tuple(field.name for field in dataclasses.fields(Summary) if field.init)
+@dataclasses.dataclass(slots=True)
+class _Plan:
+    """How a page is read: the ordered list it walks, and the checks on the way."""
 
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Filters:
-    """What a listing asks for; None means any."""
-
-    status: str | None = None
-    flow_name: str | None = None
-    tag: str | None = None
-    tenant_id: str | None = None
-    workflow_yaml_sha256: str | None = None
-    updated_after: float | None = None
-    label: str | None = None
-    """Runs whose `tags` contain it."""
-    run_id_prefix: str | None = None
-
-    def equalities(self) -> dict[str, str]:
-        """The equality filters that are set, by field (a label under `label`)."""
-        found = {name: value for name in _SECONDARY if (value := getattr(self, name)) is not None}
-        if self.label is not None:
-            found[_LABEL] = self.label
-        return found
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Page:
-    """One page of a listing; `next_cursor` is None when nothing is left."""
-
-    items: list[Summary]
-    next_cursor: str | None
-
-
-Keys: TypeAlias = "SortedList | list[OrderKey]"
-"""Ordered keys: a SortedList kept by the index, or a list sorted for one page."""
+    source: str
+    walk: list[str]
+    walk_args: list[Any]
+    order: str = "r.neg, r.run_id"
+    keys: str = ""
+    """The list's keys alone (for the scan bound), when cheaper than `source`."""
+    checks: list[str] = dataclasses.field(default_factory=list)
+    check_args: list[Any] = dataclasses.field(default_factory=list)
 
 
 class RunIndex:
-    """Run summaries ordered newest first, with one ordered key list per filter value."""
+    """Run summaries ordered newest first in SQLite, with an ordered index per filter.
 
-    def __init__(self, scan_budget: int = 2000, default_tenant: str | None = None) -> None:
+    `path` is the cache file (`MEMORY`: kept in this process only). Changes are written in a
+    transaction that `commit` ends (the gateway commits after each burst of changes).
+    """
+
+    def __init__(
+        self, scan_budget: int = 2000, default_tenant: str | None = None, path: str = MEMORY
+    ) -> None:
         self._scan_budget = scan_budget
         self._default_tenant = default_tenant
-        self._summaries: dict[str, Summary] = {}
-        self._revisions: dict[str, int] = {}
-        self._order: SortedList = SortedList()
-        self._ids: SortedList = SortedList()
-        self._lists: dict[tuple[str, str], SortedList] = {}
+        self._db = indexdb.connect(path)
+        meta = indexdb.read_meta(self._db)
+        if meta.get("default_tenant", "") != (default_tenant or ""):
+            self._reset("")  # runs without a tenant are listed under another one now
+        else:
+            self._applied = int(meta.get("applied", "0"))
+            self._sizes = collections.Counter(
+                {(f, v): n for f, v, n in self._db.execute("SELECT field, value, n FROM sizes")}
+            )
+        self._dirty: set[tuple[str, str]] = set()
+        self._pending = 0
+
+    @property
+    def applied(self) -> int:
+        """The highest revision applied (saved with the changes when they are committed)."""
+        return self._applied
 
     def __len__(self) -> int:
-        return len(self._summaries)
+        return sum(n for (field, _), n in self._sizes.items() if field == "status")
 
-    def put(self, summary: Summary, revision: int) -> None:
+    def resume(self, origin: BucketOrigin) -> int:
+        """The revision the cache holds the bucket up to, or 0 after starting it over.
+
+        Started over when the bucket is another one (recreated) or ends before the saved
+        revision (NATS lost its store). Runs whose last write the bucket no longer holds
+        expired while no one was watching (their expiry marker may be gone too): they go.
+        """
+        meta = indexdb.read_meta(self._db)
+        if meta.get("origin") != origin.identity or origin.last_revision < self._applied:
+            if self._applied:
+                log.info("run index cache is of another bucket or revision; rebuilding it")
+            self._reset(origin.identity)
+            return 0
+        self._begin()
+        pruned = self._db.execute(
+            "DELETE FROM runs WHERE revision < ?", (origin.first_revision,)
+        ).rowcount
+        if pruned > 0:
+            log.info("run index: %d runs expired while the gateway was down", pruned)
+            self._recount()
+        self.commit()
+        return self._applied
+
+    def put(self, summary: Summary, revision: int) -> Applied:
         """Add or update a run (an older revision than the one kept is ignored)."""
-        if revision < self._revisions.get(summary.run_id, 0):
-            return
-        old = self._summaries.get(summary.run_id)
-        if old is not None and old.key == summary.key:
-            object.__setattr__(summary, "key", old.key)  # share the one the lists hold
-        self._summaries[summary.run_id] = summary
-        self._revisions[summary.run_id] = revision
-        if old is None:
-            self._ids.add(summary.run_id)
-            self._list(summary)
-        elif old.key != summary.key:
-            self._unlist(old)
-            self._list(summary)
-        else:  # the usual change, of status only: move the run between two lists
-            default = self._default_tenant
-            for before, after in zip(
-                _entries(old, default), _entries(summary, default), strict=True
-            ):
-                if before != after:
-                    self._unlist_field(*before, old.key)
-                    self._list_field(*after, summary.key)
-            self._relabel(old, summary)
+        kept = self._row(summary.run_id)
+        if kept is not None and revision < kept[0]:
+            return Applied(False, kept[1])
+        before = None if kept is None else kept[1]
+        self._begin()
+        values = indexdb.row(summary, revision, self._default_tenant)
+        if before is None:
+            self._db.execute(indexdb.INSERT, values)
+        elif before.key == summary.key:
+            self._db.execute(indexdb.UPDATE, (*values[2:], *values[:2]))
+        else:
+            self._db.execute("DELETE FROM runs WHERE neg = ? AND run_id = ?", before.key)
+            self._db.execute(indexdb.INSERT, values)
+        if before is not None:
+            self._count(before, -1)
+        self._count(summary, 1)
+        self._note(revision)
+        return Applied(True, before)
 
-    def remove(self, run_id: str) -> None:
-        """Forget a run (deleted or expired)."""
-        old = self._summaries.pop(run_id, None)
-        self._revisions.pop(run_id, None)
-        if old is not None:
-            self._ids.discard(run_id)
-            self._unlist(old)
+    def remove(self, run_id: str, revision: int = 0) -> Summary | None:
+        """Forget a run (deleted or expired); the summary it had, if indexed."""
+        kept = self._row(run_id)
+        self._begin()
+        if kept is not None:
+            self._db.execute("DELETE FROM runs WHERE neg = ? AND run_id = ?", kept[1].key)
+            self._count(kept[1], -1)
+        self._note(revision)
+        return None if kept is None else kept[1]
+
+    def commit(self) -> None:
+        """Save the changes made so far, with the revision they reach."""
+        if not self._db.in_transaction:
+            return
+        self._db.execute("REPLACE INTO meta VALUES ('applied', ?)", (str(self._applied),))
+        for field, value in self._dirty:
+            n = self._sizes.get((field, value), 0)
+            if n > 0:
+                self._db.execute("REPLACE INTO sizes VALUES (?, ?, ?)", (field, value, n))
+            else:
+                self._db.execute("DELETE FROM sizes WHERE field = ? AND value = ?", (field, value))
+        self._dirty.clear()
+        self._db.execute("COMMIT")
+        self._pending = 0
+
+    def close(self) -> None:
+        """Commit and close the database."""
+        self.commit()
+        self._db.close()
 
     def get(self, run_id: str) -> Summary | None:
         """A run's summary, if indexed."""
-        return self._summaries.get(run_id)
+        kept = self._row(run_id)
+        return None if kept is None else kept[1]
 
     def with_status(self, status: str, *, oldest_first: bool = False) -> Iterator[Summary]:
         """The runs in `status`, newest first (or oldest first), by submit time."""
-        keys = self._lists.get(("status", status))
-        if keys is None:
-            return
-        for key in list(reversed(keys) if oldest_first else keys):
-            summary = self._summaries.get(key[1])
-            if summary is not None:
-                yield summary
+        direction = "DESC" if oldest_first else ""
+        rows = self._db.execute(
+            f"SELECT {indexdb.COLUMNS} FROM runs r INDEXED BY runs_status WHERE r.status = ? "
+            f"ORDER BY r.neg {direction}, r.run_id {direction}",
+            (status,),
+        ).fetchall()
+        return map(indexdb.summary, rows)
 
     def counts_by_status(self) -> dict[str, int]:
         """How many runs are in each status (for metrics)."""
-        return {
-            value: len(keys) for (field, value), keys in self._lists.items() if field == "status"
-        }
+        return {value: n for (field, value), n in self._sizes.items() if field == "status"}
+
+    def counts_by_tenant(self) -> dict[str, dict[str, int]]:
+        """How many runs each tenant has in each status (a run without one: the default's)."""
+        counts: dict[str, dict[str, int]] = {}
+        for (field, value), n in self._sizes.items():
+            if field == _TENANT_STATUS:
+                tenant, status = value.split(_SEP)
+                counts.setdefault(tenant, {})[status] = n
+        return counts
 
     def counts_by_tag(self, status: str) -> dict[str, int]:
         """How many runs of `status` each tag has (for metrics; O(runs of that status))."""
-        counts: dict[str, int] = {}
-        for _, run_id in self._lists.get(("status", status), ()):
-            tag = self._summaries[run_id].tag
-            counts[tag] = counts.get(tag, 0) + 1
-        return counts
-
-    def _tenant(self, summary: Summary) -> str | None:
-        return summary.tenant_id or self._default_tenant
-
-    def _list(self, summary: Summary) -> None:
-        self._order.add(summary.key)
-        for field, value in _entries(summary, self._default_tenant):
-            self._list_field(field, value, summary.key)
-        for label in set(summary.tags):
-            self._list_field(_LABEL, label, summary.key)
-
-    def _unlist(self, summary: Summary) -> None:
-        self._order.discard(summary.key)
-        for field, value in _entries(summary, self._default_tenant):
-            self._unlist_field(field, value, summary.key)
-        for label in set(summary.tags):
-            self._unlist_field(_LABEL, label, summary.key)
-
-    def _relabel(self, old: Summary, new: Summary) -> None:
-        if old.tags is new.tags or old.tags == new.tags:
-            return
-        for label in set(old.tags) - set(new.tags):
-            self._unlist_field(_LABEL, label, old.key)
-        for label in set(new.tags) - set(old.tags):
-            self._list_field(_LABEL, label, new.key)
-
-    def _list_field(self, field: str, value: str | None, key: OrderKey) -> None:
-        if value is None:
-            return
-        keys = self._lists.get((field, value))
-        if keys is None:  # not setdefault: that would build a SortedList on every call
-            keys = self._lists[(field, value)] = SortedList()
-        keys.add(key)
-
-    def _unlist_field(self, field: str, value: str | None, key: OrderKey) -> None:
-        if value is None:
-            return
-        keys = self._lists.get((field, value))
-        if keys is not None:
-            keys.discard(key)
-            if not keys:
-                del self._lists[(field, value)]
+        return dict(
+            self._db.execute(
+                "SELECT tag, count(*) FROM runs INDEXED BY runs_status WHERE status = ? "
+                "GROUP BY tag",
+                (status,),
+            ).fetchall()
+        )
 
     def page(self, filters: Filters, limit: int, cursor: str | None = None) -> Page:
         """Up to `limit` runs passing `filters`, newest first, after `cursor`."""
-        after = decode_cursor(cursor) if cursor else None
-        keys = self._keys(filters)
-        items: list[Summary] = []
-        for scanned, key in enumerate(_following(keys, after), start=1):
-            summary = self._summaries[key[1]]
-            if self._accepts(filters, summary):
-                items.append(summary)
-                if len(items) == limit:
-                    more = next(_following(keys, key), None) is not None
-                    return Page(items, encode_cursor(key) if more else None)
-            if scanned >= self._scan_budget:
-                return Page(items, encode_cursor(key))
-        return Page(items, None)
+        after = decode_cursor(cursor) if cursor else (-math.inf, "")
+        plan = self._plan(filters)
+        if plan is None:
+            return Page([], None)
+        walk = " AND ".join([*plan.walk, f"({plan.order}) > (?, ?)"])
+        args = [*plan.walk_args, *after]
+        bound = None
+        if plan.checks:  # not every run of the list passes: look at `scan_budget` at most
+            bound = self._db.execute(
+                f"SELECT {plan.order} FROM {plan.keys or plan.source} WHERE {walk} "
+                f"ORDER BY {plan.order} LIMIT 1 OFFSET ?",
+                (*args, self._scan_budget - 1),
+            ).fetchone()
+        conditions = [walk, *plan.checks]
+        if bound is not None:
+            conditions.append(f"({plan.order}) <= (?, ?)")
+        rows = self._db.execute(
+            f"SELECT {indexdb.COLUMNS} FROM {plan.source} WHERE {' AND '.join(conditions)} "
+            f"ORDER BY {plan.order} LIMIT ?",
+            (*args, *plan.check_args, *(bound or ()), limit + 1),
+        ).fetchall()
+        items = [indexdb.summary(row) for row in rows[:limit]]
+        if len(rows) > limit:
+            return Page(items, encode_cursor(items[-1].key))
+        return Page(items, None if bound is None else encode_cursor(tuple(bound)))
 
-    def _accepts(self, filters: Filters, summary: Summary) -> bool:
-        """True when `summary` passes every filter."""
-        if filters.updated_after is not None and not summary.updated_at > filters.updated_after:
-            return False
-        if filters.run_id_prefix is not None and not summary.run_id.startswith(
-            filters.run_id_prefix
-        ):
-            return False
-        for field, value in filters.equalities().items():
-            if field == _LABEL:
-                if value not in summary.tags:
-                    return False
-            elif field == "tenant_id":
-                if self._tenant(summary) != value:
-                    return False
-            elif getattr(summary, field) != value:
-                return False
-        return True
+    def _plan(self, filters: Filters) -> _Plan | None:
+        """Walk the shortest list that holds every run passing `filters` (None: no run can)."""
+        equalities = filters.equalities()
+        sizes = {field: self._sizes.get((field, value), 0) for field, value in equalities.items()}
+        if any(size == 0 for size in sizes.values()):
+            return None
+        drive = min(sizes, key=lambda field: sizes[field], default=None)
+        if drive is not None and sizes[drive] >= len(self):
+            drive = None
+        shortest = len(self) if drive is None else sizes[drive]
+        plan = self._prefix_plan(filters.run_id_prefix, min(shortest, PREFIX_SORTED_MAX))
+        if plan is not None:
+            drive = None
+        elif drive == _LABEL:
+            plan = _Plan(
+                "labels d JOIN runs r ON r.neg = d.neg AND r.run_id = d.run_id",
+                ["d.label = ?"],
+                [equalities[_LABEL]],
+                order="d.neg, d.run_id",
+                keys="labels d",
+            )
+        elif drive is not None:
+            column = _COLUMN[drive]
+            plan = _Plan(
+                f"runs r INDEXED BY runs_{column}", [f"r.{column} = ?"], [equalities[drive]]
+            )
+        else:
+            plan = _Plan("runs r NOT INDEXED", [], [])
+        for field, value in equalities.items():
+            if field != drive:
+                plan.checks.append(_LABEL_CHECK if field == _LABEL else f"r.{_COLUMN[field]} = ?")
+                plan.check_args.append(value)
+        if filters.updated_after is not None:
+            plan.checks.append("r.updated_at > ?")
+            plan.check_args.append(filters.updated_after)
+        if filters.run_id_prefix is not None and not plan.source.endswith("runs_run_id"):
+            plan.checks.append("r.run_id >= ? AND r.run_id < ?")
+            plan.check_args += _prefix_range(filters.run_id_prefix)
+        return plan
 
-    def _keys(self, filters: Filters) -> Keys:
-        """The shortest ordered key list that holds every run passing `filters`."""
-        keys: Keys = self._order
-        for field, value in filters.equalities().items():
-            listed = self._lists.get((field, value))
-            if listed is None:
-                return []
-            if len(listed) < len(keys):
-                keys = listed
-        if filters.run_id_prefix is not None:
-            matching = self._with_prefix(filters.run_id_prefix, min(len(keys), PREFIX_SORTED_MAX))
-            if matching is not None:
-                keys = matching
-        return keys
-
-    def _with_prefix(self, prefix: str, at_most: int) -> list[OrderKey] | None:
-        """The keys of the runs whose id starts with `prefix`, sorted; None if over `at_most`."""
-        end = prefix + "\x7f"  # run ids are ASCII below DEL: every id with the prefix sorts first
-        count = self._ids.bisect_left(end) - self._ids.bisect_left(prefix)
+    def _prefix_plan(self, prefix: str | None, at_most: int) -> _Plan | None:
+        """Walk the runs whose id starts with `prefix`, sorted; None if more than `at_most`."""
+        if prefix is None:
+            return None
+        bounds = _prefix_range(prefix)
+        (count,) = self._db.execute(
+            "SELECT count(*) FROM (SELECT 1 FROM runs WHERE run_id >= ? AND run_id < ? LIMIT ?)",
+            (*bounds, at_most + 1),
+        ).fetchone()
         if count > at_most:
             return None
-        run_ids = self._ids.irange(prefix, end, inclusive=(True, False))
-        return sorted(self._summaries[run_id].key for run_id in run_ids)
+        return _Plan("runs r INDEXED BY runs_run_id", ["r.run_id >= ? AND r.run_id < ?"], bounds)
+
+    def _row(self, run_id: str) -> tuple[int, Summary] | None:
+        row = self._db.execute(
+            f"SELECT r.revision, {indexdb.COLUMNS} FROM runs r WHERE r.run_id = ?", (run_id,)
+        ).fetchone()
+        return None if row is None else (row[0], indexdb.summary(row[1:]))
+
+    def _begin(self) -> None:
+        if not self._db.in_transaction:
+            self._db.execute("BEGIN")
+
+    def _note(self, revision: int) -> None:
+        self._applied = max(self._applied, revision)
+        self._pending += 1
+        if self._pending >= COMMIT_EVERY:
+            self.commit()
+
+    def _count(self, summary: Summary, delta: int) -> None:
+        tenant = summary.tenant_id or self._default_tenant
+        keys = [
+            ("status", summary.status),
+            ("flow_name", summary.flow_name),
+            ("tag", summary.tag),
+            ("workflow_yaml_sha256", summary.workflow_yaml_sha256),
+            ("tenant_id", tenant),
+            (_TENANT_STATUS, f"{tenant or ''}{_SEP}{summary.status}"),
+            *((_LABEL, label) for label in set(summary.tags)),
+        ]
+        for field, value in keys:
+            if value is None:
+                continue
+            n = self._sizes[(field, value)] + delta
+            if n > 0:
+                self._sizes[(field, value)] = n
+            else:
+                del self._sizes[(field, value)]
+            self._dirty.add((field, value))
+
+    def _recount(self) -> None:
+        """Count the runs of every filter value again (after many went at once)."""
+        self._sizes = collections.Counter()
+        for field, column in _COLUMN.items():
+            for value, n in self._db.execute(
+                f"SELECT {column}, count(*) FROM runs WHERE {column} IS NOT NULL GROUP BY 1"
+            ):
+                self._sizes[(field, value)] = n
+        for label, n in self._db.execute("SELECT label, count(*) FROM labels GROUP BY 1"):
+            self._sizes[(_LABEL, label)] = n
+        for tenant, status, n in self._db.execute(
+            "SELECT coalesce(tenant, ''), status, count(*) FROM runs GROUP BY 1, 2"
+        ):
+            self._sizes[(_TENANT_STATUS, f"{tenant}{_SEP}{status}")] = n
+        self._db.execute("DELETE FROM sizes")
+        self._dirty = set(self._sizes)
+
+    def _reset(self, origin: str) -> None:
+        """Start the cache over for the bucket `origin`."""
+        meta = {"origin": origin, "default_tenant": self._default_tenant or "", "applied": "0"}
+        indexdb.clear(self._db, meta)
+        self._applied = 0
+        self._sizes = collections.Counter()
+        self._dirty = set()
 
 
-def _entries(summary: Summary, default_tenant: str | None) -> Iterator[tuple[str, str | None]]:
-    """(field, value) of the summary's equality lists (the tenant defaulted when asked)."""
-    yield "status", summary.status
-    yield "flow_name", summary.flow_name
-    yield "tag", summary.tag
-    yield "tenant_id", summary.tenant_id or default_tenant
-    yield "workflow_yaml_sha256", summary.workflow_yaml_sha256
-
-
-def _following(keys: Keys, after: OrderKey | None) -> Iterator[OrderKey]:
-    """The keys after `after` (all when None), in order."""
-    if after is None:
-        return iter(keys)
-    if isinstance(keys, SortedList):
-        following: Iterator[OrderKey] = keys.irange(minimum=after, inclusive=(False, True))
-        return following
-    return itertools.islice(keys, bisect.bisect_right(keys, after), None)
-
-
-def encode_cursor(key: OrderKey) -> str:
-    """The opaque cursor that continues after `key`."""
-    raw = json.dumps([key[0], key[1]], separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> OrderKey:
-    """The key a cursor continues after (`InvalidInput` for a cursor we did not issue)."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        position, run_id = json.loads(raw)
-    except (binascii.Error, ValueError, TypeError):
-        raise InvalidInput(
-            "cursor is not one this server issued; pass the next_cursor of the previous page"
-        ) from None
-    if not isinstance(position, (int, float)) or not isinstance(run_id, str):
-        raise InvalidInput(
-            "cursor is not one this server issued; pass the next_cursor of the previous page"
-        )
-    return (float(position), run_id)
+def _prefix_range(prefix: str) -> list[str]:
+    # Run ids are ASCII below DEL: every id with the prefix sorts in [prefix, prefix + DEL).
+    return [prefix, prefix + "\x7f"]

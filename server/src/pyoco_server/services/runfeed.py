@@ -27,7 +27,7 @@ import collections
 import contextlib
 import dataclasses
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 
 from pyoco_server.services.index import Summary
 
@@ -199,6 +199,13 @@ class RunFeed:
     def tenant_of(self, summary: Summary) -> str:
         """The tenant a run belongs to."""
         return summary.tenant_id or self._default_tenant
+
+    def seed(self, counts: Mapping[str, Mapping[str, int]]) -> None:
+        """Start the counts by tenant and status over from the run index's.
+
+        A resumed index tells only the changes made since it was saved, not every run.
+        """
+        self._counts = {tenant: collections.Counter(by) for tenant, by in counts.items()}
 
     def changed(self, before: Summary | None, after: Summary | None, revision: int) -> None:
         """A change the run index applied (`after` None: the run was deleted or expired)."""
