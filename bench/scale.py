@@ -1,0 +1,189 @@
+"""Scale-out on this machine: end-to-end runs/s with 1, 2 and 4 worker processes and 1 and 2
+gateway processes, on one NATS server (replicas 1) and on a three-node cluster (replicas 3).
+
+    uv run python -m bench.scale [SECONDS] [--out FILE]    (default bench/results/scale.json)
+
+Every process shares this machine's cores (the cluster's three nodes too), so more processes
+mostly compete for the same CPU: the figures show what each step costs here, and the CPU per
+run of each kind of process, from which docs/operations.md sizes larger deployments. Load is
+wrk submitting the JSON path (the trivial 2-task flow by name) on 32 connections for SECONDS
+(default 5); a run counts when its terminal state is stored.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+from bench._results import write_result
+from bench._stack import ROOT, _wait_http, free_port, tree_cpu_seconds
+from bench.e2e import _wrk_script, watch_terminals
+from bench.submits import JSON
+from pyoco_server.local.cluster import NatsCluster, NodePorts
+from pyoco_server.local.natsserver import NatsServer
+
+WORKERS = (1, 2, 4)
+GATEWAYS = (1, 2)
+CONNECTIONS = 32
+
+
+@contextlib.contextmanager
+def nats_deployment(replicas: int, scratch: Path) -> Iterator[tuple[str, list[int]]]:
+    """One server (replicas 1) or a three-node cluster; its URL and server PIDs."""
+    if replicas == 1:
+        with NatsServer(scratch / "nats") as server:
+            assert server.pid is not None
+            yield server.url, [server.pid]
+        return
+    with NatsCluster(scratch / "cluster", [NodePorts.free() for _ in range(3)]) as cluster:
+        yield cluster.url, [node.pid for node in cluster.nodes if node.pid is not None]
+
+
+@contextlib.contextmanager
+def processes(
+    url: str, replicas: int, gateways: int, workers: int, scratch: Path
+) -> Iterator[tuple[str, list[int], list[int]]]:
+    """A gateway of `gateways` processes and `workers` workers; its URL and their PIDs."""
+    env = {
+        **os.environ,
+        "PYOCO_NATS_URL": url,
+        "PYOCO_JS_REPLICAS": str(replicas),
+        "PYOCO_LOAD_DOTENV": "0",
+        "PYOCO_LOG_LEVEL": "warning",
+        "PYOCO_INDEX_DIR": str(scratch / "index"),
+    }
+    port = free_port()
+    log = (scratch / "processes.log").open("ab")
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(*args: str) -> subprocess.Popen[bytes]:
+        process = subprocess.Popen(
+            [sys.executable, "-m", *args], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
+        )
+        started.append(process)
+        return process
+
+    try:
+        gateway = start("pyoco_server.gateway", "--port", str(port), "--workers", str(gateways))
+        gateway_url = f"http://127.0.0.1:{port}"
+        _wait_http(f"{gateway_url}/health")
+        worker_pids = [
+            start(
+                "pyoco_worker.cli",
+                "--tags",
+                "default",
+                "--worker-id",
+                f"w{index}",
+                "--flow-resolver",
+                "bench.flows:resolve",
+            ).pid
+            for index in range(workers)
+        ]
+        _wait_workers(gateway_url, workers)
+        yield gateway_url, [gateway.pid], worker_pids
+    finally:
+        for process in reversed(started):
+            process.send_signal(signal.SIGTERM)
+        for process in started:
+            try:
+                process.wait(60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        log.close()
+
+
+def _wait_workers(gateway_url: str, count: int, timeout: float = 60.0) -> None:
+    """Wait until `count` workers are registered (each one binds its consumer first)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        url = f"{gateway_url}/workers?state=IDLE"
+        with (
+            contextlib.suppress(OSError, ValueError),
+            urllib.request.urlopen(url, timeout=2) as page,
+        ):
+            if len(json.load(page)["items"]) >= count:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"{count} workers did not register within {timeout:g}s")
+
+
+async def sustained(
+    nats_url: str, gateway_url: str, pids: dict[str, list[int]], seconds: int
+) -> dict[str, float]:
+    """wrk on the JSON path for `seconds`; runs/s until every accepted run ended, CPU per run."""
+    nc, watch = await watch_terminals(nats_url.split(",")[0])
+    before = {name: sum(map(tree_cpu_seconds, group)) for name, group in pids.items()}
+    started = time.perf_counter()
+    wrk = await asyncio.create_subprocess_exec(
+        "wrk",
+        "-t1",
+        f"-c{CONNECTIONS}",
+        f"-d{seconds}s",
+        "-s",
+        str(_wrk_script(JSON)),
+        f"{gateway_url}{JSON.path}",
+        stdout=asyncio.subprocess.PIPE,
+    )
+    output = (await wrk.communicate())[0].decode()
+    submitted = time.perf_counter()
+    requests = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
+    await watch.wait_count(requests, timeout=300)
+    finished = max(watch.ended.values())
+    spent = {name: sum(map(tree_cpu_seconds, group)) - before[name] for name, group in pids.items()}
+    await nc.close()
+    return {
+        "runs": requests,
+        "completed": sum(1 for status in watch.statuses.values() if status == "COMPLETED"),
+        "submit_per_s": requests / (submitted - started),
+        "runs_per_s": requests / (finished - started),
+        **{f"{name}_cpu_ms_per_run": cpu * 1000 / requests for name, cpu in spent.items()},
+    }
+
+
+def run(seconds: int) -> dict[str, object]:
+    """Every combination; runs/s also as a ratio to one gateway and one worker on replicas 1."""
+    rows: list[dict[str, float]] = []
+    for replicas in (1, 3):
+        for gateways in GATEWAYS:
+            for workers in WORKERS:
+                # A fresh NATS each time: no run of an earlier combination ends in this one.
+                with (
+                    tempfile.TemporaryDirectory() as directory,
+                    nats_deployment(replicas, Path(directory)) as (url, nats_pids),
+                    processes(url, replicas, gateways, workers, Path(directory)) as (
+                        gateway_url,
+                        gateway_pids,
+                        worker_pids,
+                    ),
+                ):
+                    pids = {"gateway": gateway_pids, "worker": worker_pids, "nats": nats_pids}
+                    figures = asyncio.run(sustained(url, gateway_url, pids, seconds))
+                row: dict[str, float] = {"replicas": replicas, "gateways": gateways}
+                row["workers"] = workers
+                rows.append({**row, **figures})
+                print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
+    base = rows[0]["runs_per_s"]
+    for row in rows:
+        row["ratio_to_1_gateway_1_worker_r1"] = row["runs_per_s"] / base
+    return {"seconds": seconds, "connections": CONNECTIONS, "rows": rows}
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("seconds", nargs="?", type=int, default=5)
+    parser.add_argument("--out", default="scale")
+    options = parser.parse_args()
+    print(json.dumps(write_result(options.out, run(options.seconds)), indent=2))
