@@ -143,12 +143,14 @@ async def sustained(
     await watch.wait_count(requests, timeout=300)
     finished = max(watch.ended.values())
     spent = {name: sum(map(tree_cpu_seconds, group)) - before[name] for name, group in pids.items()}
+    runs_bucket = await nc.jetstream().stream_info("KV_pyoco_runs")
     await nc.close()
     return {
         "runs": requests,
         "completed": sum(1 for status in watch.statuses.values() if status == "COMPLETED"),
         "submit_per_s": requests / (submitted - started),
         "runs_per_s": requests / (finished - started),
+        "runs_bucket_bytes_per_run": runs_bucket.state.bytes / max(requests, 1),
         **{f"{name}_cpu_ms_per_run": cpu * 1000 / requests for name, cpu in spent.items()},
     }
 

@@ -62,6 +62,7 @@ from pyoco_worker.execution import (
     StopReason,
 )
 from pyoco_worker.logs import NO_LOGS, LogPublisher
+from pyoco_worker.outages import WaitReady, never_ready, read_after_conflict, through_outage
 from pyoco_worker.writer import RunWriter
 
 log = logging.getLogger(__name__)
@@ -90,10 +91,6 @@ class ActiveRun:
         self.finished = asyncio.Event()
 
 
-async def _not_ready(_timeout: float) -> bool:
-    return False
-
-
 class JobRunner:
     """Runs the jobs delivered to one worker."""
 
@@ -110,7 +107,7 @@ class JobRunner:
         exhaustion: MaxDeliveriesHandler | None = None,
         clock: Callable[[], float] = time.time,
         logs: LogPublisher = NO_LOGS,
-        wait_ready: Callable[[float], Awaitable[bool]] = _not_ready,
+        wait_ready: WaitReady = never_ready,
     ) -> None:
         self._store = store
         self._wait_ready = wait_ready  # (timeout) -> True once NATS is back
@@ -180,15 +177,9 @@ class JobRunner:
             return None
 
     async def _through_outage(self, step: Callable[[], Awaitable[T]]) -> T:
-        """A step before the run starts, done again once NATS is back (up to AckWait / 2)."""
-        deadline = time.monotonic() + self._settings.consumer_ack_wait_sec / 2
-        while True:
-            try:
-                return await step()
-            except BackendUnavailable:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0 or not await self._wait_ready(remaining):
-                    raise
+        return await through_outage(
+            step, self._wait_ready, self._settings.consumer_ack_wait_sec / 2
+        )
 
     async def _current(self, job: Job, delivery: Delivery) -> StoredSnapshot | None:
         """The run's snapshot; stored from the job when the gateway has not stored it yet.
@@ -209,7 +200,7 @@ class JobRunner:
         try:
             return StoredSnapshot(pending, await self._store.create(pending))
         except RevisionConflict:
-            return await self._store.get(job.run_id)
+            return await read_after_conflict(self._store, job.run_id)
 
     async def _attempt(self, job: Job, delivery: Delivery, stored: StoredSnapshot) -> RunStatus:
         control = RunControl(job.timeout_sec)
