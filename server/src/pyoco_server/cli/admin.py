@@ -1,8 +1,10 @@
-"""`pyoco-server-admin`: manage API keys, straight in NATS.
+"""`pyoco-server-admin`: manage API keys, back up and restore, straight in NATS.
 
     pyoco-server-admin api-key create --tenant acme [--role admin] [--description "CI"]
     pyoco-server-admin api-key list [--tenant acme]
     pyoco-server-admin api-key revoke 3f2a...            (or the whole key, or --key-id 3f2a...)
+    pyoco-server-admin backup DIR
+    pyoco-server-admin restore DIR [--force]
 
 Output is JSON on stdout. `create` prints the plaintext key, the only time it is ever shown;
 only a keyed hash of it is stored, and no other command prints a secret, not even in an error. Failures are one line on stderr and exit code 1.
@@ -17,6 +19,7 @@ import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import click
@@ -26,11 +29,13 @@ from pyoco_server.domain.envparse import parse_modules
 from pyoco_server.domain.errors import PyocoError, SettingsError
 from pyoco_server.domain.records import ApiKey, Role
 from pyoco_server.domain.settings import Settings
-from pyoco_server.jetstream import NatsBackend
+from pyoco_server.jetstream import NatsBackend, back_up, restore
 from pyoco_server.services.keys import ApiKeyService
 
 _PROG = "pyoco-server-admin"
 _CONNECT_WAIT_SEC = 5.0
+_RESTORE_WAIT_SEC = 30.0
+"""A restore often targets a cluster just started, which takes seconds to place replicas."""
 
 T = TypeVar("T")
 
@@ -39,31 +44,44 @@ class AdminError(Exception):
     """A failure the CLI reports as one line and exit code 1."""
 
 
-async def _with_keys(settings: Settings, action: Callable[[ApiKeyService], Awaitable[T]]) -> T:
-    """Connect (waiting a bounded time), run `action` on the key service, close."""
+async def _with_backend(
+    settings: Settings,
+    action: Callable[[NatsBackend], Awaitable[T]],
+    wait: float = _CONNECT_WAIT_SEC,
+) -> T:
+    """Connect (waiting up to `wait` seconds for NATS and its resources), run `action`, close."""
     backend = NatsBackend(settings, _PROG, role="admin")
     await backend.start()
     try:
-        if not await backend.wait_ready(_CONNECT_WAIT_SEC):
-            raise AdminError(_not_ready(backend, settings))
-        return await action(ApiKeyService(backend.api_keys, settings.auth_pepper))
+        if not await backend.wait_ready(wait):
+            raise AdminError(_not_ready(backend, settings, wait))
+        return await action(backend)
     finally:
         await backend.close()
 
 
-def _not_ready(backend: NatsBackend, settings: Settings) -> str:
+def _keys(action: Callable[[ApiKeyService], Awaitable[T]]) -> Callable[[NatsBackend], Awaitable[T]]:
+    """`action` on the API key service of a backend."""
+    return lambda backend: action(ApiKeyService(backend.api_keys, backend.settings.auth_pepper))
+
+
+def _not_ready(backend: NatsBackend, settings: Settings, wait: float) -> str:
     """Why the admin could not use NATS within its wait, and what to do."""
     if backend.connection.refused or backend.connection.answers:
         return backend.unavailable_reason()
     return (
-        f"cannot reach NATS at {settings.nats_url} within {_CONNECT_WAIT_SEC:g} s "
+        f"cannot reach NATS at {settings.nats_url} within {wait:g} s "
         "(is it running? pass --nats-url or set PYOCO_NATS_URL)"
     )
 
 
-def _run(settings: Settings, action: Callable[[ApiKeyService], Awaitable[T]]) -> T:
+def _run(
+    settings: Settings,
+    action: Callable[[NatsBackend], Awaitable[T]],
+    wait: float = _CONNECT_WAIT_SEC,
+) -> T:
     try:
-        return asyncio.run(_with_keys(settings, action))
+        return asyncio.run(_with_backend(settings, action, wait))
     except (AdminError, PyocoError) as exc:  # NATS down, a record that does not decode, ...
         _fail(str(exc))
 
@@ -115,7 +133,7 @@ def _listed(record: ApiKey) -> dict[str, Any]:
 )
 @click.pass_context
 def cli(ctx: click.Context, nats_url: str | None) -> None:
-    """pyoco-server-admin: administer pyoco-server (API keys)."""
+    """pyoco-server-admin: administer pyoco-server (API keys, backup and restore)."""
     environ = dict(os.environ)
     if nats_url:
         environ["PYOCO_NATS_URL"] = nats_url
@@ -139,7 +157,7 @@ def setup(settings: Settings) -> None:
     (`pyoco-server up` does it for its embedded NATS).
     """
 
-    async def ready(_service: ApiKeyService) -> None:
+    async def ready(_backend: NatsBackend) -> None:
         return None  # connecting as admin created and reconciled everything
 
     _run(settings.replace(nats_manage_resources=True), ready)
@@ -196,7 +214,7 @@ def create(
     limit = keys.SubmitLimit(submit_rate_per_sec, submit_burst)
     plaintext, record = _run(
         settings,
-        lambda service: service.create(tenant, Role(role), description, task_modules, limit),
+        _keys(lambda service: service.create(tenant, Role(role), description, task_modules, limit)),
     )
     _print({**_listed(record), "api_key": plaintext})
 
@@ -206,7 +224,7 @@ def create(
 @click.pass_obj
 def list_keys(settings: Settings, tenant: str | None) -> None:
     """Print the keys, newest first (without their hashes)."""
-    records = _run(settings, lambda service: service.list(tenant))
+    records = _run(settings, _keys(lambda service: service.list(tenant)))
     _print([_listed(record) for record in records])
 
 
@@ -223,7 +241,7 @@ def revoke(settings: Settings, key: str | None, key_id: str | None) -> None:
     wanted = _key_id_of(_one_key(key, key_id))
     record = None
     if keys.is_key_id(wanted):
-        record = _run(settings, lambda service: service.revoke(wanted))
+        record = _run(settings, _keys(lambda service: service.revoke(wanted)))
     if record is None:
         _fail(f"no API key has id {wanted!r}; `{_PROG} api-key list` shows the keys")
     _print({"key_id": record.key_id, "revoked_at": record.revoked_at})
@@ -247,6 +265,47 @@ def _key_id_of(given: str) -> str:
     if given.startswith(keys.KEY_PREFIX) and "." in given:
         return given.removeprefix(keys.KEY_PREFIX).split(".", 1)[0]
     return given
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(path_type=Path, file_okay=False))
+@click.pass_obj
+def backup(settings: Settings, directory: Path) -> None:
+    """Back the deployment up into DIRECTORY (new, or empty).
+
+    Writes the latest value of every key of the runs, API-key, wheel-index and workflow
+    buckets, every wheel, the dead letters, the wheel history and the jobs still queued, with
+    a manifest.json written last. Left out: worker records and Idempotency-Key records
+    (short-lived, rewritten by the running deployment) and task logs. Stop gateways and
+    workers first for a consistent copy. Prints a one-line JSON summary.
+    """
+    if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
+        _fail(f"{directory} is not an empty directory; back up into a new directory")
+    manifest = _run(settings, lambda backend: back_up(backend.connection, directory))
+    summary = {"backup": str(directory), "source": manifest["source"], "counts": manifest["counts"]}
+    click.echo(json.dumps(summary, ensure_ascii=False))
+
+
+@cli.command("restore")
+@click.argument("directory", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.option("--force", is_flag=True, help="Restore even if the target already holds runs.")
+@click.pass_obj
+def restore_command(settings: Settings, directory: Path, force: bool) -> None:
+    """Restore the backup in DIRECTORY into the NATS of --nats-url / PYOCO_NATS_URL.
+
+    Creates the resources first, with PYOCO_JS_REPLICAS replicas when set (so a backup of one
+    server restores into a cluster as replicated resources), then puts back every wheel, key
+    and stream message. Refuses a target that already holds runs unless --force. Run again
+    with --force after an interruption: stream messages already restored in the last two
+    minutes are not stored twice (older ones would be). Prints a one-line JSON summary.
+    """
+    manage = settings.replace(nats_manage_resources=True)
+    summary = _run(
+        manage,
+        lambda backend: restore(backend.connection, directory, force=force),
+        _RESTORE_WAIT_SEC,
+    )
+    click.echo(json.dumps(summary, ensure_ascii=False))
 
 
 def main() -> None:

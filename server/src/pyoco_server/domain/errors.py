@@ -26,6 +26,8 @@
     │   └── UnknownRequirement   a pinned wheel version the registry lacks      422
     ├── FlowNotFound             a worker has no flow for the job (worker side)
     ├── RunAbandoned             a run stopped by the worker's shutdown; its job is handed back
+    ├── BackupError              a backup directory not usable, or not a backup
+    │   └── RestoreTargetInUse   a restore into a deployment that already holds runs
     ├── RevisionConflict         a compare-and-set lost to a newer write
     │   └── StaleAttempt         a newer delivery attempt (or the end of the run) fenced us out
     └── BackendUnavailable       NATS cannot be reached; retry later            503
@@ -279,6 +281,23 @@ class FlowNotFound(PyocoError):
 
 class RunAbandoned(PyocoError):
     """A run was stopped because its worker is shutting down; the job goes back to the queue."""
+
+
+class BackupError(PyocoError):
+    """A backup cannot be written into a directory, or a directory read back as a backup."""
+
+
+class RestoreTargetInUse(BackupError):
+    """The target of a restore already holds runs (and the restore was not forced)."""
+
+    def __init__(self, nats_url: str, bucket: str, messages: int) -> None:
+        self.nats_url = nats_url
+        self.bucket = bucket
+        self.messages = messages
+        super().__init__(
+            f"NATS at {nats_url} already holds runs ({messages} messages in bucket {bucket}); "
+            "restore into an empty deployment, or pass --force to write the backup over it"
+        )
 
 
 class RevisionConflict(PyocoError):
