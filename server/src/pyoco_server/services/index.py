@@ -66,6 +66,7 @@ _TENANT_STATUS = "tenant_status"
 _SEP = "\x1f"
 
 COMMIT_EVERY = 5000
+_ENDED = frozenset({"COMPLETED", "FAILED", "CANCELLED"})
 """Changes written in one transaction at most (a burst of more is committed in parts)."""
 
 
@@ -105,6 +106,9 @@ class RunIndex:
         self._scan_budget = scan_budget
         self._default_tenant = default_tenant
         self._db = indexdb.connect(path)
+        self._live: dict[str, tuple[int, Summary]] = {}
+        """The runs not ended yet that changed since the start, as indexed (revision, summary):
+        their next change needs no read of the file. Bounded by the runs in flight."""
         meta = indexdb.read_meta(self._db)
         if meta.get("default_tenant", "") != (default_tenant or ""):
             self._reset("")  # runs without a tenant are listed under another one now
@@ -149,7 +153,7 @@ class RunIndex:
 
     def put(self, summary: Summary, revision: int) -> Applied:
         """Add or update a run (an older revision than the one kept is ignored)."""
-        kept = self._row(summary.run_id)
+        kept = self._live.get(summary.run_id) or self._row(summary.run_id)
         if kept is not None and revision < kept[0]:
             return Applied(False, kept[1])
         before = None if kept is None else kept[1]
@@ -166,10 +170,15 @@ class RunIndex:
             self._count(before, -1)
         self._count(summary, 1)
         self._note(revision)
+        if summary.status in _ENDED:
+            self._live.pop(summary.run_id, None)
+        else:
+            self._live[summary.run_id] = (revision, summary)
         return Applied(True, before)
 
     def remove(self, run_id: str, revision: int = 0) -> Summary | None:
         """Forget a run (deleted or expired); the summary it had, if indexed."""
+        self._live.pop(run_id, None)
         kept = self._row(run_id)
         self._begin()
         if kept is not None:
@@ -200,7 +209,7 @@ class RunIndex:
 
     def get(self, run_id: str) -> Summary | None:
         """A run's summary, if indexed."""
-        kept = self._row(run_id)
+        kept = self._live.get(run_id) or self._row(run_id)
         return None if kept is None else kept[1]
 
     def with_status(self, status: str, *, oldest_first: bool = False) -> Iterator[Summary]:
@@ -375,6 +384,7 @@ class RunIndex:
         """Start the cache over for the bucket `origin`."""
         meta = {"origin": origin, "default_tenant": self._default_tenant or "", "applied": "0"}
         indexdb.clear(self._db, meta)
+        self._live.clear()
         self._applied = 0
         self._sizes = collections.Counter()
         self._dirty = set()
