@@ -15,6 +15,7 @@ import re
 import shutil
 import tempfile
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -188,10 +189,26 @@ async def throughput_wrk(
 ) -> dict[str, float]:
     """Submit with wrk (a C load generator, so the client does not eat the CPU it measures)
     for `seconds`; time from the first submit until every accepted run ended."""
-    nc, watch = await watch_terminals(deployment.nats_url)
     assert deployment.worker is not None
+    pids = {name: [pid] for name, pid in _pids(deployment).items()}
+    return await wrk_throughput(
+        deployment.nats_url, deployment.gateway_url, pids, seconds, connections, submit
+    )
+
+
+async def wrk_throughput(
+    nats_url: str,
+    gateway_url: str,
+    pids: Mapping[str, Sequence[int]],
+    seconds: int,
+    connections: int,
+    submit: Submit = JSON,
+) -> dict[str, float]:
+    """wrk on `submit` for `seconds`; runs/s until every accepted run ended, and the CPU per
+    run of each group of `pids` (each process with its descendants)."""
+    nc, watch = await watch_terminals(nats_url.split(",")[0])
     script = _wrk_script(submit)
-    cpu = {name: tree_cpu_seconds(pid) for name, pid in _pids(deployment).items()}
+    cpu = {name: sum(map(tree_cpu_seconds, group)) for name, group in pids.items()}
     started = time.perf_counter()
     wrk = await asyncio.create_subprocess_exec(
         "wrk",
@@ -200,15 +217,15 @@ async def throughput_wrk(
         f"-d{seconds}s",
         "-s",
         str(script),
-        f"{deployment.gateway_url}{submit.path}",
+        f"{gateway_url}{submit.path}",
         stdout=asyncio.subprocess.PIPE,
     )
     output = (await wrk.communicate())[0].decode()
     submitted = time.perf_counter()
     requests = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
-    await watch.wait_count(requests, timeout=120)
+    await watch.wait_count(requests, timeout=300)
     finished = max(watch.ended.values())
-    spent = {name: tree_cpu_seconds(pid) - cpu[name] for name, pid in _pids(deployment).items()}
+    spent = {name: sum(map(tree_cpu_seconds, group)) - cpu[name] for name, group in pids.items()}
     await nc.close()
     completed = sum(1 for status in watch.statuses.values() if status == "COMPLETED")
     return {

@@ -17,7 +17,6 @@ import asyncio
 import contextlib
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -27,9 +26,11 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import nats
+
 from bench._results import write_result
-from bench._stack import ROOT, _wait_http, free_port, tree_cpu_seconds
-from bench.e2e import _wrk_script, watch_terminals
+from bench._stack import ROOT, _wait_http, free_port
+from bench.e2e import wrk_throughput
 from bench.submits import JSON
 from pyoco_server.local.cluster import NatsCluster, NodePorts
 from pyoco_server.local.natsserver import NatsServer
@@ -123,36 +124,14 @@ def _wait_workers(gateway_url: str, count: int, timeout: float = 60.0) -> None:
 async def sustained(
     nats_url: str, gateway_url: str, pids: dict[str, list[int]], seconds: int
 ) -> dict[str, float]:
-    """wrk on the JSON path for `seconds`; runs/s until every accepted run ended, CPU per run."""
-    nc, watch = await watch_terminals(nats_url.split(",")[0])
-    before = {name: sum(map(tree_cpu_seconds, group)) for name, group in pids.items()}
-    started = time.perf_counter()
-    wrk = await asyncio.create_subprocess_exec(
-        "wrk",
-        "-t1",
-        f"-c{CONNECTIONS}",
-        f"-d{seconds}s",
-        "-s",
-        str(_wrk_script(JSON)),
-        f"{gateway_url}{JSON.path}",
-        stdout=asyncio.subprocess.PIPE,
-    )
-    output = (await wrk.communicate())[0].decode()
-    submitted = time.perf_counter()
-    requests = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
-    await watch.wait_count(requests, timeout=300)
-    finished = max(watch.ended.values())
-    spent = {name: sum(map(tree_cpu_seconds, group)) - before[name] for name, group in pids.items()}
-    runs_bucket = await nc.jetstream().stream_info("KV_pyoco_runs")
-    await nc.close()
-    return {
-        "runs": requests,
-        "completed": sum(1 for status in watch.statuses.values() if status == "COMPLETED"),
-        "submit_per_s": requests / (submitted - started),
-        "runs_per_s": requests / (finished - started),
-        "runs_bucket_bytes_per_run": runs_bucket.state.bytes / max(requests, 1),
-        **{f"{name}_cpu_ms_per_run": cpu * 1000 / requests for name, cpu in spent.items()},
-    }
+    """wrk on the JSON path for `seconds`; runs/s, CPU per run, the runs bucket's bytes per run."""
+    figures = await wrk_throughput(nats_url, gateway_url, pids, seconds, CONNECTIONS, JSON)
+    nc = await nats.connect(servers=nats_url.split(","))
+    try:
+        runs_bucket = await nc.jetstream().stream_info("KV_pyoco_runs")
+    finally:
+        await nc.close()
+    return {**figures, "runs_bucket_bytes_per_run": runs_bucket.state.bytes / figures["runs"]}
 
 
 def run(seconds: int) -> dict[str, object]:

@@ -27,6 +27,20 @@ IN_FLIGHT = 200
 FREEZE_SEC = 30.0
 
 
+@pytest.fixture
+def effects(tmp_path: Path) -> Path:
+    """Where the runs' tasks leave their side effects (tests.support.tasks:effect)."""
+    found = tmp_path / "effects"
+    found.mkdir()
+    return found
+
+
+@pytest.fixture
+def worker(start_worker: WorkerFactory) -> None:
+    """One worker, given every node's URL."""
+    start_worker()
+
+
 def pause(seconds: float) -> None:
     """Let the load run on (the fault's own duration, not a wait for a condition)."""
     threading.Event().wait(seconds)
@@ -41,12 +55,9 @@ def test_kill_9_of_the_work_stream_leader_with_200_runs_in_flight(
     cluster: NatsCluster,
     settings: Settings,
     gateway: Gateway,
-    start_worker: WorkerFactory,
-    tmp_path: Path,
+    worker: None,
+    effects: Path,
 ) -> None:
-    effects = tmp_path / "effects"
-    effects.mkdir()
-    start_worker()
     load = Load(lambda: gateway.url, effects, clients=8, seconds=0.1).start()
     wait_until(
         lambda: in_flight(load, effects) >= IN_FLIGHT,
@@ -69,12 +80,9 @@ def test_a_follower_frozen_for_30_s_under_load(
     cluster: NatsCluster,
     settings: Settings,
     gateway: Gateway,
-    start_worker: WorkerFactory,
-    tmp_path: Path,
+    worker: None,
+    effects: Path,
 ) -> None:
-    effects = tmp_path / "effects"
-    effects.mkdir()
-    start_worker()
     leader = stream_leader(cluster, settings.work_stream)
     # The follower the most of our processes talk to: the hardest one to freeze.
     connections = connections_by_node(cluster)
@@ -102,12 +110,9 @@ def test_a_follower_frozen_for_30_s_under_load(
 def test_a_rolling_restart_of_every_node_under_load(
     cluster: NatsCluster,
     gateway: Gateway,
-    start_worker: WorkerFactory,
-    tmp_path: Path,
+    worker: None,
+    effects: Path,
 ) -> None:
-    effects = tmp_path / "effects"
-    effects.mkdir()
-    start_worker()
     load = Load(lambda: gateway.url, effects).start()
     for index in range(len(cluster.nodes)):
         wanted = 40 * (index + 1)

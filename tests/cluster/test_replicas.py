@@ -7,6 +7,7 @@ import asyncio
 
 import nats
 import pytest
+from nats.js.api import StreamConfig
 
 from pyoco_server.domain.settings import Settings
 from pyoco_server.local.cluster import NatsCluster
@@ -17,16 +18,14 @@ from tests.support.waiting import wait_until
 pytestmark = pytest.mark.cluster
 
 
-def replicas(url: str, field: str = "num_replicas") -> dict[str, int]:
-    """Every stream's replicas (KV buckets and the object store are streams too)."""
+def configs(url: str) -> dict[str, StreamConfig]:
+    """Every stream's config (KV buckets and the object store are streams too)."""
 
-    async def read() -> dict[str, int]:
+    async def read() -> dict[str, StreamConfig]:
         nc = await nats.connect(servers=url.split(","))
         try:
-            js = nc.jetstream()
             return {
-                info.config.name or "": getattr(info.config, field) or 1
-                for info in await js.streams_info()
+                info.config.name or "": info.config for info in await nc.jetstream().streams_info()
             }
         finally:
             await nc.close()
@@ -34,10 +33,18 @@ def replicas(url: str, field: str = "num_replicas") -> dict[str, int]:
     return asyncio.run(read())
 
 
+def replicas(url: str) -> dict[str, int]:
+    """Every stream's replicas."""
+    return {name: config.num_replicas or 1 for name, config in configs(url).items()}
+
+
 def direct_buckets(url: str) -> set[str]:
     """The buckets that answer direct gets."""
-    direct = replicas(url, "allow_direct")
-    return {name for name, allowed in direct.items() if name.startswith("KV_") and allowed is True}
+    return {
+        name
+        for name, config in configs(url).items()
+        if name.startswith("KV_") and config.allow_direct
+    }
 
 
 def test_replicas_are_applied_to_everything_and_changed_in_place(
