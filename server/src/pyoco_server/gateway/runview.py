@@ -39,6 +39,8 @@ class RunView:
     """The run index and the watch hub, kept current by one watch of the runs bucket."""
 
     def __init__(self, backend: Backend) -> None:
+        self._settings = backend.settings
+        self._closed = False
         self._cache = IndexCache(backend.settings)
         self.index = RunIndex(default_tenant=backend.settings.default_tenant, path=self._cache.path)
         self.hub = WatchHub()
@@ -50,20 +52,31 @@ class RunView:
         self.feed = RunFeed(backend.settings.default_tenant)
         """The run list's event streams (`GET /runs/events`)."""
         self.listen(self.feed.changed)
-        self._commit_due = False
+        self._commit_timer: asyncio.TimerHandle | None = None
         self._mirror = backend.follow(Bucket.RUNS, self._put, self._delete, self._resume)
 
     def start(self) -> None:
         """Start following the runs bucket and the worker registry (in the background)."""
+        if self._closed:
+            self._cache = IndexCache(self._settings)
+            self.index.open(self._cache.path)
+            self._closed = False
         self._mirror.start()
         self.workers.start()
 
     async def stop(self) -> None:
-        """Stop following; save and close the index (no listing after this)."""
+        """Stop following; save and close the index, freeing its cache file for another process.
+
+        `start` opens it again: an ASGI lifespan may run twice, as test clients do.
+        """
         await self._mirror.stop()
         await self.workers.stop()
+        if self._commit_timer is not None:
+            self._commit_timer.cancel()
+            self._commit_timer = None
         self.index.close()
         self._cache.release()
+        self._closed = True
 
     @property
     def loaded(self) -> bool:
@@ -120,12 +133,12 @@ class RunView:
         One transaction for all the changes meanwhile: a commit costs this loop about 0.1 ms, a
         change 0.05.
         """
-        if not self._commit_due:
-            self._commit_due = True
-            asyncio.get_running_loop().call_later(COMMIT_DELAY_SEC, self._commit)
+        if self._commit_timer is None:
+            loop = asyncio.get_running_loop()
+            self._commit_timer = loop.call_later(COMMIT_DELAY_SEC, self._commit)
 
     def _commit(self) -> None:
-        self._commit_due = False
+        self._commit_timer = None
         self.index.commit()
 
     def _delete(self, run_id: str, revision: int) -> None:

@@ -105,12 +105,17 @@ class RunIndex:
     ) -> None:
         self._scan_budget = scan_budget
         self._default_tenant = default_tenant
-        self._db = indexdb.connect(path)
         self._live: dict[str, tuple[int, Summary]] = {}
         """The runs not ended yet that changed since the start, as indexed (revision, summary):
         their next change needs no read of the file. Bounded by the runs in flight."""
+        self.open(path)
+
+    def open(self, path: str) -> None:
+        """Open the database at `path` (again, after `close`: a gateway started once more)."""
+        self._db = indexdb.connect(path)
+        self._live.clear()
         meta = indexdb.read_meta(self._db)
-        if meta.get("default_tenant", "") != (default_tenant or ""):
+        if meta.get("default_tenant", "") != (self._default_tenant or ""):
             self._reset("")  # runs without a tenant are listed under another one now
         else:
             self._applied = int(meta.get("applied", "0"))
