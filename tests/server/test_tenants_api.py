@@ -84,7 +84,8 @@ def test_admin_keys_see_and_filter_every_tenant(keyed_gateway: Gateway, settings
     admin = create_key(settings, "ops", "admin")
     with keyed_gateway.client(timeout=30) as client:
         mine, theirs = submit_as(client, acme), submit_as(client, globex)
-        assert listed(client, admin) == [theirs, mine]
+        # The list follows the runs bucket's watch: a run is listed moments after its 201.
+        wait_until(lambda: listed(client, admin) == [theirs, mine], what="both runs listed")
         assert listed(client, admin, tenant="acme") == [mine]
         assert listed(client, admin, tenant="nobody") == []
         headers = as_key(admin)
