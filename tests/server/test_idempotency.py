@@ -139,15 +139,18 @@ def test_a_repeat_while_the_first_is_still_submitting_is_asked_to_retry() -> Non
     assert deployment.jobs == []
 
 
-def test_a_record_whose_run_never_appeared_is_free_after_the_in_progress_window() -> None:
+def test_a_record_whose_run_never_appeared_is_submitted_again_after_the_in_progress_window() -> (
+    None
+):
+    """Under the recorded run id: if its first submit queued the job after all, it is that run."""
     deployment = Deployment()
     stale = IdempotencyRecord("run-lost", _fingerprint(), 1000.0, _accepted("run-lost"))
     deployment.record(key_hash(None, "k1"), stale)
     deployment.now += IN_PROGRESS_SEC + 1
     accepted = deployment.submit()
-    assert not accepted.replayed
-    assert accepted.run_id != "run-lost"
-    assert deployment.records()[key_hash(None, "k1")].run_id == accepted.run_id
+    assert (accepted.run_id, accepted.replayed) == ("run-lost", False)
+    assert deployment.records()[key_hash(None, "k1")].created_at == deployment.now
+    assert [job.run_id for job in deployment.jobs] == ["run-lost"]
 
 
 def test_of_two_concurrent_firsts_one_creates_and_the_other_replays() -> None:

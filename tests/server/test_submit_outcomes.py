@@ -18,10 +18,11 @@ from pyoco_server.domain.errors import (
     IdempotencyInProgress,
     SubmitOutcomeUnknown,
 )
+from pyoco_server.domain.records import Job
 from pyoco_server.domain.settings import Settings
 from pyoco_server.domain.snapshot import RunSnapshot
 from pyoco_server.memory import MemoryBackend
-from pyoco_server.services.idempotency import IdempotentSubmits
+from pyoco_server.services.idempotency import IN_PROGRESS_SEC, IdempotentSubmits
 from pyoco_server.services.runs import RunService, Submission
 from tests.support.fakes import Spy
 
@@ -42,11 +43,15 @@ class World:
         self.backend = MemoryBackend()
         self.store = Spy(self.backend.runs)
         self.work = Spy(self.backend.work)
+        self.queue = Spy(self.backend.jobs)
+        self.now = 1000.0
         ids = iter(f"run-{n}" for n in range(1, 100))
         self.service = RunService(
-            self.store, self.backend.jobs, Settings(), work=self.work, new_id=lambda: next(ids)
+            self.store, self.queue, Settings(), work=self.work, new_id=lambda: next(ids)
         )
-        self.submits = IdempotentSubmits(self.service, self.backend.idempotency)
+        self.submits = IdempotentSubmits(
+            self.service, self.backend.idempotency, clock=lambda: self.now
+        )
 
     def fail_creates(self, times: int) -> None:
         """The next `times` stores of a new run fail as in a NATS flap."""
@@ -58,6 +63,19 @@ class World:
                 raise BackendUnavailable("NATS is reconnecting")
 
         self.store.before["create"] = flaky
+
+    def lose_publish_answers(self, times: int, *, queued: bool = True) -> None:
+        """The next `times` job publishes get no answer (a timeout); each is `queued` or not."""
+        left = [times]
+
+        async def unanswered(job: Job, msg_id: str | None = None) -> None:
+            if left[0] > 0:
+                left[0] -= 1
+                if queued:
+                    await self.backend.jobs.publish(job, msg_id)
+                raise BackendUnavailable("NATS did not complete queueing the job", uncertain=True)
+
+        self.queue.before["publish"] = unanswered
 
     def worker_takes_the_job(self) -> None:
         """A worker acknowledges the job, so the work stream no longer holds it."""
@@ -125,3 +143,47 @@ def test_a_withdrawn_job_releases_the_key_for_a_fresh_submit() -> None:
     fresh = run(world.submits.submit(SUBMISSION, "k1"))
     assert (fresh.run_id, fresh.replayed) == ("run-2", False)
     assert world.queued == 1
+
+
+def test_a_publish_that_got_no_answer_is_sent_again_and_queues_one_job() -> None:
+    """The job went in but its answer was lost: the second publish (same Nats-Msg-Id) is
+    dropped as a duplicate and answers with the first one's sequence."""
+    world = World()
+    world.lose_publish_answers(1)
+    accepted = run(world.submits.submit(SUBMISSION, "k1"))
+    assert (accepted.run_id, accepted.replayed) == ("run-1", False)
+    assert len(world.queue.calls_to("publish")) == 2
+    assert world.queued == 1
+    assert world.backend.runs.current("run-1") is not None
+
+
+def test_a_publish_refused_outright_is_not_sent_again_and_frees_the_key() -> None:
+    world = World()
+    world.queue.fail("publish", BackendUnavailable("no JetStream responders"))
+    with pytest.raises(BackendUnavailable) as raised:
+        run(world.submits.submit(SUBMISSION, "k1"))
+    assert type(raised.value) is BackendUnavailable
+    assert len(world.queue.calls_to("publish")) == 1
+    world.queue.before.pop("publish")
+    fresh = run(world.submits.submit(SUBMISSION, "k1"))
+    assert (fresh.run_id, fresh.replayed) == ("run-2", False)
+
+
+@pytest.mark.parametrize("queued", [True, False])
+def test_a_job_whose_queueing_stays_unknown_never_makes_a_second_run(queued: bool) -> None:
+    """Both publishes unanswered: the key is kept; a retry soon after is asked to wait, one
+    after the in-progress window submits again under the same run id, and JetStream drops the
+    copy of a job that was queued after all."""
+    world = World()
+    world.lose_publish_answers(2, queued=queued)
+    with pytest.raises(SubmitOutcomeUnknown, match="retry with the same Idempotency-Key"):
+        run(world.submits.submit(SUBMISSION, "k1"))
+    assert world.queued == (1 if queued else 0)
+    with pytest.raises(IdempotencyInProgress):
+        run(world.submits.submit(SUBMISSION, "k1"))
+    world.now += IN_PROGRESS_SEC + 1
+    again = run(world.submits.submit(SUBMISSION, "k1"))
+    assert (again.run_id, again.replayed) == ("run-1", False)
+    assert world.queued == 1
+    assert world.backend.runs.current("run-1") is not None
+    assert run(world.submits.submit(SUBMISSION, "k1")).replayed

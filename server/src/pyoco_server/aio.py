@@ -11,17 +11,23 @@ from pyoco_server.domain.errors import BackendUnavailable
 T = TypeVar("T")
 
 
+_CANCEL_AGAIN_SEC = 1.0
+
+
 async def cancel_and_wait(task: asyncio.Task[Any] | None) -> None:
-    """Cancel `task` and wait for it to finish, without swallowing our own cancellation."""
+    """Cancel `task` and wait for it to finish, without swallowing our own cancellation.
+
+    The cancellation is repeated until the task ends: on Python 3.11, `asyncio.wait_for` (which
+    nats-py's requests use) returns its result when the awaited future completes together with
+    the cancellation, and the task, having lost it, goes on to wait for something else.
+    """
     if task is None or task.done():
         return
-    task.cancel()
-    try:
-        await task
-    except asyncio.CancelledError:
-        current = asyncio.current_task()
-        if current is not None and current.cancelling():
-            raise
+    while not task.done():
+        task.cancel()
+        await asyncio.wait({task}, timeout=_CANCEL_AGAIN_SEC)
+    if not task.cancelled():
+        task.result()  # what it raised instead, as awaiting it would
 
 
 async def through_flaps(

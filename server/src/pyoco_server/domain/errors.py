@@ -327,9 +327,11 @@ class BackendUnavailable(PyocoError):
 
     reason = "backend_unavailable"
 
-    def __init__(self, detail: str, retry_after: int = 2) -> None:
+    def __init__(self, detail: str, retry_after: int = 2, *, uncertain: bool = False) -> None:
         self.detail = detail
         self.retry_after = retry_after
+        self.uncertain = uncertain
+        """True when the request went out and no answer came: it may have been carried out."""
         super().__init__(detail)
 
 
@@ -338,10 +340,11 @@ class TooManyConflicts(BackendUnavailable):
 
 
 class SubmitOutcomeUnknown(BackendUnavailable):
-    """NATS failed after a submit's job was queued and before its run was recorded.
+    """NATS failed after a submit's job was (or may have been) queued, before its run was stored.
 
-    The job could be neither recorded nor withdrawn, so the run may still happen: the submit's
-    Idempotency-Key is kept, and a retry with it answers with that run once a worker stored it.
+    The job could not be confirmed, or neither recorded nor withdrawn, so the run may still
+    happen: the submit's Idempotency-Key is kept, and a retry with it answers with that run once
+    it is stored, or submits it again under the same run id (which JetStream deduplicates).
     """
 
     reason = "submit_outcome_unknown"
@@ -349,8 +352,10 @@ class SubmitOutcomeUnknown(BackendUnavailable):
     def __init__(self, run_id: str, cause: str) -> None:
         self.run_id = run_id
         super().__init__(
-            f"run {run_id} was queued, but NATS failed before it was recorded ({cause}); it may "
-            "still run: retry with the same Idempotency-Key to get it rather than a second run"
+            f"run {run_id} may have been queued, but NATS failed before it was recorded "
+            f"({cause}); it may still run: retry with the same Idempotency-Key to get it rather "
+            "than a second run",
+            uncertain=True,
         )
 
 

@@ -48,7 +48,12 @@ def translate_errors(action: str) -> Iterator[None]:
         yield
     except (nats.errors.Error, TimeoutError) as exc:
         detail = str(exc) or type(exc).__name__
-        raise BackendUnavailable(f"NATS did not complete {action}: {detail}") from exc
+        # A request that timed out or lost its connection may have been carried out; one that
+        # found no responder or was answered with an error was not.
+        uncertain = isinstance(exc, (TimeoutError, nats.errors.ConnectionClosedError))
+        raise BackendUnavailable(
+            f"NATS did not complete {action}: {detail}", uncertain=uncertain
+        ) from exc
 
 
 class NatsSubscription:

@@ -92,8 +92,14 @@ class BucketMirror:
             generation = self._connection.generation
             try:
                 await self._subscribe()
-            except (nats.errors.Error, TimeoutError, BackendUnavailable) as exc:
-                log.warning("mirror of %s not started (%s); retrying", self._bucket, exc)
+            except Exception as exc:  # even a bug must not leave a stale copy for good
+                expected = isinstance(exc, (nats.errors.Error, TimeoutError, BackendUnavailable))
+                log.warning(
+                    "mirror of %s not started (%s); retrying",
+                    self._bucket,
+                    exc,
+                    exc_info=not expected,
+                )
                 await self._unsubscribe()
                 await asyncio.sleep(_RETRY_SEC)
                 continue

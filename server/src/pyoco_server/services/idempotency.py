@@ -5,7 +5,10 @@ and a hash of its request, with a KV create made before the run is submitted, so
 concurrent submits with one key exactly one creates a run. A repeated key with the same request
 gets the recorded answer once the run is stored (before that: 409, retry shortly), with the
 run's status as it is now; with a different request it is refused, since the client evidently
-reused a key by mistake. A submit that fails releases its key, so a retry can succeed.
+reused a key by mistake. A submit that fails releases its key, so a retry can succeed. One whose
+job may have been queued (`SubmitOutcomeUnknown`) keeps it: a retry after `IN_PROGRESS_SEC`
+submits again under the recorded run id, and JetStream drops the second job if the first was
+queued (its `Nats-Msg-Id` is the run id), so the key never makes two runs.
 """
 
 from __future__ import annotations
@@ -111,12 +114,15 @@ class IdempotentSubmits:
         hashed = key_hash(None if tenant == self._service.default_tenant else tenant, key)
         fingerprint = request_hash(_request_of(submission))
         earlier = await self._keys.get(hashed)
-        if earlier is not None:
-            replay = await self._replay(earlier, fingerprint, submission.tenant_id)
-            if replay is not None:
-                return replay
-            await self._keys.delete(hashed)  # stale: its submit failed and could not release it
-        return await self._first(submission, hashed, fingerprint)
+        if earlier is None:
+            return await self._first(submission, hashed, fingerprint, self._service.new_run_id())
+        replay = await self._replay(earlier, fingerprint, submission.tenant_id)
+        if replay is not None:
+            return replay
+        # Stale: its submit failed and could not release the key, or may have queued the job
+        # (`SubmitOutcomeUnknown`). The same run id again: a job that is queued is the same run.
+        await self._keys.delete(hashed)
+        return await self._first(submission, hashed, fingerprint, earlier.run_id)
 
     async def _replay(
         self, record: IdempotencyRecord, fingerprint: str, tenant_id: str | None
@@ -138,8 +144,9 @@ class IdempotentSubmits:
         now = {**record.response, "status": stored.snapshot.status.value}
         return Accepted(now, replayed=True)
 
-    async def _first(self, submission: Submission, hashed: str, fingerprint: str) -> Accepted:
-        run_id = self._service.new_run_id()
+    async def _first(
+        self, submission: Submission, hashed: str, fingerprint: str, run_id: str
+    ) -> Accepted:
         tag = submission.tag or self._service.default_tag
         response = _answer(run_id, "PENDING", submission.flow_name, tag, submission.rerun_of)
         record = IdempotencyRecord(run_id, fingerprint, self._clock(), response)

@@ -113,15 +113,26 @@ class RunService:
         run: the submit succeeded. A job that cannot be withdrawn either may still run:
         `SubmitOutcomeUnknown` (a retry with the same Idempotency-Key gets that run).
 
+        A job whose publish got no answer may have been queued: it is published once more
+        (JetStream drops a second copy, its `Nats-Msg-Id` being the run id); if that gets no
+        answer either, `SubmitOutcomeUnknown`.
+
         A flow.yaml this process has not stored lately is stored for re-runs meanwhile
         (`WorkflowTexts`); a submit of a known file makes no extra round trip.
         """
         job = self._job(submission, run_id or self._new_id())
         workflow = submission.workflow
-        if workflow and self._workflows and self._workflows.needs_storing(workflow):
-            seq, _ = await asyncio.gather(self._queue.publish(job), self._workflows.keep(workflow))
-        else:
-            seq = await self._queue.publish(job)
+        try:
+            if workflow and self._workflows and self._workflows.needs_storing(workflow):
+                seq, _ = await asyncio.gather(
+                    self._queue.publish(job), self._workflows.keep(workflow)
+                )
+            else:
+                seq = await self._queue.publish(job)
+        except BackendUnavailable as failure:
+            if not failure.uncertain:
+                raise  # nothing was queued
+            seq = await self._publish_again(job, failure)
         snapshot = RunSnapshot.pending(job, job_seq=seq)
         try:
             await self._store_pending(snapshot)
@@ -131,6 +142,15 @@ class RunService:
                 return snapshot  # a worker took the job and stores the run itself
             raise
         return snapshot
+
+    async def _publish_again(self, job: Job, failure: BackendUnavailable) -> int:
+        """The job's sequence after a publish that may or may not have queued it."""
+        log.warning("run %s: job publish unanswered (%s); publishing it again", job.run_id, failure)
+        await asyncio.sleep(_RETRY_BACKOFF_SEC[0])
+        try:
+            return await self._queue.publish(job)
+        except BackendUnavailable as again:  # whatever it says, the first may have queued it
+            raise SubmitOutcomeUnknown(job.run_id, again.detail) from again
 
     async def _store_pending(self, snapshot: RunSnapshot) -> None:
         """Store a new run as PENDING, trying again through a short flap."""
