@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import random
+import sqlite3
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -136,3 +139,51 @@ def test_cursor_round_trip_and_foreign_cursors() -> None:
     for bad in ("!!!", "e30", "WzEsMl0", "bm90IGpzb24"):
         with pytest.raises(InvalidInput, match="cursor"):
             decode_cursor(bad)
+
+
+def test_the_changes_of_a_run_before_a_commit_are_one_write_and_reads_see_them(
+    tmp_path: Path,
+) -> None:
+    index = RunIndex(path=str(tmp_path / "runs.sqlite3"))
+    writes: list[str] = []
+    index._db = CountingWrites(index._db, writes)  # type: ignore[assignment]
+    for revision, status in enumerate(["PENDING", "RUNNING", "COMPLETED"], start=1):
+        index.put(summary(1, status=status), revision)
+        assert index.get("run-00001").status == status  # type: ignore[union-attr]
+    assert writes == []
+    assert [item.status for item in index.page(Filters(status="COMPLETED"), 10).items] == [
+        "COMPLETED"
+    ]
+    assert writes == ["INSERT"]
+    index.put(summary(1, status="FAILED"), 4)
+    index.put(summary(1, status="FAILED", submitted_at=5.0), 5)  # moves in the order
+    index.commit()
+    assert writes == ["INSERT", "DELETE", "INSERT"]
+    assert index.counts_by_status() == {"FAILED": 1}
+    assert index.remove("run-00002") is None
+    index.put(summary(2), 6)
+    assert index.remove("run-00002") == summary(2)
+    index.close()
+    reopened = RunIndex(path=str(tmp_path / "runs.sqlite3"))
+    assert [(item.run_id, item.submitted_at) for item in reopened.page(Filters(), 10).items] == [
+        ("run-00001", 5.0)
+    ]
+    assert reopened.applied == 6
+    assert reopened.counts_by_status() == {"FAILED": 1}
+
+
+class CountingWrites:
+    """A database connection that notes each statement writing the runs table."""
+
+    def __init__(self, db: sqlite3.Connection, writes: list[str]) -> None:
+        self._db = db
+        self._writes = writes
+
+    def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:
+        verb = sql.split()[0]
+        if verb in ("INSERT", "UPDATE", "DELETE") and " runs " in f" {sql} ":
+            self._writes.append(verb)
+        return self._db.execute(sql, *args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._db, name)

@@ -23,10 +23,11 @@ class RunStatus(enum.StrEnum):
     @property
     def terminal(self) -> bool:
         """True for COMPLETED, FAILED and CANCELLED."""
-        return self in _TERMINAL
+        return self in TERMINAL
 
 
-_TERMINAL = frozenset({RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED})
+TERMINAL: frozenset[str] = frozenset({RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED})
+"""The statuses a run ends in (members are strings: a status read from JSON is found too)."""
 
 
 class TaskState(enum.StrEnum):

@@ -19,6 +19,7 @@ from typing import Any
 import orjson
 
 from pyoco_server.domain.errors import BackendUnavailable
+from pyoco_server.domain.states import TERMINAL
 from pyoco_server.gateway.indexcache import IndexCache
 from pyoco_server.ports import Backend, Bucket, BucketOrigin
 from pyoco_server.services.index import Filters, Page, RunIndex, Summary
@@ -28,7 +29,6 @@ from pyoco_server.services.watching import Change, WatchHub
 
 log = logging.getLogger(__name__)
 
-_ENDED = frozenset({"COMPLETED", "FAILED", "CANCELLED"})
 COMMIT_DELAY_SEC = 0.25
 
 ChangeListener = Callable[[Summary | None, Summary | None, int], None]
@@ -124,7 +124,7 @@ class RunView:
         if change.applied:  # not an older revision than the one kept
             for listener in self._listeners:
                 listener(change.before, summary, revision)
-        self._track_code(run_id, data.get("code") or (), data["status"] in _ENDED)
+        self._track_code(run_id, data.get("code") or (), data["status"] in TERMINAL)
         self.hub.publish(run_id, Change(revision, raw))
 
     def _commit_soon(self) -> None:

@@ -2,14 +2,14 @@
 
 Each gateway process keeps one, fed by a watch on the runs bucket (jetstream.BucketMirror), so
 listing costs O(limit) and never reads the bucket. The order, filters and cursors are
-services/listing.py's; the schema is services/indexdb.py's.
+services/listing.py's; the schema is services/indexdb.py's; how a page is read,
+services/indexplan.py's. A change is written at the next commit or read, so the few changes of a
+short run (PENDING, RUNNING, COMPLETED within the gateway's commit delay) are one write.
 
 Equality filters (status, flow, tag, tenant, flow.yaml SHA-256, and a label: one of the run's
-`tags`) each have an ordered SQLite index, and a page walks the shortest one that applies (the
-index counts the runs of every filter value), checking the other filters on the way.
-`run_id_prefix` counts its matches in the run id index; up to `PREFIX_SORTED_MAX` matches are
-sorted into a list of their own, more are checked on the way like `updated_after`, which has no
-list: a page checks at most `scan_budget` candidates, returning a cursor where it stopped.
+`tags`) each have an ordered SQLite index, and a page walks the shortest list that applies,
+checking the other filters on the way: at most `scan_budget` candidates, returning a cursor
+where it stopped.
 
 The database is a file (the gateway's cache, services/indexcache.py) or kept in memory. A file
 keeps the revision of the runs bucket it holds everything up to, and the bucket's identity:
@@ -26,15 +26,15 @@ import dataclasses
 import logging
 import math
 from collections.abc import Iterator
-from typing import Any
 
+from pyoco_server.domain.states import TERMINAL
 from pyoco_server.ports import BucketOrigin
-from pyoco_server.services import indexdb
+from pyoco_server.services import indexdb, indexplan
 from pyoco_server.services.indexdb import MEMORY
+from pyoco_server.services.indexplan import COLUMN
 from pyoco_server.services.listing import (
     LABEL,
     PREFIX_SORTED_MAX,
-    SECONDARY,
     Filters,
     Page,
     Summary,
@@ -56,17 +56,10 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-_COLUMN = {field: "tenant" if field == "tenant_id" else field for field in SECONDARY}
-"""The column of each equality filter (the tenant's is defaulted: `default_tenant`)."""
-_LABEL = LABEL
-_LABEL_CHECK = (
-    "EXISTS (SELECT 1 FROM labels l WHERE l.label = ? AND l.neg = r.neg AND l.run_id = r.run_id)"
-)
 _TENANT_STATUS = "tenant_status"
 _SEP = "\x1f"
 
 COMMIT_EVERY = 5000
-_ENDED = frozenset({"COMPLETED", "FAILED", "CANCELLED"})
 """Changes written in one transaction at most (a burst of more is committed in parts)."""
 
 
@@ -77,20 +70,6 @@ class Applied:
     applied: bool
     """False for an older revision than the one kept (ignored)."""
     before: Summary | None
-
-
-@dataclasses.dataclass(slots=True)
-class _Plan:
-    """How a page is read: the ordered list it walks, and the checks on the way."""
-
-    source: str
-    walk: list[str]
-    walk_args: list[Any]
-    order: str = "r.neg, r.run_id"
-    keys: str = ""
-    """The list's keys alone (for the scan bound), when cheaper than `source`."""
-    checks: list[str] = dataclasses.field(default_factory=list)
-    check_args: list[Any] = dataclasses.field(default_factory=list)
 
 
 class RunIndex:
@@ -108,12 +87,16 @@ class RunIndex:
         self._live: dict[str, tuple[int, Summary]] = {}
         """The runs not ended yet that changed since the start, as indexed (revision, summary):
         their next change needs no read of the file. Bounded by the runs in flight."""
+        self._unwritten: dict[str, tuple[tuple[float, str] | None, int, Summary]] = {}
+        """Changes not written yet, by run: (the run's key in the database, or None if it is
+        not there; the revision; the summary). At most `COMMIT_EVERY`."""
         self.open(path)
 
     def open(self, path: str) -> None:
         """Open the database at `path` (again, after `close`: a gateway started once more)."""
         self._db = indexdb.connect(path)
         self._live.clear()
+        self._unwritten.clear()
         meta = indexdb.read_meta(self._db)
         if meta.get("default_tenant", "") != (self._default_tenant or ""):
             self._reset("")  # runs without a tenant are listed under another one now
@@ -146,6 +129,7 @@ class RunIndex:
                 log.info("run index cache is of another bucket or revision; rebuilding it")
             self._reset(origin.identity)
             return 0
+        self._write()
         self._begin()
         pruned = self._db.execute(
             "DELETE FROM runs WHERE revision < ?", (origin.first_revision,)
@@ -157,25 +141,21 @@ class RunIndex:
         return self._applied
 
     def put(self, summary: Summary, revision: int) -> Applied:
-        """Add or update a run (an older revision than the one kept is ignored)."""
-        kept = self._live.get(summary.run_id) or self._row(summary.run_id)
+        """Add or update a run (an older revision than the one kept is ignored).
+
+        Written to the database at the next commit or read: the changes of a run meanwhile (a
+        short run's PENDING, RUNNING and COMPLETED) cost one write.
+        """
+        kept = self._kept(summary.run_id)
         if kept is not None and revision < kept[0]:
             return Applied(False, kept[1])
         before = None if kept is None else kept[1]
-        self._begin()
-        values = indexdb.row(summary, revision, self._default_tenant)
-        if before is None:
-            self._db.execute(indexdb.INSERT, values)
-        elif before.key == summary.key:
-            self._db.execute(indexdb.UPDATE, (*values[2:], *values[:2]))
-        else:
-            self._db.execute("DELETE FROM runs WHERE neg = ? AND run_id = ?", before.key)
-            self._db.execute(indexdb.INSERT, values)
-        if before is not None:
-            self._count(before, -1)
-        self._count(summary, 1)
+        unwritten = self._unwritten.get(summary.run_id)
+        in_db = unwritten[0] if unwritten is not None else (None if before is None else before.key)
+        self._unwritten[summary.run_id] = (in_db, revision, summary)
+        self._count(before, summary)
         self._note(revision)
-        if summary.status in _ENDED:
+        if summary.status in TERMINAL:
             self._live.pop(summary.run_id, None)
         else:
             self._live[summary.run_id] = (revision, summary)
@@ -183,17 +163,19 @@ class RunIndex:
 
     def remove(self, run_id: str, revision: int = 0) -> Summary | None:
         """Forget a run (deleted or expired); the summary it had, if indexed."""
+        self._write()
         self._live.pop(run_id, None)
         kept = self._row(run_id)
         self._begin()
         if kept is not None:
             self._db.execute("DELETE FROM runs WHERE neg = ? AND run_id = ?", kept[1].key)
-            self._count(kept[1], -1)
+            self._count(kept[1], None)
         self._note(revision)
         return None if kept is None else kept[1]
 
     def commit(self) -> None:
         """Save the changes made so far, with the revision they reach."""
+        self._write()
         if not self._db.in_transaction:
             return
         self._db.execute("REPLACE INTO meta VALUES ('applied', ?)", (str(self._applied),))
@@ -214,11 +196,12 @@ class RunIndex:
 
     def get(self, run_id: str) -> Summary | None:
         """A run's summary, if indexed."""
-        kept = self._live.get(run_id) or self._row(run_id)
+        kept = self._kept(run_id)
         return None if kept is None else kept[1]
 
     def with_status(self, status: str, *, oldest_first: bool = False) -> Iterator[Summary]:
         """The runs in `status`, newest first (or oldest first), by submit time."""
+        self._write()
         direction = "DESC" if oldest_first else ""
         rows = self._db.execute(
             f"SELECT {indexdb.COLUMNS} FROM runs r INDEXED BY runs_status WHERE r.status = ? "
@@ -242,6 +225,7 @@ class RunIndex:
 
     def counts_by_tag(self, status: str) -> dict[str, int]:
         """How many runs of `status` each tag has (for metrics; O(runs of that status))."""
+        self._write()
         return dict(
             self._db.execute(
                 "SELECT tag, count(*) FROM runs INDEXED BY runs_status WHERE status = ? "
@@ -253,7 +237,8 @@ class RunIndex:
     def page(self, filters: Filters, limit: int, cursor: str | None = None) -> Page:
         """Up to `limit` runs passing `filters`, newest first, after `cursor`."""
         after = decode_cursor(cursor) if cursor else (-math.inf, "")
-        plan = self._plan(filters)
+        self._write()
+        plan = indexplan.plan(self._db, filters, self._sizes, len(self))
         if plan is None:
             return Page([], None)
         walk = " AND ".join([*plan.walk, f"({plan.order}) > (?, ?)"])
@@ -278,58 +263,29 @@ class RunIndex:
             return Page(items, encode_cursor(items[-1].key))
         return Page(items, None if bound is None else encode_cursor(tuple(bound)))
 
-    def _plan(self, filters: Filters) -> _Plan | None:
-        """Walk the shortest list that holds every run passing `filters` (None: no run can)."""
-        equalities = filters.equalities()
-        sizes = {field: self._sizes.get((field, value), 0) for field, value in equalities.items()}
-        if any(size == 0 for size in sizes.values()):
-            return None
-        drive = min(sizes, key=lambda field: sizes[field], default=None)
-        if drive is not None and sizes[drive] >= len(self):
-            drive = None
-        shortest = len(self) if drive is None else sizes[drive]
-        plan = self._prefix_plan(filters.run_id_prefix, min(shortest, PREFIX_SORTED_MAX))
-        if plan is not None:
-            drive = None
-        elif drive == _LABEL:
-            plan = _Plan(
-                "labels d JOIN runs r ON r.neg = d.neg AND r.run_id = d.run_id",
-                ["d.label = ?"],
-                [equalities[_LABEL]],
-                order="d.neg, d.run_id",
-                keys="labels d",
-            )
-        elif drive is not None:
-            column = _COLUMN[drive]
-            plan = _Plan(
-                f"runs r INDEXED BY runs_{column}", [f"r.{column} = ?"], [equalities[drive]]
-            )
-        else:
-            plan = _Plan("runs r NOT INDEXED", [], [])
-        for field, value in equalities.items():
-            if field != drive:
-                plan.checks.append(_LABEL_CHECK if field == _LABEL else f"r.{_COLUMN[field]} = ?")
-                plan.check_args.append(value)
-        if filters.updated_after is not None:
-            plan.checks.append("r.updated_at > ?")
-            plan.check_args.append(filters.updated_after)
-        if filters.run_id_prefix is not None and not plan.source.endswith("runs_run_id"):
-            plan.checks.append("r.run_id >= ? AND r.run_id < ?")
-            plan.check_args += _prefix_range(filters.run_id_prefix)
-        return plan
+    def _kept(self, run_id: str) -> tuple[int, Summary] | None:
+        """The revision and summary indexed for `run_id`, written or not."""
+        unwritten = self._unwritten.get(run_id)
+        if unwritten is not None:
+            return unwritten[1], unwritten[2]
+        return self._live.get(run_id) or self._row(run_id)
 
-    def _prefix_plan(self, prefix: str | None, at_most: int) -> _Plan | None:
-        """Walk the runs whose id starts with `prefix`, sorted; None if more than `at_most`."""
-        if prefix is None:
-            return None
-        bounds = _prefix_range(prefix)
-        (count,) = self._db.execute(
-            "SELECT count(*) FROM (SELECT 1 FROM runs WHERE run_id >= ? AND run_id < ? LIMIT ?)",
-            (*bounds, at_most + 1),
-        ).fetchone()
-        if count > at_most:
-            return None
-        return _Plan("runs r INDEXED BY runs_run_id", ["r.run_id >= ? AND r.run_id < ?"], bounds)
+    def _write(self) -> None:
+        """Write the changes `put` keeps until a commit or a read (in the open transaction)."""
+        if not self._unwritten:
+            return
+        self._begin()
+        execute = self._db.execute
+        for in_db, revision, summary in self._unwritten.values():
+            values = indexdb.row(summary, revision, self._default_tenant)
+            if in_db is None:
+                execute(indexdb.INSERT, values)
+            elif in_db == summary.key:
+                execute(indexdb.UPDATE, (*values[2:], *values[:2]))
+            else:  # the submit time changed: the row moves in the order
+                execute("DELETE FROM runs WHERE neg = ? AND run_id = ?", in_db)
+                execute(indexdb.INSERT, values)
+        self._unwritten.clear()
 
     def _row(self, run_id: str) -> tuple[int, Summary] | None:
         row = self._db.execute(
@@ -347,37 +303,49 @@ class RunIndex:
         if self._pending >= COMMIT_EVERY:
             self.commit()
 
-    def _count(self, summary: Summary, delta: int) -> None:
+    def _count(self, before: Summary | None, after: Summary | None) -> None:
+        """Count a run as `after` instead of `before` (None: not at all)."""
+        old = self._counted_as(before)
+        new = self._counted_as(after)
+        sizes = self._sizes
+        for key in old - new:
+            n = sizes[key] - 1
+            if n > 0:
+                sizes[key] = n
+            else:
+                del sizes[key]
+        for key in new - old:
+            sizes[key] += 1
+        self._dirty |= old ^ new
+
+    def _counted_as(self, summary: Summary | None) -> frozenset[tuple[str, str]]:
+        """The (filter, value) pairs `summary` counts in."""
+        if summary is None:
+            return frozenset()
         tenant = summary.tenant_id or self._default_tenant
-        keys = [
+        keys = {
             ("status", summary.status),
             ("flow_name", summary.flow_name),
             ("tag", summary.tag),
-            ("workflow_yaml_sha256", summary.workflow_yaml_sha256),
-            ("tenant_id", tenant),
             (_TENANT_STATUS, f"{tenant or ''}{_SEP}{summary.status}"),
-            *((_LABEL, label) for label in set(summary.tags)),
-        ]
-        for field, value in keys:
-            if value is None:
-                continue
-            n = self._sizes[(field, value)] + delta
-            if n > 0:
-                self._sizes[(field, value)] = n
-            else:
-                del self._sizes[(field, value)]
-            self._dirty.add((field, value))
+            *((LABEL, label) for label in summary.tags),
+        }
+        if summary.workflow_yaml_sha256 is not None:
+            keys.add(("workflow_yaml_sha256", summary.workflow_yaml_sha256))
+        if tenant is not None:
+            keys.add(("tenant_id", tenant))
+        return frozenset(keys)
 
     def _recount(self) -> None:
         """Count the runs of every filter value again (after many went at once)."""
         self._sizes = collections.Counter()
-        for field, column in _COLUMN.items():
+        for field, column in COLUMN.items():
             for value, n in self._db.execute(
                 f"SELECT {column}, count(*) FROM runs WHERE {column} IS NOT NULL GROUP BY 1"
             ):
                 self._sizes[(field, value)] = n
         for label, n in self._db.execute("SELECT label, count(*) FROM labels GROUP BY 1"):
-            self._sizes[(_LABEL, label)] = n
+            self._sizes[(LABEL, label)] = n
         for tenant, status, n in self._db.execute(
             "SELECT coalesce(tenant, ''), status, count(*) FROM runs GROUP BY 1, 2"
         ):
@@ -390,11 +358,7 @@ class RunIndex:
         meta = {"origin": origin, "default_tenant": self._default_tenant or "", "applied": "0"}
         indexdb.clear(self._db, meta)
         self._live.clear()
+        self._unwritten.clear()
         self._applied = 0
         self._sizes = collections.Counter()
         self._dirty = set()
-
-
-def _prefix_range(prefix: str) -> list[str]:
-    # Run ids are ASCII below DEL: every id with the prefix sorts in [prefix, prefix + DEL).
-    return [prefix, prefix + "\x7f"]
