@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
@@ -21,13 +22,28 @@ async def cancel_and_wait(task: asyncio.Task[Any] | None) -> None:
     nats-py's requests use) returns its result when the awaited future completes together with
     the cancellation, and the task, having lost it, goes on to wait for something else.
     """
-    if task is None or task.done():
+    if task is None:
         return
-    while not task.done():
-        task.cancel()
-        await asyncio.wait({task}, timeout=_CANCEL_AGAIN_SEC)
+    await cancel_all([task])
     if not task.cancelled():
         task.result()  # what it raised instead, as awaiting it would
+
+
+async def cancel_all(tasks: Iterable[asyncio.Task[Any]]) -> None:
+    """Cancel `tasks` and wait until each has ended (what they raised is not raised here).
+
+    As `cancel_and_wait`, a task still running a moment after its cancellation is cancelled
+    again.
+    """
+    tasks = list(tasks)
+    pending = {task for task in tasks if not task.done()}
+    while pending:
+        for task in pending:
+            task.cancel()
+        _, pending = await asyncio.wait(pending, timeout=_CANCEL_AGAIN_SEC)
+    for task in tasks:
+        if not task.cancelled():
+            task.exception()  # retrieved, so asyncio does not report it as never retrieved
 
 
 async def through_flaps(
@@ -51,11 +67,15 @@ async def through_flaps(
     raise AssertionError("unreachable: the loop returns or raises")
 
 
-def backoff(within: float, first: float = 0.1, longest: float = 2.0) -> list[float]:
-    """Waits that double from `first` up to `longest`, adding up to about `within` seconds."""
+@functools.cache
+def backoff(within: float, first: float = 0.1, longest: float = 2.0) -> tuple[float, ...]:
+    """Waits that double from `first` up to `longest`, adding up to about `within` seconds.
+
+    Cached: the worker asks for the same waits for every run.
+    """
     delays: list[float] = []
     delay = first
     while sum(delays) + delay <= within:
         delays.append(delay)
         delay = min(delay * 2, longest)
-    return delays
+    return tuple(delays)

@@ -21,6 +21,7 @@ import os
 import signal
 from typing import Any
 
+from pyoco_server.aio import cancel_all
 from pyoco_server.domain.records import Job
 from pyoco_worker import forkserver, sandbox
 from pyoco_worker.child import ChildConfig
@@ -299,9 +300,7 @@ class ProcessPool:
         here too.
         """
         self._closing = True
-        for task in list(self._background):
-            task.cancel()
-        await asyncio.gather(*self._background, return_exceptions=True)
+        await cancel_all(list(self._background))
         await asyncio.gather(*self._starting, return_exceptions=True)
         children = list(self._all)
         self._all.clear()

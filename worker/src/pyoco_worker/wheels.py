@@ -24,6 +24,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 
+from pyoco_server.aio import cancel_all
 from pyoco_server.domain.codec import WHEEL_INDEX
 from pyoco_server.domain.errors import BackendUnavailable, DecodeError
 from pyoco_server.domain.records import (
@@ -85,8 +86,7 @@ class WheelSync:
         """Stop following and syncing."""
         await self._feed.stop()
         if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+            await cancel_all([self._task])
 
     @contextlib.asynccontextmanager
     async def prepared(self, code: Sequence[CodeVersion]) -> AsyncIterator[Installed]:
