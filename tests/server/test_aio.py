@@ -18,6 +18,13 @@ async def swallows_the_first_cancellation(swallowed: asyncio.Event) -> None:
     await asyncio.Event().wait()
 
 
+async def fails_when_cancelled() -> None:
+    try:
+        await asyncio.Event().wait()
+    except asyncio.CancelledError:
+        raise RuntimeError("cleanup failed") from None
+
+
 def test_a_task_that_lost_its_cancellation_is_cancelled_again() -> None:
     async def body() -> None:
         swallowed = asyncio.Event()
@@ -31,12 +38,6 @@ def test_a_task_that_lost_its_cancellation_is_cancelled_again() -> None:
 
 
 def test_what_the_task_raised_instead_propagates() -> None:
-    async def fails_when_cancelled() -> None:
-        try:
-            await asyncio.Event().wait()
-        except asyncio.CancelledError:
-            raise RuntimeError("cleanup failed") from None
-
     async def body() -> None:
         task = asyncio.create_task(fails_when_cancelled())
         await asyncio.sleep(0)
@@ -62,12 +63,6 @@ def test_the_callers_own_cancellation_is_not_swallowed() -> None:
 
 
 def test_cancel_all_ends_every_task_and_keeps_what_they_raised_to_itself() -> None:
-    async def fails_when_cancelled() -> None:
-        try:
-            await asyncio.Event().wait()
-        except asyncio.CancelledError:
-            raise RuntimeError("cleanup failed") from None
-
     async def body() -> None:
         swallowed = asyncio.Event()
         tasks = [
