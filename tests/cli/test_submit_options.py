@@ -116,14 +116,18 @@ def test_rerun_repeats_a_run_with_overrides(
 
     waited = invoke(
         "--server", gateway.url, "rerun", rerun["run_id"], "--tag", "other", "--wait",
-        "--params", '{"x": 1}', "--idempotency-key", "again-1",
+        "--params", '{"x": 1}', "--idempotency-key", "again-1", "--timeout-sec", "90",
     )  # fmt: skip
     assert waited.exit_code == 0, waited.stderr
     assert document(waited.stdout)["outputs"] == {"add_one": 2, "to_text": "2"}
     with Client(gateway.url) as client:
-        replayed = client.rerun(rerun["run_id"], {"x": 1}, tag="other", idempotency_key="again-1")
+        replayed = client.rerun(
+            rerun["run_id"], {"x": 1}, tag="other", idempotency_key="again-1", timeout_sec=90
+        )
         assert replayed["run_id"] == document(waited.stdout)["run_id"]
-        assert client.get(replayed["run_id"])["tag"] == "other"
+        ran = client.get(replayed["run_id"])
+        assert (ran["tag"], ran["timeout_sec"]) == ("other", 90)
+        assert client.get(rerun["run_id"]).get("timeout_sec") is None
 
 
 def test_rerun_of_an_unknown_run(gateway: Gateway) -> None:

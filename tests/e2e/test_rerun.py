@@ -65,13 +65,14 @@ def test_a_json_run_runs_again_on_another_tag_with_an_idempotency_key(
         first = client.post("/runs", json={"flow_name": "double", "params": {"x": 2}}).json()
         wait_terminal(client, first["run_id"])
         key = {"Idempotency-Key": "again-1"}
-        body = {"params": {"x": 7}, "tag": "other"}
+        body = {"params": {"x": 7}, "tag": "other", "timeout_sec": 120}
         response = client.post(f"/runs/{first['run_id']}/rerun", json=body, headers=key)
         replay = client.post(f"/runs/{first['run_id']}/rerun", json=body, headers=key)
         reused = client.post(f"/runs/{first['run_id']}/rerun", json={}, headers=key)
         again = wait_terminal(client, response.json()["run_id"])
         bare = client.post(f"/runs/{first['run_id']}/rerun")  # no body at all
         assert bare.status_code == 201, bare.text
+        endless = client.post(f"/runs/{first['run_id']}/rerun", json={"timeout_sec": 0})
     assert response.status_code == 201
     assert (replay.status_code, replay.headers["idempotent-replayed"]) == (201, "true")
     assert replay.json()["run_id"] == response.json()["run_id"]
@@ -79,7 +80,11 @@ def test_a_json_run_runs_again_on_another_tag_with_an_idempotency_key(
     assert reused.status_code == 409
     assert reused.json()["reason"] == "idempotency_key_reused"
     assert (again["tag"], again["status"], output(again, "double")) == ("other", "COMPLETED", 14)
+    assert again["timeout_sec"] == 120
     assert bare.json()["tag"] == "default"
+    assert endless.status_code == 400, endless.text
+    assert endless.headers["content-type"] == "application/problem+json"
+    assert "timeout_sec" in endless.json()["detail"]
 
 
 def test_a_rerun_keeps_the_code_versions_the_run_had(gateway: Gateway) -> None:

@@ -227,3 +227,12 @@ def test_the_job_is_queued_before_the_run_is_stored() -> None:
     stored = backend.runs.current(snapshot.run_id)
     assert stored is not None
     assert stored.job_seq == 1
+
+
+def test_a_time_limit_as_an_integer_or_a_float_is_the_same_request() -> None:
+    deployment = Deployment()
+    first = deployment.submit(Submission(flow_name="main", params={}, timeout_sec=90))
+    again = deployment.submit(Submission(flow_name="main", params={}, timeout_sec=90.0))
+    assert (again.run_id, again.replayed) == (first.run_id, True)
+    with pytest.raises(IdempotencyConflict):
+        deployment.submit(Submission(flow_name="main", params={}, timeout_sec=90.5))

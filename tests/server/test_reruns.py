@@ -125,6 +125,8 @@ def test_a_rerun_repeats_the_run_with_params_merged_and_code_pinned() -> None:
     assert again.rerun_of == PENDING.run_id
     moved = rerun_of(dataclasses.replace(original, tags=("default",)), None, tag="gpu")
     assert (moved.tag, tuple(moved.tags)) == ("gpu", ())  # the tag-only label follows the tag
+    longer = rerun_of(original, None, timeout_sec=90.0)
+    assert (longer.timeout_sec, longer.retry) == (90.0, original.retry)
 
 
 def test_a_rerun_is_a_new_run_linked_to_the_original() -> None:

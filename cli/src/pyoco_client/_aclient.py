@@ -89,9 +89,10 @@ class AsyncClient(AsyncOps):
         params: Mapping[str, Any] | None = None,
         tag: str | None = None,
         idempotency_key: str | None = None,
+        timeout_sec: float | None = None,
     ) -> JsonObject:
         """Run a run again, as a new run (see `Client.rerun`)."""
-        return await self._run(calls.rerun(run_id, params, tag, idempotency_key))
+        return await self._run(calls.rerun(run_id, params, tag, idempotency_key, timeout_sec))
 
     async def resolve_run_id(self, run_id: str) -> str:
         """The whole id of the run whose id is or starts with `run_id` (`Client.resolve_run_id`)."""

@@ -154,11 +154,13 @@ def rerun(
     params: Mapping[str, Any] | None,
     tag: str | None,
     idempotency_key: str | None,
+    timeout_sec: float | None = None,
 ) -> Call[JsonObject]:
     """`POST /runs/{run_id}/rerun`; raises ValueError or TypeError for params JSON cannot carry."""
     body = RerunRequest(
         params=UNSET if params is None else Params.from_dict(_json_copy(params)),
         tag=given(tag),
+        timeout_sec=given(timeout_sec),
     )
     kwargs = {"body": body, "idempotency_key": given(idempotency_key)}
     return Call(rerun_run, (run_id,), kwargs, read_run(run_id))

@@ -141,6 +141,7 @@ class Client(Ops):
         params: Mapping[str, Any] | None = None,
         tag: str | None = None,
         idempotency_key: str | None = None,
+        timeout_sec: float | None = None,
     ) -> JsonObject:
         """Run a run again, as a new run (`POST /runs/{run_id}/rerun`), whatever its status.
 
@@ -152,6 +153,7 @@ class Client(Ops):
             params: Parameters merged over the original's, key by key.
             tag: Route the new run to this tag instead of the original's.
             idempotency_key: As for `submit`.
+            timeout_sec: The new run's time limit instead of the original's.
 
         Returns:
             The accepted run, as for `submit`, with `rerun_of`.
@@ -159,7 +161,7 @@ class Client(Ops):
         Raises:
             RunNotFound: The server has no run with this id.
         """
-        return self._run(calls.rerun(run_id, params, tag, idempotency_key))
+        return self._run(calls.rerun(run_id, params, tag, idempotency_key, timeout_sec))
 
     def resolve_run_id(self, run_id: str) -> str:
         """The whole id of the run whose id is or starts with `run_id` (`GET /runs`).

@@ -17,7 +17,8 @@ T = TypeVar("T", bound="RerunRequest")
 @_attrs_define
 class RerunRequest:
     """What to change for the new run: `params` are merged over the original run's, key by
-    key; `tag` routes it to another tag than the original's.
+    key; `tag` routes it to another tag than the original's; `timeout_sec` replaces the
+    original's time limit (a run that timed out, run again with more time).
 
     """
 
@@ -25,6 +26,10 @@ class RerunRequest:
     """ Parameters of the run, passed to the flow's tasks by name. """
     tag: str | Unset = UNSET
     """ A routing tag; one subject token of letters, digits, `_` and `-`. """
+    timeout_sec: float | Unset = UNSET
+    """ Seconds the run may take once a worker starts it (default PYOCO_RUN_TIMEOUT_SEC; 0 or
+    absent there means no limit). A run over it ends FAILED with reason `timeout`.
+     """
 
     def to_dict(self) -> dict[str, Any]:
         params: dict[str, Any] | Unset = UNSET
@@ -33,6 +38,8 @@ class RerunRequest:
 
         tag = self.tag
 
+        timeout_sec = self.timeout_sec
+
         field_dict: dict[str, Any] = {}
 
         field_dict.update({})
@@ -40,6 +47,8 @@ class RerunRequest:
             field_dict["params"] = params
         if tag is not UNSET:
             field_dict["tag"] = tag
+        if timeout_sec is not UNSET:
+            field_dict["timeout_sec"] = timeout_sec
 
         return field_dict
 
@@ -57,9 +66,12 @@ class RerunRequest:
 
         tag = d.pop("tag", UNSET)
 
+        timeout_sec = d.pop("timeout_sec", UNSET)
+
         rerun_request = cls(
             params=params,
             tag=tag,
+            timeout_sec=timeout_sec,
         )
 
         return rerun_request

@@ -56,15 +56,20 @@ _params_options = _options(
     ),
 )
 
-_run_options = _options(
-    click.option("--tags", metavar="A,B", help="Comma-separated labels stored with the run."),
-    click.option(
+
+def _timeout_option(default: str) -> Callable[[F], F]:
+    """--timeout-sec, whose default is `default`."""
+    return click.option(
         "--timeout-sec",
         type=click.FloatRange(0, 604800, min_open=True),
         metavar="SECONDS",
-        help="Time limit of the run once a worker starts it (FAILED `timeout` beyond)  "
-        "[default: the server's PYOCO_RUN_TIMEOUT_SEC]",
-    ),
+        help=f"Time limit of the run once a worker starts it (FAILED `timeout` beyond)  {default}",
+    )
+
+
+_run_options = _options(
+    click.option("--tags", metavar="A,B", help="Comma-separated labels stored with the run."),
+    _timeout_option("[default: the server's PYOCO_RUN_TIMEOUT_SEC]"),
     click.option(
         "--retry-max-attempts",
         type=click.IntRange(1, 20),
@@ -156,16 +161,21 @@ def submit_yaml(
 @run_id_argument
 @_params_options
 @click.option("--tag", help="Route the new run to this tag  [default: the original's]")
+@_timeout_option("[default: the original's]")
 @_wait_options
-def rerun(client: Client, run_id: str, tag: str | None, **options: Any) -> None:
+def rerun(
+    client: Client, run_id: str, tag: str | None, timeout_sec: float | None, **options: Any
+) -> None:
     """Run run RUN_ID again, as a new run, whatever its status.
 
     The new run has the original's flow (and flow.yaml), params, tag, labels, time limit, retry
-    policy and code versions; parameters given here override its params key by key. The
-    accepted run names the original in `rerun_of`.
+    policy and code versions; parameters given here override its params key by key, --tag and
+    --timeout-sec its tag and time limit. The accepted run names the original in `rerun_of`.
     """
     key = options["idempotency_key"]
-    accepted = client.rerun(run_id, _params(options), tag=tag, idempotency_key=key)
+    accepted = client.rerun(
+        run_id, _params(options), tag=tag, idempotency_key=key, timeout_sec=timeout_sec
+    )
     _finish(client, accepted, options)
 
 

@@ -160,7 +160,8 @@ export const watchRun = <ThrowOnError extends boolean = false>(options: Options<
  *
  * Submits a new run with the same flow (the same flow.yaml for a YAML run), params, tag,
  * labels, time limit, retry policy and code versions (`requires` pinned to the original's
- * `code`) as `run_id`, with `params` merged over the original's key by key. The new run's
+ * `code`) as `run_id`, with `params` merged over the original's key by key, and `tag` and
+ * `timeout_sec` in place of the original's when given. The new run's
  * `rerun_of` names the original. Any run may be run again, whatever its status. Rate and
  * queue limits are those of `POST /runs`; an Idempotency-Key works the same way.
  *

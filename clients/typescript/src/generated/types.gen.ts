@@ -255,12 +255,14 @@ export type RunAccepted = {
 
 /**
  * What to change for the new run: `params` are merged over the original run's, key by
- * key; `tag` routes it to another tag than the original's.
+ * key; `tag` routes it to another tag than the original's; `timeout_sec` replaces the
+ * original's time limit (a run that timed out, run again with more time).
  *
  */
 export type RerunRequest = {
     params?: Params;
     tag?: Tag;
+    timeout_sec?: TimeoutSec;
 };
 
 /**

@@ -115,7 +115,8 @@ def sync_detailed(
 
      Submits a new run with the same flow (the same flow.yaml for a YAML run), params, tag,
     labels, time limit, retry policy and code versions (`requires` pinned to the original's
-    `code`) as `run_id`, with `params` merged over the original's key by key. The new run's
+    `code`) as `run_id`, with `params` merged over the original's key by key, and `tag` and
+    `timeout_sec` in place of the original's when given. The new run's
     `rerun_of` names the original. Any run may be run again, whatever its status. Rate and
     queue limits are those of `POST /runs`; an Idempotency-Key works the same way.
 
@@ -125,7 +126,8 @@ def sync_detailed(
         idempotency_key (str | Unset):
         body (RerunRequest | Unset): What to change for the new run: `params` are merged over the
             original run's, key by
-            key; `tag` routes it to another tag than the original's.
+            key; `tag` routes it to another tag than the original's; `timeout_sec` replaces the
+            original's time limit (a run that timed out, run again with more time).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -159,7 +161,8 @@ def sync(
 
      Submits a new run with the same flow (the same flow.yaml for a YAML run), params, tag,
     labels, time limit, retry policy and code versions (`requires` pinned to the original's
-    `code`) as `run_id`, with `params` merged over the original's key by key. The new run's
+    `code`) as `run_id`, with `params` merged over the original's key by key, and `tag` and
+    `timeout_sec` in place of the original's when given. The new run's
     `rerun_of` names the original. Any run may be run again, whatever its status. Rate and
     queue limits are those of `POST /runs`; an Idempotency-Key works the same way.
 
@@ -169,7 +172,8 @@ def sync(
         idempotency_key (str | Unset):
         body (RerunRequest | Unset): What to change for the new run: `params` are merged over the
             original run's, key by
-            key; `tag` routes it to another tag than the original's.
+            key; `tag` routes it to another tag than the original's; `timeout_sec` replaces the
+            original's time limit (a run that timed out, run again with more time).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -198,7 +202,8 @@ async def asyncio_detailed(
 
      Submits a new run with the same flow (the same flow.yaml for a YAML run), params, tag,
     labels, time limit, retry policy and code versions (`requires` pinned to the original's
-    `code`) as `run_id`, with `params` merged over the original's key by key. The new run's
+    `code`) as `run_id`, with `params` merged over the original's key by key, and `tag` and
+    `timeout_sec` in place of the original's when given. The new run's
     `rerun_of` names the original. Any run may be run again, whatever its status. Rate and
     queue limits are those of `POST /runs`; an Idempotency-Key works the same way.
 
@@ -208,7 +213,8 @@ async def asyncio_detailed(
         idempotency_key (str | Unset):
         body (RerunRequest | Unset): What to change for the new run: `params` are merged over the
             original run's, key by
-            key; `tag` routes it to another tag than the original's.
+            key; `tag` routes it to another tag than the original's; `timeout_sec` replaces the
+            original's time limit (a run that timed out, run again with more time).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -240,7 +246,8 @@ async def asyncio(
 
      Submits a new run with the same flow (the same flow.yaml for a YAML run), params, tag,
     labels, time limit, retry policy and code versions (`requires` pinned to the original's
-    `code`) as `run_id`, with `params` merged over the original's key by key. The new run's
+    `code`) as `run_id`, with `params` merged over the original's key by key, and `tag` and
+    `timeout_sec` in place of the original's when given. The new run's
     `rerun_of` names the original. Any run may be run again, whatever its status. Rate and
     queue limits are those of `POST /runs`; an Idempotency-Key works the same way.
 
@@ -250,7 +257,8 @@ async def asyncio(
         idempotency_key (str | Unset):
         body (RerunRequest | Unset): What to change for the new run: `params` are merged over the
             original run's, key by
-            key; `tag` routes it to another tag than the original's.
+            key; `tag` routes it to another tag than the original's; `timeout_sec` replaces the
+            original's time limit (a run that timed out, run again with more time).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -183,7 +183,7 @@ def _request_of(submission: Submission) -> dict[str, Any]:
         "params": dict(submission.params),
         "tag": submission.tag,
         "tags": list(submission.tags),
-        "timeout_sec": submission.timeout_sec,
+        "timeout_sec": _seconds(submission.timeout_sec),
         "retry": dataclasses.asdict(submission.retry) if submission.retry else None,
         "workflow_yaml_sha256": submission.workflow.sha256 if submission.workflow else None,
         "requires": list(submission.requires),
@@ -191,3 +191,14 @@ def _request_of(submission: Submission) -> dict[str, Any]:
     if submission.rerun_of is not None:  # only then: keys recorded before re-runs still match
         request["rerun_of"] = submission.rerun_of
     return request
+
+
+def _seconds(value: float | None) -> float | int | None:
+    """A number of seconds as hashed: 90 and 90.0 ask for the same.
+
+    Hashed as an int, as most clients send it, so that keys recorded before still match. A run's
+    params are the caller's data, where the two may differ, and are hashed as sent.
+    """
+    if value is not None and float(value).is_integer():
+        return int(value)
+    return value

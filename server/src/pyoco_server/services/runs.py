@@ -339,11 +339,13 @@ def rerun_of(
     *,
     params: Mapping[str, Any] | None = None,
     tag: str | None = None,
+    timeout_sec: float | None = None,
 ) -> Submission:
     """The submission that runs `original` again (`POST /runs/{run_id}/rerun`).
 
     The same flow (`workflow`: its flow.yaml, parsed again), params with `params` merged over
-    them key by key, tag unless `tag` is given, labels, time limit, retry policy and tenant, and
+    them key by key, tag unless `tag` is given, labels, time limit unless `timeout_sec` is
+    given, retry policy and tenant, and
     the code it ran with pinned (`requires`). Labels that were only the original's tag follow a
     new `tag`. The caller stamps its own key (`api_key_id`, `task_modules`).
     """
@@ -355,7 +357,7 @@ def rerun_of(
         tags=labels,
         workflow=workflow,
         tenant_id=original.tenant_id,
-        timeout_sec=original.timeout_sec,
+        timeout_sec=timeout_sec or original.timeout_sec,
         retry=original.retry,
         requires=tuple(f"{code.distribution}=={code.version}" for code in original.code),
         rerun_of=original.run_id,

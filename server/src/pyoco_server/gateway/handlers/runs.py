@@ -191,7 +191,13 @@ class RunsApi:
         changes = body if isinstance(body, dict) else {}
         original, raw = await self._service.rerun_source(run_id, current_tenant())
         workflow = await self._parser.parse(raw) if raw is not None else None
-        again = rerun_of(original, workflow, params=changes.get("params"), tag=changes.get("tag"))
+        again = rerun_of(
+            original,
+            workflow,
+            params=changes.get("params"),
+            tag=changes.get("tag"),
+            timeout_sec=changes.get("timeout_sec"),
+        )
         submission = _owned(again, tenant_id=original.tenant_id or self._settings.default_tenant)
         try:
             accepted = await self._submits.submit(submission, _idempotency_key())
