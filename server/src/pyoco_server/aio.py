@@ -22,7 +22,7 @@ async def cancel_and_wait(task: asyncio.Task[Any] | None) -> None:
     nats-py's requests use) returns its result when the awaited future completes together with
     the cancellation, and the task, having lost it, goes on to wait for something else.
     """
-    if task is None:
+    if task is None or task.done():
         return
     await cancel_all([task])
     if not task.cancelled():

@@ -345,9 +345,9 @@ def rerun_of(
 
     The same flow (`workflow`: its flow.yaml, parsed again), params with `params` merged over
     them key by key, tag unless `tag` is given, labels, time limit unless `timeout_sec` is
-    given, retry policy and tenant, and
-    the code it ran with pinned (`requires`). Labels that were only the original's tag follow a
-    new `tag`. The caller stamps its own key (`api_key_id`, `task_modules`).
+    given, retry policy and tenant, and the code it ran with pinned (`requires`). Labels that
+    were only the original's tag follow a new `tag`. The caller stamps its own key
+    (`api_key_id`, `task_modules`).
     """
     labels = original.tags if original.tags != (original.tag,) else ()
     return Submission(
