@@ -14,6 +14,7 @@ marker can come before the values).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 
@@ -23,7 +24,7 @@ from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 from nats.js.api import ConsumerConfig, DeliverPolicy, StreamInfo
 
-from pyoco_server.aio import cancel_and_wait
+from pyoco_server.aio import cancel_all, cancel_and_wait
 from pyoco_server.domain.errors import BackendUnavailable
 from pyoco_server.jetstream._connection import Connection
 from pyoco_server.ports import BucketOrigin, Resume
@@ -91,7 +92,7 @@ class BucketMirror:
             await self._connection.wait_ready()
             generation = self._connection.generation
             try:
-                await self._subscribe()
+                subscribed = await self._subscribe_in(generation)
             except Exception as exc:  # even a bug must not leave a stale copy for good
                 expected = isinstance(exc, (nats.errors.Error, TimeoutError, BackendUnavailable))
                 log.warning(
@@ -101,10 +102,36 @@ class BucketMirror:
                     exc_info=not expected,
                 )
                 await self._unsubscribe()
-                await asyncio.sleep(_RETRY_SEC)
+                await self._pause(generation)
                 continue
-            await self._connection.wait_generation_after(generation)
+            if subscribed:
+                await self._connection.wait_generation_after(generation)
             await self._unsubscribe()
+
+    async def _subscribe_in(self, generation: int) -> bool:
+        """Subscribe on the connection of `generation`; False if it was replaced first.
+
+        A request sent as the connection dropped (before it was noticed) gets no answer on the
+        next one, and nats-py lets it run to its timeout: the mirror starts over at once instead.
+        """
+        attempt = asyncio.ensure_future(self._subscribe())
+        replaced = asyncio.ensure_future(self._connection.wait_generation_after(generation))
+        try:
+            await asyncio.wait({attempt, replaced}, return_when=asyncio.FIRST_COMPLETED)
+        except BaseException:
+            await cancel_all([attempt, replaced])
+            raise
+        await cancel_all([replaced])
+        if not attempt.done():
+            await cancel_all([attempt])
+            return False
+        attempt.result()  # what the subscribe raised
+        return True
+
+    async def _pause(self, generation: int) -> None:
+        """Wait `_RETRY_SEC` before another try, or less if the connection comes back."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._connection.wait_generation_after(generation), _RETRY_SEC)
 
     async def _subscribe(self) -> None:
         js = self._connection.js
