@@ -13,15 +13,28 @@ from pathlib import Path
 import pytest
 
 from pyoco_server.local.cluster import NatsCluster, NodePorts
+from pyoco_server.local.natsserver import NatsServerError
 
 NODES = 3
+PORT_ATTEMPTS = 3
 
 
 @pytest.fixture
 def cluster(tmp_path: Path) -> Iterator[NatsCluster]:
-    """Three nodes on free loopback ports, each with its own store under the test's directory."""
-    nodes = NatsCluster(tmp_path / "cluster", [NodePorts.free() for _ in range(NODES)])
-    nodes.start()
+    """Three nodes on free loopback ports, each with its own store under the test's directory.
+
+    A port that another process takes between being chosen and the node's bind is chosen again.
+    """
+    for attempt in range(PORT_ATTEMPTS):
+        where = tmp_path / ("cluster" if attempt == 0 else f"cluster-{attempt}")
+        nodes = NatsCluster(where, [NodePorts.free() for _ in range(NODES)])
+        try:
+            nodes.start()
+        except NatsServerError as exc:
+            if "address already in use" not in str(exc) or attempt == PORT_ATTEMPTS - 1:
+                raise
+            continue
+        break
     yield nodes
     nodes.stop()
 
