@@ -169,3 +169,17 @@ def test_retry_above_max_deliver_is_refused(settings: Settings, tmp_path: Path) 
     assert response.status_code == 400
     assert response.headers["content-type"] == "application/problem+json"
     assert "PYOCO_CONSUMER_MAX_DELIVER" in response.json()["detail"]
+
+
+def test_a_worker_under_a_deep_tmpdir_starts_and_its_runs_keep_that_tmpdir(
+    gateway: Gateway, start_worker: WorkerFactory, tmp_path: Path
+) -> None:
+    """The fork server's socket cannot live under a TMPDIR this long; the worker still starts."""
+    deep = tmp_path / ("d" * 60) / ("e" * 40)
+    deep.mkdir(parents=True)
+    assert len(str(deep)) + len("/pymp-12345678/listener-12345678") > 107
+    start_worker(env={"TMPDIR": str(deep)})
+    with gateway.client() as client:
+        run = wait_terminal(client, submit(client, flow_yaml("temp_dir")))
+    assert run["status"] == "COMPLETED", run
+    assert run["task_records"]["temp_dir"]["output"] == str(deep), run  # type: ignore[index]

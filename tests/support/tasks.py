@@ -7,6 +7,7 @@ import os
 import signal
 import socket
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -20,6 +21,11 @@ def fail(x: int) -> int:
 def echo(x: object) -> object:
     """Return `x` unchanged."""
     return x
+
+
+def temp_dir(x: object = None) -> str:
+    """The temporary directory this run process uses."""
+    return tempfile.gettempdir()
 
 
 def non_json(x: int) -> set[int]:

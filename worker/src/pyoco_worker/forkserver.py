@@ -22,8 +22,10 @@ With reload on, the fork server imports no task code: each run process loads it 
 from __future__ import annotations
 
 import contextlib
+import multiprocessing.util
 import os
 import signal
+import tempfile
 from pathlib import Path
 from types import FrameType
 
@@ -40,6 +42,32 @@ WORKER_DIED = signal.SIGUSR1
 """The fork server's parent-death signal."""
 
 _preloaded: tuple[str, FlowResolver] | None = None
+
+_UNIX_PATH_MAX = 107
+"""The longest path of a Unix socket (`sun_path` holds 108 bytes with the closing NUL)."""
+_SOCKET_UNDER_TEMP = len("/pymp-12345678/listener-12345678")
+"""What multiprocessing adds to the temporary directory to name the fork server's socket."""
+_SHORT_TEMP = "/tmp"
+
+
+def fit_socket_path() -> None:
+    """Make sure the fork server's socket path fits, whatever TMPDIR is.
+
+    multiprocessing names the socket inside a `pymp-` directory of the worker's temporary
+    directory, once per process. Under a TMPDIR longer than about 74 bytes (a deep service or
+    CI directory) the path no longer fits a Unix socket and the worker could not start ("AF_UNIX
+    path too long"). That directory is then made under /tmp instead. Only multiprocessing's own
+    files go there; the run processes still get TMPDIR as set.
+    """
+    length = len(os.fsencode(tempfile.gettempdir())) + _SOCKET_UNDER_TEMP
+    if length <= _UNIX_PATH_MAX or not os.path.isdir(_SHORT_TEMP):
+        return
+    saved = tempfile.tempdir
+    tempfile.tempdir = _SHORT_TEMP
+    try:
+        multiprocessing.util.get_temp_dir()  # made now, kept for the process, removed at exit
+    finally:
+        tempfile.tempdir = saved
 
 
 def preloaded_resolver(spec: str) -> FlowResolver | None:

@@ -91,6 +91,7 @@ class ProcessPool:
             environ[forkserver.GUARD_VARIABLE] = str(os.getpid())
             if self._config.resolver_spec and not self._config.reload:
                 environ[forkserver.RESOLVER_VARIABLE] = self._config.resolver_spec
+            forkserver.fit_socket_path()
             with sandbox.environment(environ):
                 multiprocessing.forkserver.ensure_running()
         children = await asyncio.gather(*(self._spawn() for _ in range(self.size)))
