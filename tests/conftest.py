@@ -16,6 +16,7 @@ import pytest
 
 from pyoco_server.domain.settings import Settings
 from pyoco_server.local.natsserver import NatsServer
+from tests.support import serial
 from tests.support.cli import Admin, run_admin
 from tests.support.processes import (
     Gateway,
@@ -29,6 +30,13 @@ from tests.support.processes import (
     worker_command,
 )
 from tests.support.waiting import wait_until
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Iterator[None]:
+    """Run a `serial` test alone, beside no other xdist worker's test (tests/support/serial.py)."""
+    with serial.turn(item):
+        yield
 
 
 @pytest.fixture(autouse=True)

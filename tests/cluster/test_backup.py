@@ -24,7 +24,7 @@ from tests.support.runs import submit
 from tests.support.waiting import wait_terminal, wait_until
 from tests.support.wheels import upload, wheel_bytes
 
-pytestmark = pytest.mark.cluster
+pytestmark = [pytest.mark.cluster, pytest.mark.serial]
 
 
 @pytest.fixture

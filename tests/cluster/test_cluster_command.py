@@ -18,7 +18,7 @@ from tests.support.flows import FLOW_YAML
 from tests.support.processes import start_process, start_up
 from tests.support.waiting import TERMINAL, wait_until
 
-pytestmark = pytest.mark.cluster
+pytestmark = [pytest.mark.cluster, pytest.mark.serial]
 
 
 def free_run(count: int) -> int:

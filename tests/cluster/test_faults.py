@@ -21,7 +21,7 @@ from tests.cluster.load import (
 from tests.support.processes import Gateway, WorkerFactory
 from tests.support.waiting import wait_until
 
-pytestmark = pytest.mark.cluster
+pytestmark = [pytest.mark.cluster, pytest.mark.serial]
 
 IN_FLIGHT = 200
 FREEZE_SEC = 30.0

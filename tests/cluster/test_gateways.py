@@ -17,7 +17,7 @@ from tests.support.processes import WorkerFactory, start_gateway
 from tests.support.sse import events
 from tests.support.waiting import wait_until
 
-pytestmark = pytest.mark.cluster
+pytestmark = [pytest.mark.cluster, pytest.mark.serial]
 
 RUNS = 30
 

@@ -15,7 +15,7 @@ from pyoco_server.local.natsserver import NatsServer
 from tests.support.cli import run_admin
 from tests.support.waiting import wait_until
 
-pytestmark = pytest.mark.cluster
+pytestmark = [pytest.mark.cluster, pytest.mark.serial]
 
 
 def configs(url: str) -> dict[str, StreamConfig]:

@@ -13,6 +13,8 @@ from tests.support.processes import Gateway, WorkerFactory
 from tests.support.runs import submit
 from tests.support.waiting import wait_terminal
 
+pytestmark = pytest.mark.serial
+
 REPEATS = 20
 
 CASES = {

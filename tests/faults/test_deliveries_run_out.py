@@ -19,6 +19,8 @@ from tests.support.processes import Gateway, WorkerFactory
 from tests.support.runs import status, submit
 from tests.support.waiting import wait_until
 
+pytestmark = pytest.mark.serial
+
 LIMITS = {"PYOCO_CONSUMER_MAX_DELIVER": "2", "PYOCO_CONSUMER_ACK_WAIT_SEC": "2"}
 
 

@@ -9,10 +9,14 @@ import signal
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.support.effects import effect_counts, submit_effect, wait_all_ended
 from tests.support.processes import Gateway, WorkerFactory
 from tests.support.runs import status
 from tests.support.waiting import wait_until
+
+pytestmark = pytest.mark.serial
 
 ACK_WAIT = {"PYOCO_CONSUMER_ACK_WAIT_SEC": "3"}
 

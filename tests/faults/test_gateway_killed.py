@@ -8,10 +8,14 @@ import signal
 import threading
 from pathlib import Path
 
+import pytest
+
 from pyoco_server.domain.settings import Settings
 from tests.support.clients import submit_burst
 from tests.support.effects import all_runs, effect_counts, wait_all_ended
 from tests.support.processes import Gateway, WorkerFactory, start_gateway
+
+pytestmark = pytest.mark.serial
 
 RUNS = 120
 KILL_AT = 40

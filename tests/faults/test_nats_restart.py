@@ -17,6 +17,8 @@ from tests.support.effects import all_runs, effect_counts, submit_effect, wait_a
 from tests.support.processes import Gateway, WorkerFactory
 from tests.support.waiting import wait_until
 
+pytestmark = pytest.mark.serial
+
 RUNS = 500
 STOP_AT = 150
 OUTAGE_SEC = 3.0

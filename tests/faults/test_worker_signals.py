@@ -19,6 +19,8 @@ from tests.support.processes import Gateway, WorkerFactory, children_of, pid_ali
 from tests.support.runs import status
 from tests.support.waiting import wait_until
 
+pytestmark = pytest.mark.serial
+
 
 def descendants(pid: int) -> list[int]:
     """Every process below `pid` (its fork server, run processes, their children)."""
