@@ -81,6 +81,7 @@ def main() -> None:
         while not gateway.started:
             time.sleep(0.05)
         started = time.process_time()
+        print("measuring", file=sys.stderr, flush=True)  # bench.spy starts sampling here
         if "--yaml" in sys.argv:
             posts = wrk(f"{url}/runs/yaml", SEED.wrk_script())
         else:

@@ -79,6 +79,7 @@ async def drain(settings: Settings, profile: cProfile.Profile) -> tuple[float, f
     child_before = sum(tree_cpu_seconds(pid) for pid in children)
     started = time.perf_counter()
     cpu_before = time.process_time()
+    print("measuring", file=sys.stderr, flush=True)  # bench.spy starts sampling here
     if PROFILE:
         profile.enable()
     await done.wait()
