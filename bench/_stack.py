@@ -61,7 +61,11 @@ def _children(pid: int) -> list[int]:
 
 def memory_mib(gateway_pid: int, worker_pid: int) -> dict[str, float]:
     """Gateway RSS; the worker's supervisor PSS (shared pages counted once across the tree)
-    and its run processes' private memory (each one's own pages), in MiB."""
+    and its run processes' private memory (each one's own pages), in MiB.
+
+    The run processes are the children of the worker's fork server; its other children (the
+    fork server itself, multiprocessing's resource tracker) count in the tree's PSS only.
+    """
     mib = 1024.0
     gateway = _smaps(gateway_pid)
     supervisor = _smaps(worker_pid)
@@ -71,9 +75,15 @@ def memory_mib(gateway_pid: int, worker_pid: int) -> dict[str, float]:
         pid = pending.pop()
         descendants.append(pid)
         pending.extend(_children(pid))
+    run_processes = [
+        pid
+        for server in _children(worker_pid)
+        if b"forkserver" in Path(f"/proc/{server}/cmdline").read_bytes()
+        for pid in _children(server)
+    ]
     private = [
         (fields["Private_Clean"] + fields["Private_Dirty"]) / mib
-        for fields in (_smaps(pid) for pid in descendants)
+        for fields in (_smaps(pid) for pid in run_processes)
     ]
     return {
         "gateway_rss": gateway["Rss"] / mib,
@@ -81,6 +91,7 @@ def memory_mib(gateway_pid: int, worker_pid: int) -> dict[str, float]:
         "worker_tree_pss": (supervisor["Pss"] + sum(_smaps(pid)["Pss"] for pid in descendants))
         / mib,
         "worker_processes": len(descendants),
+        "worker_run_processes": len(run_processes),
         "worker_child_private_max": max(private, default=0.0),
         "worker_child_private_mean": sum(private) / len(private) if private else 0.0,
     }

@@ -122,10 +122,11 @@ def start_worker(settings: Settings, tmp_path: Path) -> Iterator[WorkerFactory]:
         args: Sequence[str] = (),
         env: dict[str, str] | None = None,
         own_group: bool = False,
+        script: bool = False,
     ) -> Process:
         process = start_process(
             f"worker-{worker_id}",
-            worker_command(tags, worker_id, args),
+            worker_command(tags, worker_id, args, script=script),
             process_env(settings, **(env or {})),
             tmp_path,
             own_group=own_group,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from pyoco_server.domain.settings import Settings
 from pyoco_server.local.natsserver import NatsServer
 from tests.support.flows import flow_yaml
 from tests.support.nats import dead_letters
-from tests.support.processes import Gateway, WorkerFactory, pid_alive, start_gateway
+from tests.support.processes import ROOT, Gateway, WorkerFactory, pid_alive, start_gateway
 from tests.support.runs import status, submit
 from tests.support.waiting import wait_terminal, wait_until
 
@@ -183,3 +184,27 @@ def test_a_worker_under_a_deep_tmpdir_starts_and_its_runs_keep_that_tmpdir(
         run = wait_terminal(client, submit(client, flow_yaml("temp_dir")))
     assert run["status"] == "COMPLETED", run
     assert run["task_records"]["temp_dir"]["output"] == str(deep), run  # type: ignore[index]
+
+
+@pytest.mark.parametrize("script", [False, True], ids=["python -m", "console script"])
+def test_a_run_process_imports_none_of_the_workers_supervisor_side(
+    gateway: Gateway, start_worker: WorkerFactory, script: bool
+) -> None:
+    """multiprocessing imports the worker's main module again in each run process; that module
+    (cli.py) must not bring NATS, uvloop or the supervisor in with it."""
+    supervisor_side = [
+        "nats",
+        "uvloop",
+        "pyoco_server.jetstream",
+        "pyoco_server.services",
+        "pyoco_worker.worker",
+        "pyoco_worker.pool",
+        "pyoco_worker.service",
+    ]
+    # A console script's sys.path does not hold the working directory: name where tests/ is.
+    start_worker(script=script, env={"PYTHONPATH": str(ROOT)} if script else None)
+    names = json.dumps({"names": ["pyoco_worker.child", *supervisor_side]})
+    with gateway.client() as client:
+        run = wait_terminal(client, submit(client, flow_yaml("loaded_modules"), params=names))
+    assert run["status"] == "COMPLETED", (run["error"], run.get("task_records"))
+    assert run["task_records"]["loaded_modules"]["output"] == ["pyoco_worker.child"]  # type: ignore[index]

@@ -31,7 +31,8 @@ BIN = Path(sys.executable).parent
 
 
 WorkerFactory = Callable[..., "Process"]
-"""The `start_worker` fixture: `start_worker(*, tags, worker_id, args, env) -> Process`."""
+"""The `start_worker` fixture: `start_worker(*, tags, worker_id, args, env, own_group, script)
+-> Process`."""
 
 
 def free_port() -> int:
@@ -158,12 +159,14 @@ def start_gateway(settings: Settings, log_dir: Path, **extra_env: str) -> Gatewa
     return Gateway(url, process)
 
 
-def worker_command(tags: Sequence[str], worker_id: str, args: Sequence[str] = ()) -> list[str]:
-    """The command line of a `pyoco-worker` child."""
+def worker_command(
+    tags: Sequence[str], worker_id: str, args: Sequence[str] = (), *, script: bool = False
+) -> list[str]:
+    """The command line of a `pyoco-worker` child: `python -m pyoco_worker.cli`, or with
+    `script` the console script."""
+    program = [str(BIN / "pyoco-worker")] if script else [sys.executable, "-m", "pyoco_worker.cli"]
     return [
-        sys.executable,
-        "-m",
-        "pyoco_worker.cli",
+        *program,
         "--tags",
         ",".join(tags),
         "--worker-id",

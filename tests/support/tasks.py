@@ -28,6 +28,11 @@ def temp_dir(x: object = None) -> str:
     return tempfile.gettempdir()
 
 
+def loaded_modules(names: list[str]) -> list[str]:
+    """Which of the modules `names` this run process has imported."""
+    return [name for name in names if name in sys.modules]
+
+
 def non_json(x: int) -> set[int]:
     """Return a set, which JSON cannot carry as such."""
     return {x, x + 1}

@@ -3,35 +3,29 @@
     pyoco-worker --nats-url nats://127.0.0.1:4222 --tags hello --worker-id w1
 
 SIGTERM or SIGINT stops it in order (see `Worker._shutdown`); a second signal exits at once.
+
+This module parses the command line only; `service.py` builds and runs the worker, and is
+imported when the command runs. multiprocessing imports the worker's main module (this one,
+whether started as `python -m pyoco_worker.cli` or as the `pyoco-worker` script) again in
+every run process it starts: importing the worker from here would load NATS, uvloop and the
+supervisor's code into each of them, against the boundary of code that runs inside run
+processes (pyproject.toml's import contracts), and cost each one 6 MiB of private memory.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import os
 import re
-import signal
 import socket
-import sys
 from pathlib import Path
 
 import click
-import uvloop
 
 from pyoco_server.domain import names
 from pyoco_server.domain.errors import SettingsError
 from pyoco_server.domain.settings import Settings
-from pyoco_server.domain.trust import TaskPolicy
-from pyoco_server.jetstream import NatsBackend
 from pyoco_server.logs import configure_logging
-from pyoco_worker import sandbox
-from pyoco_worker.child import ChildConfig
 from pyoco_worker.flows import ResolverError, load_resolver
-from pyoco_worker.pool import ProcessPool
-from pyoco_worker.worker import Worker
-
-log = logging.getLogger("pyoco_worker")
 
 DEFAULT_CONCURRENCY = max(4, 2 * (os.cpu_count() or 1))
 """Two runs per CPU (at least 4): while one computes, another waits on NATS or I/O."""
@@ -149,24 +143,16 @@ def main(
             raise click.UsageError(str(exc)) from None
     if worker_id is not None and not names.is_worker_id(worker_id):
         raise click.BadParameter(f"{worker_id!r}: {names.WORKER_ID_RULE}", param_hint="--worker-id")
-    name = worker_id or host_worker_id()
-    pool = ProcessPool(
-        concurrency,
-        config=_child_config(settings, flow_resolver),
-        flush_interval=settings.snapshot_flush_interval_sec,
-        cancel_grace_sec=settings.cancel_grace_period_sec,
-    )
-    worker = Worker(
-        NatsBackend(settings, f"pyoco-nats-worker:{name}", role="worker"),
-        worker_id=name,
-        tags=tags or (settings.default_tag,),
-        executor=pool,
-        concurrency=concurrency,
-        shutdown_grace_sec=settings.worker_shutdown_grace_sec,
+    from pyoco_worker import service  # not at the top: see the module's docstring
+
+    service.run(
+        settings,
+        worker_id=worker_id or host_worker_id(),
         claim_id=worker_id is None,
+        tags=tags or (settings.default_tag,),
+        concurrency=concurrency,
+        flow_resolver=flow_resolver,
     )
-    # uvloop: a quarter less CPU per run for the worker's NATS and pipe traffic (bench/).
-    uvloop.run(_serve(worker))
 
 
 def _settings(
@@ -194,22 +180,6 @@ def _settings(
     return settings.replace(**changes)
 
 
-def _child_config(settings: Settings, resolver: str | None) -> ChildConfig:
-    """What run processes start with: the task policy, exposable variables, their user."""
-    workdir = Path(".pyoco/run").resolve()
-    sandbox.prepare_workdir(workdir, settings.run_as_user)
-    return ChildConfig(
-        resolver_spec=resolver,
-        policy=TaskPolicy(settings.task_modules, settings.task_allow_all),
-        exposable=sandbox.exposable(os.environ, settings.task_env),
-        run_as_user=settings.run_as_user,
-        workdir=str(workdir),
-        reload=settings.worker_reload,
-        log_max_bytes=settings.run_log_max_bytes,
-        log_echo=settings.log_level == "debug",
-    )
-
-
 def host_worker_id() -> str:
     """This host's name as a worker id (characters an id cannot hold become '-')."""
     name = re.sub(r"[^A-Za-z0-9_.=-]", "-", socket.gethostname()).strip(".")[:120]
@@ -222,23 +192,6 @@ def _absolute(spec: str) -> str:
     if sep and target.endswith(".py"):
         return f"{Path(target).expanduser().resolve()}:{attribute}"
     return spec
-
-
-async def _serve(worker: Worker) -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-
-    def on_signal(signum: int) -> None:
-        if stop.is_set():
-            log.warning("second %s: exiting now", signal.Signals(signum).name)
-            sys.stderr.flush()
-            os._exit(1)
-        log.info("%s: stopping (send it again to exit at once)", signal.Signals(signum).name)
-        stop.set()
-
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, on_signal, signum)
-    await worker.run(stop)
 
 
 if __name__ == "__main__":
