@@ -12,7 +12,7 @@ from pyoco_server.domain.settings import Settings
 from pyoco_server.local.natsserver import NatsServer
 from tests.support.flows import flow_yaml
 from tests.support.nats import dead_letters
-from tests.support.processes import ROOT, Gateway, WorkerFactory, pid_alive, start_gateway
+from tests.support.processes import Gateway, WorkerFactory, pid_alive, start_gateway
 from tests.support.runs import status, submit
 from tests.support.waiting import wait_terminal, wait_until
 
@@ -191,7 +191,8 @@ def test_a_run_process_imports_none_of_the_workers_supervisor_side(
     gateway: Gateway, start_worker: WorkerFactory, script: bool
 ) -> None:
     """multiprocessing imports the worker's main module again in each run process; that module
-    (cli.py) must not bring NATS, uvloop or the supervisor in with it."""
+    (cli.py) must not bring NATS, uvloop or the supervisor in with it. Started either way, the
+    worker runs task modules of its working directory (tests.support.tasks here)."""
     supervisor_side = [
         "nats",
         "uvloop",
@@ -201,8 +202,7 @@ def test_a_run_process_imports_none_of_the_workers_supervisor_side(
         "pyoco_worker.pool",
         "pyoco_worker.service",
     ]
-    # A console script's sys.path does not hold the working directory: name where tests/ is.
-    start_worker(script=script, env={"PYTHONPATH": str(ROOT)} if script else None)
+    start_worker(script=script)  # its task module, tests.support.tasks, is in its directory
     names = json.dumps({"names": ["pyoco_worker.child", *supervisor_side]})
     with gateway.client() as client:
         run = wait_terminal(client, submit(client, flow_yaml("loaded_modules"), params=names))

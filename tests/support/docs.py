@@ -112,9 +112,13 @@ class Session:
         self.up = up = self._spawn("up", args, assigned)  # before PYOCO_NATS_URL is set
         self.url = f"http://127.0.0.1:{port}"
         self.nats_url = f"nats://127.0.0.1:{nats_port}"
-        ready = "pyoco-server is up" if "--no-worker" in args else "serving tags"
+        # `up` says it is up once its gateway answers; its worker may be ready before or after.
+        ready = ["pyoco-server is up", *([] if "--no-worker" in args else ["serving tags"])]
         wait_until(
-            lambda: ready in up.log() or (not up.alive() and pytest.fail(up.log())),
+            lambda: (
+                all(line in up.log() for line in ready)
+                or (not up.alive() and pytest.fail(up.log()))
+            ),
             timeout=60,
             what="pyoco-server up (and its worker)",
         )

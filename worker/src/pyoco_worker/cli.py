@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import re
 import socket
+import sys
 from pathlib import Path
 
 import click
@@ -122,6 +123,7 @@ def main(
     task_modules: str | None,
 ) -> None:
     """Pull runs of TAGS from NATS JetStream and execute them with pyoco."""
+    import_from_working_directory()
     settings = _settings(nats_url, wheel_sync, wheel_sync_dir, task_modules)
     settings = settings.replace(
         **{
@@ -178,6 +180,19 @@ def _settings(
     if wheel_sync_dir is not None:
         changes["wheel_sync_dir"] = str(wheel_sync_dir)
     return settings.replace(**changes)
+
+
+def import_from_working_directory() -> None:
+    """Let the worker and its run processes import modules from the working directory.
+
+    `python -m pyoco_worker.cli` (and so `pyoco-server up`) has it on `sys.path`; the
+    `pyoco-worker` script has its own directory there instead, and its runs failed with "No
+    module named ..." for task modules that `up`'s worker ran. Added last, so it shadows
+    nothing installed; run processes get this `sys.path` from multiprocessing.
+    """
+    here = os.getcwd()
+    if here not in sys.path and "" not in sys.path:
+        sys.path.append(here)
 
 
 def host_worker_id() -> str:
