@@ -6,15 +6,16 @@ import concurrent.futures
 import multiprocessing
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 import pytest
 from pyoco import Flow, task
 from pyoco.core.engine import Engine
+from pyoco.core.models import Task
 from pyoco.trace.backend import TraceBackend
 
 from pyoco_worker import threads
-from pyoco_worker.threads import REAL_THREAD_POOL, SharedThreadPool
+from pyoco_worker.threads import REAL_THREAD_POOL, REAL_WAIT, SharedThreadPool
 
 
 @pytest.fixture
@@ -25,6 +26,7 @@ def shared() -> Iterator[None]:
         yield
     finally:
         concurrent.futures.ThreadPoolExecutor = REAL_THREAD_POOL  # type: ignore[misc]
+        concurrent.futures.wait = REAL_WAIT
 
 
 def test_map_submit_and_results_work_like_the_standard_executor(shared: None) -> None:
@@ -170,3 +172,144 @@ def test_pyoco_runs_tasks_on_the_shared_threads() -> None:
         "through concurrent.futures.ThreadPoolExecutor, so run processes start a thread pool "
         "per run again (see pyoco_worker/threads.py)"
     )
+
+
+# A lone task on the engine's thread (threads.lone_tasks_here, which engine.py opens around
+# pyoco's Engine.run in run processes).
+
+
+def _engine_run(flow: Flow, timeout: float = 10.0) -> tuple[str, dict[str, object]]:
+    """Run `flow` with pyoco on a thread of its own, as a run process's engine thread; that
+    thread's name and the results (a regression that never starts a task fails, not hangs)."""
+    outcome: dict[str, object] = {}
+
+    def engine() -> None:
+        with threads.lone_tasks_here():
+            try:
+                outcome["results"] = Engine(trace_backend=_Quiet()).run(flow, {}).results
+            except BaseException as exc:
+                outcome["error"] = exc
+
+    thread = threading.Thread(target=engine, name="engine", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    assert not thread.is_alive(), f"the flow did not end within {timeout}s"
+    if "error" in outcome:
+        raise outcome["error"]  # type: ignore[misc]
+    return thread.name, dict(outcome["results"])  # type: ignore[call-overload]
+
+
+def _flow(*tasks: Task, after: Mapping[str, tuple[str, ...]] | None = None) -> Flow:
+    """A flow of `tasks`, each after the tasks `after` names for it, else after the one before."""
+    flow = Flow(name="f")
+    by_name = {node.name: node for node in tasks}
+    for index, node in enumerate(tasks):
+        flow.add_task(node)
+        before = (after or {}).get(node.name, (tasks[index - 1].name,) if index else ())
+        for name in before:
+            node.dependencies.add(by_name[name])
+            by_name[name].dependents.add(node)
+    return flow
+
+
+def test_a_lone_task_runs_on_the_engines_thread(shared: None) -> None:
+    first = Task(func=_thread_name, name="first")
+    second = Task(func=_thread_name, name="second")
+    engine, results = _engine_run(_flow(first, second))
+    assert results == {"first": engine, "second": engine}
+
+
+def test_tasks_that_can_run_together_still_do(shared: None) -> None:
+    """Two tasks ready at once meet at a barrier: run one after the other, they could not."""
+    barrier = threading.Barrier(2, timeout=5)
+    left = Task(func=lambda: (barrier.wait(), _thread_name())[1], name="left")
+    right = Task(func=lambda: (barrier.wait(), _thread_name())[1], name="right")
+    start = Task(func=lambda: 0, name="start")
+    _engine, results = _engine_run(
+        _flow(start, left, right, after={"left": ("start",), "right": ("start",)})
+    )
+    assert all(str(name).startswith("pyoco-task-") for name in (results["left"], results["right"]))
+
+
+def test_a_lone_task_does_not_hold_up_the_end_of_another(shared: None) -> None:
+    """`waiting`, ready while `slow` still runs, waits for `next`, which is ready once `slow`
+    ends: run on the engine's thread, `waiting` would keep pyoco from seeing that end."""
+    quick_done, next_ran = threading.Event(), threading.Event()
+
+    def slow() -> None:  # ends after `waiting` is ready
+        quick_done.wait(5)
+        time.sleep(0.1)
+
+    tasks = [
+        Task(func=lambda: 0, name="start"),
+        Task(func=quick_done.set, name="quick"),
+        Task(func=slow, name="slow"),
+        Task(func=lambda: next_ran.wait(5), name="waiting"),
+        Task(func=next_ran.set, name="next"),
+    ]
+    after = {
+        "quick": ("start",),
+        "slow": ("start",),
+        "waiting": ("quick",),
+        "next": ("slow",),
+    }
+    _engine, results = _engine_run(_flow(*tasks, after=after))
+    assert results["waiting"] is True
+
+
+def test_a_task_with_a_timeout_runs_on_a_shared_thread_and_times_out(shared: None) -> None:
+    """On the engine's thread pyoco could not time it out (it waits for the task to end, as
+    leaving its executor's block always did, but fails the run at the timeout)."""
+    ran_on: list[str] = []
+    release = threading.Timer(1.0, lambda: None)
+
+    def stuck() -> None:
+        ran_on.append(_thread_name())
+        release.join(5)
+
+    release.start()
+    with pytest.raises(TimeoutError, match="exceeded timeout"):
+        _engine_run(_flow(Task(func=stuck, name="stuck", timeout_sec=0.2)))
+    assert len(ran_on) == 1
+    assert ran_on[0].startswith("pyoco-task-"), ran_on
+
+
+def test_a_pool_made_by_a_task_on_the_engines_thread_is_a_real_one(shared: None) -> None:
+    def make_pool() -> bool:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+            return isinstance(pool, REAL_THREAD_POOL) and pool.submit(lambda: 1).result() == 1
+
+    _engine, results = _engine_run(_flow(Task(func=make_pool, name="make_pool")))
+    assert results == {"make_pool": True}
+
+
+def test_a_deferred_call_can_be_cancelled_and_then_never_runs(shared: None) -> None:
+    ran = threading.Event()
+    with threads.lone_tasks_here():
+        executor = concurrent.futures.ThreadPoolExecutor(max_workers=2)
+    future = executor.submit(ran.set)
+    assert future.cancel()
+    executor.shutdown(wait=True)
+    assert future.cancelled()
+    assert not ran.is_set()
+
+
+def test_a_deferred_call_runs_where_its_result_is_asked_for_or_on_a_thread_with_a_timeout(
+    shared: None,
+) -> None:
+    with threads.lone_tasks_here():
+        executor = concurrent.futures.ThreadPoolExecutor(max_workers=2)
+    barrier = threading.Barrier(2, timeout=5)
+    first = executor.submit(lambda: (barrier.wait(), _thread_name())[1])
+    second = executor.submit(lambda: (barrier.wait(), _thread_name())[1])  # both start now
+    assert first.result().startswith("pyoco-task-")
+    assert second.result().startswith("pyoco-task-")
+    alone = executor.submit(_thread_name)
+    assert alone.result() == threading.current_thread().name
+    timed = executor.submit(_thread_name)
+    assert timed.result(timeout=5).startswith("pyoco-task-")
+    failing = executor.submit(int, "x")
+    assert isinstance(failing.exception(), ValueError)
+    left = executor.submit(_thread_name)
+    executor.shutdown(wait=True)  # starts what nothing asked for
+    assert left.result(0).startswith("pyoco-task-")

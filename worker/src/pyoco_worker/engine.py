@@ -31,6 +31,7 @@ from pyoco_server.domain.snapshot import (
     TaskState,
     bounded_text,
 )
+from pyoco_worker import threads
 from pyoco_worker.execution import (
     EMPTY_PROGRESS,
     NO_CODE,
@@ -119,7 +120,7 @@ class JobExecution:
             self._mark_cancelling()  # pyoco then schedules no task
         engine = Engine(trace_backend=_Trace(self._on_event, self._tasks))
         try:
-            with self._environment(built.expose_env):
+            with self._environment(built.expose_env), threads.lone_tasks_here():
                 engine.run(built.flow, dict(self._job.params), run_ctx)
         except Exception as exc:  # task code may raise anything; it ends this run, not the worker
             progress = self.progress()
