@@ -14,11 +14,16 @@ import json
 import time
 from typing import Any
 
+import pytest
+
 from bench._asgi import BOUNDARY, lifespan, multipart, post
 from bench.flows import SEED_YAML, chain_yaml
 from pyoco_server.domain.settings import Settings
 from pyoco_server.gateway import create_app
 from pyoco_server.jetstream import NatsBackend
+
+# A measurement: nothing else of the suite runs beside it (tests/support/serial.py).
+pytestmark = pytest.mark.serial
 
 LIMIT = 1.3
 ROUNDS = 9
