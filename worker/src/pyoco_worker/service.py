@@ -38,7 +38,7 @@ def run(
     """Serve `tags` as `worker_id` until SIGTERM or SIGINT (a second one exits at once)."""
     pool = ProcessPool(
         concurrency,
-        config=child_config(settings, flow_resolver),
+        config=_child_config(settings, flow_resolver),
         flush_interval=settings.snapshot_flush_interval_sec,
         cancel_grace_sec=settings.cancel_grace_period_sec,
     )
@@ -55,7 +55,7 @@ def run(
     uvloop.run(_serve(worker))
 
 
-def child_config(settings: Settings, resolver: str | None) -> ChildConfig:
+def _child_config(settings: Settings, resolver: str | None) -> ChildConfig:
     """What run processes start with: the task policy, exposable variables, their user."""
     workdir = Path(".pyoco/run").resolve()
     sandbox.prepare_workdir(workdir, settings.run_as_user)

@@ -16,7 +16,8 @@ own, which could otherwise wait on threads its caller holds) and one asking for 
 libraries that create a thread pool per call get the same saving.
 
 **A lone task runs on the engine's thread.** Handing a task to a pool thread and waiting for it
-costs two thread wake-ups, a third of a trivial run's CPU and of its latency when idle. While
+costs two thread wake-ups: a fifth to a third of a trivial run's CPU, and of its time when idle
+(bench/run_process.py). While
 `lone_tasks_here()` is open (engine.py, around pyoco's `Engine.run`), an executor that thread
 makes defers each call (`_Deferred`, a `concurrent.futures.Future`) until it is needed:
 
