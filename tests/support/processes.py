@@ -5,7 +5,9 @@ Every process a test starts binds 127.0.0.1 only and is stopped by its PID on te
 
 from __future__ import annotations
 
+import itertools
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -35,11 +37,31 @@ WorkerFactory = Callable[..., "Process"]
 -> Process`."""
 
 
+_PORTS_START = 20000
+_PORTS_PER_PROCESS = 1500
+_next_port = itertools.count(random.randrange(_PORTS_PER_PROCESS))  # another run's gw0: elsewhere
+
+
 def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    """A TCP port free on 127.0.0.1 right now, that no other test process hands out.
+
+    A port the kernel picks (bind to port 0) is one it may give again, before the test's
+    server binds it, to another process binding port 0, such as a nats-server of the other
+    xdist worker: the gateway then could not start, and its health check reached NATS. So each
+    test process hands out the ports of a range of its own, below the kernel's ephemeral range
+    (32768 and up), in turn, skipping those in use.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    first = _PORTS_START + _PORTS_PER_PROCESS * (int(worker) % 8 if worker.isdigit() else 0)
+    for _ in range(_PORTS_PER_PROCESS):
+        port = first + next(_next_port) % _PORTS_PER_PROCESS
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {first}-{first + _PORTS_PER_PROCESS - 1}")
 
 
 @dataclass

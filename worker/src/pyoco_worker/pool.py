@@ -336,4 +336,4 @@ _PRELOAD = ["pyoco", "pyoco_worker.forkserver", "pyoco_worker.child", "pyoco_wor
 
 multiprocessing imports the worker's main module again in each process it starts: the worker's
 command line, `pyoco_worker.cli` (kept light for this), loaded here once, so that what it
-imports is shared by the run processes, not loaded into each (5 MiB of private memory each)."""
+imports is shared by the run processes, not loaded into each (4.5 MiB of private memory each)."""
