@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import nats.js.errors
 from nats.js.kv import KeyValue
 
@@ -10,9 +12,12 @@ from pyoco_server.domain.errors import RevisionConflict
 from pyoco_server.domain.snapshot import RunSnapshot
 from pyoco_server.jetstream._capacity import refused_when_full
 from pyoco_server.jetstream._connection import Connection, translate_errors
+from pyoco_server.jetstream._replies import direct_get
 from pyoco_server.ports import StoredSnapshot
 
 _EXPECTED_LAST = "Nats-Expected-Last-Subject-Sequence"
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_=-]+")
+"""Keys read by `direct_get`; any other key goes through nats-py, which validates it."""
 _WRONG_LAST_SEQUENCE = (10071, 10164)
 """JetStream's error codes for a compare-and-set whose expected revision is not the last."""
 
@@ -57,13 +62,23 @@ class NatsRunStore:
         """The latest snapshot, or None when the run does not exist (or was deleted)."""
         kv = await self._store()
         with translate_errors("reading the run"):
-            try:
-                entry = await kv.get(run_id)
-            except nats.js.errors.KeyNotFoundError:
-                return None
-        if entry.value is None:
+            if kv._direct and _PLAIN_KEY.fullmatch(run_id):
+                value, revision = await direct_get(
+                    self._connection.replies,
+                    kv._js._prefix,
+                    kv._stream,
+                    self._prefix + run_id,
+                    self._connection.settings.nats_request_timeout_sec,
+                )
+            else:
+                try:
+                    entry = await kv.get(run_id)
+                except nats.js.errors.KeyNotFoundError:
+                    return None
+                value, revision = entry.value, int(entry.revision or 0)
+        if not value:
             return None
-        return StoredSnapshot(SNAPSHOT.decode(entry.value), int(entry.revision or 0))
+        return StoredSnapshot(SNAPSHOT.decode(value), revision)
 
     async def update(self, snapshot: RunSnapshot, revision: int) -> int:
         """Replace the snapshot if it is still at `revision`; `RevisionConflict` otherwise."""
