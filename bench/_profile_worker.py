@@ -18,10 +18,11 @@ import time
 from pathlib import Path
 
 import nats
-from nats.aio.msg import Msg
+import nats.js.errors
 
 from bench._stack import tree_cpu_seconds
 from pyoco_server.domain.settings import Settings
+from pyoco_server.domain.subjects import Subjects
 from pyoco_server.jetstream import NatsBackend
 from pyoco_server.local.natsserver import NatsServer
 from pyoco_server.services.runs import RunService, Submission
@@ -51,17 +52,32 @@ async def enqueue(settings: Settings) -> None:
 
 async def drain(settings: Settings, profile: cProfile.Profile) -> tuple[float, float, float]:
     nc = await nats.connect(settings.nats_url)
-    done = asyncio.Event()
-    count = 0
+    jsm = nc.jsm()
+    consumer = Subjects.from_settings(settings).consumer("default")
 
-    async def on_record(msg: Msg) -> None:
-        nonlocal count
-        if msg.data and json.loads(msg.data)["status"] == "COMPLETED":
-            count += 1
-            if count == RUNS:
-                done.set()
+    async def all_acked() -> None:
+        """Until every queued job is acked (its run stored as ended, then the job acked).
 
-    await nc.subscribe(f"$KV.{settings.runs_kv_bucket}.>", cb=on_record)
+        Polled (one request every 10 ms) rather than by watching the runs bucket: a watcher in
+        this process would add its own CPU, a message per snapshot write, to the supervisor's.
+        """
+        while True:
+            try:
+                info = await jsm.consumer_info(settings.work_stream, consumer)
+            except nats.js.errors.NotFoundError:  # the worker has not made it yet
+                info = None
+            if info is not None and info.num_pending == 0 and info.num_ack_pending == 0:
+                return
+            await asyncio.sleep(0.01)
+
+    async def completed() -> int:
+        """How many runs ended COMPLETED (read once the measurement is over)."""
+        kv = await nc.jetstream().key_value(settings.runs_kv_bucket)
+        entries = await asyncio.gather(*(kv.get(key) for key in await kv.keys()))
+        return sum(
+            json.loads(entry.value or b"{}").get("status") == "COMPLETED" for entry in entries
+        )
+
     pool = ProcessPool(CONCURRENCY, config=ChildConfig(resolver_spec="bench.flows:resolve"))
     stop = asyncio.Event()
     worker = Worker(
@@ -82,7 +98,7 @@ async def drain(settings: Settings, profile: cProfile.Profile) -> tuple[float, f
     print("measuring", file=sys.stderr, flush=True)  # bench.spy starts sampling here
     if PROFILE:
         profile.enable()
-    await done.wait()
+    await all_acked()
     if PROFILE:
         profile.disable()
     elapsed = time.perf_counter() - started
@@ -90,6 +106,9 @@ async def drain(settings: Settings, profile: cProfile.Profile) -> tuple[float, f
     child = sum(tree_cpu_seconds(pid) for pid in children) - child_before
     stop.set()
     await task
+    done = await completed()
+    if done != RUNS:
+        raise SystemExit(f"only {done} of {RUNS} runs completed")
     await nc.close()
     return elapsed, parent, child
 

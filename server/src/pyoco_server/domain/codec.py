@@ -64,11 +64,33 @@ def dumps(value: object) -> bytes:
 def loads(raw: bytes | str) -> Any:
     """Strict JSON: UTF-8 only, no NaN or Infinity; integers stay exact, whatever their size.
 
-    (The standard library, not orjson: orjson reads integers beyond 64 bits as floats.)
+    Bytes are read by orjson, about four times faster than the standard library on a snapshot,
+    unless they hold a run of 19 digits or more (orjson reads integers beyond 64 bits as
+    floats) or orjson refuses them. The standard library reads everything else, and says why
+    what it refuses is refused. Either way the result is the standard library's: orjson refuses
+    what the standard library accepts in only three ways (a lone surrogate escape, a number
+    beyond the float range, nesting deeper than 1,024), and then the standard library decides
+    (tests/server/test_codec_loads.py checks both agree).
 
     Raises:
         ValueError: the text is not such JSON.
     """
+    if isinstance(raw, (bytes, bytearray)) and _LONG_DIGITS not in raw.translate(_DIGITS_ONLY):
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            pass
+    return _loads_exactly(raw)
+
+
+_DIGITS_ONLY = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x20 for byte in range(256))
+"""A `bytes.translate` table turning every digit into `0` and every other byte into a blank."""
+_LONG_DIGITS = b"0" * 19
+"""19 digits in a row: a number that may be beyond 64 bits (2**63 has 19 digits)."""
+
+
+def _loads_exactly(raw: bytes | bytearray | str) -> Any:
+    """`loads` by the standard library alone."""
     text = raw.decode("utf-8") if isinstance(raw, (bytes, bytearray)) else raw
     try:
         return json.loads(text, parse_constant=_reject_constant)
