@@ -7,7 +7,8 @@ Connexion.
 - Validators name the bad parameter, and refuse undecodable JSON with a 400 where Connexion
   crashed (`StrictJSONBodyValidator`, `NamedParameterValidator`).
 - Connexion builds every validator, and so compiles its schema, on every request; here each
-  schema is compiled once (`body_validator`, `parameter_validator`).
+  schema is compiled once (`body_validator`, `parameter_validator`), and bodies are checked by
+  jsonschema-rs before Connexion's validator (`_fastschema`).
 - The multipart validator bounds the number and size of parts (`LimitedMultiPartValidator`),
   parses small bodies whole (`_formparse`), keeps the form for the handler (`KeptForm`) and,
   like the handlers' requests, decodes the JSON parts itself (`JsonParts`, which wraps the URI
@@ -38,6 +39,7 @@ from starlette.types import Scope
 
 from pyoco_server.domain.codec import loads
 from pyoco_server.domain.errors import PayloadTooLarge
+from pyoco_server.gateway._fastschema import RustFirst
 from pyoco_server.gateway._formparse import form_parser
 from pyoco_server.gateway._multipart import PARSED_BODY, JsonParts, KeptForm
 
@@ -73,9 +75,12 @@ class _CompiledOnce:
 
 
 body_validator = _CompiledOnce(
-    lambda schema: Draft4RequestValidator(schema, format_checker=Draft4Validator.FORMAT_CHECKER)
+    lambda schema: RustFirst(
+        schema, Draft4RequestValidator(schema, format_checker=Draft4Validator.FORMAT_CHECKER)
+    )
 )
-"""The request body validator of a schema, as Connexion builds it, compiled once."""
+"""The request body validator of a schema, as Connexion builds it, compiled once, with
+jsonschema-rs asked first (`_fastschema`)."""
 
 parameter_validator = _CompiledOnce(
     lambda param: Draft4Validator(
