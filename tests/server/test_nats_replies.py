@@ -23,6 +23,7 @@ from pyoco_server.domain.snapshot import RunSnapshot
 from pyoco_server.jetstream import NatsBackend
 from pyoco_server.jetstream._replies import Replies, direct_get
 from pyoco_server.local.natsserver import NatsServer
+from tests.support.nats import on_backend
 from tests.support.samples import job
 
 
@@ -136,55 +137,43 @@ def test_a_draining_connection_refuses_and_drains(nats_server: NatsServer) -> No
 def test_a_direct_get_reads_what_nats_pys_get_reads(settings: Settings) -> None:
     """Stored, deleted, purged and never stored keys, against `KeyValue.get`."""
 
-    async def run() -> None:
-        backend = NatsBackend(settings, "test-replies")
-        await backend.start()
-        try:
-            assert await backend.wait_ready(10)
-            connection = backend.connection
-            kv = await connection.key_value(settings.runs_kv_bucket)
-            assert kv._direct  # one replica: the store's reads go through `direct_get`
-            await kv.put("kept", b"one")
-            kept = await kv.put("kept", b"two")
-            await kv.put("deleted", b"x")
-            await kv.delete("deleted")
-            await kv.put("purged", b"x")
-            await kv.purge("purged")
+    async def body(backend: NatsBackend) -> None:
+        connection = backend.connection
+        kv = await connection.key_value(settings.runs_kv_bucket)
+        assert kv._direct  # one replica: the store's reads go through `direct_get`
+        await kv.put("kept", b"one")
+        kept = await kv.put("kept", b"two")
+        await kv.put("deleted", b"x")
+        await kv.delete("deleted")
+        await kv.put("purged", b"x")
+        await kv.purge("purged")
 
-            async def read(key: str) -> tuple[bytes | None, int]:
-                subject = f"$KV.{settings.runs_kv_bucket}.{key}"
-                return await direct_get(connection.replies, kv._js._prefix, kv._stream, subject, 5)
+        async def read(key: str) -> tuple[bytes | None, int]:
+            subject = f"$KV.{settings.runs_kv_bucket}.{key}"
+            return await direct_get(connection.replies, kv._js._prefix, kv._stream, subject, 5)
 
-            assert await read("kept") == (b"two", kept)
-            assert (await kv.get("kept")).value == b"two"
-            for gone in ("deleted", "purged", "never-stored"):
-                assert await read(gone) == (None, 0)
-                with pytest.raises(nats.js.errors.KeyNotFoundError):
-                    await kv.get(gone)
-        finally:
-            await backend.close()
+        assert await read("kept") == (b"two", kept)
+        assert (await kv.get("kept")).value == b"two"
+        for gone in ("deleted", "purged", "never-stored"):
+            assert await read(gone) == (None, 0)
+            with pytest.raises(nats.js.errors.KeyNotFoundError):
+                await kv.get(gone)
 
-    asyncio.run(run())
+    on_backend(settings, body)
 
 
 def test_the_run_store_reads_through_direct_gets_and_nats_py_alike(settings: Settings) -> None:
     """A run id (always a plain key) is read by `direct_get`; any other key by nats-py."""
 
-    async def run() -> None:
-        backend = NatsBackend(settings, "test-replies")
-        await backend.start()
-        try:
-            assert await backend.wait_ready(10)
-            run_id = "3f6184da-6596-4c8d-8700-8eea729012f6"
-            pending = RunSnapshot.pending(job(run_id), job_seq=1)
-            revision = await backend.runs.create(pending)
-            stored = await backend.runs.get(run_id)
-            assert stored is not None
-            assert (stored.snapshot, stored.revision) == (pending, revision)
-            await backend.runs.delete(run_id)
-            assert await backend.runs.get(run_id) is None
-            assert await backend.runs.get("not.a.run") is None  # through nats-py
-        finally:
-            await backend.close()
+    async def body(backend: NatsBackend) -> None:
+        run_id = "3f6184da-6596-4c8d-8700-8eea729012f6"
+        pending = RunSnapshot.pending(job(run_id), job_seq=1)
+        revision = await backend.runs.create(pending)
+        stored = await backend.runs.get(run_id)
+        assert stored is not None
+        assert (stored.snapshot, stored.revision) == (pending, revision)
+        await backend.runs.delete(run_id)
+        assert await backend.runs.get(run_id) is None
+        assert await backend.runs.get("not.a.run") is None  # through nats-py
 
-    asyncio.run(run())
+    on_backend(settings, body)

@@ -7,32 +7,16 @@ use but stores one again after its deletion, an update refuses a stale revision.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
-from typing import Any
-
 import pytest
 
 from pyoco_server.domain.errors import RevisionConflict
 from pyoco_server.domain.settings import Settings
 from pyoco_server.domain.snapshot import RunSnapshot
 from pyoco_server.jetstream import NatsBackend
+from tests.support.nats import on_backend
 from tests.support.samples import job
 
 PENDING = RunSnapshot.pending(job("run-1"), job_seq=1)
-
-
-def on_nats(settings: Settings, body: Callable[[NatsBackend], Awaitable[Any]]) -> Any:
-    async def run() -> Any:
-        backend = NatsBackend(settings, "test-run-store")
-        await backend.start()
-        try:
-            assert await backend.wait_ready(10)
-            return await body(backend)
-        finally:
-            await backend.close()
-
-    return asyncio.run(run())
 
 
 def test_a_create_refuses_an_id_in_use(settings: Settings) -> None:
@@ -44,7 +28,7 @@ def test_a_create_refuses_an_id_in_use(settings: Settings) -> None:
         assert stored is not None
         assert (stored.snapshot, stored.revision) == (PENDING, first)
 
-    on_nats(settings, body)
+    on_backend(settings, body)
 
 
 def test_a_deleted_run_can_be_stored_again(settings: Settings) -> None:
@@ -57,7 +41,7 @@ def test_a_deleted_run_can_be_stored_again(settings: Settings) -> None:
         assert stored is not None
         assert stored.revision == revision
 
-    on_nats(settings, body)
+    on_backend(settings, body)
 
 
 def test_an_update_refuses_a_stale_revision(settings: Settings) -> None:
@@ -69,4 +53,4 @@ def test_an_update_refuses_a_stale_revision(settings: Settings) -> None:
         with pytest.raises(RevisionConflict):
             await backend.runs.update(running, first)
 
-    on_nats(settings, body)
+    on_backend(settings, body)

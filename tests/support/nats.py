@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import nats
@@ -18,6 +18,22 @@ from pyoco_server.domain.codec import DEAD_LETTER, JOB, SNAPSHOT, encode_snapsho
 from pyoco_server.domain.records import DeadLetter, Job
 from pyoco_server.domain.settings import Settings
 from pyoco_server.domain.snapshot import RunSnapshot
+from pyoco_server.jetstream import NatsBackend
+
+
+def on_backend(settings: Settings, body: Callable[[NatsBackend], Awaitable[Any]]) -> Any:
+    """Run `body` with a `NatsBackend` connected to the test's NATS (closed afterwards)."""
+
+    async def run() -> Any:
+        backend = NatsBackend(settings, "test-backend")
+        await backend.start()
+        try:
+            assert await backend.wait_ready(10)
+            return await body(backend)
+        finally:
+            await backend.close()
+
+    return asyncio.run(run())
 
 
 async def _publish(url: str, subject: str, payload: bytes) -> None:
