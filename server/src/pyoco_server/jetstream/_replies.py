@@ -5,7 +5,7 @@ that runs a callback, which then wakes the waiter; it waits with `asyncio.wait_f
 two random bytes from the kernel per request. `Replies` takes the subscription's queue's place
 (the `put_nowait` nats-py's reader calls), so a reply wakes its waiter directly, and times
 requests out with a timer on the loop. A worker makes three requests per run and the gateway
-two per submit: measured in docs/performance.md ("2026-12-01: replies").
+two per submit: measured in docs/performance.md ("a reply straight to its waiter").
 
 The subscription is nats-py's own (it is subscribed again after a reconnect like any other);
 only its queue is replaced. tests/server/test_nats_replies.py checks the nats-py internals this
