@@ -112,7 +112,9 @@ def test_a_cancelled_request_leaves_no_waiter(nats_server: NatsServer) -> None:
 
         await nc.subscribe("silent", cb=ignore)
         request = asyncio.create_task(replies.request("silent", b"x", 30))
-        while not replies._waiting:  # noqa: ASYNC110 (the waiter shows once it is sent)
+        deadline = time.monotonic() + 10
+        while not replies._waiting:  # the waiter shows once the request is sent
+            assert time.monotonic() < deadline, "the request was never sent"
             await asyncio.sleep(0.01)
         request.cancel()
         with pytest.raises(asyncio.CancelledError):
