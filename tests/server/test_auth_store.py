@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 import pytest
 
@@ -15,22 +15,10 @@ from pyoco_server.domain.settings import Settings
 from pyoco_server.jetstream import NatsBackend
 from pyoco_server.ports import StoredApiKey
 from pyoco_server.services.keys import ApiKeyCache, ApiKeyService
+from tests.support.nats import on_backend
 
 NOW = 1_700_000_000.0
 Check = Callable[[], bool]
-
-
-def with_store(settings: Settings, body: Callable[[NatsBackend], Awaitable[None]]) -> None:
-    async def run() -> None:
-        backend = NatsBackend(settings, "test-auth-store")
-        await backend.start()
-        try:
-            assert await backend.wait_ready(10)
-            await body(backend)
-        finally:
-            await backend.close()
-
-    asyncio.run(run())
 
 
 async def eventually(check: Check, timeout: float = 1.0) -> None:
@@ -71,7 +59,7 @@ def test_create_get_all_and_revoke(settings: Settings) -> None:
         assert record_of(await store.get(first.key_id)) == revoked
         assert await service.revoke("0123456789abcdef01234567") is None
 
-    with_store(settings, body)
+    on_backend(settings, body)
 
 
 def test_the_cache_follows_creates_revocations_and_deletes(settings: Settings) -> None:
@@ -96,7 +84,7 @@ def test_the_cache_follows_creates_revocations_and_deletes(settings: Settings) -
         finally:
             await cache.stop()
 
-    with_store(settings, body)
+    on_backend(settings, body)
 
 
 def test_a_corrupt_record_drops_the_key_from_the_cache(settings: Settings) -> None:
@@ -115,7 +103,7 @@ def test_a_corrupt_record_drops_the_key_from_the_cache(settings: Settings) -> No
         finally:
             await cache.stop()
 
-    with_store(settings, body)
+    on_backend(settings, body)
 
 
 def test_an_empty_bucket_counts_as_loaded(settings: Settings) -> None:
@@ -128,4 +116,4 @@ def test_an_empty_bucket_counts_as_loaded(settings: Settings) -> None:
         finally:
             await cache.stop()
 
-    with_store(settings, body)
+    on_backend(settings, body)

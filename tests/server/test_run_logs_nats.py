@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
-
 import nats
 import pytest
 
@@ -13,24 +10,12 @@ from pyoco_server.domain.records import LogRecord, LogStream
 from pyoco_server.domain.settings import Settings
 from pyoco_server.jetstream import NatsBackend
 from pyoco_server.jetstream._run_logs import READ_MAX_BYTES
+from tests.support.nats import on_backend
 from tests.support.pool import eventually
 
 
 def record(run_id: str, message: str) -> LogRecord:
     return LogRecord(run_id, 1, LogStream.STDOUT, message, 1.0, task="t")
-
-
-def with_logs(settings: Settings, body: Callable[[NatsBackend], Awaitable[None]]) -> None:
-    async def run() -> None:
-        backend = NatsBackend(settings, "test-run-logs")
-        await backend.start()
-        try:
-            assert await backend.wait_ready(10)
-            await body(backend)
-        finally:
-            await backend.close()
-
-    asyncio.run(run())
 
 
 def test_reads_take_one_runs_records_among_others_in_order(settings: Settings) -> None:
@@ -51,7 +36,7 @@ def test_reads_take_one_runs_records_among_others_in_order(settings: Settings) -
         assert (nothing.items, nothing.last_seq, nothing.pending) == ((), rest.last_seq, 0)
         assert (unknown.items, unknown.pending) == ((), 0)
 
-    with_logs(settings, body)
+    on_backend(settings, body)
 
 
 def test_a_read_stops_at_its_byte_bound_and_says_what_is_left(settings: Settings) -> None:
@@ -63,7 +48,7 @@ def test_a_read_stops_at_its_byte_bound_and_says_what_is_left(settings: Settings
         assert 1 <= len(read.items) < 8
         assert read.pending == 8 - len(read.items)
 
-    with_logs(settings, body)
+    on_backend(settings, body)
 
 
 def test_the_last_record_and_records_that_are_not_ours(settings: Settings) -> None:
@@ -82,7 +67,7 @@ def test_the_last_record_and_records_that_are_not_ours(settings: Settings) -> No
         assert last is not None
         assert (last.seq, last.record.message) == (read.items[-1].seq, "two")
 
-    with_logs(settings, body)
+    on_backend(settings, body)
 
 
 def test_the_signal_counts_what_is_published_while_it_is_open(settings: Settings) -> None:
@@ -101,7 +86,7 @@ def test_the_signal_counts_what_is_published_while_it_is_open(settings: Settings
 
         assert signal.published == 2
 
-    with_logs(settings, body)
+    on_backend(settings, body)
 
 
 def test_without_the_logs_stream_reads_say_how_to_make_it(settings: Settings) -> None:
@@ -114,4 +99,4 @@ def test_without_the_logs_stream_reads_say_how_to_make_it(settings: Settings) ->
         with pytest.raises(BackendUnavailable):
             await backend.logs.publish([record("run-a", "lost")])
 
-    with_logs(settings, body)
+    on_backend(settings, body)
