@@ -184,18 +184,18 @@ class NatsCluster:
         node.stop()
 
     def pause(self, index: int) -> None:
-        """SIGSTOP node `index`: it keeps its sockets but answers nothing."""
-        self._signal(index, signal.SIGSTOP)
+        """SIGSTOP node `index`: it keeps its sockets but answers nothing from now on."""
+        self._node(index).pause()
 
     def resume(self, index: int) -> None:
         """SIGCONT a paused node."""
-        self._signal(index, signal.SIGCONT)
+        self._node(index).resume()
 
-    def _signal(self, index: int, signum: signal.Signals) -> None:
-        pid = self.nodes[index].pid
-        if pid is None:
+    def _node(self, index: int) -> NatsServer:
+        node = self.nodes[index]
+        if node.pid is None:
             raise NatsServerError(f"node {self.names[index]} is not running")
-        os.kill(pid, signum)
+        return node
 
     def restart(self, index: int, timeout: float = 60.0) -> None:
         """Stop node `index` cleanly and start it again on the same ports and store."""

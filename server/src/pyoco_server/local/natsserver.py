@@ -7,6 +7,7 @@ Used by `pyoco-server up` when no NATS URL is configured, and by the tests. The 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -66,6 +67,29 @@ def wait_for_url(
                 return str(urls[0])
         time.sleep(0.005)
     raise NatsServerError(f"nats-server did not listen within {timeout:.0f}s")
+
+
+def wait_stopped(pid: int, timeout: float) -> None:
+    """Wait until every thread of process `pid` is stopped by a signal.
+
+    Read from Linux's /proc; where there is none, this returns at once.
+    """
+    tasks = Path(f"/proc/{pid}/task")
+    if not tasks.is_dir():
+        return
+    deadline = time.monotonic() + timeout
+    while not all(_stopped(task) for task in tasks.iterdir()):
+        if time.monotonic() > deadline:
+            raise NatsServerError(f"process {pid} did not stop within {timeout:g} s")
+        time.sleep(0.001)
+
+
+def _stopped(task: Path) -> bool:
+    try:
+        stat = (task / "stat").read_text()
+    except OSError:  # the thread has exited
+        return True
+    return stat[stat.rindex(")") + 2] in "Tt"
 
 
 class NatsServer:
@@ -149,6 +173,26 @@ class NatsServer:
         except OSError:
             return "(no log)"
         return " | ".join(lines[-3:]) or "(empty log)"
+
+    def pause(self, timeout: float = 10.0) -> None:
+        """SIGSTOP the server and return once every thread of it has stopped.
+
+        `kill` returns as soon as the signal is queued; the kernel stops the other threads only
+        when the one it woke gets a core, and on a busy machine another thread may answer a
+        message sent meanwhile. Paused here means it answers nothing from now on.
+        """
+        pid = self._running_pid()
+        os.kill(pid, signal.SIGSTOP)
+        wait_stopped(pid, timeout)
+
+    def resume(self) -> None:
+        """SIGCONT a paused server."""
+        os.kill(self._running_pid(), signal.SIGCONT)
+
+    def _running_pid(self) -> int:
+        if self._process is None or self._process.poll() is not None:
+            raise NatsServerError("the nats-server is not running")
+        return self._process.pid
 
     def stop(self, timeout: float = 10.0) -> int | None:
         """Stop the server (SIGTERM, then SIGKILL after `timeout`); returns its exit code."""
