@@ -21,6 +21,7 @@ import nats
 import nats.js.errors
 
 from bench._stack import tree_cpu_seconds
+from pyoco_server import heap
 from pyoco_server.domain.settings import Settings
 from pyoco_server.domain.subjects import Subjects
 from pyoco_server.jetstream import NatsBackend
@@ -123,6 +124,7 @@ def main() -> None:
         asyncio.run(enqueue(settings))
         profile = cProfile.Profile(time.process_time)
         runner = __import__("uvloop").run if "--uvloop" in sys.argv else asyncio.run
+        heap.settle_after_startup()  # as the worker's command does (pyoco_worker/service.py)
         elapsed, parent, child = runner(drain(settings, profile))
         server.stop()
     print(

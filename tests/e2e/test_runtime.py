@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from pyoco_server import heap
 from pyoco_server.domain.settings import Settings
 from pyoco_server.local.natsserver import NatsServer
 from tests.support.flows import flow_yaml
@@ -184,6 +185,20 @@ def test_a_worker_under_a_deep_tmpdir_starts_and_its_runs_keep_that_tmpdir(
         run = wait_terminal(client, submit(client, flow_yaml("temp_dir")))
     assert run["status"] == "COMPLETED", run
     assert run["task_records"]["temp_dir"]["output"] == str(deep), run  # type: ignore[index]
+
+
+def test_a_run_process_keeps_what_it_was_forked_with_out_of_every_collection(
+    gateway: Gateway, start_worker: WorkerFactory
+) -> None:
+    """pyoco_server/heap.py in a run process: what it inherited is frozen, and its young
+    generation is collected at the raised threshold."""
+    start_worker()
+    with gateway.client() as client:
+        run = wait_terminal(client, submit(client, flow_yaml("collector_settings")))
+    assert run["status"] == "COMPLETED", (run["error"], run.get("task_records"))
+    found = run["task_records"]["collector_settings"]["output"]  # type: ignore[index]
+    assert found["young_threshold"] == heap.YOUNG_THRESHOLD, found
+    assert found["frozen"] > 10_000, found  # pyoco and the worker's modules, at least
 
 
 @pytest.mark.parametrize("script", [False, True], ids=["python -m", "console script"])

@@ -22,6 +22,7 @@ from connexion.middleware.response_validation import ResponseValidationMiddlewar
 from connexion.middleware.routing import RoutingMiddleware
 from connexion.middleware.security import SecurityMiddleware
 from connexion.middleware.server_error import ServerErrorMiddleware
+from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from connexion.uri_parsing import OpenAPIURIParser
 from connexion.validators import (
     FormDataValidator,
@@ -30,6 +31,8 @@ from connexion.validators import (
     ParameterValidator,
 )
 from starlette.formparsers import MultiPartParser
+from starlette.responses import PlainTextResponse
+from starlette.routing import Mount, Route, Router
 from starlette.testclient import TestClient
 
 from pyoco_server.domain import keys
@@ -73,6 +76,80 @@ def test_the_middleware_layers_the_stack_is_built_from_exist() -> None:
     assert SecurityMiddleware not in stack
     assert stack.index("access") > stack.index(RoutingMiddleware)
     assert stack.index("observer") == stack.index(ServerErrorMiddleware) + 1
+    assert SwaggerUIMiddleware in layers
+    assert SwaggerUIMiddleware not in stack
+    assert stack.index(_connexion.SwaggerUIOnItsPaths) < stack.index(RoutingMiddleware)
+    assert inspect.signature(SwaggerUIMiddleware.default_fn).parameters.keys() == {
+        "self",
+        "_scope",
+        "receive",
+        "send",
+    }, "SwaggerUIMiddleware.default_fn (what SwaggerUIOnItsPaths does in its place)"
+
+
+def test_route_prefixes_are_the_literal_starts_of_routes_and_mounts() -> None:
+    async def endpoint(_request: object) -> PlainTextResponse:
+        return PlainTextResponse("")
+
+    routes = [
+        Route("/openapi.json", endpoint),
+        Mount("/base", routes=[Route("/docs/{name}", endpoint), Route("/x", endpoint)]),
+        Mount("/static", app=PlainTextResponse("")),
+    ]
+    assert _connexion.route_prefixes(routes) == [
+        "/openapi.json",
+        "/base/docs/",
+        "/base/x",
+        "/static",
+    ]
+    assert _connexion.route_prefixes([Mount("", app=Router())]) == [""]  # matches every path
+
+
+def test_a_path_its_router_would_redirect_with_a_slash_is_routed() -> None:
+    async def endpoint(_request: object) -> PlainTextResponse:
+        return PlainTextResponse("routed")
+
+    layer = _connexion.SwaggerUIOnItsPaths(PlainTextResponse("passed on"))
+    layer.router.routes.append(Route("/only/", endpoint))
+    client = TestClient(layer)
+    assert client.get("/only/").text == "routed"
+    redirect = client.get("/only", follow_redirects=False)
+    assert (redirect.status_code, redirect.headers["location"]) == (307, "http://testserver/only/")
+    assert client.get("/other").text == "passed on"
+
+
+def test_the_swagger_ui_layer_routes_only_its_own_paths(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = Settings.from_env({"PYOCO_LOAD_DOTENV": "0"})
+    app = create_app(settings, MemoryBackend())
+    routed: list[str] = []
+    with TestClient(app) as client:
+        (layer,) = [
+            app
+            for app in app.middleware.middleware_stack
+            if isinstance(app, _connexion.SwaggerUIOnItsPaths)
+        ]
+        assert client.get("/health").status_code == 200  # the layer reads its routes' prefixes
+        router = layer.router
+
+        async def counting(scope: Any, receive: Any, send: Any) -> None:
+            routed.append(scope["path"])
+            await router(scope, receive, send)
+
+        monkeypatch.setattr(layer, "router", counting)
+        assert client.get("/runs").status_code == 200
+        assert client.get("/health").status_code == 200
+        assert client.get("/no/such/path").status_code == 404
+        assert client.post("/runs", json={"flow_name": "x"}).status_code != 404
+        assert routed == []
+        assert client.get("/openapi.json").json()["openapi"].startswith("3.")
+        assert "swagger" in client.get("/docs/").text.lower()
+        docs = client.get("/docs", follow_redirects=False)
+        assert (docs.status_code, docs.headers["location"]) == (307, "/docs/")
+        slash = client.get("/openapi.json/", follow_redirects=False)
+        assert slash.status_code == 307, "the router's trailing-slash redirect"
+        assert routed == ["/openapi.json", "/docs/", "/docs", "/openapi.json/"]
 
 
 def test_the_validator_hooks_exist_with_the_signatures_overridden() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import signal
@@ -31,6 +32,11 @@ def temp_dir(x: object = None) -> str:
 def loaded_modules(names: list[str]) -> list[str]:
     """Which of the modules `names` this run process has imported."""
     return [name for name in names if name in sys.modules]
+
+
+def collector_settings(x: object = None) -> dict[str, int]:
+    """This run process's cycle-collector settings (pyoco_server/heap.py)."""
+    return {"young_threshold": gc.get_threshold()[0], "frozen": gc.get_freeze_count()}
 
 
 def non_json(x: int) -> set[int]:

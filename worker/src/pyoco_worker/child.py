@@ -38,6 +38,7 @@ from typing import Any
 
 from pyoco.core.models import Flow
 
+from pyoco_server import heap
 from pyoco_server.domain.snapshot import FailureReason, RunStatus
 from pyoco_server.domain.trust import TaskPolicy
 from pyoco_worker import forkserver, sandbox, taskfiles, threads
@@ -103,6 +104,7 @@ def child_main(
         channel.send, config.log_max_bytes, sys.stderr if config.log_echo else None
     )
     capture.install()
+    heap.settle_after_startup(collect=False)  # forked: its pages are shared with the fork server
     channel.send(Ready())
     _report_imports(channel, imports)
     code = _Code()

@@ -10,7 +10,8 @@ naming the part, when an upgrade changes it.
   (`_DecorateOnce`, `_Operation`, `_Api`, `_ASGIApp`, `GatewayApp`): profiling showed it as a
   large share of the gateway's CPU per request. The chain holds no per-request state.
 - The middleware stack leaves out the layers this configuration does not use and puts the
-  API-key check where Connexion's security layer was (`middleware_stack`).
+  API-key check where Connexion's security layer was (`middleware_stack`); its Swagger UI
+  layer routes only the requests for the spec and the UI (`SwaggerUIOnItsPaths`).
 - Operations resolve to the handler object of their tag (`TagResolver`, which reads the
   operation's raw spec).
 - The handlers' requests decode the multipart JSON parts as the validators do (`JsonParts`)
@@ -45,11 +46,13 @@ with warnings.catch_warnings():
     from connexion.middleware.routing import RoutingMiddleware
     from connexion.middleware.security import SecurityMiddleware
     from connexion.middleware.server_error import ServerErrorMiddleware
+    from connexion.middleware.swagger_ui import SwaggerUIMiddleware
     from connexion.operations import OpenAPIOperation
     from connexion.options import SwaggerUIOptions as SwaggerUIOptions
     from connexion.resolver import Resolution, Resolver
 from starlette.datastructures import UploadFile
-from starlette.types import Scope
+from starlette.routing import BaseRoute, Mount
+from starlette.types import Receive, Scope, Send
 
 from pyoco_server.domain.codec import dumps, loads
 from pyoco_server.gateway._multipart import PARSED_BODY, PARSED_FORM, RESOLVED_FORM, JsonParts
@@ -269,12 +272,51 @@ def middleware_stack(
                     *([after_routing] if after_routing is not None else []),
                 ]
             )
+        elif layer is SwaggerUIMiddleware:
+            layers.append(SwaggerUIOnItsPaths)
         elif layer is SecurityMiddleware:
             layers.extend(extra for extra in (access, after_access) if extra is not None)
         elif validate_responses or layer is not ResponseValidationMiddleware:
             layers.append(layer)
     layers.insert(layers.index(ServerErrorMiddleware) + 1, observer)
     return [outermost, *([in_front] if in_front is not None else []), *layers]
+
+
+class SwaggerUIOnItsPaths(SwaggerUIMiddleware):
+    """Connexion's Swagger UI layer, routing only the requests its routes could match.
+
+    Connexion's layer copies the scope and routes every request through its router (the spec's
+    JSON and YAML, and the UI), whose default passes the copy on: for an API request, a
+    routing pass that matches nothing. A request whose path (with or without a trailing slash,
+    which its router redirects) starts with none of its routes' literal prefixes is passed on
+    here as that default would; any other, and any under a `root_path`, is routed as before.
+    """
+
+    _prefixes: tuple[str, ...] | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not scope.get("root_path"):
+            prefixes = self._prefixes
+            if prefixes is None:
+                prefixes = self._prefixes = tuple(route_prefixes(self.router.routes))
+            path = scope["path"]
+            if not path.startswith(prefixes) and not (path + "/").startswith(prefixes):
+                await self.app(dict(scope), receive, send)  # a copy, as its default passes on
+                return
+        await super().__call__(scope, receive, send)
+
+
+def route_prefixes(routes: list[BaseRoute], base: str = "") -> list[str]:
+    """The literal start of every path `routes` can match (a mount's, with its sub-routes)."""
+    prefixes = []
+    for route in routes:
+        path = base + str(getattr(route, "path", ""))
+        inner = route.routes if isinstance(route, Mount) else []
+        if inner:
+            prefixes += route_prefixes(inner, path)
+        else:
+            prefixes.append(path.split("{", 1)[0])
+    return prefixes
 
 
 class FastJsonifier(Jsonifier):

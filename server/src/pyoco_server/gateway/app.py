@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+from pyoco_server import heap
 from pyoco_server.aio import cancel_and_wait
 from pyoco_server.contracts import compile_all, load_openapi
 from pyoco_server.domain.settings import Settings
@@ -181,12 +182,14 @@ def app_from_env() -> GatewayApp:
     """The uvicorn factory: settings and logging from the environment, NATS as the backend."""
     settings = Settings.from_env()
     configure_logging(settings, "pyoco-server")
-    return create_app(
+    app = create_app(
         settings,
         NatsBackend(settings, "pyoco-http-api", role="gateway"),
         validate_responses=settings.http_validate_responses,
         metrics_dir=multiprocess_dir(os.environ),
     )
+    heap.settle_after_startup()  # a server process: the app is what it keeps for its life
+    return app
 
 
 def create_app(
