@@ -27,6 +27,7 @@ import uvicorn
 
 from bench._stack import free_port
 from bench.submits import SEED
+from pyoco_server import heap
 from pyoco_server.domain.settings import Settings
 from pyoco_server.gateway import create_app
 from pyoco_server.jetstream import NatsBackend
@@ -66,6 +67,7 @@ def main() -> None:
             access_log=False,
         )
         gateway = uvicorn.Server(config)
+        heap.settle_after_startup()  # as the gateway's server does (gateway/app.py app_from_env)
         profile = cProfile.Profile()
 
         def serve() -> None:

@@ -24,6 +24,7 @@ from pathlib import Path
 from bench._asgi import lifespan, post
 from bench._results import write_result
 from bench.submits import CHAIN, JSON, SEED
+from pyoco_server import heap
 from pyoco_server.domain.settings import Settings
 from pyoco_server.gateway import create_app
 from pyoco_server.jetstream import NatsBackend
@@ -38,6 +39,7 @@ async def measure(url: str, rounds: int) -> dict[str, list[float]]:
         {"PYOCO_NATS_URL": url, "PYOCO_LOAD_DOTENV": "0", "PYOCO_LOG_LEVEL": "warning"}
     )
     app = create_app(settings, NatsBackend(settings, "bench-gateway-cpu"))
+    heap.settle_after_startup()  # as the gateway's server does (gateway/app.py app_from_env)
     samples: dict[str, list[float]] = {kind: [] for kind in KINDS}
     async with lifespan(app):
         for round_ in range(rounds + 1):

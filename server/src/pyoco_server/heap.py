@@ -1,12 +1,13 @@
 """The cycle collector's settings for the long-running processes: gateway, worker, run processes.
 
-CPython collects its young generation every 700 container objects allocated and not yet freed.
-A request or a run keeps more than that alive for a moment (frames, dicts, futures, the parsed
-message), all freed by reference counting when it ends; the count is reached inside nearly every
-few requests anyway, and each collection then walks what is young at that moment. A full
-collection walks every tracked object: the gateway holds about 76,000 after start-up (modules,
-the resolved openapi.yaml, compiled schemas), and one took about 60 ms, a pause for every request
-in flight. Measured in docs/performance.md ("the cycle collector").
+CPython collects its young generation each time 700 more container objects are alive than at
+the last pass. A request or a run holds more than that for a moment (frames, dicts, futures,
+parsed messages), nearly all freed by reference counting when it ends, so the gateway made a
+young pass every 25 requests, walking whatever was in flight. Every tenth young pass walks the
+middle generation, and now and then a full collection walks every tracked object: the gateway
+holds about 76,000 after start-up (modules, the resolved openapi.yaml, compiled schemas), and
+one took about 60 ms, a pause for every request in flight. Measured in docs/performance.md
+("the cycle collector").
 """
 
 from __future__ import annotations
