@@ -15,6 +15,7 @@ from importlib import metadata
 from typing import Any
 
 import pytest
+from connexion import utils
 from connexion.apps.asynchronous import AsyncApi, AsyncASGIApp, AsyncOperation
 from connexion.decorators.main import StarletteDecorator
 from connexion.middleware import ConnexionMiddleware
@@ -30,6 +31,8 @@ from connexion.validators import (
     MultiPartFormDataValidator,
     ParameterValidator,
 )
+from hypothesis import given
+from hypothesis import strategies as st
 from starlette.formparsers import MultiPartParser
 from starlette.responses import PlainTextResponse
 from starlette.routing import Mount, Route, Router
@@ -85,6 +88,34 @@ def test_the_middleware_layers_the_stack_is_built_from_exist() -> None:
         "receive",
         "send",
     }, "SwaggerUIMiddleware.default_fn (what SwaggerUIOnItsPaths does in its place)"
+
+
+_HEADER_NAMES = st.sampled_from(["content-type", "Content-Type", "CONTENT-TYPE", "host", "x"])
+_HEADER_VALUES = st.text(max_size=20)
+
+
+@given(
+    st.one_of(
+        st.lists(
+            st.tuples(
+                _HEADER_NAMES.map(lambda name: name.encode()) | st.binary(max_size=12),
+                _HEADER_VALUES.map(lambda value: value.encode("utf-8")) | st.binary(max_size=20),
+            ),
+            max_size=6,
+        ),
+        st.dictionaries(_HEADER_NAMES | st.text(max_size=12), _HEADER_VALUES, max_size=6),
+    )
+)
+def test_the_content_type_is_read_as_connexion_reads_it(headers: Any) -> None:
+    assert utils.extract_content_type is _connexion.content_type_of, "the replacement is in place"
+    expected = _connexion.CONNEXIONS_CONTENT_TYPE(headers)
+    assert _connexion.content_type_of(headers) == expected
+
+
+def test_the_content_type_reader_replaced_is_connexions() -> None:
+    original = _connexion.CONNEXIONS_CONTENT_TYPE
+    assert (original.__module__, original.__name__) == ("connexion.utils", "extract_content_type")
+    assert list(inspect.signature(original).parameters) == ["headers"]
 
 
 def test_route_prefixes_are_the_literal_starts_of_routes_and_mounts() -> None:

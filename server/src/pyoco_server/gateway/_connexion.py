@@ -6,6 +6,7 @@ request validators in `_validators`), with why; `tests/server/test_connexion_int
 naming the part, when an upgrade changes it.
 
 - Each operation's body definition is computed once (`_remember_body_definitions`).
+- A request's content type is read without building typing generics (`content_type_of`).
 - The decorator chain of an operation is built once instead of on every request
   (`_DecorateOnce`, `_Operation`, `_Api`, `_ASGIApp`, `GatewayApp`): profiling showed it as a
   large share of the gateway's CPU per request. The chain holds no per-request state.
@@ -35,7 +36,7 @@ from typing import Any
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
-    from connexion import AsyncApp
+    from connexion import AsyncApp, utils
     from connexion.apps.asynchronous import AsyncApi, AsyncASGIApp, AsyncOperation
     from connexion.context import operation, receive, scope
     from connexion.decorators.main import StarletteDecorator
@@ -104,6 +105,31 @@ COMPUTED_BODY_DEFINITION = getattr(
 )
 """Connexion's own `body_definition`, which the remembered one calls once per content type."""
 _remember_body_definitions()
+
+
+def content_type_of(headers: Any) -> str | None:
+    """The Content-Type of ASGI `headers` (pairs) or a dict; None without one.
+
+    `connexion.utils.extract_content_type`, which the request validation layer and the response
+    decorator call on every request, answers the same but builds five typing generics per call
+    to annotate a local variable: 5.7 against 0.6 µs.
+    """
+    for key, value in headers.items() if isinstance(headers, dict) else headers:
+        name = key.decode("latin-1") if isinstance(key, bytes) else key
+        if name.lower() == "content-type":
+            content_type: str | None = (
+                value.decode("latin-1") if isinstance(value, bytes) else value
+            )
+            return content_type
+    return None
+
+
+CONNEXIONS_CONTENT_TYPE = getattr(
+    utils.extract_content_type, "replaces", utils.extract_content_type
+)
+"""Connexion's own `extract_content_type` (tests compare `content_type_of` with it)."""
+content_type_of.replaces = CONNEXIONS_CONTENT_TYPE  # type: ignore[attr-defined]
+utils.extract_content_type = content_type_of
 
 
 class _DecorateOnce(StarletteDecorator):
