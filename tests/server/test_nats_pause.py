@@ -17,15 +17,12 @@ import nats
 import nats.errors
 import pytest
 
-from pyoco_server.local.natsserver import NatsServer, NatsServerError, wait_stopped
-
-
-def thread_states(pid: int) -> list[str]:
-    states = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        stat = (task / "stat").read_text()
-        states.append(stat[stat.rindex(")") + 2])
-    return states
+from pyoco_server.local.natsserver import (
+    NatsServer,
+    NatsServerError,
+    thread_states,
+    wait_stopped,
+)
 
 
 def test_every_thread_is_stopped_when_pause_returns_and_runs_again_after_resume(

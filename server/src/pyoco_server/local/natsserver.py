@@ -74,22 +74,25 @@ def wait_stopped(pid: int, timeout: float) -> None:
 
     Read from Linux's /proc; where there is none, this returns at once.
     """
-    tasks = Path(f"/proc/{pid}/task")
-    if not tasks.is_dir():
+    if not Path(f"/proc/{pid}/task").is_dir():
         return
     deadline = time.monotonic() + timeout
-    while not all(_stopped(task) for task in tasks.iterdir()):
+    while not all(state in "Tt" for state in thread_states(pid)):
         if time.monotonic() > deadline:
             raise NatsServerError(f"process {pid} did not stop within {timeout:g} s")
         time.sleep(0.001)
 
 
-def _stopped(task: Path) -> bool:
-    try:
-        stat = (task / "stat").read_text()
-    except OSError:  # the thread has exited
-        return True
-    return stat[stat.rindex(")") + 2] in "Tt"
+def thread_states(pid: int) -> list[str]:
+    """The state letter (R, S, T, ...) of each thread of process `pid`, from Linux's /proc."""
+    states = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            stat = (task / "stat").read_text()
+        except OSError:  # the thread has exited
+            continue
+        states.append(stat[stat.rindex(")") + 2])
+    return states
 
 
 class NatsServer:
