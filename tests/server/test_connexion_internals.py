@@ -19,6 +19,7 @@ from connexion import utils
 from connexion.apps.asynchronous import AsyncApi, AsyncASGIApp, AsyncOperation
 from connexion.decorators.main import StarletteDecorator
 from connexion.middleware import ConnexionMiddleware
+from connexion.middleware.exceptions import ExceptionMiddleware
 from connexion.middleware.response_validation import ResponseValidationMiddleware
 from connexion.middleware.routing import RoutingMiddleware
 from connexion.middleware.security import SecurityMiddleware
@@ -34,14 +35,12 @@ from connexion.validators import (
 from hypothesis import given
 from hypothesis import strategies as st
 from starlette.formparsers import MultiPartParser
-from starlette.responses import PlainTextResponse
-from starlette.routing import Mount, Route, Router
 from starlette.testclient import TestClient
 
 from pyoco_server.domain import keys
 from pyoco_server.domain.records import Role
 from pyoco_server.domain.settings import Settings
-from pyoco_server.gateway import _connexion, _multipart, _validators, create_app
+from pyoco_server.gateway import _connexion, _multipart, _routing, _validators, create_app
 from pyoco_server.memory import MemoryBackend
 
 
@@ -72,16 +71,22 @@ def test_the_middleware_layers_the_stack_is_built_from_exist() -> None:
         assert layer in layers, layer.__name__
     assert ResponseValidationMiddleware in layers
     stack = _connexion.middleware_stack(
-        validate_responses=False, outermost="outer", access="access", observer="observer"
+        validate_responses=False,
+        outermost="outer",
+        access="access",
+        observer="observer",
+        literal_routes="literal",
     )
     assert stack[0] == "outer"
+    assert stack.index(ExceptionMiddleware) < stack.index("literal"), "its errors become problems"
+    assert stack.index("literal") + 1 == stack.index(_routing.SwaggerUIOnItsPaths)
     assert ResponseValidationMiddleware not in stack
     assert SecurityMiddleware not in stack
     assert stack.index("access") > stack.index(RoutingMiddleware)
     assert stack.index("observer") == stack.index(ServerErrorMiddleware) + 1
     assert SwaggerUIMiddleware in layers
     assert SwaggerUIMiddleware not in stack
-    assert stack.index(_connexion.SwaggerUIOnItsPaths) < stack.index(RoutingMiddleware)
+    assert stack.index(_routing.SwaggerUIOnItsPaths) < stack.index(RoutingMiddleware)
     assert inspect.signature(SwaggerUIMiddleware.default_fn).parameters.keys() == {
         "self",
         "_scope",
@@ -116,71 +121,6 @@ def test_the_content_type_reader_replaced_is_connexions() -> None:
     original = _connexion.CONNEXIONS_CONTENT_TYPE
     assert (original.__module__, original.__name__) == ("connexion.utils", "extract_content_type")
     assert list(inspect.signature(original).parameters) == ["headers"]
-
-
-def test_route_prefixes_are_the_literal_starts_of_routes_and_mounts() -> None:
-    async def endpoint(_request: object) -> PlainTextResponse:
-        return PlainTextResponse("")
-
-    routes = [
-        Route("/openapi.json", endpoint),
-        Mount("/base", routes=[Route("/docs/{name}", endpoint), Route("/x", endpoint)]),
-        Mount("/static", app=PlainTextResponse("")),
-    ]
-    assert _connexion.route_prefixes(routes) == [
-        "/openapi.json",
-        "/base/docs/",
-        "/base/x",
-        "/static",
-    ]
-    assert _connexion.route_prefixes([Mount("", app=Router())]) == [""]  # matches every path
-
-
-def test_a_path_its_router_would_redirect_with_a_slash_is_routed() -> None:
-    async def endpoint(_request: object) -> PlainTextResponse:
-        return PlainTextResponse("routed")
-
-    layer = _connexion.SwaggerUIOnItsPaths(PlainTextResponse("passed on"))
-    layer.router.routes.append(Route("/only/", endpoint))
-    client = TestClient(layer)
-    assert client.get("/only/").text == "routed"
-    redirect = client.get("/only", follow_redirects=False)
-    assert (redirect.status_code, redirect.headers["location"]) == (307, "http://testserver/only/")
-    assert client.get("/other").text == "passed on"
-
-
-def test_the_swagger_ui_layer_routes_only_its_own_paths(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    settings = Settings.from_env({"PYOCO_LOAD_DOTENV": "0"})
-    app = create_app(settings, MemoryBackend())
-    routed: list[str] = []
-    with TestClient(app) as client:
-        (layer,) = [
-            app
-            for app in app.middleware.middleware_stack
-            if isinstance(app, _connexion.SwaggerUIOnItsPaths)
-        ]
-        assert client.get("/health").status_code == 200  # the layer reads its routes' prefixes
-        router = layer.router
-
-        async def counting(scope: Any, receive: Any, send: Any) -> None:
-            routed.append(scope["path"])
-            await router(scope, receive, send)
-
-        monkeypatch.setattr(layer, "router", counting)
-        assert client.get("/runs").status_code == 200
-        assert client.get("/health").status_code == 200
-        assert client.get("/no/such/path").status_code == 404
-        assert client.post("/runs", json={"flow_name": "x"}).status_code != 404
-        assert routed == []
-        assert client.get("/openapi.json").json()["openapi"].startswith("3.")
-        assert "swagger" in client.get("/docs/").text.lower()
-        docs = client.get("/docs", follow_redirects=False)
-        assert (docs.status_code, docs.headers["location"]) == (307, "/docs/")
-        slash = client.get("/openapi.json/", follow_redirects=False)
-        assert slash.status_code == 307, "the router's trailing-slash redirect"
-        assert routed == ["/openapi.json", "/docs/", "/docs", "/openapi.json/"]
 
 
 def test_the_validator_hooks_exist_with_the_signatures_overridden() -> None:

@@ -1,4 +1,4 @@
-"""Every use of a Connexion 3.3 internal, in this module and in gateway/_validators.py.
+"""Every use of a Connexion 3.3 internal, in this module, gateway/_routing.py and _validators.py.
 
 The gateway relies on a few parts of Connexion that are not its public API. Each is here (the
 request validators in `_validators`), with why; `tests/server/test_connexion_internals.py` and
@@ -11,8 +11,8 @@ naming the part, when an upgrade changes it.
   (`_DecorateOnce`, `_Operation`, `_Api`, `_ASGIApp`, `GatewayApp`): profiling showed it as a
   large share of the gateway's CPU per request. The chain holds no per-request state.
 - The middleware stack leaves out the layers this configuration does not use and puts the
-  API-key check where Connexion's security layer was (`middleware_stack`); its Swagger UI
-  layer routes only the requests for the spec and the UI (`SwaggerUIOnItsPaths`).
+  API-key check where Connexion's security layer was (`middleware_stack`); its routing is
+  taken by fewer requests (gateway/_routing.py: `SwaggerUIOnItsPaths`, `LiteralRoutes`).
 - Operations resolve to the handler object of their tag (`TagResolver`, which reads the
   operation's raw spec).
 - The handlers' requests decode the multipart JSON parts as the validators do (`JsonParts`)
@@ -52,14 +52,11 @@ with warnings.catch_warnings():
     from connexion.options import SwaggerUIOptions as SwaggerUIOptions
     from connexion.resolver import Resolution, Resolver
 from starlette.datastructures import UploadFile
-from starlette.routing import BaseRoute, Mount
-from starlette.types import Receive, Scope, Send
+from starlette.types import Scope
 
 from pyoco_server.domain.codec import dumps, loads
 from pyoco_server.gateway._multipart import PARSED_BODY, PARSED_FORM, RESOLVED_FORM, JsonParts
-
-ROUTING_EXTENSION = "connexion_routing"
-"""Where Connexion's routing layer records the matched operation in the ASGI scope."""
+from pyoco_server.gateway._routing import ROUTING_EXTENSION, SwaggerUIOnItsPaths
 
 
 def matched_operation_id(asgi_scope: Scope) -> str | None:
@@ -272,6 +269,7 @@ def middleware_stack(
     before_routing: Callable[[Any], Any] | None = None,
     after_access: Callable[[Any], Any] | None = None,
     in_front: Callable[[Any], Any] | None = None,
+    literal_routes: Callable[[Any], Any] | None = None,
 ) -> list[Any]:
     """Connexion's middleware stack without the layers this configuration does not use.
 
@@ -286,7 +284,8 @@ def middleware_stack(
     `before_routing` right before it (inside the exception layer, so what it raises is answered
     as a problem), and `after_access` right after the API-key check (submit rates, which need
     the caller), and `in_front` right inside `outermost` (the dashboard, which answers its
-    own paths before any of Connexion's layers).
+    own paths before any of Connexion's layers). `literal_routes` (`LiteralRoutes`) goes in
+    front of the routing layers it lets requests skip, inside the exception layer.
     """
     layers: list[Any] = []
     for layer in ConnexionMiddleware.default_middlewares:
@@ -299,50 +298,13 @@ def middleware_stack(
                 ]
             )
         elif layer is SwaggerUIMiddleware:
-            layers.append(SwaggerUIOnItsPaths)
+            layers.extend([*([literal_routes] if literal_routes else []), SwaggerUIOnItsPaths])
         elif layer is SecurityMiddleware:
             layers.extend(extra for extra in (access, after_access) if extra is not None)
         elif validate_responses or layer is not ResponseValidationMiddleware:
             layers.append(layer)
     layers.insert(layers.index(ServerErrorMiddleware) + 1, observer)
     return [outermost, *([in_front] if in_front is not None else []), *layers]
-
-
-class SwaggerUIOnItsPaths(SwaggerUIMiddleware):
-    """Connexion's Swagger UI layer, routing only the requests its routes could match.
-
-    Connexion's layer copies the scope and routes every request through its router (the spec's
-    JSON and YAML, and the UI), whose default passes the copy on: for an API request, a
-    routing pass that matches nothing. A request whose path (with or without a trailing slash,
-    which its router redirects) starts with none of its routes' literal prefixes is passed on
-    here as that default would; any other, and any under a `root_path`, is routed as before.
-    """
-
-    _prefixes: tuple[str, ...] | None = None
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and not scope.get("root_path"):
-            prefixes = self._prefixes
-            if prefixes is None:
-                prefixes = self._prefixes = tuple(route_prefixes(self.router.routes))
-            path = scope["path"]
-            if not path.startswith(prefixes) and not (path + "/").startswith(prefixes):
-                await self.app(dict(scope), receive, send)  # a copy, as its default passes on
-                return
-        await super().__call__(scope, receive, send)
-
-
-def route_prefixes(routes: list[BaseRoute], base: str = "") -> list[str]:
-    """The literal start of every path `routes` can match (a mount's, with its sub-routes)."""
-    prefixes = []
-    for route in routes:
-        path = base + str(getattr(route, "path", ""))
-        inner = route.routes if isinstance(route, Mount) else []
-        if inner:
-            prefixes += route_prefixes(inner, path)
-        else:
-            prefixes.append(path.split("{", 1)[0])
-    return prefixes
 
 
 class FastJsonifier(Jsonifier):

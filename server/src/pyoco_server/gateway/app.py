@@ -30,6 +30,7 @@ from pyoco_server.gateway._connexion import (
     check_handlers,
     middleware_stack,
 )
+from pyoco_server.gateway._routing import LiteralRoutes
 from pyoco_server.gateway._validators import validators
 from pyoco_server.gateway.access import api_key_layer
 from pyoco_server.gateway.dashboard import Dashboard, DashboardMiddleware
@@ -265,6 +266,7 @@ def create_app(
             before_routing=functools.partial(LiteralPathMethods, spec=spec),
             after_access=submit_rate_layer(settings),
             in_front=functools.partial(DashboardMiddleware, dashboard=Dashboard(settings)),
+            literal_routes=functools.partial(LiteralRoutes, spec=spec),
         ),
         jsonifier=FastJsonifier(),
     )
