@@ -20,6 +20,18 @@ from pyoco_server.local.natsserver import NatsServer
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@contextmanager
+def fresh_nats() -> Iterator[NatsServer]:
+    """A nats-server of its own, on a temporary store, stopped on exit."""
+    with tempfile.TemporaryDirectory() as scratch:
+        server = NatsServer(Path(scratch))
+        server.start()
+        try:
+            yield server
+        finally:
+            server.stop()
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

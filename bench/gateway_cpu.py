@@ -17,18 +17,16 @@ import asyncio
 import json
 import statistics
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 from bench._asgi import lifespan, post
 from bench._results import write_result
+from bench._stack import fresh_nats
 from bench.submits import CHAIN, JSON, SEED
 from pyoco_server import heap
 from pyoco_server.domain.settings import Settings
 from pyoco_server.gateway import create_app
 from pyoco_server.jetstream import NatsBackend
-from pyoco_server.local.natsserver import NatsServer
 
 PER_ROUND = 200
 KINDS = {"json": JSON, "flow.yaml (seed)": SEED, "flow.yaml (50 tasks)": CHAIN}
@@ -54,13 +52,8 @@ async def measure(url: str, rounds: int) -> dict[str, list[float]]:
 
 def main() -> None:
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1].isdigit() else 7
-    with tempfile.TemporaryDirectory() as scratch:
-        server = NatsServer(Path(scratch))
-        server.start()
-        try:
-            samples = asyncio.run(measure(server.url, rounds))
-        finally:
-            server.stop()
+    with fresh_nats() as server:
+        samples = asyncio.run(measure(server.url, rounds))
     medians = {kind: statistics.median(values) for kind, values in samples.items()}
     least = {kind: min(values) for kind, values in samples.items()}
     result = {

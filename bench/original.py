@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from bench._results import write_result
-from bench._stack import Stack, free_port, serving, stack
+from bench._stack import Stack, free_port, fresh_nats, serving, stack
 from bench.submits import SEED
 from bench.sweep import closed_loop
 from pyoco_server.local.natsserver import NatsServer
@@ -122,17 +122,6 @@ def original_stack(python: Path, nats_server: NatsServer) -> Iterator[Stack]:
                 yield deployment
         finally:
             log.close()
-
-
-@contextlib.contextmanager
-def fresh_nats() -> Iterator[NatsServer]:
-    with tempfile.TemporaryDirectory() as scratch:
-        server = NatsServer(Path(scratch))
-        server.start()
-        try:
-            yield server
-        finally:
-            server.stop()
 
 
 def measure(deployment: Stack, seconds: float) -> dict[str, float]:

@@ -20,6 +20,7 @@ from connexion.apps.asynchronous import AsyncApi, AsyncASGIApp, AsyncOperation
 from connexion.decorators.main import StarletteDecorator
 from connexion.middleware import ConnexionMiddleware
 from connexion.middleware.exceptions import ExceptionMiddleware
+from connexion.middleware.request_validation import RequestValidationMiddleware
 from connexion.middleware.response_validation import ResponseValidationMiddleware
 from connexion.middleware.routing import RoutingMiddleware
 from connexion.middleware.security import SecurityMiddleware
@@ -40,7 +41,7 @@ from starlette.testclient import TestClient
 from pyoco_server.domain import keys
 from pyoco_server.domain.records import Role
 from pyoco_server.domain.settings import Settings
-from pyoco_server.gateway import _connexion, _multipart, _routing, _validators, create_app
+from pyoco_server.gateway import _connexion, _lane, _multipart, _routing, _validators, create_app
 from pyoco_server.memory import MemoryBackend
 
 
@@ -80,6 +81,7 @@ def test_the_middleware_layers_the_stack_is_built_from_exist() -> None:
     assert stack[0] == "outer"
     assert stack.index(ExceptionMiddleware) < stack.index("literal"), "its errors become problems"
     assert stack.index("literal") + 1 == stack.index(_routing.SwaggerUIOnItsPaths)
+    assert stack.index(_lane.BodyLane) + 1 == stack.index(RequestValidationMiddleware)
     assert ResponseValidationMiddleware not in stack
     assert SecurityMiddleware not in stack
     assert stack.index("access") > stack.index(RoutingMiddleware)

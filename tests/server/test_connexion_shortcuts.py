@@ -28,8 +28,12 @@ from tests.support.flows import FLOW_YAML
 
 
 def test_the_connexion_functions_the_shortcuts_call_exist() -> None:
-    form = inspect.signature(parameter._get_body_argument_form).parameters
-    assert list(form) == ["body", "operation", "content_type"], "_get_body_argument_form"
+    typed = inspect.signature(parameter._get_typed_body_values).parameters
+    assert list(typed) == ["body_arg", "body_props", "additional_props"], "_get_typed_body_values"
+    form = inspect.getsource(parameter._get_body_argument_form)
+    assert "_get_typed_body_values(body_arg, body_props, additional_props)" in form, (
+        "_get_body_argument_form, which _connexion._form_arguments does with what it reads once"
+    )
     files = inspect.signature(parameter._get_file_arguments).parameters
     assert list(files)[:3] == ["files", "arguments", "body_schema"], "_get_file_arguments"
     assert getattr(OpenAPIOperation.body_definition, "remembered", False)

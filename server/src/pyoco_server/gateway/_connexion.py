@@ -1,4 +1,4 @@
-"""Every use of a Connexion 3.3 internal, in this module, gateway/_routing.py and _validators.py.
+"""Every use of a Connexion 3.3 internal: here, in gateway/_routing.py, _lane.py, _validators.py.
 
 The gateway relies on a few parts of Connexion that are not its public API. Each is here (the
 request validators in `_validators`), with why; `tests/server/test_connexion_internals.py` and
@@ -12,7 +12,8 @@ naming the part, when an upgrade changes it.
   large share of the gateway's CPU per request. The chain holds no per-request state.
 - The middleware stack leaves out the layers this configuration does not use and puts the
   API-key check where Connexion's security layer was (`middleware_stack`); its routing is
-  taken by fewer requests (gateway/_routing.py: `SwaggerUIOnItsPaths`, `LiteralRoutes`).
+  taken by fewer requests (gateway/_routing.py: `SwaggerUIOnItsPaths`, `LiteralRoutes`), and
+  its last four layers by none of the requests that carry only a body (gateway/_lane.py).
 - Operations resolve to the handler object of their tag (`TagResolver`, which reads the
   operation's raw spec).
 - The handlers' requests decode the multipart JSON parts as the validators do (`JsonParts`)
@@ -27,6 +28,7 @@ warning is silenced for that import only.
 
 from __future__ import annotations
 
+import copy
 import functools
 import inspect
 import warnings
@@ -40,9 +42,10 @@ with warnings.catch_warnings():
     from connexion.apps.asynchronous import AsyncApi, AsyncASGIApp, AsyncOperation
     from connexion.context import operation, receive, scope
     from connexion.decorators.main import StarletteDecorator
-    from connexion.decorators.parameter import _get_body_argument_form, _get_file_arguments
+    from connexion.decorators.parameter import _get_file_arguments, _get_typed_body_values
     from connexion.jsonifier import Jsonifier
     from connexion.middleware import ConnexionMiddleware
+    from connexion.middleware.request_validation import RequestValidationMiddleware
     from connexion.middleware.response_validation import ResponseValidationMiddleware
     from connexion.middleware.routing import RoutingMiddleware
     from connexion.middleware.security import SecurityMiddleware
@@ -55,6 +58,7 @@ from starlette.datastructures import UploadFile
 from starlette.types import Scope
 
 from pyoco_server.domain.codec import dumps, loads
+from pyoco_server.gateway._lane import BodyLane
 from pyoco_server.gateway._multipart import PARSED_BODY, PARSED_FORM, RESOLVED_FORM, JsonParts
 from pyoco_server.gateway._routing import ROUTING_EXTENSION, SwaggerUIOnItsPaths
 
@@ -187,12 +191,32 @@ def _form_arguments(asgi_scope: Scope, uri_parser: Any, arguments: list[str]) ->
         (files if isinstance(value, UploadFile) else fields)[name].append(value)
     given, resolved = asgi_scope.get(RESOLVED_FORM, (None, None))
     form = dict(resolved) if given == fields else uri_parser.resolve_form(fields)
-    body = _get_body_argument_form(form, operation=operation, content_type=_MULTIPART)
-    body_schema = operation.body_schema(_MULTIPART)
-    return {"body": body, **_get_file_arguments(files, arguments, body_schema, False)}
+    definition = _form_body_definition(operation._get_current_object())
+    body_schema, default, properties, additional = definition
+    body = copy.deepcopy(default) if default else {}
+    body.update(form)
+    typed = _get_typed_body_values(body, properties, additional) if properties or additional else {}
+    return {"body": typed, **_get_file_arguments(files, arguments, body_schema, False)}
+
+
+def _form_body_definition(spec_operation: Any) -> tuple[dict[str, Any], Any, Any, Any]:
+    """What Connexion's `_get_body_argument_form` reads of a multipart operation, read once.
+
+    It depends on the operation alone: the body schema, its default, its properties as
+    parameter definitions, and whether other properties are allowed.
+    """
+    known = spec_operation.__dict__.get(_FORM_BODY_DEFINITION)
+    if known is None:
+        schema = spec_operation.body_schema(_MULTIPART)
+        properties = {name: {"schema": spec} for name, spec in schema.get("properties", {}).items()}
+        additional = spec_operation.body_schema().get("additionalProperties", True)
+        known = (schema, schema.get("default", {}), properties, additional)
+        spec_operation.__dict__[_FORM_BODY_DEFINITION] = known
+    return known  # type: ignore[no-any-return]
 
 
 _MULTIPART = "multipart/form-data"
+_FORM_BODY_DEFINITION = "_pyoco_form_body_definition"
 
 
 class _Operation(AsyncOperation):
@@ -285,7 +309,8 @@ def middleware_stack(
     as a problem), and `after_access` right after the API-key check (submit rates, which need
     the caller), and `in_front` right inside `outermost` (the dashboard, which answers its
     own paths before any of Connexion's layers). `literal_routes` (`LiteralRoutes`) goes in
-    front of the routing layers it lets requests skip, inside the exception layer.
+    front of the routing layers it lets requests skip, inside the exception layer; `BodyLane`
+    right before the request-validation layer, whose work it does for body-only operations.
     """
     layers: list[Any] = []
     for layer in ConnexionMiddleware.default_middlewares:
@@ -301,6 +326,8 @@ def middleware_stack(
             layers.extend([*([literal_routes] if literal_routes else []), SwaggerUIOnItsPaths])
         elif layer is SecurityMiddleware:
             layers.extend(extra for extra in (access, after_access) if extra is not None)
+        elif layer is RequestValidationMiddleware:
+            layers.extend([BodyLane, layer])
         elif validate_responses or layer is not ResponseValidationMiddleware:
             layers.append(layer)
     layers.insert(layers.index(ServerErrorMiddleware) + 1, observer)
