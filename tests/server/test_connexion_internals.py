@@ -77,8 +77,10 @@ def test_the_middleware_layers_the_stack_is_built_from_exist() -> None:
         access="access",
         observer="observer",
         literal_routes="literal",
+        in_front="front",
+        before_all="all",
     )
-    assert stack[0] == "outer"
+    assert stack[:3] == ["outer", "front", "all"]
     assert stack.index(ExceptionMiddleware) < stack.index("literal"), "its errors become problems"
     assert stack.index("literal") + 1 == stack.index(_routing.SwaggerUIOnItsPaths)
     assert stack.index(_lane.BodyLane) + 1 == stack.index(RequestValidationMiddleware)

@@ -294,6 +294,7 @@ def middleware_stack(
     after_access: Callable[[Any], Any] | None = None,
     in_front: Callable[[Any], Any] | None = None,
     literal_routes: Callable[[Any], Any] | None = None,
+    before_all: Callable[[Any], Any] | None = None,
 ) -> list[Any]:
     """Connexion's middleware stack without the layers this configuration does not use.
 
@@ -308,7 +309,8 @@ def middleware_stack(
     `before_routing` right before it (inside the exception layer, so what it raises is answered
     as a problem), and `after_access` right after the API-key check (submit rates, which need
     the caller), and `in_front` right inside `outermost` (the dashboard, which answers its
-    own paths before any of Connexion's layers). `literal_routes` (`LiteralRoutes`) goes in
+    own paths before any of Connexion's layers), `before_all` right inside that (what every
+    later layer must see of the request). `literal_routes` (`LiteralRoutes`) goes in
     front of the routing layers it lets requests skip, inside the exception layer; `BodyLane`
     right before the request-validation layer, whose work it does for body-only operations.
     """
@@ -331,7 +333,8 @@ def middleware_stack(
         elif validate_responses or layer is not ResponseValidationMiddleware:
             layers.append(layer)
     layers.insert(layers.index(ServerErrorMiddleware) + 1, observer)
-    return [outermost, *([in_front] if in_front is not None else []), *layers]
+    front = [extra for extra in (in_front, before_all) if extra is not None]
+    return [outermost, *front, *layers]
 
 
 class FastJsonifier(Jsonifier):

@@ -44,6 +44,7 @@ from pyoco_server.gateway.handlers.wheels import WheelsApi
 from pyoco_server.gateway.handlers.workers import WorkersApi
 from pyoco_server.gateway.labels import TagLabels
 from pyoco_server.gateway.limits import BodyLimitMiddleware, body_limits, form_field_limit
+from pyoco_server.gateway.mediatype import MediaTypeCase
 from pyoco_server.gateway.metrics import (
     GatewayMetrics,
     RequestMetricsMiddleware,
@@ -267,6 +268,7 @@ def create_app(
             after_access=submit_rate_layer(settings),
             in_front=functools.partial(DashboardMiddleware, dashboard=Dashboard(settings)),
             literal_routes=functools.partial(LiteralRoutes, spec=spec),
+            before_all=MediaTypeCase,
         ),
         jsonifier=FastJsonifier(),
     )
