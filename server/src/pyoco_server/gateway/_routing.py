@@ -1,7 +1,8 @@
 """Connexion's routing, taken by fewer requests: the Connexion 3.3 internals it relies on.
 
-With gateway/_connexion.py and _validators.py, the only modules that use Connexion's internals
-(`tests/server/test_connexion_routing.py` and `test_connexion_internals.py` check them):
+With gateway/_connexion.py, _lane.py and _validators.py, the only modules that use Connexion's
+internals (`tests/server/test_connexion_routing.py` and `test_connexion_internals.py` check
+them):
 
 - Connexion's routing layer records the matched operation in the scope (`ROUTING_EXTENSION`),
   which the API-key, body-limit and rate layers read (`_connexion.matched_operation_id`).
@@ -60,8 +61,8 @@ class LiteralRoutes:
     routing extension) and goes straight to the layer after it; every layer from there on
     (body limits, the API-key check, rates, validation, the handler) runs as for any request.
     HEAD, methods the path does not declare, requests under a `root_path` and every other path
-    take the usual way. `tests/server/test_connexion_internals.py` checks, for every literal
-    path and method of the spec, that Connexion's router picks the same operation.
+    take the usual way. `tests/server/test_connexion_routing.py` checks, for every literal path
+    and method of the spec, that Connexion's router picks the same operation.
     """
 
     def __init__(self, app: ASGIApp, *, spec: Mapping[str, Any]) -> None:
