@@ -2,12 +2,15 @@
 
 They publish with the expected last revision themselves (`Connection.publish_acked`) instead of
 through nats-py's `KeyValue`; these checks pin what the ports promise: a create refuses an id in
-use but stores one again after its deletion, an update refuses a stale revision.
+use but stores one again after its deletion, an update refuses a stale revision; a history
+that nats-py ends too soon is read again.
 """
 
 from __future__ import annotations
 
+import nats.js.errors
 import pytest
+from nats.js.kv import KeyValue
 
 from pyoco_server.domain.errors import RevisionConflict
 from pyoco_server.domain.settings import Settings
@@ -52,5 +55,51 @@ def test_an_update_refuses_a_stale_revision(settings: Settings) -> None:
         assert second > first
         with pytest.raises(RevisionConflict):
             await backend.runs.update(running, first)
+
+    on_backend(settings, body)
+
+
+def test_a_history_that_comes_back_short_is_read_again(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # nats-py's `KeyValue.history` can end before its first entry when the server delivers
+    # everything before the client counts a message (a race under load): simulated here.
+    real = KeyValue.history
+    reads: list[str] = []
+
+    async def short_once(self: KeyValue, key: str) -> list[KeyValue.Entry]:
+        reads.append(key)
+        if len(reads) == 1:
+            raise nats.js.errors.NoKeysError
+        return await real(self, key)
+
+    async def body(backend: NatsBackend) -> None:
+        first = await backend.runs.create(PENDING)
+        second = await backend.runs.update(RunSnapshot.pending(job("run-1"), job_seq=2), first)
+        monkeypatch.setattr(KeyValue, "history", short_once)
+        revisions = [stored.revision for stored in await backend.runs.history("run-1")]
+        assert revisions == [first, second]
+        assert reads == ["run-1", "run-1"]
+
+    on_backend(settings, body)
+
+
+def test_a_history_read_again_at_most_three_times(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads: list[str] = []
+
+    async def always_short(self: KeyValue, key: str) -> list[KeyValue.Entry]:
+        reads.append(key)
+        raise nats.js.errors.NoKeysError
+
+    async def body(backend: NatsBackend) -> None:
+        await backend.runs.create(PENDING)
+        monkeypatch.setattr(KeyValue, "history", always_short)
+        assert await backend.runs.history("run-1") == []
+        assert len(reads) == 3
+        reads.clear()
+        assert await backend.runs.history("no-such-run") == [], "no latest revision to reach"
+        assert len(reads) == 1
 
     on_backend(settings, body)

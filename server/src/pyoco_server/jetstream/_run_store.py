@@ -18,6 +18,8 @@ from pyoco_server.ports import StoredSnapshot
 _EXPECTED_LAST = "Nats-Expected-Last-Subject-Sequence"
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_=-]+")
 """Keys read by `direct_get`; any other key goes through nats-py, which validates it."""
+_HISTORY_READS = 3
+"""Reads of a key's history at most, when one comes back short of the latest revision."""
 _WRONG_LAST_SEQUENCE = (10071, 10164)
 """JetStream's error codes for a compare-and-set whose expected revision is not the last."""
 
@@ -100,13 +102,26 @@ class NatsRunStore:
             raise
 
     async def history(self, run_id: str) -> list[StoredSnapshot]:
-        """The kept revisions of a run's snapshot, oldest first (deletions left out)."""
+        """The kept revisions of a run's snapshot, oldest first (deletions left out).
+
+        nats-py's `KeyValue.history` can come back short: it watches the key, then asks for the
+        watch's consumer info, and when the server has delivered every message before the
+        client counted one, it ends the history before the first entry (seen under load as a
+        resuming watch refused with 404 for a stored run). So the latest revision is read
+        first, and a history that does not reach it is read again, `_HISTORY_READS` times at
+        most.
+        """
         kv = await self._store()
-        with translate_errors("reading the run's history"):
-            try:
-                entries = await kv.history(run_id)
-            except nats.js.errors.NoKeysError:
-                return []
+        latest = await self.get(run_id)
+        entries: list[KeyValue.Entry] = []
+        for _ in range(_HISTORY_READS):
+            with translate_errors("reading the run's history"):
+                try:
+                    entries = await kv.history(run_id)
+                except nats.js.errors.NoKeysError:
+                    entries = []
+            if latest is None or (entries and int(entries[-1].revision or 0) >= latest.revision):
+                break
         return [
             StoredSnapshot(SNAPSHOT.decode(entry.value), int(entry.revision or 0))
             for entry in entries
