@@ -113,6 +113,19 @@ def test_any_bytes_read_the_same(raw: bytes) -> None:
     assert outcome(codec.loads, raw) == outcome(codec._loads_exactly, raw)
 
 
+@settings(max_examples=500, deadline=None)
+@given(st.lists(pieces, max_size=12).map(lambda parts: b"".join(parts).decode("latin-1")))
+@example("\ufeff{}")
+@example('"\\ud83d"')  # a lone surrogate escape, in JSON
+@example('"\ud83d"')  # a lone surrogate in the text itself: not UTF-8 encodable
+@example('{"a": "\u00e9\U0001f600"}')
+@example('["\u00e9"]')
+@example("18446744073709551616")
+def test_any_text_reads_the_same(raw: str) -> None:
+    """Text is read as its UTF-8 bytes: the same as the standard library reading the text."""
+    assert outcome(codec.loads, raw) == outcome(codec._loads_exactly, raw)
+
+
 @pytest.mark.parametrize(
     ("raw", "value"),
     [

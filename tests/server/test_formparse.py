@@ -42,7 +42,7 @@ def parse(parser_class: Any, content_type: str, body: bytes, chunk: int = 7) -> 
         for name, value in form.multi_items():
             if isinstance(value, UploadFile):
                 content = await value.read()
-                seen.append((name, value.filename, value.headers.get("content-type"), content))
+                seen.append((name, value.filename, value.headers.raw, content))
             else:
                 seen.append((name, value))
         return seen
@@ -126,6 +126,32 @@ SEED = (
         ("multipart/form-data", SEED),  # no boundary
         ("multipart/form-data; boundary=b0", b"--b0--\r\n"),  # no parts
         ("multipart/form-data; boundary=b0", b"--b0\r\n" + b"x" * 40 + b"\r\n--b0--"),
+        (  # header names in another case, a Content-Type before the Content-Disposition
+            "multipart/form-data; boundary=b0",
+            SEED.replace(b"Content-Disposition", b"content-disposition").replace(
+                b'Content-Disposition: form-data; name="workflow"; filename="flow.yaml"\r\n'
+                b"Content-Type: application/yaml",
+                b"Content-Type: application/yaml\r\n"
+                b'Content-Disposition: form-data; name="workflow"; filename="flow.yaml"',
+            ),
+        ),
+        (  # blanks around header values, an empty Content-Type, a header more
+            "multipart/form-data; boundary=b0",
+            SEED.replace(
+                b"Content-Type: application/yaml", b"Content-Type: \t application/yaml "
+            ).replace(
+                b'Disposition: form-data; name="flow_name"',
+                b'Disposition:  form-data; name="flow_name"',
+            ),
+        ),
+        (
+            "multipart/form-data; boundary=b0",
+            SEED.replace(b"Content-Type: application/yaml", b"Content-Type: "),
+        ),
+        (
+            "multipart/form-data; boundary=b0",
+            SEED.replace(b"Content-Type: application/yaml", b"Content-Type: text/x\r\nX-More: 1"),
+        ),
         (  # a field over max_part_size
             "multipart/form-data; boundary=b0",
             b'--b0\r\nContent-Disposition: form-data; name="a"\r\n\r\n' + b"x" * 65 + b"\r\n--b0--",

@@ -117,7 +117,7 @@ def test_a_multipart_body_is_parsed_once(
     client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Connexion's validator parses the form; the handler takes it from the request's scope
-    (`_multipart.KeptForm`) instead of parsing the body a second time."""
+    (`_multipart.PARSED_FORM`) instead of parsing the body a second time."""
     parses = Counting()
     for parser_class in (MultiPartParser, WholeBodyForm):
         real = parser_class.parse

@@ -29,6 +29,12 @@ WHOLE_BODY_BYTES = 1024 * 1024
 
 _SIMPLE_DISPOSITION = re.compile(rb'form-data; name="([^"\\]*)"(?:; filename="([^"\\]*)")?')
 """The Content-Disposition browsers, curl and httpx send; anything else is parsed in full."""
+_SIMPLE_PART = re.compile(
+    rb'Content-Disposition: (form-data; name="([^"\\\r\n]*)"(?:; filename="([^"\\\r\n]*)")?)'
+    rb"(?:\r\nContent-Type: ((?! )[^\r\n]*))?\r\n\r\n"
+)
+"""A part's headers as browsers, curl and httpx write them: the simple Content-Disposition and
+at most a Content-Type, in this order and case. Any other headers are read line by line."""
 _SIMPLE_CONTENT_TYPE = re.compile(
     r"multipart/form-data; ?boundary=([-\w'()+,./:=?]{1,70})", re.ASCII
 )
@@ -108,15 +114,11 @@ class WholeBodyForm:
             if part is None:
                 return items
             at = part
-            headers_end = body.find(b"\r\n\r\n", at - 2)  # at - 2: a part without headers
-            if headers_end < 0:
-                raise MultiPartException(_INVALID)
-            end = body.find(separator, headers_end + 4)
+            name, filename, raw_headers, data_start = _part_head(body, at, charset)
+            end = body.find(separator, data_start)
             if end < 0:
                 raise MultiPartException(_INVALID)
-            raw_headers = _header_lines(body[at:headers_end]) if headers_end >= at else []
-            name, filename = _disposition(raw_headers, charset)
-            data = body[headers_end + 4 : end]
+            data = body[data_start:end]
             if filename is None:
                 fields += 1
                 if fields > self._max_fields:
@@ -138,6 +140,26 @@ class WholeBodyForm:
             at = end + len(separator)
 
 
+def _part_head(
+    body: bytes, at: int, charset: str
+) -> tuple[str, str | None, list[tuple[bytes, bytes]], int]:
+    """A part's field name, file name, headers and where its data starts (its headers at `at`)."""
+    simple = _SIMPLE_PART.match(body, at)
+    if simple is not None:  # what the lines below find, in one step
+        disposition, raw_name, raw_filename, content_type = simple.group(1, 2, 3, 4)
+        headers = [(b"content-disposition", disposition)]
+        if content_type is not None:
+            headers.append((b"content-type", content_type))
+        filename = None if raw_filename is None else _decode(raw_filename, charset)
+        return _decode(raw_name, charset), filename, headers, simple.end()
+    headers_end = body.find(b"\r\n\r\n", at - 2)  # at - 2: a part without headers
+    if headers_end < 0:
+        raise MultiPartException(_INVALID)
+    headers = _header_lines(body[at:headers_end]) if headers_end >= at else []
+    name, filename = _disposition(headers, charset)
+    return name, filename, headers, headers_end + 4
+
+
 def _after_delimiter_line(body: bytes, at: int) -> int | None:
     """Where the part after a delimiter starts; None after the closing delimiter."""
     if body.startswith(b"--", at):
@@ -155,7 +177,7 @@ def _header_lines(block: bytes) -> list[tuple[bytes, bytes]]:
         name, colon, value = line.partition(b":")
         if not colon or not name:
             raise MultiPartException(_INVALID)
-        headers.append((name.lower(), value.lstrip(b" \t")))
+        headers.append((name.lower(), value.lstrip(b" ")))  # spaces only, as python-multipart
     return headers
 
 

@@ -1,16 +1,16 @@
 """Multipart forms parsed once, with their JSON parts decoded by the gateway (gateway/_connexion.py).
 
-Connexion's multipart validator parses the body, then the handler's request parses it again;
-`KeptForm` leaves the first parse in the scope (`PARSED_FORM`) for the handler. `JsonParts`
-decodes the parts that openapi.yaml encodes as `application/json` (`params`, `retry`).
+Connexion's multipart validator parses the body, then the handler's request would parse it
+again; the validator (`_validators.LimitedMultiPartValidator`) leaves its parse in the scope
+(`PARSED_FORM`) for the handler. `JsonParts` decodes the parts that openapi.yaml encodes as
+`application/json` (`params`, `retry`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any
 
-from starlette.datastructures import FormData
 from starlette.types import Scope
 
 from pyoco_server.gateway import forms
@@ -24,30 +24,6 @@ as given, and as resolved), so that the handler's arguments need not resolve the
 
 PARSED_BODY = "pyoco.parsed_body"
 """Scope key under which the JSON body validator leaves the body it parsed and validated."""
-
-
-class FormParser(Protocol):
-    """Starlette's `MultiPartParser`, or `_formparse.WholeBodyForm`."""
-
-    async def parse(self) -> FormData:
-        """The parsed form."""
-        ...
-
-
-class KeptForm:
-    """A form parser that leaves what it parsed in the request's scope (`PARSED_FORM`).
-
-    The handler's request then reads the form from there instead of parsing the body again.
-    """
-
-    def __init__(self, parser: FormParser, scope: Scope) -> None:
-        self._parser = parser
-        self._scope = scope
-
-    async def parse(self) -> FormData:
-        form = await self._parser.parse()
-        self._scope[PARSED_FORM] = form
-        return form
 
 
 class JsonParts:

@@ -10,13 +10,15 @@ Connexion.
   schema is compiled once (`body_validator`, `parameter_validator`), and bodies are checked by
   jsonschema-rs before Connexion's validator (`_fastschema`).
 - The multipart validator bounds the number and size of parts (`LimitedMultiPartValidator`),
-  parses small bodies whole (`_formparse`), keeps the form for the handler (`KeptForm`) and,
-  like the handlers' requests, decodes the JSON parts itself (`JsonParts`, which wraps the URI
-  parser's `resolve_form`).
+  parses small bodies whole (`_formparse`), reads what it needs of the schema once
+  (`FormPlan`), keeps the form for the handler (`PARSED_FORM`) and, like the handlers'
+  requests, decodes the JSON parts itself (`JsonParts`, which wraps the URI parser's
+  `resolve_form`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import AsyncGenerator, Callable, Mapping
 from typing import Any
@@ -34,6 +36,7 @@ with warnings.catch_warnings():
         ParameterValidator,
     )
 from jsonschema import Draft4Validator, ValidationError
+from starlette.datastructures import FormData, Headers, UploadFile
 from starlette.formparsers import MultiPartException
 from starlette.types import Scope
 
@@ -41,7 +44,7 @@ from pyoco_server.domain.codec import loads
 from pyoco_server.domain.errors import PayloadTooLarge
 from pyoco_server.gateway._fastschema import RustFirst
 from pyoco_server.gateway._formparse import form_parser
-from pyoco_server.gateway._multipart import PARSED_BODY, JsonParts, KeptForm
+from pyoco_server.gateway._multipart import PARSED_BODY, PARSED_FORM, JsonParts
 
 
 class _CompiledOnce:
@@ -133,6 +136,9 @@ class LimitedMultiPartValidator(MultiPartFormDataValidator):
     many files and fields as the schema has properties of each kind, and a field (not a file:
     files are bounded by the body limit) at most `max_field_bytes`, named by `field_setting`.
     Subclasses set both (`validators`).
+
+    `_parse` does what Connexion's `FormDataValidator._parse` does, with what it reads of the
+    schema read once (`FormPlan`); a differential test runs both on generated forms.
     """
 
     max_field_bytes = 1024 * 1024
@@ -147,45 +153,110 @@ class LimitedMultiPartValidator(MultiPartFormDataValidator):
         return body_validator(self._schema)
 
     @property
-    def _form_parser_cls(self) -> Callable[..., KeptForm]:
-        files, fields = _form_parts(self._schema)
-        limited = form_parser(
-            max_files=max(len(files), 1),
-            max_fields=max(len(fields), 1),
-            max_part_size=self.max_field_bytes,
-        )
-        return lambda headers, stream: KeptForm(limited(headers, stream), self._scope)
+    def _plan(self) -> FormPlan:
+        cls = type(self)
+        plans = cls.__dict__.get("_plans")
+        if plans is None:  # one cache per class: the plans depend on max_field_bytes
+            plans = _CompiledOnce(lambda schema: FormPlan.of(schema, cls.max_field_bytes))
+            cls._plans = plans
+        plan: FormPlan = plans(self._schema)
+        return plan
 
     async def _parse(self, stream: AsyncGenerator[bytes, None], scope: Scope) -> Any:
         self._scope = scope  # a validator serves one request
-        if isinstance(self._uri_parser, JsonParts):
-            self._uri_parser.kept_in = scope
+        plan = self._plan
         try:
-            return await super()._parse(stream, scope)
+            form = await plan.parser(Headers(scope=scope), stream).parse()
         except MultiPartException as exc:
             raise self._refusal(str(exc)) from None
+        scope[PARSED_FORM] = form
+        if self._uri_parser is None:
+            return {name: form.getlist(name) for name in form}
+        if isinstance(self._uri_parser, JsonParts):
+            self._uri_parser.kept_in = scope
+        fields, files = plan.split(form)
+        data: dict[str, Any] = self._uri_parser.resolve_form(fields)
+        data.update(files)
+        return data
 
     def _refusal(self, message: str) -> Exception:
         if "exceeded maximum size" in message:
             return PayloadTooLarge("a form field", None, self.max_field_bytes, self.field_setting)
         if message.startswith("Too many"):
-            files, fields = _form_parts(self._schema)
+            plan = self._plan
             refusal: Exception = ProblemException(
                 status=400,
                 title="Bad Request",
                 detail=f"the form has more parts than this operation takes: at most one of "
-                f"each of the files {', '.join(files)} and of the fields {', '.join(fields)}",
+                f"each of the files {', '.join(plan.files)} and of the fields "
+                f"{', '.join(plan.fields)}",
                 ext={"reason": "invalid_multipart"},
             )
             return refusal
         return MultiPartException(message)
 
 
-def _form_parts(schema: Mapping[str, Any]) -> tuple[list[str], list[str]]:
-    """The file fields and the other fields of a multipart schema."""
-    properties: Mapping[str, Any] = schema.get("properties", {})
-    files = [name for name, spec in properties.items() if spec.get("format") == "binary"]
-    return files, [name for name in properties if name not in files]
+@dataclasses.dataclass(frozen=True)
+class FormPlan:
+    """What parsing and splitting a form reads of a multipart schema, read once per schema."""
+
+    files: tuple[str, ...]
+    """The file properties (`format: binary`), which bound the number of files."""
+    fields: tuple[str, ...]
+    """The other properties, which bound the number of fields."""
+    file_kinds: Mapping[str, str]
+    """`single` for a property that is a file, `many` for an array of files."""
+    parser: Callable[[Headers, AsyncGenerator[bytes, None]], Any]
+    """The form parser (`_formparse.form_parser`) with this schema's limits."""
+
+    @classmethod
+    def of(cls, schema: Mapping[str, Any], max_field_bytes: int) -> FormPlan:
+        """The plan of `schema`, its fields at most `max_field_bytes` each."""
+        properties: Mapping[str, Any] = schema.get("properties", {})
+        files = tuple(name for name, spec in properties.items() if spec.get("format") == "binary")
+        fields = tuple(name for name in properties if name not in files)
+        kinds = {}
+        for name, spec in properties.items():
+            if _is_file(spec):
+                kinds[name] = "single"
+            elif _is_file(spec.get("items", {})):
+                kinds[name] = "many"
+        parser = form_parser(
+            max_files=max(len(files), 1),
+            max_fields=max(len(fields), 1),
+            max_part_size=max_field_bytes,
+        )
+        return cls(files, fields, kinds, parser)
+
+    def split(self, form: FormData) -> tuple[dict[str, list[Any]], dict[str, Any]]:
+        """The form's fields (each name's values, in order) and its files as placeholders.
+
+        As Connexion's `FormDataValidator._parse`: files are validated as empty strings (a list
+        of them when there are several, or when the schema wants an array, or when a field that
+        is not a file was sent as one), and only the fields are resolved.
+        """
+        grouped: dict[str, list[Any]] = {}
+        for name, value in form.multi_items():
+            values = grouped.get(name)
+            if values is None:
+                grouped[name] = [value]
+            else:
+                values.append(value)
+        fields: dict[str, list[Any]] = {}
+        files: dict[str, Any] = {}
+        for name, values in grouped.items():
+            kind = self.file_kinds.get(name)
+            if kind == "single":
+                files[name] = "" if len(values) == 1 else [""] * len(values)
+            elif kind == "many" or isinstance(values[0], UploadFile):
+                files[name] = [""] * len(values)
+            else:
+                fields[name] = values
+        return fields, files
+
+
+def _is_file(schema: Mapping[str, Any]) -> bool:
+    return schema.get("type") == "string" and schema.get("format") in ("binary", "base64")
 
 
 def validators(max_field_bytes: int, field_setting: str) -> dict[str, Any]:
