@@ -32,7 +32,6 @@ import copy
 import functools
 import inspect
 import warnings
-from collections import defaultdict
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -161,10 +160,13 @@ class _DecorateOnce(StarletteDecorator):
                 responses = self._response_decorator_cls(
                     framework=self.framework, jsonifier=self.jsonifier
                 )
-            if body_only and PARSED_BODY in scope:
-                return responses.build_framework_response(await function(scope[PARSED_BODY]))
-            if with_files and PARSED_FORM in scope:
-                kwargs = _form_arguments(scope, uri_parser, arguments)
+            asgi_scope: Scope = scope._get_current_object()  # one context lookup, not several
+            if body_only and PARSED_BODY in asgi_scope:
+                body = asgi_scope[PARSED_BODY]
+                return responses.build_framework_response(await function(body))
+            if with_files and PARSED_FORM in asgi_scope:
+                definition = _form_body_definition(operation._get_current_object())
+                kwargs = _form_arguments(asgi_scope, definition, uri_parser, arguments)
                 return responses.build_framework_response(await function(**kwargs))
             request = self.framework.get_request(
                 uri_parser=uri_parser, scope=scope, receive=receive
@@ -177,21 +179,31 @@ class _DecorateOnce(StarletteDecorator):
         return wrapper
 
 
-def _form_arguments(asgi_scope: Scope, uri_parser: Any, arguments: list[str]) -> dict[str, Any]:
+_FormBody = tuple[dict[str, Any], Any, Any, Any]
+"""What `_form_body_definition` reads of a multipart operation."""
+
+
+def _form_arguments(
+    asgi_scope: Scope, definition: _FormBody, uri_parser: Any, arguments: list[str]
+) -> dict[str, Any]:
     """The handler's `body` and file arguments, as Connexion's parameter decorator makes them.
 
     The form (`PARSED_FORM`) is split as `ConnexionRequest._split_form_files` splits it, its
     fields resolved (or taken as the validator resolved the same fields, `RESOLVED_FORM`), then
     the arguments are made as `get_arguments` makes them for a handler with no path or query
-    parameters.
+    parameters, from the operation's body `definition` (`_form_body_definition`).
     """
-    fields: defaultdict[str, list[Any]] = defaultdict(list)
-    files: defaultdict[str, list[Any]] = defaultdict(list)
+    fields: dict[str, list[Any]] = {}
+    files: dict[str, list[Any]] = {}
     for name, value in asgi_scope[PARSED_FORM].multi_items():
-        (files if isinstance(value, UploadFile) else fields)[name].append(value)
+        split = files if isinstance(value, UploadFile) else fields
+        values = split.get(name)
+        if values is None:
+            split[name] = [value]
+        else:
+            values.append(value)
     given, resolved = asgi_scope.get(RESOLVED_FORM, (None, None))
     form = dict(resolved) if given == fields else uri_parser.resolve_form(fields)
-    definition = _form_body_definition(operation._get_current_object())
     body_schema, default, properties, additional = definition
     body = copy.deepcopy(default) if default else {}
     body.update(form)
@@ -199,7 +211,7 @@ def _form_arguments(asgi_scope: Scope, uri_parser: Any, arguments: list[str]) ->
     return {"body": typed, **_get_file_arguments(files, arguments, body_schema, False)}
 
 
-def _form_body_definition(spec_operation: Any) -> tuple[dict[str, Any], Any, Any, Any]:
+def _form_body_definition(spec_operation: Any) -> _FormBody:
     """What Connexion's `_get_body_argument_form` reads of a multipart operation, read once.
 
     It depends on the operation alone: the body schema, its default, its properties as
