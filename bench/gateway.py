@@ -1,13 +1,21 @@
 """Gateway throughput: `POST /runs`, `POST /runs/yaml` (the seed flow.yaml, and one of 50 tasks)
-and `GET /runs/{id}` requests/s with one and two processes, and the flow.yaml/JSON ratios.
+and `GET /runs/{id}` requests/s with one and two processes, and the flow.yaml/JSON ratios, of
+requests/s and of the gateway's CPU per request.
 
     uv run python -m bench.gateway [SECONDS]
+
+The result also goes to bench/results/gateway.json.
 
 Needs `wrk` (apt-get install wrk), a C load generator, so that the client does not eat the CPU
 it measures. The gateway runs as `python -m pyoco_server.gateway --workers N` against its own
 nats-server; no worker runs, so submitted jobs just queue. The configurations are measured in
 alternation (1, 2, 1, 2) and each reported with both rounds, since this machine is shared; the
 second round of each measures the submit kinds in the opposite order.
+
+The gateway's CPU per submit (its process tree's, from /proc, over each wrk run) is reported
+next to requests/s: on a shared 2-core machine, where wrk, nats-server and the gateway compete
+and other tenants come and go, its ratios move far less between rounds than those of
+requests/s.
 """
 
 from __future__ import annotations
@@ -21,7 +29,8 @@ from pathlib import Path
 
 import httpx
 
-from bench._stack import stack
+from bench._results import write_result
+from bench._stack import stack, tree_cpu_seconds
 from bench.submits import CHAIN, JSON, SEED
 
 CONNECTIONS = 32
@@ -38,6 +47,7 @@ def wrk(url: str, seconds: int, script: str | None = None) -> dict[str, float]:
     if "Non-2xx" in out:
         raise RuntimeError(f"wrk saw errors:\n{out}")
     result = {"requests_per_s": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))}  # type: ignore[union-attr]
+    result["requests"] = float(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     for percentile in ("50", "90", "99"):
         match = re.search(rf"^\s+{percentile}%\s+([\d.]+)(us|ms|s)$", out, re.MULTILINE)
         if match:
@@ -61,10 +71,12 @@ def measure(gateway_workers: int, seconds: int, reverse: bool) -> dict[str, dict
         run_id = httpx.post(f"{url}/runs", json={"flow_name": "trivial"}).json()["run_id"]
         wrk(f"{url}/health", 2)  # warm up every process
         order = list(SUBMITS.items())
-        results = {
-            name: wrk(f"{url}{submit.path}", seconds, submit.wrk_script())
-            for name, submit in (reversed(order) if reverse else order)
-        }
+        results = {}
+        for name, submit in reversed(order) if reverse else order:
+            cpu = tree_cpu_seconds(deployment.gateway.pid)
+            results[name] = wrk(f"{url}{submit.path}", seconds, submit.wrk_script())
+            cpu = tree_cpu_seconds(deployment.gateway.pid) - cpu
+            results[name]["gateway_cpu_ms"] = round(cpu * 1000 / results[name]["requests"], 3)
         results["GET /runs/{id}"] = wrk(f"{url}/runs/{run_id}", seconds)
         return {name: results[name] for name in [*SUBMITS, "GET /runs/{id}"]}
 
@@ -88,7 +100,18 @@ def main() -> None:
             ]
             for name in ("POST /runs/yaml (seed)", "POST /runs/yaml (50 tasks)")
         }
+        report[f"{workers} gateway process(es) gateway CPU ms per submit"] = {
+            name: [result[name]["gateway_cpu_ms"] for result in results] for name in SUBMITS
+        }
+        report[f"{workers} gateway process(es) flow.yaml/JSON gateway CPU per submit"] = {
+            name: [
+                round(result[name]["gateway_cpu_ms"] / result["POST /runs"]["gateway_cpu_ms"], 3)
+                for result in results
+            ]
+            for name in ("POST /runs/yaml (seed)", "POST /runs/yaml (50 tasks)")
+        }
     print(json.dumps(report, indent=2))
+    write_result("gateway", report)
 
 
 if __name__ == "__main__":

@@ -15,8 +15,9 @@ from importlib import metadata
 from typing import Any
 
 import pytest
-from connexion import utils
+from connexion import request, utils
 from connexion.apps.asynchronous import AsyncApi, AsyncASGIApp, AsyncOperation
+from connexion.context import _receive, _scope
 from connexion.decorators.main import StarletteDecorator
 from connexion.middleware import ConnexionMiddleware
 from connexion.middleware.exceptions import ExceptionMiddleware
@@ -255,3 +256,37 @@ def test_responses_are_written_by_the_fast_jsonifier(gateway: tuple[TestClient, 
     client, key = gateway
     response = client.get("/runs", headers={"X-API-Key": key})
     assert response.content == b'{"items":[],"next_cursor":null}\n'
+
+
+HEADER_NAMES = st.sampled_from([b"idempotency-key", b"last-event-id", b"x-other", b"host"])
+
+
+@given(
+    headers=st.lists(
+        st.tuples(HEADER_NAMES, st.binary(max_size=12).filter(lambda v: b"\r" not in v)),
+        max_size=6,
+    ),
+    client=st.one_of(st.none(), st.tuples(st.sampled_from(["", "10.0.0.1"]), st.just(5))),
+)
+def test_the_scope_and_headers_read_as_connexions_request_reads_them(
+    headers: list[tuple[bytes, bytes]], client: tuple[str, int] | None
+) -> None:
+    """`current_header` and `current_scope` answer as `connexion.request` does: the first
+    value of a header, undecodable bytes as latin-1, the client's address."""
+    asgi_scope = {"type": "http", "headers": headers, "client": client}
+    scope_token, receive_token = _scope.set(asgi_scope), _receive.set(None)  # type: ignore[arg-type]
+    try:
+        for name in (b"idempotency-key", b"last-event-id", b"absent"):
+            assert _connexion.current_header(name) == request.headers.get(name.decode())
+        assert _connexion.current_scope() is asgi_scope
+        starlettes = request.client
+        ours = _connexion.current_scope().get("client")
+        assert (ours[0] if ours else None) == (starlettes.host if starlettes else None)
+    finally:
+        _scope.reset(scope_token)
+        _receive.reset(receive_token)
+
+
+def test_no_scope_outside_a_request() -> None:
+    with pytest.raises(RuntimeError):
+        _connexion.current_scope()

@@ -21,6 +21,8 @@ naming the part, when an upgrade changes it.
 - JSON responses are written with orjson (`FastJsonifier`).
 - The API-key middleware reads the matched operation from the routing layer's scope entry
   (`matched_operation_id`).
+- Handlers read the request's scope and headers from Connexion's context variable
+  (`current_scope`, `current_header`), not through `connexion.request`.
 
 Importing Connexion imports `starlette.testclient`, which warns about httpx on every start; the
 warning is silenced for that import only.
@@ -73,6 +75,31 @@ def matched_operation_id(asgi_scope: Scope) -> str | None:
         raise LookupError("the request did not pass Connexion's routing layer")
     operation_id = routing.get("operation_id")
     return str(operation_id) if operation_id else None
+
+
+def current_scope() -> Scope:
+    """The ASGI scope of the request being handled.
+
+    `connexion.request` makes a new request object, with a new Starlette request inside, at
+    every attribute read: 13-16 µs to read the caller's principal or a header, against under
+    half a µs from the scope.
+
+    Raises:
+        RuntimeError: no request is being handled.
+    """
+    current: Scope = scope._get_current_object()
+    return current
+
+
+def current_header(name: bytes) -> str | None:
+    """The first value of the request's header `name` (lower case); None without one.
+
+    As Starlette's `Headers.get` reads it from the scope (`connexion.request.headers`).
+    """
+    for key, value in current_scope()["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
 
 
 def _remember_body_definitions() -> None:

@@ -25,7 +25,6 @@ import functools
 from collections.abc import Callable, Mapping, MutableMapping
 from typing import Any
 
-from connexion import request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -35,7 +34,7 @@ from pyoco_server.domain.errors import ForbiddenTenant
 from pyoco_server.domain.keys import Principal
 from pyoco_server.domain.records import Role
 from pyoco_server.domain.settings import Settings
-from pyoco_server.gateway._connexion import matched_operation_id
+from pyoco_server.gateway._connexion import current_scope, matched_operation_id
 from pyoco_server.ports import ApiKeyLookup
 
 PROBLEM_JSON = "application/problem+json"
@@ -198,7 +197,7 @@ def principal_of(scope: Mapping[str, Any]) -> Principal | None:
 
 def current_principal() -> Principal | None:
     """The caller of the request being handled, or None with API keys off."""
-    return principal_of(request.scope)
+    return principal_of(current_scope())
 
 
 def current_tenant() -> str | None:

@@ -13,11 +13,11 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-from connexion import request
 from starlette.responses import StreamingResponse
 
 from pyoco_server.domain.codec import dumps
 from pyoco_server.domain.errors import InvalidInput
+from pyoco_server.gateway._connexion import current_header
 from pyoco_server.gateway.access import current_principal, current_tenant
 from pyoco_server.gateway.responses import Reply, json_reply
 from pyoco_server.gateway.watch import EventStream, WatchSlots
@@ -60,7 +60,7 @@ class LogsApi:
     async def _follow(
         self, run_id: str, task: str | None, after: int, timeout_sec: float
     ) -> StreamingResponse:
-        resume = _resume_after(request.headers.get("last-event-id"))
+        resume = _resume_after(current_header(b"last-event-id"))
         principal = current_principal()
         free_slot = self._slots.take(principal.key_id if principal else None)
         try:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from connexion import request
 from starlette.datastructures import UploadFile
 from starlette.responses import StreamingResponse
 
@@ -14,6 +13,7 @@ from pyoco_server.domain.errors import InvalidInput, PayloadTooLarge, UnknownReq
 from pyoco_server.domain.settings import Settings
 from pyoco_server.domain.snapshot import RunSnapshot, RunStatus
 from pyoco_server.gateway import forms
+from pyoco_server.gateway._connexion import current_header, current_scope
 from pyoco_server.gateway.access import current_principal, current_tenant, listed_tenant
 from pyoco_server.gateway.responses import Reply, json_reply
 from pyoco_server.gateway.runview import RunView
@@ -169,7 +169,7 @@ class RunsApi:
             key_id=principal.key_id if principal else None,
             render=self._with_waiting(render_view(_records(include))),
             timeout_sec=timeout_sec,
-            last_event_id=request.headers.get("last-event-id"),
+            last_event_id=current_header(b"last-event-id"),
         )
 
     def _with_waiting(self, render: Render) -> Render:
@@ -248,8 +248,7 @@ def _records(include: list[str] | None) -> bool:
 
 
 def _idempotency_key() -> str | None:
-    key: str | None = request.headers.get("idempotency-key")
-    return key
+    return current_header(b"idempotency-key")
 
 
 def _requester() -> str | None:
@@ -257,5 +256,5 @@ def _requester() -> str | None:
     principal = current_principal()
     if principal is not None:
         return principal.requested_by
-    client = request.client
-    return f"address:{client.host}" if client and client.host else None
+    client = current_scope().get("client")
+    return f"address:{client[0]}" if client and client[0] else None

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from connexion import request
 from starlette.responses import StreamingResponse
 
+from pyoco_server.gateway._connexion import current_header
 from pyoco_server.gateway.access import current_principal, current_tenant, listed_tenant
 from pyoco_server.gateway.responses import Reply, json_reply
 from pyoco_server.gateway.runevents import RunEvents
@@ -42,7 +42,7 @@ class ViewsApi:
         return self._events.open(
             scope,
             timeout_sec=timeout_sec,
-            last_event_id=request.headers.get("last-event-id"),
+            last_event_id=current_header(b"last-event-id"),
             key_id=principal.key_id if principal else None,
         )
 
