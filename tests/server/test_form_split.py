@@ -12,15 +12,12 @@ import io
 from collections.abc import AsyncGenerator
 from typing import Any
 
+from connexion.validators import MultiPartFormDataValidator
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from starlette.datastructures import FormData, UploadFile
 
-from pyoco_server.gateway._validators import (
-    FormPlan,
-    LimitedMultiPartValidator,
-    MultiPartFormDataValidator,
-)
+from pyoco_server.gateway._validators import FormPlan, LimitedMultiPartValidator
 
 SCHEMA = {
     "type": "object",
