@@ -12,12 +12,15 @@ import io
 from collections.abc import AsyncGenerator
 from typing import Any
 
-from connexion.validators import MultiPartFormDataValidator
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from starlette.datastructures import FormData, UploadFile
 
-from pyoco_server.gateway._validators import FormPlan, LimitedMultiPartValidator
+from pyoco_server.gateway._validators import (
+    FormPlan,
+    LimitedMultiPartValidator,
+    MultiPartFormDataValidator,
+)
 
 SCHEMA = {
     "type": "object",

@@ -187,7 +187,7 @@ class _DecorateOnce(StarletteDecorator):
                 responses = self._response_decorator_cls(
                     framework=self.framework, jsonifier=self.jsonifier
                 )
-            asgi_scope = current_scope()  # one context lookup, not one per use
+            asgi_scope: Scope = scope._get_current_object()  # one context lookup, not several
             if body_only and PARSED_BODY in asgi_scope:
                 body = asgi_scope[PARSED_BODY]
                 return responses.build_framework_response(await function(body))
