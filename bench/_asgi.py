@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import statistics
+import time
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
-BOUNDARY = "pyoco-test-boundary"
-
-
-def multipart(fields: dict[str, str], file_field: str, file_name: str, content: bytes) -> bytes:
-    """A multipart/form-data body (boundary `BOUNDARY`) as a browser sends it."""
-    part = f"--{BOUNDARY}\r\nContent-Disposition: form-data; name="
-    text = "".join(f'{part}"{name}"\r\n\r\n{value}\r\n' for name, value in fields.items())
-    head = f'{part}"{file_field}"; filename="{file_name}"\r\nContent-Type: application/yaml\r\n\r\n'
-    return (text + head).encode() + content + f"\r\n--{BOUNDARY}--\r\n".encode()
+from bench.submits import Submit
 
 
 async def post(app: Any, path: str, body: bytes, content_type: str) -> int:
@@ -79,3 +73,38 @@ async def lifespan(app: Any) -> AsyncIterator[None]:
     finally:
         await incoming.put({"type": "lifespan.shutdown"})
         await asyncio.wait_for(task, 30)
+
+
+async def cpu_per_request(
+    app: Any, submits: Mapping[str, Submit], cycles: int, per_kind: int = 3
+) -> dict[str, list[float]]:
+    """This process's CPU seconds per request of each kind of submit, one value per cycle.
+
+    A cycle sends `per_kind` requests of each kind in turn: a few milliseconds, short beside the
+    tens to hundreds of milliseconds over which a shared machine's speed drifts (other tenants,
+    caches, frequency), so the kinds of one cycle are measured on the same machine and their
+    ratio is steady where longer rounds' are not. One cycle more is sent first, to warm up.
+    """
+    spent: dict[str, list[float]] = {kind: [] for kind in submits}
+    for cycle in range(cycles + 1):
+        for kind, submit in submits.items():
+            started = time.process_time()
+            for _ in range(per_kind):
+                status = await post(app, submit.path, submit.body, submit.content_type)
+                assert status == 201, (kind, status)
+            if cycle:
+                spent[kind].append((time.process_time() - started) / per_kind)
+    return spent
+
+
+def median_ratios(spent: Mapping[str, list[float]], baseline: str) -> dict[str, float]:
+    """Each kind's median over the cycles of its cost over `baseline`'s in the same cycle.
+
+    The median ignores the cycles a collection or a burst of other work landed in.
+    """
+    return {
+        kind: statistics.median(
+            cost / base for cost, base in zip(costs, spent[baseline], strict=True)
+        )
+        for kind, costs in spent.items()
+    }
