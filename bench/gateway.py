@@ -2,26 +2,32 @@
 and `GET /runs/{id}` requests/s with one and two processes, and the flow.yaml/JSON ratios, of
 requests/s and of the gateway's CPU per request.
 
-    uv run python -m bench.gateway [SECONDS]
+    uv run python -m bench.gateway [CYCLES] [SLICE_SECONDS]
 
 The result also goes to bench/results/gateway.json.
 
 Needs `wrk` (apt-get install wrk), a C load generator, so that the client does not eat the CPU
 it measures. The gateway runs as `python -m pyoco_server.gateway --workers N` against its own
-nats-server; no worker runs, so submitted jobs just queue. The configurations are measured in
-alternation (1, 2, 1, 2) and each reported with both rounds, since this machine is shared; the
-second round of each measures the submit kinds in the opposite order.
+nats-server; no worker runs, so submitted jobs just queue.
 
-The gateway's CPU per submit (its process tree's, from /proc, over each wrk run) is reported
-next to requests/s: on a shared 2-core machine, where wrk, nats-server and the gateway compete
-and other tenants come and go, its ratios move far less between rounds than those of
-requests/s.
+This machine is shared: its speed drifts over seconds as other tenants come and go, so kinds
+measured one after the other for several seconds each compare badly (ratios from 0.46 to 1.08
+between rounds). Here the submit kinds alternate in short wrk runs (slices, 2 s unless told), a
+cycle being one slice of each kind, in turn first, second and last from one cycle to the next;
+each kind's requests/s is the median of its slices, and each ratio the median of the cycles'
+ratios, so that a slow moment skews one cycle, not the result. Every submit leaves a queued job
+and a stored run behind; alternating also spreads the fuller stream, bucket and run index
+evenly over the kinds.
+
+The gateway's CPU per submit (its process tree's, from /proc, over each slice) is reported next
+to requests/s.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -57,59 +63,64 @@ def wrk(url: str, seconds: int, script: str | None = None) -> dict[str, float]:
 
 
 SUBMITS = {"POST /runs": JSON, "POST /runs/yaml (seed)": SEED, "POST /runs/yaml (50 tasks)": CHAIN}
+FLOW_YAML = ("POST /runs/yaml (seed)", "POST /runs/yaml (50 tasks)")
 
 
-def measure(gateway_workers: int, seconds: int, reverse: bool) -> dict[str, dict[str, float]]:
-    """One round; with `reverse` the submit kinds go in the opposite order.
-
-    Every submit leaves a queued job and a stored run behind, so a kind measured later meets
-    a fuller stream, bucket and run index: rounds alternate the order, so that no kind is
-    always measured first.
-    """
+def measure(gateway_workers: int, cycles: int, seconds: int) -> dict[str, object]:
+    """The medians of `cycles` cycles of `seconds`-long wrk runs, one of each submit kind."""
     with stack(worker=False, gateway_workers=gateway_workers) as deployment:
         url = deployment.gateway_url
         run_id = httpx.post(f"{url}/runs", json={"flow_name": "trivial"}).json()["run_id"]
         wrk(f"{url}/health", 2)  # warm up every process
         order = list(SUBMITS.items())
-        results = {}
-        for name, submit in reversed(order) if reverse else order:
-            cpu = tree_cpu_seconds(deployment.gateway.pid)
-            results[name] = wrk(f"{url}{submit.path}", seconds, submit.wrk_script())
-            cpu = tree_cpu_seconds(deployment.gateway.pid) - cpu
-            results[name]["gateway_cpu_ms"] = round(cpu * 1000 / results[name]["requests"], 3)
-        results["GET /runs/{id}"] = wrk(f"{url}/runs/{run_id}", seconds)
-        return {name: results[name] for name in [*SUBMITS, "GET /runs/{id}"]}
+        slices: list[dict[str, dict[str, float]]] = []
+        for cycle in range(cycles):
+            turn = order[cycle % len(order) :] + order[: cycle % len(order)]
+            results = {}
+            for name, submit in turn:
+                cpu = tree_cpu_seconds(deployment.gateway.pid)
+                results[name] = wrk(f"{url}{submit.path}", seconds, submit.wrk_script())
+                cpu = tree_cpu_seconds(deployment.gateway.pid) - cpu
+                results[name]["gateway_cpu_ms"] = cpu * 1000 / results[name]["requests"]
+            slices.append(results)
+        reads = wrk(f"{url}/runs/{run_id}", seconds)
+
+    def median_of(name: str, figure: str) -> float:
+        return round(statistics.median(result[name][figure] for result in slices), 3)
+
+    def median_ratio(name: str, figure: str) -> float:
+        return round(
+            statistics.median(r[name][figure] / r["POST /runs"][figure] for r in slices), 3
+        )
+
+    return {
+        "requests/s": {
+            **{name: round(median_of(name, "requests_per_s")) for name in SUBMITS},
+            "GET /runs/{id}": round(reads["requests_per_s"]),
+        },
+        "flow.yaml/JSON requests/s": {
+            name: median_ratio(name, "requests_per_s") for name in FLOW_YAML
+        },
+        "gateway CPU ms per submit": {name: median_of(name, "gateway_cpu_ms") for name in SUBMITS},
+        "flow.yaml/JSON gateway CPU per submit": {
+            name: median_ratio(name, "gateway_cpu_ms") for name in FLOW_YAML
+        },
+        "latency ms, median of slices": {
+            name: {p: median_of(name, p) for p in ("p50_ms", "p90_ms", "p99_ms")}
+            for name in SUBMITS
+        },
+        "slices requests/s": {
+            name: [round(result[name]["requests_per_s"]) for result in slices] for name in SUBMITS
+        },
+    }
 
 
 def main() -> None:
-    seconds = int(sys.argv[1]) if len(sys.argv) > 1 else 8
-    rounds: dict[int, list[dict[str, dict[str, float]]]] = {1: [], 2: []}
-    for workers, reverse in ((1, False), (2, False), (1, True), (2, True)):
-        rounds[workers].append(measure(workers, seconds, reverse))
-    report: dict[str, object] = {}
-    for workers, results in rounds.items():
-        report[f"{workers} gateway process(es)"] = {
-            operation: [round(result[operation]["requests_per_s"]) for result in results]
-            for operation in results[0]
-        }
-        report[f"{workers} gateway process(es) latency, last round"] = results[-1]
-        report[f"{workers} gateway process(es) flow.yaml/JSON requests/s"] = {
-            name: [
-                round(result[name]["requests_per_s"] / result["POST /runs"]["requests_per_s"], 3)
-                for result in results
-            ]
-            for name in ("POST /runs/yaml (seed)", "POST /runs/yaml (50 tasks)")
-        }
-        report[f"{workers} gateway process(es) gateway CPU ms per submit"] = {
-            name: [result[name]["gateway_cpu_ms"] for result in results] for name in SUBMITS
-        }
-        report[f"{workers} gateway process(es) flow.yaml/JSON gateway CPU per submit"] = {
-            name: [
-                round(result[name]["gateway_cpu_ms"] / result["POST /runs"]["gateway_cpu_ms"], 3)
-                for result in results
-            ]
-            for name in ("POST /runs/yaml (seed)", "POST /runs/yaml (50 tasks)")
-        }
+    cycles = int(sys.argv[1]) if len(sys.argv) > 1 else 5
+    seconds = int(sys.argv[2]) if len(sys.argv) > 2 else 2
+    report: dict[str, object] = {"cycles": cycles, "slice_seconds": seconds}
+    for workers in (1, 2):
+        report[f"{workers} gateway process(es)"] = measure(workers, cycles, seconds)
     print(json.dumps(report, indent=2))
     write_result("gateway", report)
 
