@@ -69,12 +69,15 @@ def form_parser(
 
 
 class WholeBodyForm:
-    """Parses a multipart body read whole; `parse()` as Starlette's `MultiPartParser`."""
+    """Parses a multipart body read whole; `parse()` as Starlette's `MultiPartParser`.
+
+    Made without a stream, it parses a body the caller read (`form_of`).
+    """
 
     def __init__(
         self,
         headers: Headers,
-        stream: AsyncGenerator[bytes, None],
+        stream: AsyncGenerator[bytes, None] | None,
         *,
         max_files: int,
         max_fields: int,
@@ -88,6 +91,18 @@ class WholeBodyForm:
 
     async def parse(self) -> FormData:
         """The form's fields and files, in order."""
+        delimiter, charset = self._delimiter()  # refused before the body is read
+        assert self._stream is not None, "a parser made without a stream reads no body"
+        body = b"".join([chunk async for chunk in self._stream])
+        return FormData(self._items(body, delimiter, charset))
+
+    def form_of(self, body: bytes) -> FormData:
+        """The fields and files of `body`, the request's whole body, as `parse` reads them."""
+        delimiter, charset = self._delimiter()
+        return FormData(self._items(body, delimiter, charset))
+
+    def _delimiter(self) -> tuple[bytes, str]:
+        """The parts' delimiter and the body's charset, from the request's Content-Type."""
         content_type = self._headers["Content-Type"]
         simple = _SIMPLE_CONTENT_TYPE.fullmatch(content_type)
         if simple is not None:
@@ -99,8 +114,7 @@ class WholeBodyForm:
             boundary = params.get(b"boundary")
         if boundary is None:
             raise MultiPartException("Missing boundary in multipart.")
-        body = b"".join([chunk async for chunk in self._stream])
-        return FormData(self._items(body, b"--" + boundary, charset))
+        return b"--" + boundary, charset
 
     def _items(self, body: bytes, delimiter: bytes, charset: str) -> list[tuple[str, Any]]:
         items: list[tuple[str, Any]] = []

@@ -8,8 +8,9 @@ the body, then route it again in its lifespan, context and application layers. `
 placed right before the request-validation layer, does for such a request what those layers
 do, with the same objects: the same header check (`validate_parameter` of the operation's
 parameter validator), the same body validator built with the same arguments (so the same
-errors, word for word), the same context, the same operation (its handler and response
-decorator). A request it cannot vouch for as simply takes the usual way, before anything is
+errors, word for word; the gateway's own validators, which keep no state between requests, are
+built once per content type: `_validators.STATELESS_VALIDATORS`), the same context, the same
+operation (its handler and response decorator). A request it cannot vouch for as simply takes the usual way, before anything is
 read: one with a query string, a content type the operation does not list as it is, a header
 parameter that does not validate, or an operation with other parameters. With response
 validation on (`PYOCO_HTTP_VALIDATE_RESPONSES`), every request takes the usual way, through it.
@@ -33,6 +34,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pyoco_server.gateway._routing import ROUTING_EXTENSION
+from pyoco_server.gateway._validators import STATELESS_VALIDATORS
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -49,6 +51,8 @@ class _Lane:
     """The operation the context layer sets (`connexion.context.operation`)."""
     call: ASGIApp
     """The application's operation: the handler and its response decorator."""
+    validators: dict[str, Any] = dataclasses.field(default_factory=dict)
+    """The body validator of each content type the operation lists, once built (`_validator`)."""
 
 
 class BodyLane:
@@ -84,16 +88,21 @@ class BodyLane:
                     await self.app(scope, receive, send)  # the usual way words the error
                     return
         if body_validator is not None:
-            validator = body_validator(
-                schema=schema,
-                required=operation.request_body.get("required", False),
-                nullable=utils.is_nullable(operation.body_definition(mime_type)),
-                encoding=encoding or "utf-8",
-                strict_validation=validation.strict_validation,
-                uri_parser=operation.uri_parser_class(
-                    operation.parameters, operation.body_definition()
-                ),
-            )
+            kept = encoding is None and mime_type in lane.consumes  # a bounded set of keys
+            validator = lane.validators.get(mime_type) if kept else None
+            if validator is None:
+                validator = body_validator(
+                    schema=schema,
+                    required=operation.request_body.get("required", False),
+                    nullable=utils.is_nullable(operation.body_definition(mime_type)),
+                    encoding=encoding or "utf-8",
+                    strict_validation=validation.strict_validation,
+                    uri_parser=operation.uri_parser_class(
+                        operation.parameters, operation.body_definition()
+                    ),
+                )
+                if kept and isinstance(validator, STATELESS_VALIDATORS):
+                    lane.validators[mime_type] = validator
             receive, scope = await validator.wrap_receive(receive, scope=scope)
         _context.set(scope.get("extensions", {}).get("connexion_context", {}))
         _operation.set(lane.spec_operation)

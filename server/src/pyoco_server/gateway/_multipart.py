@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from starlette.types import Scope
-
 from pyoco_server.gateway import forms
 
 PARSED_FORM = "pyoco.parsed_form"
@@ -37,8 +35,6 @@ class JsonParts:
 
     def __init__(self, parser: Any) -> None:
         self._parser = parser
-        self.kept_in: Scope | None = None
-        """When set, `resolve_form` leaves its input and result there (`RESOLVED_FORM`)."""
         encoding: Mapping[str, Any] = parser._body_encoding  # checked by a guard test
         self._names = [
             name
@@ -48,7 +44,6 @@ class JsonParts:
 
     def resolve_form(self, form_data: dict[str, Any]) -> dict[str, Any]:
         """The form's values, with the JSON parts decoded (and blank ones left out)."""
-        given = {name: list(values) for name, values in form_data.items()}
         decoded: dict[str, Any] = {}
         for name in self._names:
             values = form_data.pop(name, None)
@@ -58,8 +53,6 @@ class JsonParts:
                 if raw.strip():
                     decoded[name] = value
         resolved: dict[str, Any] = {**self._parser.resolve_form(form_data), **decoded}
-        if self.kept_in is not None:
-            self.kept_in[RESOLVED_FORM] = (given, dict(resolved))
         return resolved
 
     def __getattr__(self, name: str) -> Any:

@@ -19,9 +19,10 @@ Connexion.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import warnings
 from collections.abc import AsyncGenerator, Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
@@ -31,6 +32,7 @@ with warnings.catch_warnings():
     from connexion.utils import is_null, is_nullable
     from connexion.validators import (
         VALIDATOR_MAP,
+        AbstractRequestBodyValidator,
         JSONRequestBodyValidator,
         MultiPartFormDataValidator,
         ParameterValidator,
@@ -38,13 +40,13 @@ with warnings.catch_warnings():
 from jsonschema import Draft4Validator, ValidationError
 from starlette.datastructures import FormData, Headers, UploadFile
 from starlette.formparsers import MultiPartException
-from starlette.types import Scope
+from starlette.types import Message, Receive, Scope
 
 from pyoco_server.domain.codec import loads
 from pyoco_server.domain.errors import PayloadTooLarge
 from pyoco_server.gateway._fastschema import RustFirst
-from pyoco_server.gateway._formparse import form_parser
-from pyoco_server.gateway._multipart import PARSED_BODY, PARSED_FORM, JsonParts
+from pyoco_server.gateway._formparse import WHOLE_BODY_BYTES, WholeBodyForm, form_parser
+from pyoco_server.gateway._multipart import PARSED_BODY, PARSED_FORM, RESOLVED_FORM, JsonParts
 
 
 class _CompiledOnce:
@@ -93,7 +95,56 @@ parameter_validator = _CompiledOnce(
 """The validator of a parameter (its dict in the operation), compiled once."""
 
 
-class StrictJSONBodyValidator(JSONRequestBodyValidator):
+class _ReadWhole:
+    """Connexion's `wrap_receive`, reading a body of a stated length up to `WHOLE_BODY_BYTES` whole.
+
+    The body's messages are read in a loop and handed to `_parse_whole` as one `bytes`.
+    Connexion hands `_parse` an async generator of the messages' bodies, whose steps cost more
+    than the parse of a small submit. Anything else (no length, a larger body) takes Connexion's
+    way. Either way the body is parsed and validated the same, and the messages read are
+    replayed to the application after them, as Connexion's own validators replay them.
+    """
+
+    _nullable: bool
+
+    async def wrap_receive(self, receive: Receive, *, scope: Scope) -> tuple[Receive, Scope]:
+        length = _content_length(scope)
+        if length is None or not 0 < length <= WHOLE_BODY_BYTES:
+            wrapped: tuple[Receive, Scope] = await super().wrap_receive(  # type: ignore[misc]
+                receive, scope=scope
+            )
+            return wrapped
+        messages: list[Message] = []
+        chunks: list[bytes] = []
+        more_body = True
+        while more_body:
+            message = await receive()
+            messages.append(message)
+            more_body = message.get("more_body", False)
+            chunks.append(message.get("body", b""))
+        body = self._parse_whole(b"".join(chunks), scope)
+        if not (body is None and self._nullable):
+            self._validate(body)
+        return AbstractRequestBodyValidator._insert_messages(receive, messages=messages), scope
+
+    def _parse_whole(self, raw: bytes, scope: Scope) -> Any:
+        """The parsed body, as `_parse` returns it (each validator defines it)."""
+        raise NotImplementedError
+
+    if TYPE_CHECKING:  # Connexion's validators define it
+
+        def _validate(self, body: Any) -> Any: ...
+
+
+def _content_length(scope: Scope) -> int | None:
+    """The request's Content-Length when it is plain digits (as Connexion reads it: the first)."""
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            return int(value) if value.isdigit() else None
+    return None
+
+
+class StrictJSONBodyValidator(_ReadWhole, JSONRequestBodyValidator):
     """Connexion's JSON body validator, with clear errors for undecodable or non-JSON bodies.
 
     Connexion 3.3 decodes outside its try block, so a non-UTF-8 body became a 500. Parsing is
@@ -105,8 +156,13 @@ class StrictJSONBodyValidator(JSONRequestBodyValidator):
         return body_validator(self._schema)
 
     async def _parse(self, stream: AsyncGenerator[bytes, None], scope: Scope) -> Any:
-        self._scope = scope  # a validator serves one request
-        raw = b"".join([chunk async for chunk in stream])
+        return self._parse_whole(b"".join([chunk async for chunk in stream]), scope)
+
+    def _parse_whole(self, raw: bytes, scope: Scope) -> Any:
+        """The body, also left for the handler when it is not None (`PARSED_BODY`).
+
+        Only a request whose body then validates reaches the handler.
+        """
         if not raw:
             return None
         if self._encoding.lower().replace("-", "") != "utf8":
@@ -119,17 +175,12 @@ class StrictJSONBodyValidator(JSONRequestBodyValidator):
             raise BadRequestProblem(
                 detail=f"the request body is not valid UTF-8 JSON: {exc}"
             ) from None
+        if body is not None:
+            scope[PARSED_BODY] = body
         return body
 
-    def _validate(self, body: Any) -> dict[str, Any] | None:
-        """Validate as Connexion does; a valid body is left for the handler (`PARSED_BODY`)."""
-        result: dict[str, Any] | None = super()._validate(body)
-        if body is not None:
-            self._scope[PARSED_BODY] = body
-        return result
 
-
-class LimitedMultiPartValidator(MultiPartFormDataValidator):
+class LimitedMultiPartValidator(_ReadWhole, MultiPartFormDataValidator):
     """Connexion's multipart validator, taking only the parts the operation's schema declares.
 
     Starlette's parser allows 1,000 files and 1,000 fields by default; here a form may have as
@@ -163,19 +214,32 @@ class LimitedMultiPartValidator(MultiPartFormDataValidator):
         return plan
 
     async def _parse(self, stream: AsyncGenerator[bytes, None], scope: Scope) -> Any:
-        self._scope = scope  # a validator serves one request
-        plan = self._plan
         try:
-            form = await plan.parser(Headers(scope=scope), stream).parse()
+            form = await self._plan.parser(Headers(scope=scope), stream).parse()
         except MultiPartException as exc:
             raise self._refusal(str(exc)) from None
+        return self._fields(form, scope)
+
+    def _parse_whole(self, raw: bytes, scope: Scope) -> Any:
+        try:
+            form = self._plan.whole(Headers(scope=scope)).form_of(raw)
+        except MultiPartException as exc:
+            raise self._refusal(str(exc)) from None
+        return self._fields(form, scope)
+
+    def _fields(self, form: FormData, scope: Scope) -> Any:
+        """What Connexion's `_parse` returns for `form` (its files as placeholders: `split`).
+
+        The form, and its fields as given and as resolved, are left for the handler
+        (`PARSED_FORM`, `RESOLVED_FORM`), which only a request whose form validates reaches.
+        """
         scope[PARSED_FORM] = form
         if self._uri_parser is None:
             return {name: form.getlist(name) for name in form}
-        if isinstance(self._uri_parser, JsonParts):
-            self._uri_parser.kept_in = scope
-        fields, files = plan.split(form)
+        fields, files = self._plan.split(form)
+        given = {name: list(values) for name, values in fields.items()}
         data: dict[str, Any] = self._uri_parser.resolve_form(fields)
+        scope[RESOLVED_FORM] = (given, dict(data))
         data.update(files)
         return data
 
@@ -208,6 +272,8 @@ class FormPlan:
     """`single` for a property that is a file, `many` for an array of files."""
     parser: Callable[[Headers, AsyncGenerator[bytes, None]], Any]
     """The form parser (`_formparse.form_parser`) with this schema's limits."""
+    whole: Callable[[Headers], WholeBodyForm]
+    """The parser of a body read whole, up to `WHOLE_BODY_BYTES`, with the same limits."""
 
     @classmethod
     def of(cls, schema: Mapping[str, Any], max_field_bytes: int) -> FormPlan:
@@ -221,12 +287,18 @@ class FormPlan:
                 kinds[name] = "single"
             elif _is_file(spec.get("items", {})):
                 kinds[name] = "many"
+        max_files, max_fields = max(len(files), 1), max(len(fields), 1)
         parser = form_parser(
-            max_files=max(len(files), 1),
-            max_fields=max(len(fields), 1),
+            max_files=max_files, max_fields=max_fields, max_part_size=max_field_bytes
+        )
+        whole = functools.partial(
+            WholeBodyForm,
+            stream=None,
+            max_files=max_files,
+            max_fields=max_fields,
             max_part_size=max_field_bytes,
         )
-        return cls(files, fields, kinds, parser)
+        return cls(files, fields, kinds, parser, whole)
 
     def split(self, form: FormData) -> tuple[dict[str, list[Any]], dict[str, Any]]:
         """The form's fields (each name's values, in order) and its files as placeholders.
@@ -257,6 +329,13 @@ class FormPlan:
 
 def _is_file(schema: Mapping[str, Any]) -> bool:
     return schema.get("type") == "string" and schema.get("format") in ("binary", "base64")
+
+
+STATELESS_VALIDATORS = (StrictJSONBodyValidator, LimitedMultiPartValidator)
+"""The request body validators that keep nothing of a request in themselves (what a request
+leaves for its handler goes in its scope), so that one can serve every request of an operation
+(`_lane.BodyLane` builds one per content type). `tests/server/test_connexion_lane.py` sends
+requests that interleave through one."""
 
 
 def validators(max_field_bytes: int, field_setting: str) -> dict[str, Any]:
