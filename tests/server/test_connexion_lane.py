@@ -255,3 +255,34 @@ def test_with_response_validation_every_request_takes_the_usual_way() -> None:
         assert client.post("/runs", json={"flow_name": "main"}).status_code == 201
         assert lane._lanes
         assert set(lane._lanes.values()) == {None}
+
+
+def test_a_lane_keeps_one_validator_per_content_type_it_lists(gateway: Gateway) -> None:
+    """Built at the first request of each type, then reused; a content type as the operation
+    lists it and without a charset only, so that callers cannot grow the set."""
+    headers = {"X-API-Key": gateway.key}
+    form = _multipart({"flow_name": "main"})
+    for _ in range(2):
+        response = gateway.client.post(
+            "/runs/yaml", content=form, headers={**headers, "Content-Type": MULTIPART}
+        )
+        assert response.status_code == 201, response.text
+        response = gateway.client.post("/runs", json={"flow_name": "main"}, headers=headers)
+        assert response.status_code == 201, response.text
+    for content_type in ("Application/JSON", "application/json; charset=utf-8"):
+        response = gateway.client.post(
+            "/runs",
+            content=b'{"flow_name": "main"}',
+            headers={**headers, "Content-Type": content_type},
+        )
+        assert response.status_code == 201, (content_type, response.text)
+    kept = {
+        (lane.spec_operation.operation_id, content_type): type(validator).__name__
+        for lane in gateway.lane._lanes.values()
+        if lane is not None
+        for content_type, validator in lane.validators.items()
+    }
+    assert kept == {
+        ("submit_run", "application/json"): "StrictJSONBodyValidator",
+        ("submit_run_yaml", "multipart/form-data"): "Limited",
+    }

@@ -52,7 +52,8 @@ class _Lane:
     call: ASGIApp
     """The application's operation: the handler and its response decorator."""
     validators: dict[str, Any] = dataclasses.field(default_factory=dict)
-    """The body validator of each content type the operation lists, once built (`_validator`)."""
+    """The body validator of each content type the operation lists, once built: the first
+    request of each type finds the schema and the validator's class, later ones this."""
 
 
 class BodyLane:
@@ -71,38 +72,11 @@ class BodyLane:
         if mime_type is None or mime_type.lower() not in lane.consumes:
             await self.app(scope, receive, send)
             return
-        validation = lane.validation
-        operation = validation._operation
-        schema = operation.body_schema(mime_type)
-        body_validator = validation._validator_map["body"].get(mime_type) if schema else None
-        if schema and body_validator is None:  # the usual way skips validation, and says so
-            await self.app(scope, receive, send)
+        validator = _body_validator(lane, mime_type, encoding)
+        if validator is _USUAL or not _headers_valid(lane, scope):
+            await self.app(scope, receive, send)  # the usual way words any error
             return
-        if lane.header_parameters:
-            headers = Headers(scope=scope)
-            for parameter in lane.header_parameters:
-                value = headers.get(parameter["name"])
-                if value is not None and lane.parameters.validate_parameter(
-                    "header", value, parameter
-                ):
-                    await self.app(scope, receive, send)  # the usual way words the error
-                    return
-        if body_validator is not None:
-            kept = encoding is None and mime_type in lane.consumes  # a bounded set of keys
-            validator = lane.validators.get(mime_type) if kept else None
-            if validator is None:
-                validator = body_validator(
-                    schema=schema,
-                    required=operation.request_body.get("required", False),
-                    nullable=utils.is_nullable(operation.body_definition(mime_type)),
-                    encoding=encoding or "utf-8",
-                    strict_validation=validation.strict_validation,
-                    uri_parser=operation.uri_parser_class(
-                        operation.parameters, operation.body_definition()
-                    ),
-                )
-                if kept and isinstance(validator, STATELESS_VALIDATORS):
-                    lane.validators[mime_type] = validator
+        if validator is not None:
             receive, scope = await validator.wrap_receive(receive, scope=scope)
         _context.set(scope.get("extensions", {}).get("connexion_context", {}))
         _operation.set(lane.spec_operation)
@@ -116,6 +90,53 @@ class BodyLane:
         if key not in self._lanes:
             self._lanes[key] = _lane_of(self.app, *key)
         return self._lanes[key]
+
+
+_USUAL = object()
+"""`_body_validator`'s answer for a request that takes the usual way."""
+
+
+def _body_validator(lane: _Lane, mime_type: str, encoding: str | None) -> Any:
+    """The body validator of a request to `lane`.
+
+    None when there is no body schema to check; `_USUAL` when the usual way would skip
+    validation (and say so).
+    """
+    kept = encoding is None and mime_type in lane.consumes  # a bounded set of keys
+    validator = lane.validators.get(mime_type) if kept else None
+    if validator is not None:
+        return validator
+    validation = lane.validation
+    operation = validation._operation
+    schema = operation.body_schema(mime_type)
+    if not schema:
+        return None
+    body_validator = validation._validator_map["body"].get(mime_type)
+    if body_validator is None:
+        return _USUAL
+    validator = body_validator(
+        schema=schema,
+        required=operation.request_body.get("required", False),
+        nullable=utils.is_nullable(operation.body_definition(mime_type)),
+        encoding=encoding or "utf-8",
+        strict_validation=validation.strict_validation,
+        uri_parser=operation.uri_parser_class(operation.parameters, operation.body_definition()),
+    )
+    if kept and isinstance(validator, STATELESS_VALIDATORS):
+        lane.validators[mime_type] = validator
+    return validator
+
+
+def _headers_valid(lane: _Lane, scope: Scope) -> bool:
+    """True unless a header parameter of the request does not validate."""
+    if not lane.header_parameters:
+        return True
+    headers = Headers(scope=scope)
+    for parameter in lane.header_parameters:
+        value = headers.get(parameter["name"])
+        if value is not None and lane.parameters.validate_parameter("header", value, parameter):
+            return False
+    return True
 
 
 def _lane_of(validation_layer: Any, base_path: Any, operation_id: Any) -> _Lane | None:
