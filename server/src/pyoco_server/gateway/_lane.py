@@ -10,10 +10,11 @@ do, with the same objects: the same header check (`validate_parameter` of the op
 parameter validator), the same body validator built with the same arguments (so the same
 errors, word for word; the gateway's own validators, which keep no state between requests, are
 built once per content type: `_validators.STATELESS_VALIDATORS`), the same context, the same
-operation (its handler and response decorator). A request it cannot vouch for as simply takes the usual way, before anything is
-read: one with a query string, a content type the operation does not list as it is, a header
-parameter that does not validate, or an operation with other parameters. With response
-validation on (`PYOCO_HTTP_VALIDATE_RESPONSES`), every request takes the usual way, through it.
+operation (its handler and response decorator). A request it cannot vouch for as simply takes
+the usual way, before anything is read: one with a query string, a content type the operation
+does not list as it is, a header parameter that does not validate, or an operation with other
+parameters. With response validation on (`PYOCO_HTTP_VALIDATE_RESPONSES`), every request takes
+the usual way, through it.
 
 `tests/server/test_connexion_lane.py` sends the same requests, valid and not, both ways and
 compares the answers. This module is one of the three that use Connexion's internals (with
