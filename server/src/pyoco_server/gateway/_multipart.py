@@ -21,7 +21,8 @@ RESOLVED_FORM = "pyoco.resolved_form"
 as given, and as resolved), so that the handler's arguments need not resolve them again."""
 
 PARSED_BODY = "pyoco.parsed_body"
-"""Scope key under which the JSON body validator leaves the body it parsed and validated."""
+"""Scope key under which the JSON body validator leaves the body it parsed (only a request whose
+body then validates reaches the handler)."""
 
 
 class JsonParts:

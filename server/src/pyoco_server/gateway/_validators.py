@@ -14,6 +14,11 @@ Connexion.
   (`FormPlan`), keeps the form for the handler (`PARSED_FORM`) and, like the handlers'
   requests, decodes the JSON parts itself (`JsonParts`, which wraps the URI parser's
   `resolve_form`).
+- Both body validators read a body of a stated length up to 1 MiB whole rather than through
+  Connexion's async generator (`_ReadWhole`, which replays the messages with Connexion's
+  `_insert_messages`; `tests/server/test_whole_body.py` compares it with Connexion's
+  `wrap_receive`), and keep nothing of a request in themselves, so that one serves every request
+  of an operation (`STATELESS_VALIDATORS`).
 """
 
 from __future__ import annotations
