@@ -15,6 +15,7 @@ from pyoco_server.domain.records import Job
 from pyoco_server.domain.subjects import Subjects
 from pyoco_server.jetstream._capacity import refused_when_full
 from pyoco_server.jetstream._connection import Connection, translate_errors
+from pyoco_server.jetstream._positions import position
 from pyoco_server.ports import Delivery
 
 log = logging.getLogger(__name__)
@@ -77,9 +78,9 @@ class NatsDelivery:
 
     def __init__(self, msg: Msg) -> None:
         self._msg = msg
-        metadata = msg.metadata
-        self.attempt = int(metadata.num_delivered or 1)
-        self.seq = int(metadata.sequence.stream or 0)
+        seq, delivered, _ = position(msg)
+        self.attempt = delivered or 1
+        self.seq = seq
 
     @property
     def data(self) -> bytes:

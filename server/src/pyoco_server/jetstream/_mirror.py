@@ -27,6 +27,7 @@ from nats.js.api import ConsumerConfig, DeliverPolicy, StreamInfo
 from pyoco_server.aio import cancel_all, cancel_and_wait
 from pyoco_server.domain.errors import BackendUnavailable
 from pyoco_server.jetstream._connection import Connection
+from pyoco_server.jetstream._positions import position
 from pyoco_server.ports import BucketOrigin, Resume
 
 log = logging.getLogger(__name__)
@@ -189,7 +190,7 @@ class BucketMirror:
 
     async def _on_message(self, msg: Msg) -> None:
         key = msg.subject[len(self._prefix) :]
-        revision = int(msg.metadata.sequence.stream)
+        revision, _, pending = position(msg)
         self._applied = max(self._applied, revision)
         headers = msg.headers or {}
         try:
@@ -202,5 +203,5 @@ class BucketMirror:
             log.exception(
                 "mirror of %s: record %s (revision %d) not applied", self._bucket, key, revision
             )
-        if revision >= self._initial_seq or msg.metadata.num_pending == 0:
+        if revision >= self._initial_seq or pending == 0:
             self._loaded.set()
