@@ -187,3 +187,32 @@ def test_a_job_whose_queueing_stays_unknown_never_makes_a_second_run(queued: boo
     assert world.queued == 1
     assert world.backend.runs.current("run-1") is not None
     assert run(world.submits.submit(SUBMISSION, "k1")).replayed
+
+
+def test_the_service_tells_which_runs_it_stored_first_and_as_which_revision() -> None:
+    backend = MemoryBackend()
+    created: list[tuple[str, int]] = []
+    service = RunService(
+        backend.runs,
+        backend.jobs,
+        Settings(),
+        new_id=lambda: "run-1",
+        on_created=lambda run_id, revision: created.append((run_id, revision)),
+    )
+
+    async def submit_twice() -> tuple[int, int]:
+        await service.submit(SUBMISSION)
+        stored = await backend.runs.get("run-1")
+        assert stored is not None
+        taken = RunSnapshot.pending(Job("run-2", "main", "default", ("default",), {}, 1.0)).claimed(
+            "w1", 1, 2.0
+        )
+        await backend.runs.create(taken)  # a worker stored run-2 before the gateway could
+        await service.submit(SUBMISSION, run_id="run-2")
+        again = await backend.runs.get("run-2")
+        assert again is not None
+        assert again.snapshot.worker_id == "w1"
+        return stored.revision, again.revision
+
+    first, _ = run(submit_twice())
+    assert created == [("run-1", first)]  # not run-2, which the service did not store

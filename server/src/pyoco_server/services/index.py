@@ -61,6 +61,8 @@ _SEP = "\x1f"
 
 COMMIT_EVERY = 5000
 """Changes written in one transaction at most (a burst of more is committed in parts)."""
+CREATED_NOTES = 4096
+"""Runs noted as created (`RunIndex.created`) and not seen yet, at most; older notes go."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -90,6 +92,8 @@ class RunIndex:
         self._unwritten: dict[str, tuple[tuple[float, str] | None, int, Summary]] = {}
         """Changes not written yet, by run: (the run's key in the database, or None if it is
         not there; the revision; the summary). At most `COMMIT_EVERY`."""
+        self._created: dict[str, int] = {}
+        """Runs this process created, not seen yet: the revision that created each."""
         self.open(path)
 
     def open(self, path: str) -> None:
@@ -97,6 +101,7 @@ class RunIndex:
         self._db = indexdb.connect(path)
         self._live.clear()
         self._unwritten.clear()
+        self._created.clear()
         meta = indexdb.read_meta(self._db)
         if meta.get("default_tenant", "") != (self._default_tenant or ""):
             self._reset("")  # runs without a tenant are listed under another one now
@@ -140,13 +145,28 @@ class RunIndex:
         self.commit()
         return self._applied
 
+    def created(self, run_id: str, revision: int) -> None:
+        """Note that this process stored run `run_id` first, as `revision` of the bucket.
+
+        That revision is the first of the run's key, so when it comes (`put`) the run is new:
+        it cannot be in the database, and is not looked up there (a lookup that misses costs a
+        new run's change a fifth of its cost). Only the run's next change reads the note, and
+        only its own revision matches it: a note that comes after that change, or never gets
+        read, changes nothing. At most `CREATED_NOTES` are kept.
+        """
+        created = self._created
+        created[run_id] = revision
+        if len(created) > CREATED_NOTES:
+            del created[next(iter(created))]
+
     def put(self, summary: Summary, revision: int) -> Applied:
         """Add or update a run (an older revision than the one kept is ignored).
 
         Written to the database at the next commit or read: the changes of a run meanwhile (a
         short run's PENDING, RUNNING and COMPLETED) cost one write.
         """
-        kept = self._kept(summary.run_id)
+        created = self._created.pop(summary.run_id, None) == revision
+        kept = None if created else self._kept(summary.run_id)
         if kept is not None and revision < kept[0]:
             return Applied(False, kept[1])
         before = None if kept is None else kept[1]
@@ -165,6 +185,7 @@ class RunIndex:
         """Forget a run (deleted or expired); the summary it had, if indexed."""
         self._write()
         self._live.pop(run_id, None)
+        self._created.pop(run_id, None)
         kept = self._row(run_id)
         self._begin()
         if kept is not None:
@@ -359,6 +380,7 @@ class RunIndex:
         indexdb.clear(self._db, meta)
         self._live.clear()
         self._unwritten.clear()
+        self._created.clear()
         self._applied = 0
         self._sizes = collections.Counter()
         self._dirty = set()

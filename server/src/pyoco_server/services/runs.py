@@ -75,6 +75,7 @@ class RunService:
         workflows: WorkflowTexts | None = None,
         clock: Callable[[], float] = time.time,
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+        on_created: Callable[[str, int], None] = lambda _run_id, _revision: None,
     ) -> None:
         self._store = store
         self._queue = queue
@@ -87,6 +88,8 @@ class RunService:
         self._settings = settings
         self._clock = clock
         self._new_id = new_id
+        self._on_created = on_created
+        """Told `(run_id, revision)` of each run this service stored first (the run index)."""
 
     @property
     def default_tag(self) -> str:
@@ -157,7 +160,7 @@ class RunService:
 
         async def create() -> None:
             with contextlib.suppress(RevisionConflict):  # a worker took the job and stored it
-                await self._store.create(snapshot)
+                self._on_created(snapshot.run_id, await self._store.create(snapshot))
 
         await through_flaps(create, _RETRY_BACKOFF_SEC)
 
