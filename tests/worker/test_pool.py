@@ -196,7 +196,7 @@ def test_a_pool_needs_at_least_one_process() -> None:
 
 
 def test_a_progress_reply_names_its_run_and_never_follows_the_end() -> None:
-    execution = JobExecution(FlowSource(None), job("add_one", x=1), lambda: None)
+    execution = JobExecution(FlowSource(None), job("add_one", x=1), lambda _task: None)
     assert execution.run().status is RunStatus.COMPLETED
     received, sent = multiprocessing.Pipe(duplex=False)
     channel = _Channel(sent, ctypes.create_string_buffer(64))

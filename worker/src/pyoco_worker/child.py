@@ -25,13 +25,14 @@ worker.
 from __future__ import annotations
 
 import dataclasses
+import enum
 import importlib
 import os
 import signal
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -245,6 +246,7 @@ class _Channel:
         self._execution: JobExecution | None = None
         self._cancelled: str | None = None
         self._dirty = False
+        self._record = _StatesRecord(len(states))
 
     @property
     def running(self) -> bool:
@@ -260,6 +262,7 @@ class _Channel:
         with self._lock:
             self._run_id = run_id
             self._execution = execution
+            self._record = _StatesRecord(len(self._states))
             cancelled = self._cancelled == run_id
         if cancelled:
             execution.cancel()  # the cancel came before the run started
@@ -279,12 +282,15 @@ class _Channel:
         if execution is not None:
             execution.cancel()
 
-    def mark_changed(self) -> None:
-        """From pyoco's threads: remember the change and record the states for forensics."""
+    def mark_changed(self, task: str | None = None) -> None:
+        """From pyoco's threads: note a change of `task` (None: of the run); record the states.
+
+        The states go to the shared buffer the worker reads if this process dies.
+        """
         with self._lock:
             self._dirty = True
             if self._execution is not None:
-                self._states.value = encode_states(self._execution.task_states(), len(self._states))
+                self._states.value = self._record.changed(self._execution.task_states, task)
 
     def send_progress(self, run_id: str) -> None:
         # Read and sent under the lock, so that it cannot follow the run's ("done", ...).
@@ -316,18 +322,61 @@ def _encoded(message: FromChild) -> bytes:
         return encode_from_child(Finished(failed))
 
 
-def encode_states(states: dict[str, str], capacity: int) -> bytes:
-    """`name=STATE;...` as bytes, cut at an entry boundary to fit `capacity` (with its NUL)."""
-    encoded = b""
-    for name, state in states.items():
-        entry = f"{name}={state};".encode()
-        if len(encoded) + len(entry) >= capacity:
-            break
-        encoded += entry
+class _StatesRecord:
+    """A run's task states as the shared buffer holds them, brought up to date at each change.
+
+    A change of the run (its start and end) reads every task. A task's own change reads that
+    task and the tasks not seen ended since their own changes (pyoco sets a task's end state just
+    after telling its end, so the next change picks it up). So a change costs the tasks in flight,
+    not all of the run's: reading all 50 tasks of a 50-task run at each of its hundred changes
+    was a third of that run's CPU. States pyoco sets without telling (tasks it cancels or fails
+    without running them) are read at the run's end, or at the next change of those tasks.
+    """
+
+    def __init__(self, capacity: int) -> None:
+        self._capacity = capacity
+        self._entries: dict[str, bytes] = {}
+        self._in_flight: set[str] = set()
+
+    def changed(
+        self, states_of: Callable[[Iterable[str] | None], Mapping[str, Any]], task: str | None
+    ) -> bytes:
+        """The buffer's new contents after a change of `task` (None: of the run)."""
+        entries, in_flight = self._entries, self._in_flight
+        if task is None:
+            entries.clear()
+            in_flight.clear()
+            states = states_of(None)
+        else:
+            states = states_of(in_flight | {task})
+        for name, state in states.items():
+            text = _text(state)
+            entries[name] = f"{name}={text};".encode()
+            if text == "RUNNING" or (text == "PENDING" and task is not None):
+                in_flight.add(name)
+            else:
+                in_flight.discard(name)
+        return _joined(list(entries.values()), self._capacity)
+
+
+def _joined(entries: list[bytes], capacity: int) -> bytes:
+    """`entries` joined, the longest prefix of them that fits `capacity` (with its NUL)."""
+    encoded = b"".join(entries)
+    if len(encoded) < capacity:
+        return encoded
+    size = 0
+    for count, entry in enumerate(entries):
+        if size + len(entry) >= capacity:
+            return b"".join(entries[:count])
+        size += len(entry)
     return encoded
 
 
+def _text(state: Any) -> str:
+    return str(state._value_ if isinstance(state, enum.Enum) else state)
+
+
 def decode_states(raw: bytes) -> dict[str, str]:
-    """The task states written by `encode_states`."""
+    """The task states a run process wrote (`_StatesRecord`)."""
     pairs = (entry.partition("=") for entry in raw.decode(errors="replace").split(";") if entry)
     return {name: state for name, _, state in pairs}

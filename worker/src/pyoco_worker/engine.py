@@ -12,13 +12,14 @@ import asyncio
 import contextlib
 import inspect
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Protocol
 
 from pyoco.core.engine import Engine
 from pyoco.core.models import Flow, RunContext
 from pyoco.core.models import RunStatus as PyocoRunStatus
 from pyoco.core.models import TaskRecord as PyocoTaskRecord
+from pyoco.core.models import TaskState as PyocoTaskState
 from pyoco.trace.backend import TraceBackend
 
 from pyoco_server.domain.errors import CallableNotAllowed, FlowNotFound, InvalidWorkflow
@@ -61,13 +62,17 @@ class TaskObserver(Protocol):
 
 
 class JobExecution:
-    """One run of a job with pyoco, driven from one thread and cancellable from another."""
+    """One run of a job with pyoco, driven from one thread and cancellable from another.
+
+    `changed` is called on pyoco's threads at every change: with the task's name, or None for
+    the run's start and end.
+    """
 
     def __init__(
         self,
         flows: FlowSource,
         job: Job,
-        changed: Callable[[], None],
+        changed: Callable[[str | None], None],
         installed: Installed = NO_CODE,
         environment: Environment = lambda _names: contextlib.nullcontext(),
         tasks: TaskObserver | None = None,
@@ -98,11 +103,11 @@ class JobExecution:
         """Task states and records so far."""
         return self._reader.progress() if self._reader is not None else EMPTY_PROGRESS
 
-    def task_states(self) -> dict[str, str]:
-        """Task states so far, cheaply (no records)."""
+    def task_states(self, names: Iterable[str] | None = None) -> dict[str, PyocoTaskState]:
+        """Task states so far (of `names` only, if given), as pyoco keeps them, cheaply."""
         if self._reader is None:
             return {}
-        return self._reader.states()
+        return self._reader.states(names)
 
     def run(self) -> Outcome:
         """Build and run the flow; never raises for flow or task failures."""
@@ -138,8 +143,8 @@ class JobExecution:
         reason = FailureReason.CANCELLED if status is RunStatus.CANCELLED else None
         return Outcome(status, progress.tasks, progress.records, reason=reason)
 
-    def _on_event(self) -> None:
-        self._changed()
+    def _on_event(self, task: str | None) -> None:
+        self._changed(task)
 
 
 class InProcessExecutor:
@@ -183,7 +188,9 @@ class InProcessExecutor:
         async with self._lock:
             loop = asyncio.get_running_loop()
             relay = _ProgressRelay(loop, on_progress)
-            execution = JobExecution(self._flows, job, lambda: relay.changed(execution.progress))
+            execution = JobExecution(
+                self._flows, job, lambda _task: relay.changed(execution.progress)
+            )
             watcher = asyncio.create_task(_cancel_when_asked(control, execution))
             try:
                 return await asyncio.to_thread(execution.run)
@@ -231,7 +238,7 @@ def run_job(
     flows: FlowSource, job: Job, changed: Callable[[Callable[[], Progress]], None]
 ) -> Outcome:
     """Build and run `job`'s flow synchronously (see `JobExecution.run`)."""
-    execution = JobExecution(flows, job, lambda: changed(execution.progress))
+    execution = JobExecution(flows, job, lambda _task: changed(execution.progress))
     return execution.run()
 
 
@@ -256,33 +263,36 @@ def _final_status(status: PyocoRunStatus) -> RunStatus:
 
 
 class _Trace(TraceBackend):
-    """pyoco trace callbacks: each says 'something changed'; a task's also tell `tasks`.
+    """pyoco trace callbacks: each says what changed (a task, or None: the run).
 
-    pyoco calls a task's start, end and final error on the thread that runs the task.
+    A task's also tell `tasks`. pyoco calls a task's start, end and final error on the thread that runs the task, the end
+    and the error just before it sets the task's state.
     """
 
-    def __init__(self, changed: Callable[[], None], tasks: TaskObserver | None = None) -> None:
+    def __init__(
+        self, changed: Callable[[str | None], None], tasks: TaskObserver | None = None
+    ) -> None:
         self._changed = changed
         self._tasks = tasks
 
     def on_flow_start(self, flow_name: str, run_id: str | None = None) -> None:
-        self._changed()
+        self._changed(None)
 
     def on_flow_end(self, flow_name: str) -> None:
-        self._changed()
+        self._changed(None)
 
     def on_node_start(self, node_name: str) -> None:
         if self._tasks is not None:
             self._tasks.task_started(node_name)
-        self._changed()
+        self._changed(node_name)
 
     def on_node_end(self, node_name: str, duration_ms: float) -> None:
-        self._changed()
+        self._changed(node_name)
         if self._tasks is not None:
             self._tasks.task_ended(node_name)
 
     def on_node_error(self, node_name: str, error: Exception) -> None:
-        self._changed()
+        self._changed(node_name)
         if self._tasks is not None:
             self._tasks.task_ended(node_name)
 
@@ -317,8 +327,11 @@ class _RecordReader:
         self._run_ctx = run_ctx
         self._outputs: dict[str, tuple[object, object, bool]] = {}
 
-    def states(self) -> dict[str, str]:
-        return {name: state.value for name, state in dict(self._run_ctx.tasks).items()}
+    def states(self, names: Iterable[str] | None = None) -> dict[str, PyocoTaskState]:
+        tasks = self._run_ctx.tasks
+        if names is None:
+            return dict(tasks)
+        return {name: tasks[name] for name in names if name in tasks}
 
     def progress(self) -> Progress:
         tasks = {name: TaskState(state.value) for name, state in dict(self._run_ctx.tasks).items()}
