@@ -1,6 +1,8 @@
 """A run process's own work per run, in this process: wall time and CPU of the seed flow.yaml.
 
-    uv run python -m bench.run_process [RUNS]
+    uv run python -m bench.run_process [RUNS] [--tasks N]
+
+With `--tasks N` the flow is a chain of N tasks (bench/flows.py `chain_yaml`) instead.
 
 What a warm run process does for each run (child.py), without the worker: the job's flow built
 from its flow.yaml (cached after the first run), run by pyoco on the run process's shared task
@@ -18,7 +20,7 @@ import sys
 import time
 import uuid
 
-from bench.flows import SEED_YAML
+from bench.flows import SEED_YAML, chain_yaml
 from pyoco_server.domain.records import Job
 from pyoco_worker import threads
 from pyoco_worker.capture import OutputCapture
@@ -32,7 +34,7 @@ IDLE_SEC = 0.002
 WARM_UP = 300
 
 
-def main(runs: int) -> None:
+def main(runs: int, flow_yaml: bytes = SEED_YAML) -> None:
     threads.share_task_threads()  # as each run process does at start
     received, sent = multiprocessing.Pipe(duplex=False)
     channel = _Channel(sent, ctypes.create_string_buffer(16384))
@@ -49,7 +51,7 @@ def main(runs: int) -> None:
             tags=("default",),
             params={"x": 1},
             submitted_at=time.time(),
-            workflow_yaml=SEED_YAML.decode(),
+            workflow_yaml=flow_yaml.decode(),
         )
         execution = JobExecution(flows, job, channel.mark_changed, Installed(), tasks=capture)
         channel.begin(job.run_id, execution)
@@ -79,4 +81,13 @@ def main(runs: int) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 2000)
+    arguments = sys.argv[1:]
+    tasks = None
+    if "--tasks" in arguments:
+        at = arguments.index("--tasks")
+        tasks = int(arguments[at + 1])
+        del arguments[at : at + 2]
+    main(
+        int(arguments[0]) if arguments else 2000,
+        SEED_YAML if tasks is None else chain_yaml(tasks),
+    )

@@ -10,17 +10,9 @@ from hypothesis import strategies as st
 
 from pyoco_server.domain.copies import replacer
 from pyoco_server.domain.snapshot import AttemptRecord, AttemptStatus, RunSnapshot, RunStatus
+from tests.support.samples import PENDING
 
-SNAPSHOT = RunSnapshot(
-    run_id="r1",
-    flow_name="main",
-    tag="default",
-    tags=("default",),
-    status=RunStatus.PENDING,
-    params={"x": 1},
-    submitted_at=1.0,
-    updated_at=1.0,
-)
+SNAPSHOT = PENDING
 FIELDS = [field.name for field in dataclasses.fields(RunSnapshot)]
 values = st.one_of(st.none(), st.integers(), st.text(max_size=5), st.floats(allow_nan=False))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 from typing import Any
 
@@ -11,6 +12,7 @@ from pyoco_server.domain.records import Job
 from pyoco_server.domain.snapshot import RunStatus
 from pyoco_worker.engine import run_job
 from pyoco_worker.flows import FlowSource
+from tests.support.samples import A_JOB
 
 
 def first(ctx: Any, x: int, scale: int = 10) -> str:
@@ -41,14 +43,7 @@ def resolve(flow_name: str) -> Flow:
 
 
 def _job(run_id: str) -> Job:
-    return Job(
-        run_id=run_id,
-        flow_name="main",
-        tag="default",
-        tags=("default",),
-        params={"x": 2},
-        submitted_at=1.0,
-    )
+    return dataclasses.replace(A_JOB, run_id=run_id, params={"x": 2})
 
 
 def test_functions_keep_the_signature_inspect_computes_and_runs_are_unchanged() -> None:
