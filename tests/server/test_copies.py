@@ -1,4 +1,4 @@
-"""`replacer` (domain/copies.py) makes what `dataclasses.replace` makes, on the classes it serves."""
+"""domain/copies.py's `replacer` makes what `dataclasses.replace` makes, on the classes it takes."""
 
 from __future__ import annotations
 

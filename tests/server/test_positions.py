@@ -1,4 +1,4 @@
-"""A message's position read from its reply subject (jetstream/_positions.py) agrees with nats-py."""
+"""A message's position from its reply subject (jetstream/_positions.py), as nats-py reads it."""
 
 from __future__ import annotations
 

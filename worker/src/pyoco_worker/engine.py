@@ -265,8 +265,8 @@ def _final_status(status: PyocoRunStatus) -> RunStatus:
 class _Trace(TraceBackend):
     """pyoco trace callbacks: each says what changed (a task, or None: the run).
 
-    A task's also tell `tasks`. pyoco calls a task's start, end and final error on the thread that runs the task, the end
-    and the error just before it sets the task's state.
+    A task's also tell `tasks`. pyoco calls a task's start, end and final error on the thread
+    that runs the task, the end and the error just before it sets the task's state.
     """
 
     def __init__(
