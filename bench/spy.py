@@ -78,6 +78,9 @@ def main() -> None:
     if "--yaml" in args:
         args.remove("--yaml")
         command.append("--yaml")
+    holding_gil = "--gil" in args
+    if holding_gil:
+        args.remove("--gil")
     seconds = int(args[0]) if args else 5
     with tempfile.TemporaryDirectory() as scratch:
         raw = Path(scratch) / "samples.txt"
@@ -88,6 +91,7 @@ def main() -> None:
             wait_measuring(bench)
             record = ["py-spy", "record", "--pid", str(bench.pid), "--duration", str(seconds)]
             record += ["--rate", "200", "--format", "raw", "--nonblocking", "--output", str(raw)]
+            record += ["--gil"] if holding_gil else []
             subprocess.run(record, check=True, capture_output=True)
             print(bench.communicate(timeout=300)[0].strip())
         finally:

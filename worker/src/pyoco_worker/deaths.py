@@ -18,7 +18,14 @@ from collections.abc import Mapping
 from pyoco_server.domain.errors import RunAbandoned
 from pyoco_server.domain.records import Job
 from pyoco_server.domain.snapshot import FailureReason, RunStatus, TaskRecord, TaskState
-from pyoco_worker.execution import EMPTY_PROGRESS, Outcome, Progress, RunControl, StopReason
+from pyoco_worker.execution import (
+    EMPTY_PROGRESS,
+    Outcome,
+    Progress,
+    RunControl,
+    StopReason,
+    timeout_message,
+)
 from pyoco_worker.process import RunProcess
 
 log = logging.getLogger(__name__)
@@ -60,19 +67,6 @@ def finished(outcome: Outcome, state: RunState) -> Outcome:
             error=_timeout_error(state),
         )
     return outcome
-
-
-def not_started(state: RunState) -> Outcome:
-    """The outcome of a run stopped before its process started it.
-
-    Raises:
-        RunAbandoned: a shutdown (or a newer attempt) stopped it: its job goes back.
-    """
-    if state.stopping in (StopReason.SHUTDOWN, StopReason.ABANDONED):
-        raise RunAbandoned(f"run {state.job.run_id} stopped before it started")
-    if state.stopping is StopReason.TIMEOUT:
-        return _stopped(state, {}, RunStatus.FAILED, FailureReason.TIMEOUT, _timeout_error(state))
-    return _stopped(state, {}, RunStatus.CANCELLED, FailureReason.CANCELLED, None)
 
 
 def broke_protocol(state: RunState, detail: str) -> Outcome:
@@ -157,7 +151,7 @@ def _closed_record(
 
 
 def _timeout_error(state: RunState) -> str:
-    return f"the run exceeded its timeout of {state.control.timeout_sec:g}s and was stopped"
+    return timeout_message(state.control)
 
 
 def _exit_text(code: int | None) -> str:

@@ -10,10 +10,11 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import enum
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import Protocol
+from typing import Protocol, TypeVar
 
+from pyoco_server.domain.errors import RunAbandoned
 from pyoco_server.domain.records import CodeVersion, Job, LogStream
 from pyoco_server.domain.snapshot import (
     FailureReason,
@@ -22,6 +23,8 @@ from pyoco_server.domain.snapshot import (
     TaskRecord,
     TaskState,
 )
+
+T = TypeVar("T")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -118,6 +121,10 @@ class StopReason(enum.Enum):
 class RunControl:
     """How the worker asks an executing run to stop (cancel, timeout, shutdown).
 
+    The run's timeout counts from `start_clock`: the worker starts it when it claims the run
+    (the snapshot's `start_time`), so that waiting for a run process or for the run's wheels to
+    install counts against it; an executor starts it, if nobody did, when the run starts.
+
     The executor says when it has begun stopping the run, and within how long its process is
     killed (`stopping_within`), so that the run's snapshot can say so while it stops.
     """
@@ -128,6 +135,59 @@ class RunControl:
         self.requested = asyncio.Event()
         self._listeners: list[Callable[[StopReason], None]] = []
         self._stopping_listeners: list[Callable[[StopReason, float], None]] = []
+        self._clock: asyncio.TimerHandle | None = None
+        self._clock_started = False
+
+    def start_clock(self, elapsed: float = 0.0) -> None:
+        """Stop the run once it has lasted `timeout_sec`, `elapsed` of which have passed.
+
+        At once if none is left. Only the first call counts; `close` stops the clock. Nothing
+        happens for a run without a timeout.
+        """
+        if self._clock_started or not self.timeout_sec:
+            return
+        self._clock_started = True
+        left = max(0.0, self.timeout_sec - elapsed)
+        self._clock = asyncio.get_running_loop().call_later(left, self.stop, StopReason.TIMEOUT)
+
+    def close(self) -> None:
+        """The run has ended: its timeout no longer applies."""
+        self._clock_started = True
+        if self._clock is not None:
+            self._clock.cancel()
+            self._clock = None
+
+    async def unless_stopped(
+        self, work: Awaitable[T], undo: Callable[[T], object] | None = None
+    ) -> T | None:
+        """What `work` returns, or None if the run is asked to stop first (`work` is cancelled).
+
+        When both happen at once, `work`'s result wins: the caller checks `reason`. If the
+        caller is cancelled, so is `work`; a result that comes too late to be returned is
+        handed to `undo`.
+        """
+        if self.reason is not None:
+            if asyncio.iscoroutine(work):
+                work.close()
+            return None
+        task = asyncio.ensure_future(work)
+        stopped = asyncio.ensure_future(self.requested.wait())
+        try:
+            await asyncio.wait((task, stopped), return_when=asyncio.FIRST_COMPLETED)
+        except BaseException:
+            stopped.cancel()
+            task.cancel()
+            await asyncio.wait((task,))
+            if undo is not None and not task.cancelled() and task.exception() is None:
+                undo(task.result())
+            raise
+        stopped.cancel()
+        if not task.done():
+            task.cancel()
+            await asyncio.wait((task,))  # `work` has finished, one way or the other
+        if task.cancelled():
+            return None
+        return task.result()
 
     def stop(self, reason: StopReason) -> None:
         """Ask the run to stop; the first reason given wins, except that shutdown overrides."""
@@ -155,6 +215,24 @@ class RunControl:
     def on_stopping(self, listener: Callable[[StopReason, float], None]) -> None:
         """Call `listener(reason, seconds)` when the executor begins stopping the run."""
         self._stopping_listeners.append(listener)
+
+
+def timeout_message(control: RunControl) -> str:
+    """The error of a run stopped for its timeout."""
+    return f"the run exceeded its timeout of {control.timeout_sec or 0:g}s and was stopped"
+
+
+def not_started(job: Job, control: RunControl) -> Outcome:
+    """The outcome of a run stopped (`control.reason`) before a process started it.
+
+    Raises:
+        RunAbandoned: a shutdown (or a newer attempt) stopped it: its job goes back.
+    """
+    if control.reason in (StopReason.SHUTDOWN, StopReason.ABANDONED):
+        raise RunAbandoned(f"run {job.run_id} stopped before it started")
+    if control.reason is StopReason.TIMEOUT:
+        return Outcome(RunStatus.FAILED, {}, {}, timeout_message(control), FailureReason.TIMEOUT)
+    return Outcome(RunStatus.CANCELLED, {}, {}, None, FailureReason.CANCELLED)
 
 
 class Executor(Protocol):

@@ -147,6 +147,10 @@ class Installer:
                     f"installing {wheel.name} took over {self._timeout:g}s "
                     "(PYOCO_WHEEL_INSTALL_TIMEOUT_SEC)"
                 ) from None
+            except asyncio.CancelledError:  # the worker stops: uv must not outlive it
+                process.kill()
+                await asyncio.shield(process.wait())
+                raise
             if process.returncode != 0:
                 text = output.decode(errors="replace").strip().splitlines()
                 raise Unusable(f"uv could not install it: {' '.join(text[-3:])}")

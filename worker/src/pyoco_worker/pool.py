@@ -25,7 +25,7 @@ from pyoco_server.aio import cancel_all
 from pyoco_server.domain.records import Job
 from pyoco_worker import forkserver, sandbox
 from pyoco_worker.child import ChildConfig
-from pyoco_worker.deaths import RunState, broke_protocol, finished, not_started, settle_death
+from pyoco_worker.deaths import RunState, broke_protocol, finished, settle_death
 from pyoco_worker.execution import (
     NO_CODE,
     Installed,
@@ -35,6 +35,7 @@ from pyoco_worker.execution import (
     ProgressCallback,
     RunControl,
     StopReason,
+    not_started,
 )
 from pyoco_worker.freshness import CodeWatch
 from pyoco_worker.process import RUN_PROCESS_NAME, Delivered, RunProcess, Violation
@@ -146,7 +147,10 @@ class ProcessPool:
         Raises:
             RunAbandoned: a shutdown stopped the run; its job should go back to the queue.
         """
-        child = await self._take(installed.key, job.tenant_id)
+        control.start_clock()  # unless the worker started it when it claimed the run
+        child = await self._take_unless_stopped(installed.key, job.tenant_id, control)
+        if child is None:
+            return not_started(job, control)
         reusable = False
         try:
             outcome, reusable = await self._run(child, job, on_progress, control, installed, logs)
@@ -162,6 +166,17 @@ class ProcessPool:
             else:
                 # The replacement starts in the background: the run's end is not held up by it.
                 self._in_background(self._retire(child))
+
+    async def _take_unless_stopped(
+        self, key: tuple[str, ...], tenant: str | None, control: RunControl
+    ) -> RunProcess | None:
+        """An idle child as `_take` gives it, or None if the run is stopped while it waits."""
+        child = _fitting(self._idle, key, tenant) if control.reason is None else None
+        if child is not None and self._code.usable(child.loaded):  # at once, as nearly always
+            self._idle.remove(child)
+            return child
+        give_back = lambda late: self._in_background(self._give_back(late))  # noqa: E731
+        return await control.unless_stopped(self._take(key, tenant), undo=give_back)
 
     async def _take(self, key: tuple[str, ...], tenant: str | None) -> RunProcess:
         """An idle child that may run code `key` for `tenant` (see `execute`)."""
@@ -194,16 +209,11 @@ class ProcessPool:
         logs: LogSink | None = None,
     ) -> tuple[Outcome, bool]:
         loop = asyncio.get_running_loop()
-        state = RunState(job, control, loop.create_future())
         if control.reason is not None:  # stopped before it started: the child never sees it
-            state.stopping = control.reason
-            return not_started(state), True
+            return not_started(job, control), True
+        state = RunState(job, control, loop.create_future())
         child.attach(lambda message: self._on_message(child, state, on_progress, message, logs))
         unhook = control.on_stop(lambda reason: self._begin_stop(child, state, reason))
-        if control.timeout_sec:
-            state.timers.append(
-                loop.call_later(control.timeout_sec, control.stop, StopReason.TIMEOUT)
-            )
         state.timers.append(loop.call_later(self._flush_interval, self._ask_progress, child, state))
         child.send(RunJob(job, installed, self._code.pins_for(child.loaded, job.tenant_id)))
         if control.reason is not None:
@@ -211,6 +221,7 @@ class ProcessPool:
         try:
             return await state.ended
         finally:
+            control.close()
             child.detach()
             unhook()
             for timer in state.timers:

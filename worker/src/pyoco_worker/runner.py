@@ -60,6 +60,7 @@ from pyoco_worker.execution import (
     RunControl,
     RunObserver,
     StopReason,
+    not_started,
 )
 from pyoco_worker.logs import NO_LOGS, LogPublisher
 from pyoco_worker.outages import WaitReady, never_ready, read_after_conflict, through_outage
@@ -220,6 +221,9 @@ class JobRunner:
         claimed = await self._through_outage(lambda: writer.claim(code, job_seq=delivery.seq))
         if claimed.status is RunStatus.CANCELLING:  # its last worker died while stopping it
             return await self._end_stopped(job, delivery, writer, claimed)
+        # The timeout counts from the claim (start_time), through the wait for a run process
+        # and the install of the run's wheels.
+        control.start_clock(self._clock() - (claimed.start_time or self._clock()))
         control.on_stopping(writer.stopping)
         return await self._execute(job, delivery, writer, control)
 
@@ -256,6 +260,7 @@ class JobRunner:
             await self._hand_back(job, delivery, writer, exc)
             return RunStatus.RUNNING
         finally:
+            control.close()
             self.active.pop(job.run_id).finished.set()
             self._observer.run_ended(job.run_id, ended)
 
@@ -282,7 +287,8 @@ class JobRunner:
             return await self._executor.execute(job, writer.progress, control, NO_CODE, logs)
         async with contextlib.AsyncExitStack() as stack:
             try:
-                installed = await stack.enter_async_context(self._code.prepared(job.code))
+                entered = stack.enter_async_context(self._code.prepared(job.code))
+                installed = await control.unless_stopped(entered)
             except CodeUnavailable as exc:
                 log.warning("run %s: %s", job.run_id, exc)
                 return Outcome(
@@ -292,6 +298,8 @@ class JobRunner:
                     f"code_unavailable: {exc}",
                     FailureReason.CODE_UNAVAILABLE,
                 )
+            if installed is None:  # stopped while its wheels installed (which goes on)
+                return not_started(job, control)
             return await self._executor.execute(job, writer.progress, control, installed, logs)
 
     async def _conclude(

@@ -21,8 +21,9 @@ import contextlib
 import logging
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from pathlib import Path
+from typing import Any
 
 from pyoco_server.aio import cancel_all
 from pyoco_server.domain.codec import WHEEL_INDEX
@@ -75,6 +76,8 @@ class WheelSync:
         self._lingering: set[str] = set()
         """Deleted versions still installed because a run process used them at the last sync."""
         self._task: asyncio.Task[None] | None = None
+        self._installs: set[asyncio.Task[Installed]] = set()
+        """Runs' installs, which go on if the run that asked is stopped meanwhile."""
         self.state = WheelState(enabled=True)
 
     async def start(self) -> None:
@@ -85,8 +88,7 @@ class WheelSync:
     async def stop(self) -> None:
         """Stop following and syncing."""
         await self._feed.stop()
-        if self._task is not None:
-            await cancel_all([self._task])
+        await cancel_all([*self._installs, *([self._task] if self._task is not None else [])])
 
     @contextlib.asynccontextmanager
     async def prepared(self, code: Sequence[CodeVersion]) -> AsyncIterator[Installed]:
@@ -103,12 +105,20 @@ class WheelSync:
         held = [bound.sha256 for bound in code]
         self._held.update(held)
         try:
-            yield await self._install(code)
+            # Shielded: a run stopped while its wheels install leaves the install to finish,
+            # for the runs after it (which would otherwise restart it each time).
+            yield await asyncio.shield(self._in_background(self._install(code)))
         finally:
             self._held.subtract(held)
             self._held = +self._held  # drop what no run holds any more
             if self._lingering:
                 self._wake.set()  # a deleted version may be free to remove now
+
+    def _in_background(self, install: Coroutine[Any, Any, Installed]) -> asyncio.Task[Installed]:
+        task = asyncio.create_task(install)
+        self._installs.add(task)
+        task.add_done_callback(_forget(self._installs))
+        return task
 
     async def _install(self, code: Sequence[CodeVersion]) -> Installed:
         provided = {bound.distribution for bound in code}
@@ -196,6 +206,17 @@ class WheelSync:
                 self.installer.remove(sha256)
                 total -= size
         return deleted & installed.keys()
+
+
+def _forget(installs: set[asyncio.Task[Installed]]) -> Callable[[asyncio.Task[Installed]], None]:
+    """A done callback: drop the task, its error seen (whoever awaited it reported it)."""
+
+    def forget(task: asyncio.Task[Installed]) -> None:
+        installs.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.debug("an install ended with: %s", task.exception())
+
+    return forget
 
 
 def _deleted_versions(index: dict[str, WheelIndexRecord]) -> set[str]:
