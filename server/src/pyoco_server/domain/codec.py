@@ -21,6 +21,7 @@ from typing import Any, Generic, TypeVar
 import orjson
 
 from pyoco_server.contracts import SchemaViolation, validate_payload
+from pyoco_server.domain.copies import slot_setters
 from pyoco_server.domain.errors import ContractError, DecodeError, PayloadTooLarge
 from pyoco_server.domain.records import (
     ApiKey,
@@ -223,7 +224,56 @@ def _compile_to_dict(fields: list[_Field]) -> Callable[[Any], dict[str, Any]]:
 
 
 def _compile_from_dict(record: type[R], fields: list[_Field]) -> Callable[[Mapping[str, Any]], R]:
-    """`from_dict` as straight-line code (built once), like `_compile_to_dict`."""
+    """`from_dict` as straight-line code (built once), like `_compile_to_dict`.
+
+    A record that can be built field by field through its slots (`copies.slot_setters`) is,
+    instead of through `__init__` with a dict of keyword arguments: a snapshot decodes at
+    about half the cost.
+    """
+    setters = slot_setters(record)
+    if setters is None:
+        return _compile_from_dict_by_init(record, fields)
+    declared = {field.name: field for field in dataclasses.fields(record)}  # type: ignore[arg-type]
+    env: dict[str, Any] = {"_new": object.__new__, "_record": record}
+    lines = ["def from_dict(data):", "    new = _new(_record)"]
+    for i, field in enumerate(fields):
+        env[f"_dec{i}"], env[f"_fallback{i}"] = field.decode, field.fallback
+        env[f"_set{i}"] = setters[field.name]
+        value = "v" if field.decode is _identity else f"None if v is None else _dec{i}(v)"
+        lines.append(f"    if {field.name!r} in data:")
+        lines.append(f"        v = data[{field.name!r}]")
+        lines.append(f"        _set{i}(new, {value})")
+        lines.append("    else:")
+        lines.append(f"        _set{i}(new, {_absent(declared[field.name], field, i, env)})")
+    lines.append("    return new")
+    exec("\n".join(lines) + "\n", env)
+    return env["from_dict"]  # type: ignore[no-any-return]
+
+
+def _absent(declared: dataclasses.Field[Any], field: _Field, i: int, env: dict[str, Any]) -> str:
+    """The expression for the value of a field missing from the payload, as `__init__` has it."""
+    if field.fallback is not None:
+        return f"_fallback{i}(data)"
+    if declared.default_factory is not dataclasses.MISSING:
+        env[f"_factory{i}"] = declared.default_factory
+        return f"_factory{i}()"
+    if declared.default is not dataclasses.MISSING:
+        env[f"_default{i}"] = declared.default
+        return f"_default{i}"
+    env[f"_required{i}"] = _required(declared.name)
+    return f"_required{i}()"
+
+
+def _required(name: str) -> Callable[[], Any]:
+    def required() -> Any:
+        raise TypeError(f"the payload has no {name!r}, which has no default")
+
+    return required
+
+
+def _compile_from_dict_by_init(
+    record: type[R], fields: list[_Field]
+) -> Callable[[Mapping[str, Any]], R]:
     env: dict[str, Any] = {"_record": record}
     lines = ["def from_dict(data):", "    values = {}"]
     for i, field in enumerate(fields):
