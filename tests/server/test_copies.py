@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pyoco_server.domain.copies import replacer
+from pyoco_server.domain.copies import pickled_by_slots, replacer, slot_setters
 from pyoco_server.domain.snapshot import AttemptRecord, AttemptStatus, RunSnapshot, RunStatus
 from tests.support.samples import PENDING
 
@@ -79,3 +79,10 @@ class _Mutable:
 def test_classes_whose_copies_would_differ_from_replace_are_refused(cls: type) -> None:
     with pytest.raises(TypeError):
         replacer(cls)
+
+
+@pytest.mark.parametrize("cls", [_Checked, _Derived, _NoSlots, _Mutable, int])
+def test_classes_whose_slots_would_not_build_what_init_builds_get_no_setters(cls: type) -> None:
+    assert slot_setters(cls) is None
+    with pytest.raises(TypeError):
+        pickled_by_slots(cls)

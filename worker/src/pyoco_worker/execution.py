@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol, TypeVar
 
+from pyoco_server.domain.copies import pickled_by_slots
 from pyoco_server.domain.errors import RunAbandoned
 from pyoco_server.domain.records import CodeVersion, Job, LogStream
 from pyoco_server.domain.snapshot import (
@@ -38,6 +39,7 @@ class Progress:
 EMPTY_PROGRESS = Progress({}, {})
 
 
+@pickled_by_slots
 @dataclasses.dataclass(frozen=True, slots=True)
 class Installed:
     """The registry wheels a run executes with: their contents, install paths and modules.

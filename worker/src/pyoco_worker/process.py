@@ -15,11 +15,11 @@ import ctypes
 import dataclasses
 import logging
 import os
+import pickle
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from multiprocessing.context import BaseContext
 from multiprocessing.process import BaseProcess
-from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
 from pyoco_server.domain.snapshot import TaskState
@@ -175,12 +175,12 @@ class RunProcess:
     def send(self, message: RunJob) -> None:
         """Send a job to the child (dropped once it is gone)."""
         if not self._gone:
-            self._jobs_out.send(bytes(ForkingPickler.dumps(message)))
+            self._jobs_out.send(pickle.dumps(message, pickle.HIGHEST_PROTOCOL))
 
     def tell(self, message: Control) -> None:
         """Send a control message (cancel, progress request)."""
         if not self._gone:
-            self._control_out.send(bytes(ForkingPickler.dumps(message)))
+            self._control_out.send(pickle.dumps(message, pickle.HIGHEST_PROTOCOL))
 
     def signal_group(self, signum: int) -> None:
         """Signal the child and every process its tasks started."""

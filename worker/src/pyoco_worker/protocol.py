@@ -22,12 +22,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from pyoco_server.domain.codec import dumps, loads
+from pyoco_server.domain.copies import pickled_by_slots
 from pyoco_server.domain.records import Job, LogStream
 from pyoco_server.domain.snapshot import FailureReason, RunStatus, TaskRecord, TaskState
 from pyoco_worker.execution import NO_CODE, Installed, LogBatch, LogLine, Outcome, Progress
 from pyoco_worker.taskfiles import CodeFile, files_data, files_from_data
 
 
+@pickled_by_slots
 @dataclasses.dataclass(frozen=True, slots=True)
 class RunJob:
     """Worker → run process: run this job, with these registry wheels."""
@@ -58,6 +60,7 @@ class Finished:
     outcome: Outcome
 
 
+@pickled_by_slots
 @dataclasses.dataclass(frozen=True, slots=True)
 class Cancel:
     """Worker → run process (control): ask pyoco to stop `run_id`."""
@@ -65,6 +68,7 @@ class Cancel:
     run_id: str
 
 
+@pickled_by_slots
 @dataclasses.dataclass(frozen=True, slots=True)
 class ProgressRequest:
     """Worker → run process (control): send a `ProgressReport` of `run_id` if it changed."""

@@ -35,12 +35,14 @@ from importlib.machinery import ModuleSpec
 from types import ModuleType
 from typing import Any
 
+from pyoco_server.domain.copies import pickled_by_slots
 from pyoco_server.domain.trust import PROTECTED_PACKAGES
 
 MAX_SOURCE_BYTES = 4 * 1024 * 1024
 """A source larger than this is not kept (with reload off the file is then refused if changed)."""
 
 
+@pickled_by_slots
 @dataclasses.dataclass(frozen=True, slots=True)
 class CodeFile:
     """A module's file as a run process loaded it (`source` kept only for pins)."""

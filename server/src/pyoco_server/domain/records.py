@@ -12,7 +12,10 @@ import enum
 from collections.abc import Mapping
 from typing import Any
 
+from pyoco_server.domain.copies import pickled_by_slots
 
+
+@pickled_by_slots
 @dataclasses.dataclass(frozen=True, slots=True)
 class RetryPolicy:
     """When to run a failed run again (openapi.yaml `RetryPolicy`)."""
@@ -28,6 +31,7 @@ class RetryPolicy:
         return float(min(delay, self.max_backoff_sec))
 
 
+@pickled_by_slots
 @dataclasses.dataclass(frozen=True, slots=True)
 class CodeVersion:
     """A registry wheel a run is bound to (openapi.yaml `CodeVersion`)."""
@@ -43,6 +47,7 @@ class CodeVersion:
         return f"{self.distribution}=={self.version}"
 
 
+@pickled_by_slots
 @dataclasses.dataclass(frozen=True, slots=True)
 class Job:
     """A run to execute, queued on `pyoco.work.<tag>` (asyncapi.yaml `Job`)."""
