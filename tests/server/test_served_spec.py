@@ -9,8 +9,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+import yaml
+from starlette.testclient import TestClient
+
 from pyoco_server.contracts import load_openapi
 from pyoco_server.domain.settings import Settings
+from pyoco_server.gateway import _routing, create_app
+from pyoco_server.gateway.app import served_spec
+from pyoco_server.memory import MemoryBackend
 from tests.support.processes import Gateway, start_gateway
 
 _METHODS = {"get", "put", "post", "delete", "patch"}
@@ -68,3 +75,40 @@ def test_source_spec_declares_the_scheme_for_generated_clients() -> None:
     spec = load_openapi()
     assert spec["security"] == [{"ApiKeyAuth": []}]
     assert spec["components"]["securitySchemes"]["ApiKeyAuth"]["name"] == "X-API-Key"
+
+
+def test_the_spec_is_served_as_written_with_its_refs_and_rendered_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = Settings.from_env({"PYOCO_LOAD_DOTENV": "0"})
+    renders: list[str] = []
+    render = _routing.render_spec
+
+    def counted(spec: dict[str, Any], kind: str) -> bytes:
+        renders.append(kind)
+        return render(spec, kind)
+
+    monkeypatch.setattr(_routing, "render_spec", counted)
+    with TestClient(create_app(settings, MemoryBackend())) as client:
+        answers = [client.get(path) for path in ["/openapi.json", "/openapi.yaml"] * 3]
+
+    expected = {**served_spec(settings), "servers": [{"url": ""}]}
+    assert all(answer.status_code == 200 for answer in answers)
+    assert answers[0].headers["content-type"] == "application/json"
+    assert answers[1].headers["content-type"].startswith("text/yaml")
+    assert answers[0].json() == expected, "the contract as written, fitted to the settings"
+    assert yaml.safe_load(answers[1].text) == expected
+    assert list(answers[0].json()["paths"]) == list(expected["paths"]), "literal paths first"
+    assert '"$ref":"#/components/schemas/' in answers[0].text
+    assert len(answers[0].content) < 250_000
+    assert renders == ["json", "yaml"], "each kind is rendered once, not per request"
+    assert answers[4].content == answers[0].content
+
+
+def test_a_gateway_under_a_root_path_serves_its_base_path_in_servers() -> None:
+    settings = Settings.from_env({"PYOCO_LOAD_DOTENV": "0"})
+    app = create_app(settings, MemoryBackend())
+    with TestClient(app, root_path="/pyoco") as client:
+        spec = client.get("/pyoco/openapi.json").json()
+    assert spec["servers"] == [{"url": "/pyoco"}]
+    assert spec["paths"] == served_spec(settings)["paths"]

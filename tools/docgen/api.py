@@ -27,7 +27,7 @@ The HTTP API is what clients use: the `pyoco-client` CLI, the Python client
 ([library_api.md](library_api.md)), the generated SDK, or any HTTP client. The NATS messages
 are what the gateway and the workers say to each other; clients never need them, but they are
 listed for operators and for anyone writing another worker. The gateway also serves this spec at
-`/openapi.json` and Swagger UI at `/docs/`.
+`/openapi.json` (and `/openapi.yaml`), `$ref`s kept, and Swagger UI at `/docs/`.
 
 Every error is an `application/problem+json` document (`title`, `status`, `detail`, and a
 machine-readable `reason` when there is one): [Errors](#errors) says what to do about each.
