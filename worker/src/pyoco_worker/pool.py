@@ -19,6 +19,7 @@ import multiprocessing
 import multiprocessing.forkserver
 import os
 import signal
+import time
 from typing import Any
 
 from pyoco_server.aio import cancel_all
@@ -49,6 +50,9 @@ from pyoco_worker.protocol import (
 )
 
 log = logging.getLogger(__name__)
+
+_LONG_WAIT_SEC = 1.0
+"""A run that waits longer than this for a run process is logged."""
 
 KILL_AFTER_SEC = 1.0
 """How long a child gets between SIGTERM and SIGKILL."""
@@ -176,7 +180,14 @@ class ProcessPool:
             self._idle.remove(child)
             return child
         give_back = lambda late: self._in_background(self._give_back(late))  # noqa: E731
-        return await control.unless_stopped(self._take(key, tenant), undo=give_back)
+        started = time.monotonic()
+        child = await control.unless_stopped(self._take(key, tenant), undo=give_back)
+        waited = time.monotonic() - started
+        if waited > _LONG_WAIT_SEC:  # every process busy or starting: worth a line in the log
+            log.info(
+                "a run waited %.1fs for a run process (%d starting)", waited, len(self._starting)
+            )
+        return child
 
     async def _take(self, key: tuple[str, ...], tenant: str | None) -> RunProcess:
         """An idle child that may run code `key` for `tenant` (see `execute`)."""
