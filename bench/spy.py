@@ -1,7 +1,7 @@
 """Where the gateway's or the worker's CPU goes under load, sampled by py-spy.
 
-    uv run python -m bench.spy gateway [--yaml] [SECONDS]
-    uv run python -m bench.spy worker [SECONDS]
+    uv run python -m bench.spy gateway [--yaml] [--gil] [SECONDS]
+    uv run python -m bench.spy worker [--gil] [SECONDS]
 
 `gateway` runs `bench._profile_gateway` (in process, wrk submitting JSON, or the seed flow.yaml
 with --yaml), `worker` runs `bench._profile_worker 6000 8 --uvloop` (one worker draining queued
@@ -13,6 +13,9 @@ A sampling profiler adds no cost per call, so unlike cProfile (`--profile` of th
 above) it does not overstate code made of many small calls. Under uvloop a resumed coroutine's
 stack starts at the coroutine, so "including what it calls" counts only what runs in the same
 step; the shares by function itself are exact up to sampling noise (about ±1 % at 800 samples).
+A thread is sampled whenever it is not idle, including while it waits to run again after a write
+that woke another process (nats-server, a run process): such a write's share is wall time, not
+CPU. `--gil` keeps only the samples of a thread holding the GIL.
 """
 
 from __future__ import annotations

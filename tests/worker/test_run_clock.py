@@ -15,6 +15,9 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
+import pytest
+import uvloop
+
 from pyoco_server.domain.codec import JOB
 from pyoco_server.domain.records import CodeVersion
 from pyoco_server.domain.settings import Settings
@@ -254,3 +257,21 @@ def test_a_stopping_worker_cancels_the_installs_still_going(tmp_path: Path) -> N
         return installer.installed
 
     assert run(scenario()) == []
+
+
+@pytest.mark.parametrize("loop_kind", ["asyncio", "uvloop"])
+def test_the_clock_never_stops_a_run_before_its_time_is_up(loop_kind: str) -> None:
+    timeout = 0.0205  # uvloop counts whole milliseconds: its timer alone would fire 0.5 ms early
+
+    async def early_by() -> float:
+        worst = 0.0
+        for _ in range(10):
+            control = RunControl(timeout_sec=timeout)
+            started = time.monotonic()
+            control.start_clock()
+            await asyncio.wait_for(control.requested.wait(), 5)
+            worst = max(worst, started + timeout - time.monotonic())
+        return worst
+
+    runner = uvloop.run if loop_kind == "uvloop" else asyncio.run
+    assert runner(early_by()) <= 0, "a run was stopped before its timeout"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import enum
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol, TypeVar
@@ -139,6 +140,7 @@ class RunControl:
         self._stopping_listeners: list[Callable[[StopReason, float], None]] = []
         self._clock: asyncio.TimerHandle | None = None
         self._clock_started = False
+        self._deadline = 0.0
 
     def start_clock(self, elapsed: float = 0.0) -> None:
         """Stop the run once it has lasted `timeout_sec`, `elapsed` of which have passed.
@@ -149,8 +151,20 @@ class RunControl:
         if self._clock_started or not self.timeout_sec:
             return
         self._clock_started = True
-        left = max(0.0, self.timeout_sec - elapsed)
-        self._clock = asyncio.get_running_loop().call_later(left, self.stop, StopReason.TIMEOUT)
+        self._deadline = time.monotonic() + max(0.0, self.timeout_sec - elapsed)
+        self._clock = asyncio.get_running_loop().call_later(
+            self._deadline - time.monotonic(), self._expire
+        )
+
+    def _expire(self) -> None:
+        # A loop's timer may fire a little early (uvloop counts whole milliseconds from the
+        # time its iteration began): the run is never stopped before its time is up.
+        left = self._deadline - time.monotonic()
+        if left > 0:
+            self._clock = asyncio.get_running_loop().call_later(left, self._expire)
+            return
+        self._clock = None
+        self.stop(StopReason.TIMEOUT)
 
     def close(self) -> None:
         """The run has ended: its timeout no longer applies."""
@@ -170,7 +184,9 @@ class RunControl:
         """
         if self.reason is not None:
             if asyncio.iscoroutine(work):
-                work.close()
+                work.close()  # never started: nothing to undo
+            else:
+                asyncio.ensure_future(work).cancel()
             return None
         task = asyncio.ensure_future(work)
         stopped = asyncio.ensure_future(self.requested.wait())
