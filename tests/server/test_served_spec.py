@@ -6,6 +6,8 @@ gateway reads (PYOCO_HTTP_API_KEY_HEADER); with them off, no operation needs a k
 
 from __future__ import annotations
 
+import datetime
+import json
 from pathlib import Path
 from typing import Any
 
@@ -112,3 +114,12 @@ def test_a_gateway_under_a_root_path_serves_its_base_path_in_servers() -> None:
         spec = client.get("/pyoco/openapi.json").json()
     assert spec["servers"] == [{"url": "/pyoco"}]
     assert spec["paths"] == served_spec(settings)["paths"]
+
+
+def test_a_date_yaml_reads_from_the_spec_is_rendered_as_its_text() -> None:
+    spec = {"info": {"x-released": datetime.date(2026, 12, 2)}, "paths": {}}
+    assert json.loads(_routing.render_spec(spec, "json")) == {
+        "info": {"x-released": "2026-12-02"},
+        "paths": {},
+    }
+    assert yaml.safe_load(_routing.render_spec(spec, "yaml")) == spec

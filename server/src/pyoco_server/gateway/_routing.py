@@ -14,6 +14,7 @@ them):
 from __future__ import annotations
 
 import copy
+import datetime
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -117,7 +118,14 @@ def render_spec(spec: Mapping[str, Any], kind: str) -> bytes:
         dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
         text = yaml.dump(spec, Dumper=dumper, sort_keys=False, allow_unicode=True)
         return text.encode()
-    return json.dumps(spec, ensure_ascii=False, separators=(",", ":")).encode()
+    return json.dumps(spec, ensure_ascii=False, separators=(",", ":"), default=_dated).encode()
+
+
+def _dated(value: object) -> str:
+    """A date YAML read from an unquoted value (`2026-12-02`), as its text."""
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 class LiteralRoutes:
