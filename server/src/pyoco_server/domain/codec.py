@@ -21,7 +21,13 @@ from typing import Any, Generic, TypeVar
 import orjson
 
 from pyoco_server.contracts import SchemaViolation, validate_payload
-from pyoco_server.domain.copies import slot_setters
+from pyoco_server.domain._wirecode import (
+    Convert,
+    Field,
+    compile_from_dict,
+    compile_to_dict,
+    identity,
+)
 from pyoco_server.domain.errors import ContractError, DecodeError, PayloadTooLarge
 from pyoco_server.domain.records import (
     ApiKey,
@@ -43,7 +49,6 @@ from pyoco_server.domain.records import (
 from pyoco_server.domain.snapshot import AttemptRecord, RunSnapshot, RunStopping, TaskRecord
 
 R = TypeVar("R")
-Convert = Callable[[Any], Any]
 
 
 def dumps(value: object) -> bytes:
@@ -147,7 +152,7 @@ class WireFormat(Generic[R]):
         hints = typing.get_type_hints(record)
         names = [field.name for field in dataclasses.fields(record)]  # type: ignore[arg-type]
         fields = [
-            _Field(
+            Field(
                 name,
                 *_converters(hints[name]),
                 omit_none=omit_none is True or name in (omit_none or ()),
@@ -157,9 +162,9 @@ class WireFormat(Generic[R]):
             )
             for name in names
         ]
-        self.to_dict: Callable[[R], dict[str, Any]] = _compile_to_dict(fields)
+        self.to_dict: Callable[[R], dict[str, Any]] = compile_to_dict(fields)
         """The payload of a record (not validated)."""
-        self.from_dict: Callable[[Mapping[str, Any]], R] = _compile_from_dict(record, fields)
+        self.from_dict: Callable[[Mapping[str, Any]], R] = compile_from_dict(record, fields)
         """The record of an (already validated) payload; unknown keys are ignored."""
 
     def encode(self, record: R) -> bytes:
@@ -181,117 +186,9 @@ class WireFormat(Generic[R]):
         return self.from_dict(value)
 
 
-@dataclasses.dataclass(frozen=True)
-class _Field:
-    name: str
-    encode: Convert
-    decode: Convert
-    omit_none: bool
-    omit_default: bool
-    default: Any
-    fallback: Callable[[Mapping[str, Any]], Any] | None
-
-
 def _default(record: type[Any], name: str) -> Any:
     field = next(field for field in dataclasses.fields(record) if field.name == name)
     return None if field.default is dataclasses.MISSING else field.default
-
-
-def _compile_to_dict(fields: list[_Field]) -> Callable[[Any], dict[str, Any]]:
-    """`to_dict` as straight-line code (built once): as fast as a hand-written one.
-
-    Snapshots are encoded several times per run on the worker's hot path; a loop over the
-    fields costs twice as much.
-    """
-    env: dict[str, Any] = {}
-    literal, optional = [], []
-    for i, field in enumerate(fields):
-        get = f"record.{field.name}"
-        value = "v" if field.encode is _identity else f"_enc{i}(v)"
-        env[f"_enc{i}"], env[f"_def{i}"] = field.encode, field.default
-        if field.omit_none or field.omit_default:
-            keep = ["v is not None"] + ([f"v != _def{i}"] if field.omit_default else [])
-            optional.append(f"    v = {get}\n    if {' and '.join(keep)}:\n")
-            optional.append(f"        data[{field.name!r}] = {value}\n")
-        elif field.encode is _identity:
-            literal.append(f"{field.name!r}: {get}")
-        else:
-            literal.append(f"{field.name!r}: None if (v := {get}) is None else {value}")
-    source = "def to_dict(record):\n    data = {" + ", ".join(literal) + "}\n"
-    source += "".join(optional) + "    return data\n"
-    exec(source, env)
-    return env["to_dict"]  # type: ignore[no-any-return]
-
-
-def _compile_from_dict(record: type[R], fields: list[_Field]) -> Callable[[Mapping[str, Any]], R]:
-    """`from_dict` as straight-line code (built once), like `_compile_to_dict`.
-
-    A record that can be built field by field through its slots (`copies.slot_setters`) is,
-    instead of through `__init__` with a dict of keyword arguments: a snapshot decodes at
-    about half the cost.
-    """
-    setters = slot_setters(record)
-    if setters is None:
-        return _compile_from_dict_by_init(record, fields)
-    declared = {field.name: field for field in dataclasses.fields(record)}  # type: ignore[arg-type]
-    env: dict[str, Any] = {"_new": object.__new__, "_record": record}
-    lines = ["def from_dict(data):", "    new = _new(_record)"]
-    for i, field in enumerate(fields):
-        env[f"_dec{i}"], env[f"_fallback{i}"] = field.decode, field.fallback
-        env[f"_set{i}"] = setters[field.name]
-        value = "v" if field.decode is _identity else f"None if v is None else _dec{i}(v)"
-        lines.append(f"    if {field.name!r} in data:")
-        lines.append(f"        v = data[{field.name!r}]")
-        lines.append(f"        _set{i}(new, {value})")
-        lines.append("    else:")
-        lines.append(f"        _set{i}(new, {_absent(declared[field.name], field, i, env)})")
-    lines.append("    return new")
-    exec("\n".join(lines) + "\n", env)
-    return env["from_dict"]  # type: ignore[no-any-return]
-
-
-def _absent(declared: dataclasses.Field[Any], field: _Field, i: int, env: dict[str, Any]) -> str:
-    """The expression for the value of a field missing from the payload, as `__init__` has it."""
-    if field.fallback is not None:
-        return f"_fallback{i}(data)"
-    if declared.default_factory is not dataclasses.MISSING:
-        env[f"_factory{i}"] = declared.default_factory
-        return f"_factory{i}()"
-    if declared.default is not dataclasses.MISSING:
-        env[f"_default{i}"] = declared.default
-        return f"_default{i}"
-    env[f"_required{i}"] = _required(declared.name)
-    return f"_required{i}()"
-
-
-def _required(name: str) -> Callable[[], Any]:
-    def required() -> Any:
-        raise TypeError(f"the payload has no {name!r}, which has no default")
-
-    return required
-
-
-def _compile_from_dict_by_init(
-    record: type[R], fields: list[_Field]
-) -> Callable[[Mapping[str, Any]], R]:
-    env: dict[str, Any] = {"_record": record}
-    lines = ["def from_dict(data):", "    values = {}"]
-    for i, field in enumerate(fields):
-        env[f"_dec{i}"], env[f"_fallback{i}"] = field.decode, field.fallback
-        value = "v" if field.decode is _identity else f"None if v is None else _dec{i}(v)"
-        lines.append(f"    if {field.name!r} in data:")
-        lines.append(f"        v = data[{field.name!r}]")
-        lines.append(f"        values[{field.name!r}] = {value}")
-        if field.fallback is not None:
-            lines.append("    else:")
-            lines.append(f"        values[{field.name!r}] = _fallback{i}(data)")
-    lines.append("    return _record(**values)")
-    exec("\n".join(lines) + "\n", env)
-    return env["from_dict"]  # type: ignore[no-any-return]
-
-
-def _identity(value: Any) -> Any:
-    return value
 
 
 def _converters(hint: Any) -> tuple[Convert, Convert]:
@@ -299,7 +196,7 @@ def _converters(hint: Any) -> tuple[Convert, Convert]:
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if origin in (typing.Union, types.UnionType):
         present = [arg for arg in args if arg is not type(None)]
-        return _converters(present[0]) if len(present) == 1 else (_identity, _identity)
+        return _converters(present[0]) if len(present) == 1 else (identity, identity)
     if isinstance(hint, type) and issubclass(hint, enum.Enum):
         return _enum_value, _enum_member(hint)
     if origin is tuple:
@@ -310,7 +207,7 @@ def _converters(hint: Any) -> tuple[Convert, Convert]:
         )
     if origin in (Mapping, dict, typing.Mapping):
         encode_item, decode_item = _converters(args[1])
-        if encode_item is _identity:
+        if encode_item is identity:
             return dict, dict
         return (
             (lambda value: {key: encode_item(item) for key, item in value.items()}),
@@ -319,7 +216,7 @@ def _converters(hint: Any) -> tuple[Convert, Convert]:
     nested = _NESTED.get(hint)
     if nested is not None:
         return nested.to_dict, nested.from_dict
-    return _identity, _identity
+    return identity, identity
 
 
 def _enum_value(member: enum.Enum) -> Any:
