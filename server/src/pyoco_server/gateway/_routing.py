@@ -80,9 +80,9 @@ class SpecRenderedOnce(SwaggerUIAPI):
 
     The spec (`/openapi.json`, `/openapi.yaml`) is served as written, its `$ref`s kept (the
     contract clients are generated from). Connexion's routes copy, validate and resolve the
-    whole spec for every request (about 0.3 s of CPU for the JSON and 1.8 s for the YAML, each
-    blocking the event loop, for anyone who asks) and serve it with every `$ref` inlined
-    (1.1 MB of JSON).
+    whole spec for every request (0.18-0.29 s of CPU for the JSON and 1.6-1.8 s for the YAML
+    on the benchmark machine, each blocking the event loop, for anyone who asks) and serve it
+    with every `$ref` inlined (1.1 MB of JSON).
     """
 
     _documents: dict[tuple[str, str], bytes] | None = None
