@@ -44,10 +44,17 @@ def non_json(x: int) -> set[int]:
     return {x, x + 1}
 
 
+def write_pid(pid_file: str, pid: int) -> None:
+    """Write `pid` to `pid_file` whole: a test polling for the file never reads it empty."""
+    partial = Path(f"{pid_file}.partial")
+    partial.write_text(str(pid))
+    partial.replace(pid_file)
+
+
 def sleep_for(seconds: float, pid_file: str = "") -> float:
     """Sleep `seconds` (after writing this process's id to `pid_file`, if given)."""
     if pid_file:
-        Path(pid_file).write_text(str(os.getpid()))
+        write_pid(pid_file, os.getpid())
     time.sleep(seconds)
     return seconds
 
@@ -142,7 +149,7 @@ def spawn_and_wait(pid_file: str, seconds: float) -> int:
     import subprocess
 
     child = subprocess.Popen(["sleep", "300"])
-    Path(pid_file).write_text(str(child.pid))
+    write_pid(pid_file, child.pid)
     time.sleep(seconds)
     child.kill()
     return child.pid
