@@ -11,7 +11,7 @@ install and the versions are exactly those of uv.lock.
     uv run nox -s lint_specs        the official AsyncAPI, Redocly and Spectral linters on the specs
     uv run nox -s tests             the test suite
     uv run nox -s fuzz              schemathesis CLI against a live gateway with a real NATS
-    uv run nox -s bench             the benchmarks under bench/
+    uv run nox -s bench -- NAME     a benchmark under bench/ (without NAME, the list)
     uv run nox -s docs              the documentation site (mkdocs, strict) into site/
 """
 
