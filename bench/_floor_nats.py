@@ -45,6 +45,23 @@ _SNAPSHOT = {
 }
 
 
+def _configs() -> tuple[Any, Any]:
+    """The job stream and the runs bucket as pyoco-server configures them (work-queue retention,
+    deduplication, bounds; history, TTL and delete markers), under the floor's own names, so
+    nats-server does the same work for a message as for the real one."""
+    import dataclasses
+
+    from pyoco_server.domain.settings import Settings
+    from pyoco_server.jetstream._resources import bucket_configs, work_stream_config
+
+    settings = Settings.from_env({"PYOCO_NATS_URL": "nats://127.0.0.1:4222"})
+    jobs = dataclasses.replace(
+        work_stream_config(settings), name="FLOOR_JOBS", subjects=["floor.jobs.>"]
+    )
+    (runs,) = [c for c in bucket_configs(settings) if c.bucket == settings.runs_kv_bucket]
+    return jobs, dataclasses.replace(runs, bucket="floor_runs")
+
+
 def _payload(template: dict[str, Any], run_id: str, **changes: Any) -> bytes:
     return orjson.dumps({**template, "run_id": run_id, **changes})
 
@@ -53,12 +70,12 @@ async def _gateway_side(url: str, runs: int, ready: Any, go: Any, loaded: Any) -
     """Publish each job, create its record, watch the bucket until every run ended; then the
     same one run at a time (idle latency: from the publish to the terminal change seen)."""
     import nats
-    from nats.js.api import StreamConfig
 
     nc = await nats.connect(url)
     js = nc.jetstream()
-    await js.add_stream(StreamConfig(name="FLOOR_JOBS", subjects=["floor.jobs.>"]))
-    kv = await js.create_key_value(bucket="floor_runs", history=5, direct=True)
+    jobs, runs_bucket = _configs()
+    await js.add_stream(jobs)
+    kv = await js.create_key_value(config=runs_bucket)
     loop = asyncio.get_running_loop()
     ended = 0
     all_ended = loop.create_future()
