@@ -210,11 +210,38 @@ async def _claim_and_end(kv: Any, msg: Any, free: asyncio.Semaphore, done: list[
         free.release()
 
 
+async def _observer_side(url: str, runs: int, ready: Any, go: Any, loaded: Any) -> dict[str, float]:
+    """What bench.e2e does while it measures this project: a plain subscription to the bucket's
+    changes, waiting for each run's terminal one (its CPU is not counted, as bench.e2e's is not;
+    nats-server's work for it is, in both)."""
+    import nats
+
+    nc = await nats.connect(url)
+    ended = 0
+    all_ended = asyncio.get_running_loop().create_future()
+
+    async def on_change(msg: Any) -> None:
+        nonlocal ended
+        if orjson.loads(msg.data)["status"] == "COMPLETED":
+            ended += 1
+            if ended == runs + IDLE_RUNS:
+                all_ended.set_result(None)
+
+    await nc.subscribe("$KV.floor_runs.>", cb=on_change)
+    await nc.flush()
+    ready.set()
+    await asyncio.wait_for(all_ended, 900)
+    await nc.close()
+    return {}
+
+
+_SIDES = {"gateway": _gateway_side, "worker": _worker_side, "observer": _observer_side}
+
+
 def _side(name: str, url: str, runs: int, ready: Any, go: Any, loaded: Any, results: Any) -> None:
     import uvloop
 
-    side = _gateway_side if name == "gateway" else _worker_side
-    results.put((name, uvloop.run(side(url, runs, ready, go, loaded))))
+    results.put((name, uvloop.run(_SIDES[name](url, runs, ready, go, loaded))))
 
 
 def nats_floor(runs: int) -> dict[str, float]:
@@ -224,7 +251,7 @@ def nats_floor(runs: int) -> dict[str, float]:
         url = server.url
         results = context.Queue()
         go, loaded = context.Event(), context.Event()
-        readies = {name: context.Event() for name in ("gateway", "worker")}
+        readies = {name: context.Event() for name in _SIDES}
         processes = [
             context.Process(target=_side, args=(name, url, runs, ready, go, loaded, results))
             for name, ready in readies.items()

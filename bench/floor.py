@@ -16,7 +16,8 @@ with what is left for the code itself:
   record, and watches the bucket (three changes per run); the "worker" fetches jobs from a pull
   consumer (8 at a time at most), reads each run's record, writes it twice with
   compare-and-set and acks the job. Payloads are JSON of the sizes the real ones have, the
-  stream and the bucket are configured as pyoco-server's (work-queue retention, history, TTL);
+  stream and the bucket are configured as pyoco-server's (work-queue retention, history, TTL),
+  and a third process watches the bucket as bench.e2e does while it measures this project;
 - **run process**: a forked child that receives each run as a pickle through a pipe, runs the
   trivial 2-task flow with pyoco's `Engine` and sends back its state: as pyoco documents it, and
   on task threads shared across runs (pyoco_worker/threads.py, the cheapest way this project
