@@ -18,31 +18,27 @@ SUBMIT_CONCURRENCY = 32
 WORKER_CONCURRENCY = 8
 IDLE_RUNS = 300
 
-_JOB = {
-    "run_id": "",
-    "flow_name": "trivial",
-    "tag": "default",
-    "tags": ["default"],
-    "params": {"x": 1},
-    "submitted_at": 0.0,
-    "tenant_id": None,
-    "timeout_sec": None,
-    "labels": {},
-}
-_SNAPSHOT = {
-    **_JOB,
-    "status": "PENDING",
-    "job_seq": 1,
-    "attempt": 0,
-    "worker_id": None,
-    "start_time": None,
-    "end_time": None,
-    "tasks": {"add_one": "PENDING", "to_text": "PENDING"},
-    "task_records": {},
-    "error": None,
-    "heartbeat_at": None,
-    "progress": None,
-}
+
+def _templates() -> tuple[dict[str, Any], dict[str, Any]]:
+    """A job and its PENDING snapshot as pyoco-server writes them (domain/codec.py), for the
+    trivial flow by name; each run gets its own id."""
+    from pyoco_server.domain.codec import JOB, SNAPSHOT
+    from pyoco_server.domain.records import Job
+    from pyoco_server.domain.snapshot import RunSnapshot
+
+    job = Job(
+        tenant_id=None,
+        run_id=uuid.uuid4().hex,
+        flow_name="trivial",
+        tag="default",
+        tags=("default",),
+        params={"x": 1},
+        submitted_at=time.time(),
+    )
+    return JOB.to_dict(job), SNAPSHOT.to_dict(RunSnapshot.pending(job, job_seq=1))
+
+
+_JOB, _SNAPSHOT = _templates()
 
 
 def _configs() -> tuple[Any, Any]:
@@ -91,13 +87,11 @@ async def _gateway_side(url: str, runs: int, ready: Any, go: Any, loaded: Any) -
             if waiter is not None:
                 waiter.set_result(time.perf_counter())
 
-    async def submit() -> str:
-        run_id = uuid.uuid4().hex
+    async def submit(run_id: str) -> None:
         await js.publish(
             "floor.jobs.default", _payload(_JOB, run_id), headers={"Nats-Msg-Id": run_id}
         )
         await kv.create(run_id, _payload(_SNAPSHOT, run_id))
-        return run_id
 
     # The gateway's run index follows the bucket with an ordered push consumer.
     await js.subscribe("$KV.floor_runs.>", cb=on_change, ordered_consumer=True)
@@ -109,7 +103,7 @@ async def _gateway_side(url: str, runs: int, ready: Any, go: Any, loaded: Any) -
 
     async def submitter() -> None:
         for _ in pending:
-            await submit()
+            await submit(uuid.uuid4().hex)
 
     await asyncio.gather(*(submitter() for _ in range(SUBMIT_CONCURRENCY)))
     await asyncio.wait_for(all_ended, 300)
@@ -124,10 +118,7 @@ async def _gateway_side(url: str, runs: int, ready: Any, go: Any, loaded: Any) -
         started = time.perf_counter()
         run_id = uuid.uuid4().hex
         waiting[run_id] = seen = loop.create_future()
-        await js.publish(
-            "floor.jobs.default", _payload(_JOB, run_id), headers={"Nats-Msg-Id": run_id}
-        )
-        await kv.create(run_id, _payload(_SNAPSHOT, run_id))
+        await submit(run_id)
         latencies.append(await asyncio.wait_for(seen, 10) - started)
     result["idle_p50_ms"] = statistics.median(latencies) * 1000
     result["idle_p99_ms"] = statistics.quantiles(latencies, n=100)[-1] * 1000

@@ -15,7 +15,8 @@ with what is left for the code itself:
   "gateway" publishes each job with a message id and waits for the ack, creates the run's KV
   record, and watches the bucket (three changes per run); the "worker" fetches jobs from a pull
   consumer (8 at a time at most), reads each run's record, writes it twice with
-  compare-and-set and acks the job. Payloads are JSON of the sizes the real ones have, the
+  compare-and-set and acks the job. Payloads are a job and its PENDING snapshot as
+  pyoco-server encodes them (the two writes change only the status), the
   stream and the bucket are configured as pyoco-server's (work-queue retention, history, TTL),
   and a third process watches the bucket as bench.e2e does while it measures this project;
 - **run process**: a forked child that receives each run as a pickle through a pipe, runs the
