@@ -176,6 +176,47 @@ def test_a_tags_consumer_is_read_at_most_once_per_interval() -> None:
     scenario(test)
 
 
+def test_a_read_older_than_the_job_is_taken_again_for_a_get() -> None:
+    async def test(d: Deployment) -> None:
+        d.backend.workers.write(worker_record("w1", concurrency=1, current_run_ids=("r0",)))
+        subscription = await d.backend.jobs.subscribe("default")
+        (first,) = await d.queue("r0")
+        await d.settle()
+        assert await d.waits.explain(pending(first)) is not None  # read before r1 and r2
+        assert len(d.deployment.calls) == 1
+        await subscription.fetch(1, 0.1)
+        _, last = await d.queue("r1", "r2")
+        await d.settle()
+        waiting = await d.waits.explain(pending(last))
+        assert waiting is not None
+        assert (waiting.reason, waiting.ahead) == (WaitingReason.WORKERS_BUSY, 1)
+        assert len(d.deployment.calls) == 2  # within the interval, but the job is newer
+        again = await d.waits.explain(pending(last - 1))
+        assert again is not None
+        assert again.ahead == 0
+        assert len(d.deployment.calls) == 2  # the second read began after r1 was published
+
+    scenario(test)
+
+
+def test_a_watch_counts_a_job_newer_than_the_read_as_not_in_it() -> None:
+    async def test(d: Deployment) -> None:
+        d.backend.workers.write(worker_record("w1", concurrency=1, current_run_ids=("r0",)))
+        await d.backend.jobs.subscribe("default")
+        (first,) = await d.queue("r1")
+        await d.settle()
+        shown = await d.waits.explain(pending(first))  # the read counts r1 itself
+        assert shown is not None
+        assert shown.ahead == 0
+        (second,) = await d.queue("r2")
+        later = d.waits.explain_now(pending(second))  # no read: r1 alone was counted, ahead
+        assert later is not None
+        assert later.ahead == 1
+        assert len(d.deployment.calls) == 1
+
+    scenario(test)
+
+
 def test_a_worker_starting_on_the_tag_ends_no_worker() -> None:
     async def test(d: Deployment) -> None:
         assert d.waits.submit_warnings("default")

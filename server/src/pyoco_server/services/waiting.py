@@ -8,7 +8,9 @@ at submit when no worker would take the run. The sources, none of them a round t
   whether their slots are full (`current_run_ids` against `concurrency`, as of their last
   record: at most a heartbeat old);
 - the tag's durable consumer (`QueueProbe`): read at most once a second per tag, and only for
-  tags that live workers serve, for the number of jobs queued before the run's;
+  tags that live workers serve, for the number of jobs queued before the run's. `GET` of a
+  PENDING run also reads it when the last read may have begun before the run's job was
+  published (one read at a time per tag; a watch uses what was read last);
 - the snapshot itself: `next_attempt_at` of a scheduled retry.
 
 The reasons, first match wins: `retry_scheduled` (a retry is due later), `no_worker` (no live
@@ -145,8 +147,25 @@ class WorkerView:
                     del self._by_tag[tag]
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Read:
+    """One read of a tag's consumer."""
+
+    at: float
+    """When it was taken (the probe's clock)."""
+    covers: int
+    """The highest job sequence known to be published when it began: later jobs may be missing."""
+    depth: QueueDepth | None
+
+
 class QueueProbe:
-    """Each tag's consumer, read at most once per `interval` (concurrent asks share a read)."""
+    """Each tag's consumer, read at most once per `interval` (concurrent asks share a read).
+
+    A read counts the jobs published before it began. A job is known to be published once a
+    snapshot carrying its sequence is seen (the snapshot is written after the job), so each
+    read remembers the highest sequence known when it began, and `read` with a `job_seq` reads
+    again when the last read may predate that job.
+    """
 
     def __init__(
         self,
@@ -157,38 +176,61 @@ class QueueProbe:
         self._source = source
         self._interval = interval
         self._clock = clock
-        self._read: dict[str, tuple[float, QueueDepth | None]] = {}
-        self._reading: dict[str, asyncio.Task[QueueDepth | None]] = {}
+        self._known = 0
+        self._read: dict[str, _Read] = {}
+        self._reading: dict[str, tuple[int, asyncio.Task[QueueDepth | None]]] = {}
+
+    def note(self, job_seq: int | None) -> None:
+        """Remember that the job `job_seq` is published (a snapshot carrying it was seen)."""
+        if job_seq is not None and job_seq > self._known:
+            self._known = job_seq
 
     def cached(self, tag: str) -> QueueDepth | None:
         """The tag's consumer as last read (None: never read, or it has none)."""
         found = self._read.get(tag)
-        return found[1] if found else None
+        return found.depth if found else None
 
-    def fresh(self, tag: str) -> bool:
-        """True when the tag's consumer was read within the interval."""
+    def covers(self, tag: str, job_seq: int | None) -> bool:
+        """True when the tag's last read began after the job `job_seq` was published."""
         found = self._read.get(tag)
-        return found is not None and self._clock() - found[0] < self._interval
+        return found is not None and job_seq is not None and job_seq <= found.covers
 
-    async def read(self, tag: str) -> QueueDepth | None:
-        """The tag's consumer, read now unless it was within the interval (None: unknown)."""
-        if self.fresh(tag):
+    def fresh(self, tag: str, job_seq: int | None = None) -> bool:
+        """True when the tag's consumer was read within the interval (and after `job_seq`)."""
+        found = self._read.get(tag)
+        if found is None or self._clock() - found.at >= self._interval:
+            return False
+        return job_seq is None or job_seq <= found.covers
+
+    async def read(self, tag: str, job_seq: int | None = None) -> QueueDepth | None:
+        """The tag's consumer, read now unless it was within the interval and after `job_seq`.
+
+        None: unknown. A read in flight that began before `job_seq` was known is waited for,
+        then another one begins.
+        """
+        self.note(job_seq)
+        if self.fresh(tag, job_seq):
             return self.cached(tag)
-        return await asyncio.shield(self._start(tag))
+        covers, task = self._start(tag)
+        if job_seq is not None and covers < job_seq:
+            await asyncio.shield(task)
+            _, task = self._start(tag)
+        return await asyncio.shield(task)
 
     def refresh_soon(self, tag: str) -> None:
         """Read the tag's consumer in the background unless it is fresh or being read."""
         if not self.fresh(tag):
             self._start(tag)
 
-    def _start(self, tag: str) -> asyncio.Task[QueueDepth | None]:
-        task = self._reading.get(tag)
-        if task is None:
-            task = asyncio.get_running_loop().create_task(self._fetch(tag))
-            self._reading[tag] = task
-        return task
+    def _start(self, tag: str) -> tuple[int, asyncio.Task[QueueDepth | None]]:
+        reading = self._reading.get(tag)
+        if reading is None:
+            covers = self._known
+            task = asyncio.get_running_loop().create_task(self._fetch(tag, covers))
+            reading = self._reading[tag] = (covers, task)
+        return reading
 
-    async def _fetch(self, tag: str) -> QueueDepth | None:
+    async def _fetch(self, tag: str, covers: int) -> QueueDepth | None:
         try:
             depth = await self._source.queue(tag)
         except BackendUnavailable as exc:
@@ -196,7 +238,7 @@ class QueueProbe:
             return self.cached(tag)
         finally:
             self._reading.pop(tag, None)
-        self._read[tag] = (self._clock(), depth)
+        self._read[tag] = _Read(self._clock(), covers, depth)
         return depth
 
 
@@ -226,15 +268,19 @@ class RunWaits:
     async def explain(self, snapshot: RunSnapshot) -> RunWaiting | None:
         """Why the run waits (None unless PENDING), its tag's consumer read if stale."""
         if snapshot.status is RunStatus.PENDING:
-            await self.warm(snapshot.tag)
+            await self.warm(snapshot.tag, snapshot.job_seq)
         return self.explain_now(snapshot)
 
-    async def warm(self, tag: str) -> None:
-        """Read the tag's consumer unless it is fresh or no live worker serves the tag."""
-        if self._queues.fresh(tag):
+    async def warm(self, tag: str, job_seq: int | None = None) -> None:
+        """Read the tag's consumer unless no live worker serves the tag or it is fresh.
+
+        Fresh: read within the interval and, given `job_seq`, begun after that job was published.
+        """
+        self._queues.note(job_seq)
+        if self._queues.fresh(tag, job_seq):
             return
         if self._workers.serves(tag, self._clock(), self._disconnect_timeout):
-            await self._queues.read(tag)
+            await self._queues.read(tag, job_seq)
 
     def explain_now(self, snapshot: RunSnapshot) -> RunWaiting | None:
         """Why the run waits, from what is in memory now (a stale consumer is read for later)."""
@@ -249,8 +295,13 @@ class RunWaits:
         serving = self._workers.serving(snapshot.tag, now, self._disconnect_timeout)
         if not serving:
             return RunWaiting(WaitingReason.NO_WORKER, self._no_worker(snapshot.tag), workers=0)
+        self._queues.note(snapshot.job_seq)
         self._queues.refresh_soon(snapshot.tag)
-        ahead = _ahead(snapshot.job_seq, self._queues.cached(snapshot.tag))
+        ahead = _ahead(
+            snapshot.job_seq,
+            self._queues.cached(snapshot.tag),
+            counted=self._queues.covers(snapshot.tag, snapshot.job_seq),
+        )
         free = sum(max(0, record.concurrency - len(record.current_run_ids)) for record in serving)
         if free == 0 or (ahead is not None and ahead >= free):
             return RunWaiting(
@@ -280,19 +331,21 @@ class RunWaits:
         return RunWaiting(WaitingReason.RETRY_SCHEDULED, detail, retry_at=retry_at)
 
 
-def _ahead(job_seq: int | None, queue: QueueDepth | None) -> int | None:
+def _ahead(job_seq: int | None, queue: QueueDepth | None, *, counted: bool) -> int | None:
     """Jobs of the tag queued before `job_seq`, when the consumer tells.
 
     Every job between the consumer's last delivery and this one is still queued, so their count
     is at most the sequence gap (which also counts other tags' jobs) and at most the consumer's
-    undelivered jobs other than this one: the smaller bound is the estimate. A job delivered
-    before (a retry or a redelivery waiting) has no place in the line: None.
+    undelivered jobs, less this one when the read began after it was published (`counted`): the
+    smaller bound is the estimate. A job delivered before (a retry or a redelivery waiting) has
+    no place in the line: None.
     """
     if queue is None or job_seq is None or queue.delivered_seq is None:
         return None
     if job_seq <= queue.delivered_seq:
         return None
-    return max(0, min(queue.pending - 1, job_seq - queue.delivered_seq - 1))
+    undelivered = queue.pending - 1 if counted else queue.pending
+    return max(0, min(undelivered, job_seq - queue.delivered_seq - 1))
 
 
 def _queued(tag: str, workers: int) -> str:
