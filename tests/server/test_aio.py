@@ -1,13 +1,17 @@
 """`cancel_and_wait` and `cancel_all`: a task that loses a cancellation (as Python 3.11's
-`asyncio.wait_for` can make it) is cancelled again rather than waited for forever."""
+`asyncio.wait_for` can make it) is cancelled again rather than waited for forever.
+`report_stalls`: a loop held up by blocking code is said in the log."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 
 import pytest
+import uvloop
 
-from pyoco_server.aio import cancel_all, cancel_and_wait
+from pyoco_server.aio import cancel_all, cancel_and_wait, report_stalls
 
 
 async def swallows_the_first_cancellation(swallowed: asyncio.Event) -> None:
@@ -76,3 +80,41 @@ def test_cancel_all_ends_every_task_and_keeps_what_they_raised_to_itself() -> No
         assert swallowed.is_set()
 
     asyncio.run(body())
+
+
+class Told(logging.Handler):
+    """Sets `said` when a warning is logged."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.said = asyncio.Event()
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+        self.said.set()
+
+
+def test_a_loop_held_up_by_blocking_code_is_reported_and_the_report_ends_when_quiet() -> None:
+    told = Told()
+
+    async def body() -> None:
+        quiet = asyncio.Event()
+        reporter = asyncio.create_task(
+            report_stalls("the worker", quiet, interval=0.02, threshold=0.4)
+        )
+        await asyncio.sleep(0.05)
+        time.sleep(0.6)  # noqa: ASYNC251 (the stall itself: blocking code on the loop)
+        await asyncio.wait_for(told.said.wait(), timeout=10)
+        quiet.set()
+        await asyncio.wait_for(reporter, timeout=10)
+
+    logger = logging.getLogger("pyoco_server.aio")
+    logger.addHandler(told)
+    try:
+        uvloop.run(body())  # as the worker runs
+    finally:
+        logger.removeHandler(told)
+    (said,) = told.messages
+    assert said.startswith("the worker's event loop ran nothing for ")
+    assert float(said.split(" for ")[1].split(" s ")[0]) >= 0.5

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
@@ -11,6 +13,10 @@ from pyoco_server.domain.errors import BackendUnavailable
 
 T = TypeVar("T")
 
+log = logging.getLogger(__name__)
+
+STALL_CHECK_INTERVAL_SEC = 0.5
+STALL_WARNING_SEC = 1.0
 
 _CANCEL_AGAIN_SEC = 1.0
 
@@ -79,3 +85,35 @@ def backoff(within: float, first: float = 0.1, longest: float = 2.0) -> tuple[fl
         delays.append(delay)
         delay = min(delay * 2, longest)
     return tuple(delays)
+
+
+async def report_stalls(
+    what: str,
+    quiet: asyncio.Event,
+    *,
+    interval: float = STALL_CHECK_INTERVAL_SEC,
+    threshold: float = STALL_WARNING_SEC,
+) -> None:
+    """Log a warning each time this event loop was held up `threshold` seconds or more.
+
+    Every `interval` the loop is asked to wake this task; it waking late means that nothing on
+    the loop ran meanwhile: blocking code on the loop, a machine starved of CPU, a process
+    stopped (SIGSTOP) or swapped out. Every timer fires that much late too (run timeouts,
+    heartbeats, keepalives), so the log says so where the delays begin. Ends when `quiet` is set.
+    """
+    while True:
+        due = time.monotonic() + interval
+        try:
+            await asyncio.wait_for(quiet.wait(), interval)
+        except TimeoutError:
+            pass
+        else:
+            return
+        late = time.monotonic() - due
+        if late >= threshold:
+            log.warning(
+                "%s's event loop ran nothing for %.1f s (blocking code, a machine short of CPU, "
+                "or the process stopped); its timers (run timeouts, heartbeats) fired that late",
+                what,
+                late,
+            )

@@ -7,8 +7,9 @@ tags as soon as it is published. Jobs wait (with in-progress acks) in one first-
 queue until a slot frees up.
 
 Background loops, all in one task group: the keepalive (in-progress acks for every held job),
-the run heartbeat (`heartbeat_at` of every running run, which also reveals missed cancels), and
-the registry heartbeat. Cancel notices and max-deliveries advisories arrive by subscription.
+the run heartbeat (`heartbeat_at` of every running run, which also reveals missed cancels), the
+registry heartbeat, and a watch on the event loop that logs when it was held up (every timer
+fired late then, run timeouts included). Cancel notices and max-deliveries advisories arrive by subscription.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import logging
 import time
 from collections.abc import Awaitable, Sequence
 
+from pyoco_server.aio import report_stalls
 from pyoco_server.domain.errors import BackendUnavailable
 from pyoco_server.domain.records import CancelNotice, WheelState
 from pyoco_server.domain.subjects import Subjects
@@ -168,6 +170,7 @@ class Worker:
                     group.create_task(self._keepalive_loop()),
                     group.create_task(self._run_heartbeat_loop()),
                     group.create_task(self._presence_loop()),
+                    group.create_task(report_stalls(f"worker {self.worker_id}", self._quiet)),
                 ]
                 await stop.wait()
                 await self._shutdown(fetchers, background)

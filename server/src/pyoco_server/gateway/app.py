@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pyoco_server import heap
-from pyoco_server.aio import cancel_and_wait
+from pyoco_server.aio import cancel_and_wait, report_stalls
 from pyoco_server.contracts import compile_all, load_openapi
 from pyoco_server.domain.settings import Settings
 from pyoco_server.domain.subjects import Subjects
@@ -219,6 +219,9 @@ def create_app(
             await _load_keys(keys, backend)
         advisories = asyncio.create_task(_handle_max_deliveries(backend))
         reaping = asyncio.create_task(_reap(reaper, view, settings.reaper_interval_sec))
+        stalls = asyncio.create_task(
+            report_stalls(f"gateway process {os.getpid()}", asyncio.Event())
+        )
         view.start()
         catalog.start()
         if backend.ready and not await view.wait_loaded(_STARTUP_WAIT_SEC):
@@ -229,6 +232,7 @@ def create_app(
             with on_exit_signal(view.close_streams):
                 yield
         finally:
+            await cancel_and_wait(stalls)
             await cancel_and_wait(advisories)
             await cancel_and_wait(reaping)  # it reads the run index, which view.stop closes
             await view.stop()
