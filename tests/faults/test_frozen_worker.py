@@ -1,7 +1,7 @@
 """A worker frozen for longer than AckWait (SIGSTOP, as a paused VM or a swapped-out host) while
 another worker takes its run over: the frozen worker's run stops itself before the job is
 delivered again, so the task's side effect happens once; thawed, the worker hands nothing back
-that is no longer its own, and goes on working."""
+that is no longer its own, logs how long its event loop was held up, and goes on working."""
 
 from __future__ import annotations
 
@@ -55,6 +55,11 @@ def test_a_frozen_workers_run_stops_itself_and_runs_once_elsewhere(
             what="the thawed worker to settle its stopped run",
         )
         assert "a newer attempt owns it" in frozen.log(), frozen.log()
+        wait_until(  # and its log says why its timers fired late
+            lambda: "worker frozen's event loop ran nothing for" in frozen.log(),
+            timeout=10,
+            what="the thawed worker to report the time it was stopped",
+        )
         again = submit_effect(client, effects, "after", seconds=0.0).json()["run_id"]
         assert wait_all_ended(client, [again])[again]["status"] == "COMPLETED"
         assert status(client, run_id)["status"] == "COMPLETED"
