@@ -10,14 +10,19 @@ import argparse
 import uvicorn
 
 
-def main() -> None:
-    """Parse the few uvicorn options and serve `app_from_env()`."""
+def parser() -> argparse.ArgumentParser:
+    """The command line: the few uvicorn options the gateway takes."""
     parser = argparse.ArgumentParser(prog="python -m pyoco_server.gateway")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--log-level", default="warning")
-    args = parser.parse_args()
+    return parser
+
+
+def main() -> None:
+    """Parse the command line and serve `app_from_env()`."""
+    args = parser().parse_args()
     uvicorn.run(
         "pyoco_server.gateway.app:app_from_env",
         factory=True,
