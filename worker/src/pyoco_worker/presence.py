@@ -72,6 +72,10 @@ class Presence:
             pid=os.getpid(),
             version=_version(),
         )
+        # `_record` holds what the record should say (changes land there at once, even while
+        # a write is in flight); `_written` is the record as last written. A write never copies
+        # what it wrote back into `_record`: a change made during its round trip would be lost.
+        self._written: WorkerRecord | None = None
         self._revision: int | None = None
         self._running: dict[str, None] = {}
         self._last_write = 0.0
@@ -81,8 +85,8 @@ class Presence:
 
     @property
     def record(self) -> WorkerRecord:
-        """The record as last written."""
-        return self._record
+        """The record as last written (before the first write: as it will be written)."""
+        return self._written or self._record
 
     async def start(self, disconnect_timeout: float, *, claim: bool = False) -> None:
         """Write the first record of this process, keeping `hidden` from an earlier one.
@@ -135,7 +139,7 @@ class Presence:
                 self._revision = await self._registry.put(record, self._revision)
             except RevisionConflict:
                 continue  # another worker wrote it first: is it live now?
-            self._record = record
+            self._written = record
             self._last_write = record.updated_at
             return True
         return False
@@ -207,7 +211,7 @@ class Presence:
             except RevisionConflict:
                 await self._reload()
                 raise
-            self._record = record
+            self._written = record
             self._last_write = record.updated_at
 
         await compare_and_set(
