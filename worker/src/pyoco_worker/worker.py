@@ -9,7 +9,8 @@ queue until a slot frees up.
 Background loops, all in one task group: the keepalive (in-progress acks for every held job),
 the run heartbeat (`heartbeat_at` of every running run, which also reveals missed cancels), the
 registry heartbeat, and a watch on the event loop that logs when it was held up (every timer
-fired late then, run timeouts included). Cancel notices and max-deliveries advisories arrive by subscription.
+fired late then, run timeouts included). Cancel notices and max-deliveries advisories arrive by
+subscription.
 """
 
 from __future__ import annotations
