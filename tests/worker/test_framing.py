@@ -104,6 +104,39 @@ def test_the_writer_sends_big_frames_without_blocking_the_loop(loop: str) -> Non
     assert ticks > 0
 
 
+@pytest.mark.parametrize("loop", sorted(LOOPS))
+def test_a_small_message_takes_one_read(loop: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A read shorter than asked for emptied the pipe: no second read just to hear it is empty."""
+    ours, theirs = socket.socketpair()
+    reads: list[int] = []
+    real_read = os.read
+
+    def counted(fd: int, size: int) -> bytes:
+        reads.append(fd)
+        return real_read(fd, size)
+
+    monkeypatch.setattr("pyoco_worker.framing.os.read", counted)
+
+    async def main() -> list[bytes]:
+        received: list[bytes] = []
+        arrived = asyncio.Event()
+        reader = FrameReader(
+            ours.fileno(), lambda p: (received.append(p), arrived.set()), print, 1 << 20
+        )
+        reader.start()
+        for message in (b"first", b"second"):
+            arrived.clear()
+            theirs.sendall(frame(message))
+            await asyncio.wait_for(arrived.wait(), 10)
+        reader.stop()
+        return received
+
+    assert LOOPS[loop](main()) == [b"first", b"second"]
+    assert len(reads) == 2
+    ours.close()
+    theirs.close()
+
+
 def test_a_frame_over_the_limit_closes_the_stream_with_a_reason() -> None:
     ours, theirs = pair()
 

@@ -82,6 +82,8 @@ class FrameReader:
             self._buffer += chunk
             if not self._deliver():
                 return
+            if len(chunk) < _READ_CHUNK:
+                break  # the pipe is empty: the loop calls again when more comes
 
     def _deliver(self) -> bool:
         """Hand over every whole frame in the buffer; False once the stream is given up."""

@@ -9,6 +9,8 @@ import argparse
 
 import uvicorn
 
+from pyoco_server.gateway.httpwrites import OneWriteProtocol
+
 
 def parser() -> argparse.ArgumentParser:
     """The command line: the few uvicorn options the gateway takes."""
@@ -32,6 +34,7 @@ def main() -> None:
         log_level=args.log_level,
         access_log=False,
         timeout_graceful_shutdown=5,
+        http=OneWriteProtocol,  # a response's headers and body in one write (httpwrites.py)
     )
 
 

@@ -1,0 +1,88 @@
+"""uvicorn's HTTP protocol with a response's writes sent to the socket together.
+
+uvicorn writes a response's status line and headers when the application sends
+`http.response.start`, and its body when it sends `http.response.body`: two `send` system calls
+for every response, each of which, on a loopback or LAN socket, costs the gateway's CPU and
+wakes the client once more. `OneWriteProtocol` gives uvicorn's request cycles a transport
+(`CorkedTransport`) that keeps what is written until the event loop's next round and then
+writes it at once: a response's headers and body, which Starlette sends in one step, leave as
+one write. A streamed response (an SSE watch) still leaves as it is sent, one loop round later.
+
+Everything but writing goes straight to uvicorn's transport. Closing, a half close and a lost
+connection first write (or drop) what is kept, in order. tests/server/test_http_writes.py
+checks the writes a response makes, streams, closes and a client that goes away.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+
+class CorkedTransport:
+    """A transport whose writes in one round of the event loop go out as one write."""
+
+    __slots__ = ("_kept", "_loop", "_scheduled", "_transport")
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        self._transport = transport
+        self._loop = loop
+        self._kept: list[bytes] = []
+        self._scheduled = False
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        """Keep `data` for the write at the end of this round of the loop."""
+        if not data:
+            return
+        self._kept.append(bytes(data))
+        if not self._scheduled:
+            self._scheduled = True
+            self._loop.call_soon(self.flush)
+
+    def writelines(self, chunks: Any) -> None:
+        """Keep each of `chunks` (as `write`)."""
+        for chunk in chunks:
+            self.write(chunk)
+
+    def flush(self) -> None:
+        """Write what is kept, as one write (nothing once the transport is closing)."""
+        self._scheduled = False
+        if not self._kept:
+            return
+        kept = self._kept
+        self._kept = []
+        if not self._transport.is_closing():
+            self._transport.write(kept[0] if len(kept) == 1 else b"".join(kept))
+
+    def close(self) -> None:
+        """Write what is kept, then close (the transport sends it before closing)."""
+        self.flush()
+        self._transport.close()
+
+    def write_eof(self) -> None:
+        """Write what is kept, then half close."""
+        self.flush()
+        self._transport.write_eof()
+
+    def abort(self) -> None:
+        """Drop what is kept and close at once."""
+        self._kept = []
+        self._transport.abort()
+
+    def get_write_buffer_size(self) -> int:
+        """What the transport holds, and what is kept for it."""
+        return self._transport.get_write_buffer_size() + sum(map(len, self._kept))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
+class OneWriteProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol whose request cycles write through a `CorkedTransport`."""
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        """Set the connection up as uvicorn does, then write to it through a `CorkedTransport`."""
+        super().connection_made(transport)
+        self.transport = CorkedTransport(transport, self.loop)  # type: ignore[assignment]
