@@ -18,7 +18,7 @@ import uvloop
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from pyoco_server.gateway import __main__ as gateway_main
-from pyoco_server.gateway.httpwrites import CorkedTransport, OneWriteProtocol
+from pyoco_server.gateway.httpwrites import WRITE_THROUGH_BYTES, CorkedTransport, OneWriteProtocol
 from tests.support.pool import eventually
 
 WAIT_SEC = 10.0
@@ -160,6 +160,31 @@ def test_a_streamed_response_is_sent_as_it_goes() -> None:
     assert len(writes) == 2  # headers with the first event, then the last event and the end
 
 
+def test_a_large_body_sent_without_pause_arrives_whole() -> None:
+    """Chunks sent in one step meet the socket's flow control, as with uvicorn's transport."""
+    chunks = [bytes([65 + n % 26]) * 65536 for n in range(48)]
+    size = sum(map(len, chunks))
+
+    async def large(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        headers = [(b"content-length", b"%d" % size)]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        for chunk in chunks[:-1]:
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await send({"type": "http.response.body", "body": chunks[-1]})
+
+    async def body() -> None:
+        async with serving(large, OneWriteProtocol) as (port, _):
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(GET)
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), WAIT_SEC)
+            received = await asyncio.wait_for(reader.readexactly(size), WAIT_SEC)
+            writer.close()
+        assert head.startswith(b"HTTP/1.1 200 OK\r\n")
+        assert received == b"".join(chunks)
+
+    run(body)
+
+
 def test_a_response_that_closes_the_connection_is_written_whole_first() -> None:
     writes: list[bytes] = []
 
@@ -257,6 +282,19 @@ def test_writes_of_one_round_go_out_as_one_write_at_its_end() -> None:
     one_round(loop)
     assert transport.events == [b"head body", b"next"]
     assert cork.get_extra_info("peername") == "info peername"
+    loop.close()
+
+
+def test_a_large_write_goes_out_at_once_to_meet_flow_control() -> None:
+    cork, transport, loop = corked()
+    cork.write(b"head ")
+    big = b"x" * WRITE_THROUGH_BYTES
+    cork.write(big)  # not kept for the round's end: the transport may pause the writer now
+    assert transport.events == [b"head " + big]
+    assert cork.get_write_buffer_size() == 7
+    cork.write(b"tail")
+    one_round(loop)
+    assert transport.events == [b"head " + big, b"tail"]
     loop.close()
 
 

@@ -9,7 +9,9 @@ writes it at once: a response's headers and body, which Starlette sends in one s
 one write. A streamed response (an SSE watch) still leaves as it is sent, one loop round later.
 
 Everything but writing goes straight to uvicorn's transport. Closing, a half close and a lost
-connection first write (or drop) what is kept, in order. tests/server/test_http_writes.py
+connection first write (or drop) what is kept, in order. Once `WRITE_THROUGH_BYTES` are kept they
+are written at once, so that a large body meets the transport's flow control (uvicorn waits for
+the socket to drain when its buffer is full) as it would without the cork. tests/server/test_http_writes.py
 checks the writes a response makes, streams, closes and a client that goes away.
 """
 
@@ -20,24 +22,34 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+WRITE_THROUGH_BYTES = 64 * 1024
+"""Kept bytes that are written without waiting for the end of the loop's round."""
+
 
 class CorkedTransport:
     """A transport whose writes in one round of the event loop go out as one write."""
 
-    __slots__ = ("_kept", "_loop", "_scheduled", "_transport")
+    __slots__ = ("_kept", "_loop", "_scheduled", "_size", "_transport")
 
     def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
         self._transport = transport
         self._loop = loop
         self._kept: list[bytes] = []
+        self._size = 0
         self._scheduled = False
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
-        """Keep `data` for the write at the end of this round of the loop."""
+        """Keep `data` for the write at the end of this round of the loop.
+
+        Once `WRITE_THROUGH_BYTES` are kept, everything kept is written now.
+        """
         if not data:
             return
         self._kept.append(bytes(data))
-        if not self._scheduled:
+        self._size += len(data)
+        if self._size >= WRITE_THROUGH_BYTES:
+            self.flush()
+        elif not self._scheduled:
             self._scheduled = True
             self._loop.call_soon(self.flush)
 
@@ -53,6 +65,7 @@ class CorkedTransport:
             return
         kept = self._kept
         self._kept = []
+        self._size = 0
         if not self._transport.is_closing():
             self._transport.write(kept[0] if len(kept) == 1 else b"".join(kept))
 
@@ -69,11 +82,12 @@ class CorkedTransport:
     def abort(self) -> None:
         """Drop what is kept and close at once."""
         self._kept = []
+        self._size = 0
         self._transport.abort()
 
     def get_write_buffer_size(self) -> int:
         """What the transport holds, and what is kept for it."""
-        return self._transport.get_write_buffer_size() + sum(map(len, self._kept))
+        return self._transport.get_write_buffer_size() + self._size
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._transport, name)
