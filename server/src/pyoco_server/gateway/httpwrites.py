@@ -11,8 +11,9 @@ one write. A streamed response (an SSE watch) still leaves as it is sent, one lo
 Everything but writing goes straight to uvicorn's transport. Closing, a half close and a lost
 connection first write (or drop) what is kept, in order. Once `WRITE_THROUGH_BYTES` are kept they
 are written at once, so that a large body meets the transport's flow control (uvicorn waits for
-the socket to drain when its buffer is full) as it would without the cork. tests/server/test_http_writes.py
-checks the writes a response makes, streams, closes and a client that goes away.
+the socket to drain when its buffer is full) as it would without the cork.
+tests/server/test_http_writes.py checks the writes a response makes, streams, large bodies,
+closes and a client that goes away.
 """
 
 from __future__ import annotations
