@@ -189,30 +189,25 @@ def test_a_job_whose_queueing_stays_unknown_never_makes_a_second_run(queued: boo
     assert run(world.submits.submit(SUBMISSION, "k1")).replayed
 
 
-def test_the_service_tells_which_runs_it_stored_first_and_as_which_revision() -> None:
+def test_the_service_tells_each_run_id_it_makes_before_anything_is_stored_under_it() -> None:
     backend = MemoryBackend()
-    created: list[tuple[str, int]] = []
+    ids = iter(["run-1", "run-2"])
+    told: list[tuple[str, bool]] = []
+
+    def on_new_id(run_id: str) -> None:  # nothing of the run may be queued or stored yet
+        told.append((run_id, backend.runs.current(run_id) is None and not backend.work.messages))
+
     service = RunService(
-        backend.runs,
-        backend.jobs,
-        Settings(),
-        new_id=lambda: "run-1",
-        on_created=lambda run_id, revision: created.append((run_id, revision)),
+        backend.runs, backend.jobs, Settings(), new_id=lambda: next(ids), on_new_id=on_new_id
     )
 
-    async def submit_twice() -> tuple[int, int]:
-        await service.submit(SUBMISSION)
-        stored = await backend.runs.get("run-1")
-        assert stored is not None
-        taken = RunSnapshot.pending(Job("run-2", "main", "default", ("default",), {}, 1.0)).claimed(
-            "w1", 1, 2.0
-        )
-        await backend.runs.create(taken)  # a worker stored run-2 before the gateway could
-        await service.submit(SUBMISSION, run_id="run-2")
-        again = await backend.runs.get("run-2")
-        assert again is not None
-        assert again.snapshot.worker_id == "w1"
-        return stored.revision, again.revision
+    async def submit() -> None:
+        await service.submit(SUBMISSION)  # an id made by the submit
+        backend.work.messages.clear()  # a worker took run-1's job
+        reserved = service.new_run_id()  # one reserved first, as idempotent submits do
+        assert told[-1] == (reserved, True)
+        await service.submit(SUBMISSION, run_id=reserved)
+        await service.submit(SUBMISSION, run_id="given")  # not made here: not told
 
-    first, _ = run(submit_twice())
-    assert created == [("run-1", first)]  # not run-2, which the service did not store
+    run(submit())
+    assert told == [("run-1", True), ("run-2", True)]

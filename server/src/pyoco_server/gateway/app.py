@@ -95,7 +95,7 @@ def handlers_for(
         code=RunCode(catalog, policy),
         work=backend.work,
         workflows=WorkflowTexts(backend.workflows, settings.run_retention_sec),
-        on_created=view.index.created,
+        on_new_id=view.index.creating,
     )
     wheels = WheelService(
         backend.wheel_files, backend.wheel_index, backend.wheel_history, in_use=view.bound

@@ -21,7 +21,6 @@ listed under that tenant.
 
 from __future__ import annotations
 
-import collections
 import dataclasses
 import logging
 import math
@@ -31,9 +30,8 @@ from pyoco_server.domain.states import TERMINAL
 from pyoco_server.ports import BucketOrigin
 from pyoco_server.services import indexdb, indexplan
 from pyoco_server.services.indexdb import MEMORY
-from pyoco_server.services.indexplan import COLUMN
+from pyoco_server.services.indexsizes import FilterSizes, same_place
 from pyoco_server.services.listing import (
-    LABEL,
     PREFIX_SORTED_MAX,
     Filters,
     Page,
@@ -56,13 +54,15 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-_TENANT_STATUS = "tenant_status"
-_SEP = "\x1f"
-
 COMMIT_EVERY = 5000
 """Changes written in one transaction at most (a burst of more is committed in parts)."""
 CREATED_NOTES = 4096
-"""Runs noted as created (`RunIndex.created`) and not seen yet, at most; older notes go."""
+"""Run ids noted as made (`RunIndex.creating`) and not seen yet, at most; older notes go."""
+
+
+_Unwritten = tuple[tuple[float, str] | None, int, Summary, Summary | None]
+"""A change not written yet: the run's key in the database (None: not there), the revision,
+the summary, and the summary the database holds (None: not there)."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -89,11 +89,11 @@ class RunIndex:
         self._live: dict[str, tuple[int, Summary]] = {}
         """The runs not ended yet that changed since the start, as indexed (revision, summary):
         their next change needs no read of the file. Bounded by the runs in flight."""
-        self._unwritten: dict[str, tuple[tuple[float, str] | None, int, Summary]] = {}
-        """Changes not written yet, by run: (the run's key in the database, or None if it is
-        not there; the revision; the summary). At most `COMMIT_EVERY`."""
-        self._created: dict[str, int] = {}
-        """Runs this process created, not seen yet: the revision that created each."""
+        self._unwritten: dict[str, _Unwritten] = {}
+        """Changes not written yet, by run (at most `COMMIT_EVERY`)."""
+        self._created: dict[str, None] = {}
+        """The run ids this process made whose first change has not come yet (`creating`)."""
+        self._sizes = FilterSizes(default_tenant)
         self.open(path)
 
     def open(self, path: str) -> None:
@@ -107,10 +107,7 @@ class RunIndex:
             self._reset("")  # runs without a tenant are listed under another one now
         else:
             self._applied = int(meta.get("applied", "0"))
-            self._sizes = collections.Counter(
-                {(f, v): n for f, v, n in self._db.execute("SELECT field, value, n FROM sizes")}
-            )
-        self._dirty: set[tuple[str, str]] = set()
+            self._sizes.load(self._db)
         self._pending = 0
 
     @property
@@ -119,7 +116,7 @@ class RunIndex:
         return self._applied
 
     def __len__(self) -> int:
-        return sum(n for (field, _), n in self._sizes.items() if field == "status")
+        return self._sizes.total()
 
     def resume(self, origin: BucketOrigin) -> int:
         """The revision the cache holds the bucket up to, or 0 after starting it over.
@@ -141,21 +138,21 @@ class RunIndex:
         ).rowcount
         if pruned > 0:
             log.info("run index: %d runs expired while the gateway was down", pruned)
-            self._recount()
+            self._sizes.recount(self._db)
         self.commit()
         return self._applied
 
-    def created(self, run_id: str, revision: int) -> None:
-        """Note that this process stored run `run_id` first, as `revision` of the bucket.
+    def creating(self, run_id: str) -> None:
+        """Note that this process made the run id `run_id` for a run it is about to submit.
 
-        That revision is the first of the run's key, so when it comes (`put`) the run is new:
-        it cannot be in the database, and is not looked up there (a lookup that misses costs a
-        new run's change a fifth of its cost). Only the run's next change reads the note, and
-        only its own revision matches it: a note that comes after that change, or never gets
-        read, changes nothing. At most `CREATED_NOTES` are kept.
+        No revision of that key can come before the note, so the first change of it that comes
+        (`put`) is its first revision: the run is new, cannot be in the database, and is not
+        looked up there (a lookup that misses costs a new run's change a fifth of its cost).
+        The note is spent by that change; one never read (a submit that failed) changes
+        nothing. At most `CREATED_NOTES` are kept, the oldest going first.
         """
         created = self._created
-        created[run_id] = revision
+        created[run_id] = None
         if len(created) > CREATED_NOTES:
             del created[next(iter(created))]
 
@@ -165,15 +162,20 @@ class RunIndex:
         Written to the database at the next commit or read: the changes of a run meanwhile (a
         short run's PENDING, RUNNING and COMPLETED) cost one write.
         """
-        created = self._created.pop(summary.run_id, None) == revision
-        kept = None if created else self._kept(summary.run_id)
+        run_id = summary.run_id
+        new = run_id in self._created
+        if new:  # (an id made twice, as tests' ids are, is looked up all the same)
+            del self._created[run_id]
+            new = run_id not in self._unwritten and run_id not in self._live
+        kept = None if new else self._kept(run_id)
         if kept is not None and revision < kept[0]:
             return Applied(False, kept[1])
         before = None if kept is None else kept[1]
         unwritten = self._unwritten.get(summary.run_id)
+        written = unwritten[3] if unwritten is not None else before  # as in the database
         in_db = unwritten[0] if unwritten is not None else (None if before is None else before.key)
-        self._unwritten[summary.run_id] = (in_db, revision, summary)
-        self._count(before, summary)
+        self._unwritten[summary.run_id] = (in_db, revision, summary, written)
+        self._sizes.count(before, summary)
         self._note(revision)
         if summary.status in TERMINAL:
             self._live.pop(summary.run_id, None)
@@ -190,7 +192,7 @@ class RunIndex:
         self._begin()
         if kept is not None:
             self._db.execute("DELETE FROM runs WHERE neg = ? AND run_id = ?", kept[1].key)
-            self._count(kept[1], None)
+            self._sizes.count(kept[1], None)
         self._note(revision)
         return None if kept is None else kept[1]
 
@@ -200,13 +202,7 @@ class RunIndex:
         if not self._db.in_transaction:
             return
         self._db.execute("REPLACE INTO meta VALUES ('applied', ?)", (str(self._applied),))
-        for field, value in self._dirty:
-            n = self._sizes.get((field, value), 0)
-            if n > 0:
-                self._db.execute("REPLACE INTO sizes VALUES (?, ?, ?)", (field, value, n))
-            else:
-                self._db.execute("DELETE FROM sizes WHERE field = ? AND value = ?", (field, value))
-        self._dirty.clear()
+        self._sizes.save(self._db)
         self._db.execute("COMMIT")
         self._pending = 0
 
@@ -233,16 +229,11 @@ class RunIndex:
 
     def counts_by_status(self) -> dict[str, int]:
         """How many runs are in each status (for metrics)."""
-        return {value: n for (field, value), n in self._sizes.items() if field == "status"}
+        return self._sizes.by_status()
 
     def counts_by_tenant(self) -> dict[str, dict[str, int]]:
         """How many runs each tenant has in each status (a run without one: the default's)."""
-        counts: dict[str, dict[str, int]] = {}
-        for (field, value), n in self._sizes.items():
-            if field == _TENANT_STATUS:
-                tenant, status = value.split(_SEP)
-                counts.setdefault(tenant, {})[status] = n
-        return counts
+        return self._sizes.by_tenant()
 
     def counts_by_tag(self, status: str) -> dict[str, int]:
         """How many runs of `status` each tag has (for metrics; O(runs of that status))."""
@@ -259,7 +250,7 @@ class RunIndex:
         """Up to `limit` runs passing `filters`, newest first, after `cursor`."""
         after = decode_cursor(cursor) if cursor else (-math.inf, "")
         self._write()
-        plan = indexplan.plan(self._db, filters, self._sizes, len(self))
+        plan = indexplan.plan(self._db, filters, self._sizes.counts, len(self))
         if plan is None:
             return Page([], None)
         walk = " AND ".join([*plan.walk, f"({plan.order}) > (?, ?)"])
@@ -297,7 +288,10 @@ class RunIndex:
             return
         self._begin()
         execute = self._db.execute
-        for in_db, revision, summary in self._unwritten.values():
+        for in_db, revision, summary, written in self._unwritten.values():
+            if in_db == summary.key and written is not None and same_place(written, summary):
+                execute(indexdb.PROGRESS, indexdb.progress(summary, revision))  # it moved on
+                continue
             values = indexdb.row(summary, revision, self._default_tenant)
             if in_db is None:
                 execute(indexdb.INSERT, values)
@@ -324,56 +318,6 @@ class RunIndex:
         if self._pending >= COMMIT_EVERY:
             self.commit()
 
-    def _count(self, before: Summary | None, after: Summary | None) -> None:
-        """Count a run as `after` instead of `before` (None: not at all)."""
-        old = self._counted_as(before)
-        new = self._counted_as(after)
-        sizes = self._sizes
-        for key in old - new:
-            n = sizes[key] - 1
-            if n > 0:
-                sizes[key] = n
-            else:
-                del sizes[key]
-        for key in new - old:
-            sizes[key] += 1
-        self._dirty |= old ^ new
-
-    def _counted_as(self, summary: Summary | None) -> frozenset[tuple[str, str]]:
-        """The (filter, value) pairs `summary` counts in."""
-        if summary is None:
-            return frozenset()
-        tenant = summary.tenant_id or self._default_tenant
-        keys = {
-            ("status", summary.status),
-            ("flow_name", summary.flow_name),
-            ("tag", summary.tag),
-            (_TENANT_STATUS, f"{tenant or ''}{_SEP}{summary.status}"),
-            *((LABEL, label) for label in summary.tags),
-        }
-        if summary.workflow_yaml_sha256 is not None:
-            keys.add(("workflow_yaml_sha256", summary.workflow_yaml_sha256))
-        if tenant is not None:
-            keys.add(("tenant_id", tenant))
-        return frozenset(keys)
-
-    def _recount(self) -> None:
-        """Count the runs of every filter value again (after many went at once)."""
-        self._sizes = collections.Counter()
-        for field, column in COLUMN.items():
-            for value, n in self._db.execute(
-                f"SELECT {column}, count(*) FROM runs WHERE {column} IS NOT NULL GROUP BY 1"
-            ):
-                self._sizes[(field, value)] = n
-        for label, n in self._db.execute("SELECT label, count(*) FROM labels GROUP BY 1"):
-            self._sizes[(LABEL, label)] = n
-        for tenant, status, n in self._db.execute(
-            "SELECT coalesce(tenant, ''), status, count(*) FROM runs GROUP BY 1, 2"
-        ):
-            self._sizes[(_TENANT_STATUS, f"{tenant}{_SEP}{status}")] = n
-        self._db.execute("DELETE FROM sizes")
-        self._dirty = set(self._sizes)
-
     def _reset(self, origin: str) -> None:
         """Start the cache over for the bucket `origin`."""
         meta = {"origin": origin, "default_tenant": self._default_tenant or "", "applied": "0"}
@@ -382,5 +326,4 @@ class RunIndex:
         self._unwritten.clear()
         self._created.clear()
         self._applied = 0
-        self._sizes = collections.Counter()
-        self._dirty = set()
+        self._sizes.clear()

@@ -102,6 +102,14 @@ UPDATE = (
     "tenant=?, workflow_yaml_sha256=?, rerun_of=? WHERE neg=? AND run_id=?"
 )
 
+PROGRESS = (
+    "UPDATE runs SET revision=?, status=?, updated_at=?, start_time=?, end_time=?, worker_id=?, "
+    "attempt=?, error=?, error_reason=?, rerun_of=? WHERE neg=? AND run_id=?"
+)
+"""`UPDATE` of the columns a run's progress changes: for a change in no other column
+(`indexsizes.same_place`), it rewrites only the row and its status and revision indexes, where
+`UPDATE` rewrites every index of the table."""
+
 
 def connect(path: str) -> sqlite3.Connection:
     """The database at `path` (`MEMORY`: one of this process only), created if missing.
@@ -173,6 +181,23 @@ def row(summary: Summary, revision: int, default_tenant: str | None) -> tuple[An
         summary.tenant_id or default_tenant,
         summary.workflow_yaml_sha256,
         summary.rerun_of,
+    )
+
+
+def progress(summary: Summary, revision: int) -> tuple[Any, ...]:
+    """The run's `PROGRESS` arguments."""
+    return (
+        revision,
+        summary.status,
+        summary.updated_at,
+        summary.start_time,
+        summary.end_time,
+        summary.worker_id,
+        summary.attempt,
+        summary.error,
+        summary.error_reason,
+        summary.rerun_of,
+        *summary.key,
     )
 
 

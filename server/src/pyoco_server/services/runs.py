@@ -75,7 +75,7 @@ class RunService:
         workflows: WorkflowTexts | None = None,
         clock: Callable[[], float] = time.time,
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
-        on_created: Callable[[str, int], None] = lambda _run_id, _revision: None,
+        on_new_id: Callable[[str], None] = lambda _run_id: None,
     ) -> None:
         self._store = store
         self._queue = queue
@@ -88,8 +88,9 @@ class RunService:
         self._settings = settings
         self._clock = clock
         self._new_id = new_id
-        self._on_created = on_created
-        """Told `(run_id, revision)` of each run this service stored first (the run index)."""
+        self._on_new_id = on_new_id
+        """Told each run id this service makes, before anything is stored under it (the run
+        index: `RunIndex.creating`)."""
 
     @property
     def default_tag(self) -> str:
@@ -103,7 +104,9 @@ class RunService:
 
     def new_run_id(self) -> str:
         """A fresh run id (to reserve one before submitting, as idempotent submits do)."""
-        return self._new_id()
+        run_id = self._new_id()
+        self._on_new_id(run_id)
+        return run_id
 
     async def submit(self, submission: Submission, run_id: str | None = None) -> RunSnapshot:
         """Queue the run's job, then store the run as PENDING (as run `run_id`, default new).
@@ -123,7 +126,7 @@ class RunService:
         A flow.yaml this process has not stored lately is stored for re-runs meanwhile
         (`WorkflowTexts`); a submit of a known file makes no extra round trip.
         """
-        job = self._job(submission, run_id or self._new_id())
+        job = self._job(submission, run_id or self.new_run_id())
         workflow = submission.workflow
         try:
             if workflow and self._workflows and self._workflows.needs_storing(workflow):
@@ -160,7 +163,7 @@ class RunService:
 
         async def create() -> None:
             with contextlib.suppress(RevisionConflict):  # a worker took the job and stored it
-                self._on_created(snapshot.run_id, await self._store.create(snapshot))
+                await self._store.create(snapshot)
 
         await through_flaps(create, _RETRY_BACKOFF_SEC)
 
