@@ -33,12 +33,22 @@ tasks:
 """The seed README's flow.yaml: the same trivial flow."""
 
 
-def chain_yaml(tasks: int = 50) -> bytes:
-    """A flow.yaml of `tasks` demo tasks in a chain, each adding one to `x`."""
+DEMO = "pyoco_server._workflow_test_tasks"
+"""The demo tasks' module."""
+
+
+def chain_yaml(tasks: int = 50, module: str | None = None) -> bytes:
+    """A flow.yaml of `tasks` demo tasks in a chain, each adding one to `x`.
+
+    With `module`, each task calls a function of its own in that module (`step1` calls
+    `module:step1`, and so on), as a user's flow does: the allowlist judges such callables by
+    their module, where the demo tasks are allowed by name.
+    """
     names = [f"step{n}" for n in range(1, tasks + 1)]
     lines = ["version: 1", "flow:", f"  graph: {' >> '.join(names)}", "  defaults: {x: 1}"]
     lines += ["tasks:"]
     lines += [
-        f"  {name}: {{callable: pyoco_server._workflow_test_tasks:add_one}}" for name in names
+        f"  {name}: {{callable: {module or DEMO}:{name if module else 'add_one'}}}"
+        for name in names
     ]
     return ("\n".join(lines) + "\n").encode()

@@ -51,6 +51,9 @@ def flow_yaml(flow: bytes) -> Submit:
 JSON = Submit("/runs", b'{"flow_name":"trivial","params":{"x":1}}', "application/json")
 SEED = flow_yaml(SEED_YAML)
 CHAIN = flow_yaml(chain_yaml())
+USER_MODULE = "bench_tasks"
+"""The module of `USER_CHAIN`'s tasks: a gateway takes it when PYOCO_TASK_MODULES lists it."""
+USER_CHAIN = flow_yaml(chain_yaml(module=USER_MODULE))
 
 PATHS = {"json": JSON, "flow.yaml": SEED}
 """The two submit paths every end-to-end figure is given for."""

@@ -21,7 +21,7 @@ from starlette.datastructures import UploadFile
 from starlette.testclient import TestClient
 
 from pyoco_server.domain.settings import Settings
-from pyoco_server.gateway import _connexion, _multipart, _validators, create_app
+from pyoco_server.gateway import _connexion, _validators, create_app
 from pyoco_server.gateway.handlers.runs import RunsApi
 from pyoco_server.memory import MemoryBackend
 from tests.support.flows import FLOW_YAML
@@ -32,7 +32,7 @@ def test_the_connexion_functions_the_shortcuts_call_exist() -> None:
     assert list(typed) == ["body_arg", "body_props", "additional_props"], "_get_typed_body_values"
     form = inspect.getsource(parameter._get_body_argument_form)
     assert "_get_typed_body_values(body_arg, body_props, additional_props)" in form, (
-        "_get_body_argument_form, which _connexion._form_arguments does with what it reads once"
+        "_get_body_argument_form, which _multipart.form_arguments does with what it reads once"
     )
     files = inspect.signature(parameter._get_file_arguments).parameters
     assert list(files)[:3] == ["files", "arguments", "body_schema"], "_get_file_arguments"
@@ -80,7 +80,12 @@ def client() -> Iterator[TestClient]:
 def _without_shortcuts(monkeypatch: pytest.MonkeyPatch) -> None:
     """Leave nothing parsed in the scope: the handlers then go through Connexion's decorator."""
     monkeypatch.setattr(_validators, "PARSED_BODY", "unused.body")
-    monkeypatch.setattr(_multipart, "PARSED_FORM", "unused.form")
+    monkeypatch.setattr(_validators, "PARSED_FORM", "unused.form")
+
+    def shortcut(*args: Any) -> Any:
+        raise AssertionError("the form's shortcut was taken")
+
+    monkeypatch.setattr(_connexion, "form_arguments", shortcut)
 
 
 FORMS = [

@@ -1,4 +1,5 @@
-"""The multipart validator splits a form as Connexion's `FormDataValidator._parse` does.
+"""The multipart validator splits a form as Connexion's `FormDataValidator._parse` does, and
+tells when the handler's request would split it alike (`ConnexionRequest._split_form_files`).
 
 `_validators.LimitedMultiPartValidator._parse` reads what it needs of the schema once
 (`FormPlan`) instead of on every request; here Connexion's own `_parse` runs on the same
@@ -12,6 +13,7 @@ import io
 from collections.abc import AsyncGenerator
 from typing import Any
 
+from connexion.lifecycle import ConnexionRequest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from starlette.datastructures import FormData, UploadFile
@@ -87,9 +89,23 @@ def connexions_split(form: FormData) -> tuple[list[tuple[str, Any]], list[tuple[
 
 
 def our_split(form: FormData) -> tuple[list[tuple[str, Any]], list[tuple[str, Any]]]:
-    fields, files = FormPlan.of(SCHEMA, 1024).split(form)
+    fields, files, _ = FormPlan.of(SCHEMA, 1024).split(form)
     resolved = Recording().resolve_form(fields)
     return list(fields.items()), list({**resolved, **files}.items())
+
+
+def handlers_split(form: FormData) -> tuple[dict[str, list[Any]], dict[str, list[Any]]]:
+    """The fields and files Connexion's request splits the form into for the handler."""
+    request = ConnexionRequest.__new__(ConnexionRequest)
+
+    class Form:
+        async def form(self) -> FormData:
+            return form
+
+    request._starlette_request = Form()
+    request.uri_parser = Recording()
+    asyncio.run(request._split_form_files())
+    return dict(request.uri_parser.given), dict(request._files)
 
 
 values = st.one_of(st.text(max_size=5), st.binary(max_size=5).map(_upload))
@@ -101,6 +117,13 @@ def test_generated_forms_split_alike(items: list[tuple[str, Any]]) -> None:
     """Fields and files, one or many of each name, known or not, files where fields go."""
     form = FormData(items)
     assert our_split(form) == connexions_split(form)
+    # The files are left for the handler exactly when its request splits the form alike.
+    fields, _, uploads = FormPlan.of(SCHEMA, 1024).split(form)
+    handlers_fields, handlers_files = handlers_split(form)
+    if uploads is None:
+        assert fields != handlers_fields
+    else:
+        assert (fields, uploads) == (handlers_fields, handlers_files)
 
 
 def test_the_plan_reads_the_schema_once_per_schema_object() -> None:

@@ -18,7 +18,12 @@ from hypothesis import strategies as st
 from starlette.datastructures import Headers, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
-from pyoco_server.gateway._formparse import WHOLE_BODY_BYTES, WholeBodyForm, form_parser
+from pyoco_server.gateway._formparse import (
+    WHOLE_BODY_BYTES,
+    WholeBodyForm,
+    form_parser,
+    simple_items,
+)
 
 LIMITS = {"max_files": 2, "max_fields": 4, "max_part_size": 64}
 
@@ -182,3 +187,68 @@ def test_big_or_unannounced_bodies_stream_through_starlette() -> None:
     assert isinstance(factory(small, _chunks(b"", 1)), WholeBodyForm)
     assert isinstance(factory(big, _chunks(b"", 1)), MultiPartParser)
     assert isinstance(factory(Headers({}), _chunks(b"", 1)), MultiPartParser)
+
+
+HEADS = [
+    b'Content-Disposition: form-data; name="a"\r\n\r\n',
+    b'Content-Disposition: form-data; name="b"\r\n\r\n',
+    b'Content-Disposition: form-data; name="f"; filename="x.yaml"\r\n\r\n',
+    b'Content-Disposition: form-data; name="f"; filename="x"\r\nContent-Type: text/x\r\n\r\n',
+    b'content-disposition: form-data; name="a"\r\n\r\n',  # not simple
+    b"\r\n",  # no headers
+    b'Content-Disposition: form-data; name="a"\r\n',  # no blank line
+]
+DATA = [b"", b"x", b"--b0", b"--b0--", b"\r\n--b0", b"\r\n", b"\r\n\r\n", b"y" * 70, b"--", b"\xff"]
+PADDING = [b"", b" ", b"\t ", b"x", b"\r\n", b"ab"]  # after a delimiter, before its line break
+ENDS = [b"--", b"--\r\n", b"--\r\n--b0\r\nafter", b"", b"\r\n"]
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    preamble=st.sampled_from([b"", b"preamble\r\n", b"\r\n"]),
+    parts=st.lists(
+        st.tuples(
+            st.sampled_from(PADDING),
+            st.sampled_from([b"\r\n", b""]),
+            st.sampled_from(HEADS),
+            st.sampled_from(DATA),
+        ),
+        max_size=5,
+    ),
+    end=st.sampled_from(ENDS),
+)
+def test_the_simple_reading_reads_as_the_full_one_or_leaves_the_form_to_it(
+    preamble: bytes, parts: list[tuple[bytes, bytes, bytes, bytes]], end: bytes
+) -> None:
+    """Forms made to tell the two apart: data that starts with the delimiter or holds line
+    breaks, padding or no line break after a delimiter, heads that are not simple or not closed,
+    too many or too big parts, no closing delimiter, an epilogue that holds a delimiter."""
+    delimiter = b"--b0"
+    body = preamble + delimiter
+    for padding, line_break, head, data in parts:
+        body += padding + line_break + head + data + b"\r\n" + delimiter
+    body += end
+    simple = simple_items(body, delimiter, "utf-8", **LIMITS)
+    if simple is None:
+        return
+    whole = WholeBodyForm(Headers({}), None, **LIMITS)
+    assert _plain_items(simple) == _plain_items(whole._any_items(body, delimiter, "utf-8"))
+
+
+def _plain_items(items: list[tuple[str, Any]]) -> list[Any]:
+    return [
+        (name, value.filename, value.headers.raw, value.file.getvalue(), value.size)
+        if isinstance(value, UploadFile)
+        else (name, value)
+        for name, value in items
+    ]
+
+
+def test_the_forms_clients_send_are_read_the_simple_way() -> None:
+    """Else the test above would compare nothing: what browsers, curl and httpx send."""
+    for content_type, body in [
+        ("multipart/form-data; boundary=b0", SEED),
+        encoded({"flow_name": "main", "params": '{"x": 1}'}, {"workflow": ("f", b"v: 1", "")}),
+    ]:
+        delimiter = b"--" + content_type.split("boundary=")[1].encode()
+        assert simple_items(body, delimiter, "utf-8", **LIMITS) is not None

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pyoco_server.domain.errors import SettingsError
 from pyoco_server.domain.settings import Settings
@@ -134,3 +136,54 @@ def test_pyoco_variables_can_never_be_exposed_to_runs() -> None:
         )
     settings = Settings.from_env({"PYOCO_TASK_ENV": "API_TOKEN, REGION", "PYOCO_LOAD_DOTENV": "0"})
     assert settings.task_env == ("API_TOKEN", "REGION")
+
+
+CALLABLES = [
+    "pyoco_server._workflow_test_tasks:add_one",
+    "pyoco_server._workflow_test_tasks:other",
+    "subprocess:getoutput",
+    "mytasks:f",
+    "mytasks:g",
+    "mytasks.sub:f",
+    "wheelmod.x:f",
+    "elsewhere:f",
+    "_private:f",
+]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    chosen=st.lists(st.sampled_from([*CALLABLES, "use:ok", "use:plugin"]), max_size=12),
+    allow_all=st.booleans(),
+    narrowed=st.one_of(st.none(), st.sets(st.sampled_from(["mytasks", "wheelmod", "x"]))),
+)
+def test_refusals_judge_each_module_once_and_say_what_each_task_would_be_told(
+    chosen: list[str], allow_all: bool, narrowed: set[str] | None
+) -> None:
+    """The flow's refusals are, task by task, the policy's refusal of its callable."""
+    tasks = {"ok": spec("mytasks:f")}
+    for number, entry in enumerate(chosen):
+        kind, _, value = entry.partition(":")
+        tasks[f"t{number}"] = spec(use=value) if kind == "use" else spec(entry)
+    policy = TaskPolicy(modules=("mytasks",), allow_all=allow_all)
+    judged: list[str] = []
+
+    class Counting(TaskPolicy):
+        def module_refusal(self, module: str, *args: object) -> str | None:
+            judged.append(module)
+            return super().module_refusal(module, *args)  # type: ignore[arg-type]
+
+    counting = Counting(modules=policy.modules, allow_all=allow_all)
+    found = refusals(tasks, counting, wheel_modules={"wheelmod"}, narrowed=narrowed)
+    expected = []
+    for name, task in tasks.items():
+        if task.callable is not None:
+            why = policy.refusal(task.callable, wheel_modules={"wheelmod"}, narrowed=narrowed)
+        elif task.use in tasks or allow_all:
+            why = None
+        else:
+            why = refusals({name: task}, policy)[0].partition(": ")[2]
+        if why is not None:
+            expected.append(f"tasks.{name}: {why}")
+    assert found == expected
+    assert len(judged) == len(set(judged))

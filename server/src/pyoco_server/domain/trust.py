@@ -96,15 +96,24 @@ class TaskPolicy:
         """
         if callable_path in DEMO_TASKS:
             return None
-        module = module_of(callable_path)
+        why = self.module_refusal(module_of(callable_path), wheel_modules, narrowed)
+        return None if why is None else f"{callable_path!r} {why}"
+
+    def module_refusal(
+        self, module: str, wheel_modules: Collection[str], narrowed: Collection[str] | None
+    ) -> str | None:
+        """Why no callable of `module` (but the demo tasks) may run, or None when they may.
+
+        The reason follows the callable's name in `refusal`'s message.
+        """
         if is_never_allowed(module):
             return (
-                f"{callable_path!r} is in the standard library or in pyoco-server itself, "
-                "which task code may never call"
+                "is in the standard library or in pyoco-server itself, which task code may "
+                "never call"
             )
         if narrowed is not None and not _under(module, narrowed):
             return (
-                f"{callable_path!r} is outside the modules this API key may use "
+                "is outside the modules this API key may use "
                 f"({', '.join(sorted(narrowed)) or 'none'})"
             )
         if _under(module, self.modules) or module.split(".", 1)[0] in wheel_modules:
@@ -112,7 +121,7 @@ class TaskPolicy:
         if self.allow_all:
             return None
         return (
-            f"{callable_path!r} is not allowed: its module comes from no registry wheel bound to "
+            "is not allowed: its module comes from no registry wheel bound to "
             "this run and is not in PYOCO_TASK_MODULES; upload it as a wheel "
             "(pyoco-client wheel-upload) or have the operator list the module in "
             "PYOCO_TASK_MODULES on the workers and gateways"
@@ -150,12 +159,22 @@ def refusals(
     """Why each task of a flow.yaml may not run (empty when all may), checked before import.
 
     A `use:` task may alias another task of the same file; a plugin task (from an installed
-    package's entry points) runs only with `PYOCO_TASK_ALLOW_ALL`.
+    package's entry points) runs only with `PYOCO_TASK_ALLOW_ALL`. The rules look at a
+    callable's module only (but for the demo tasks), so each module is judged once per flow.
     """
     found = []
+    judged: dict[str, str | None] = {}
     for name, spec in tasks.items():
-        if spec.callable is not None:
-            refusal = policy.refusal(spec.callable, wheel_modules=wheel_modules, narrowed=narrowed)
+        path = spec.callable
+        if path is not None:
+            if path in DEMO_TASKS:
+                continue
+            module = path.partition(":")[0]
+            if module in judged:
+                why = judged[module]
+            else:
+                why = judged[module] = policy.module_refusal(module, wheel_modules, narrowed)
+            refusal = None if why is None else f"{path!r} {why}"
         elif spec.use in tasks or policy.allow_all:
             refusal = None
         else:

@@ -30,7 +30,6 @@ warning is silenced for that import only.
 
 from __future__ import annotations
 
-import copy
 import functools
 import inspect
 import warnings
@@ -43,7 +42,6 @@ with warnings.catch_warnings():
     from connexion.apps.asynchronous import AsyncApi, AsyncASGIApp, AsyncOperation
     from connexion.context import operation, receive, scope
     from connexion.decorators.main import StarletteDecorator
-    from connexion.decorators.parameter import _get_file_arguments, _get_typed_body_values
     from connexion.jsonifier import Jsonifier
     from connexion.middleware import ConnexionMiddleware
     from connexion.middleware.request_validation import RequestValidationMiddleware
@@ -55,12 +53,17 @@ with warnings.catch_warnings():
     from connexion.operations import OpenAPIOperation
     from connexion.options import SwaggerUIOptions as SwaggerUIOptions
     from connexion.resolver import Resolution, Resolver
-from starlette.datastructures import UploadFile
 from starlette.types import Scope
 
 from pyoco_server.domain.codec import dumps, loads
 from pyoco_server.gateway._lane import BodyLane
-from pyoco_server.gateway._multipart import PARSED_BODY, PARSED_FORM, RESOLVED_FORM, JsonParts
+from pyoco_server.gateway._multipart import (
+    PARSED_BODY,
+    PARSED_FORM,
+    JsonParts,
+    form_arguments,
+    form_body_definition,
+)
 from pyoco_server.gateway._routing import ROUTING_EXTENSION, SwaggerUIOnItsPaths
 
 
@@ -167,7 +170,7 @@ class _DecorateOnce(StarletteDecorator):
     body the request validator parsed and validated (`PARSED_BODY`), is called with that body;
     one taking `body` and files, of a multipart operation whose form the validator parsed
     (`PARSED_FORM`), with the arguments Connexion's own functions make of that form
-    (`_form_arguments`). Either reply is made a response by Connexion's response decorator.
+    (`_multipart.form_arguments`). Either reply is made a response by Connexion's response decorator.
     """
 
     def __call__(self, function: Callable[..., Any]) -> Callable[..., Any]:
@@ -192,8 +195,8 @@ class _DecorateOnce(StarletteDecorator):
                 body = asgi_scope[PARSED_BODY]
                 return responses.build_framework_response(await function(body))
             if with_files and PARSED_FORM in asgi_scope:
-                definition = _form_body_definition(operation._get_current_object())
-                kwargs = _form_arguments(asgi_scope, definition, uri_parser, arguments)
+                definition = form_body_definition(operation._get_current_object())
+                kwargs = form_arguments(asgi_scope, definition, uri_parser, arguments)
                 return responses.build_framework_response(await function(**kwargs))
             request = self.framework.get_request(
                 uri_parser=uri_parser, scope=scope, receive=receive
@@ -204,58 +207,6 @@ class _DecorateOnce(StarletteDecorator):
             return await decorated(request)
 
         return wrapper
-
-
-_FormBody = tuple[dict[str, Any], Any, Any, Any]
-"""What `_form_body_definition` reads of a multipart operation."""
-
-
-def _form_arguments(
-    asgi_scope: Scope, definition: _FormBody, uri_parser: Any, arguments: list[str]
-) -> dict[str, Any]:
-    """The handler's `body` and file arguments, as Connexion's parameter decorator makes them.
-
-    The form (`PARSED_FORM`) is split as `ConnexionRequest._split_form_files` splits it, its
-    fields resolved (or taken as the validator resolved the same fields, `RESOLVED_FORM`), then
-    the arguments are made as `get_arguments` makes them for a handler with no path or query
-    parameters, from the operation's body `definition` (`_form_body_definition`).
-    """
-    fields: dict[str, list[Any]] = {}
-    files: dict[str, list[Any]] = {}
-    for name, value in asgi_scope[PARSED_FORM].multi_items():
-        split = files if isinstance(value, UploadFile) else fields
-        values = split.get(name)
-        if values is None:
-            split[name] = [value]
-        else:
-            values.append(value)
-    given, resolved = asgi_scope.get(RESOLVED_FORM, (None, None))
-    form = dict(resolved) if given == fields else uri_parser.resolve_form(fields)
-    body_schema, default, properties, additional = definition
-    body = copy.deepcopy(default) if default else {}
-    body.update(form)
-    typed = _get_typed_body_values(body, properties, additional) if properties or additional else {}
-    return {"body": typed, **_get_file_arguments(files, arguments, body_schema, False)}
-
-
-def _form_body_definition(spec_operation: Any) -> _FormBody:
-    """What Connexion's `_get_body_argument_form` reads of a multipart operation, read once.
-
-    It depends on the operation alone: the body schema, its default, its properties as
-    parameter definitions, and whether other properties are allowed.
-    """
-    known = spec_operation.__dict__.get(_FORM_BODY_DEFINITION)
-    if known is None:
-        schema = spec_operation.body_schema(_MULTIPART)
-        properties = {name: {"schema": spec} for name, spec in schema.get("properties", {}).items()}
-        additional = spec_operation.body_schema().get("additionalProperties", True)
-        known = (schema, schema.get("default", {}), properties, additional)
-        spec_operation.__dict__[_FORM_BODY_DEFINITION] = known
-    return known  # type: ignore[no-any-return]
-
-
-_MULTIPART = "multipart/form-data"
-_FORM_BODY_DEFINITION = "_pyoco_form_body_definition"
 
 
 class _Operation(AsyncOperation):

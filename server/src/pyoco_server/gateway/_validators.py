@@ -235,18 +235,17 @@ class LimitedMultiPartValidator(_ReadWhole, MultiPartFormDataValidator):
     def _fields(self, form: FormData, scope: Scope) -> Any:
         """What Connexion's `_parse` returns for `form` (its files as placeholders: `split`).
 
-        The form, and its fields as given and as resolved, are left for the handler
-        (`PARSED_FORM`, `RESOLVED_FORM`), which only a request whose form validates reaches.
+        The form, and its fields as resolved with its files when the handler's request would
+        split it alike, are left for the handler (`PARSED_FORM`, `RESOLVED_FORM`), which only a
+        request whose form validates reaches.
         """
         scope[PARSED_FORM] = form
         if self._uri_parser is None:
             return {name: form.getlist(name) for name in form}
-        fields, files = self._plan.split(form)
-        given = {name: list(values) for name, values in fields.items()}
+        fields, files, uploads = self._plan.split(form)
         data: dict[str, Any] = self._uri_parser.resolve_form(fields)
-        scope[RESOLVED_FORM] = (given, dict(data))
-        data.update(files)
-        return data
+        scope[RESOLVED_FORM] = (data, uploads)
+        return {**data, **files}
 
     def _refusal(self, message: str) -> Exception:
         if "exceeded maximum size" in message:
@@ -305,12 +304,17 @@ class FormPlan:
         )
         return cls(files, fields, kinds, parser, whole)
 
-    def split(self, form: FormData) -> tuple[dict[str, list[Any]], dict[str, Any]]:
-        """The form's fields (each name's values, in order) and its files as placeholders.
+    def split(
+        self, form: FormData
+    ) -> tuple[dict[str, list[Any]], dict[str, Any], dict[str, list[UploadFile]] | None]:
+        """The form's fields, its files as placeholders, and its files if the handler's alike.
 
         As Connexion's `FormDataValidator._parse`: files are validated as empty strings (a list
         of them when there are several, or when the schema wants an array, or when a field that
-        is not a file was sent as one), and only the fields are resolved.
+        is not a file was sent as one), and only the fields (each name's values) are resolved.
+        The handler's request splits by value (`ConnexionRequest._split_form_files`), which
+        agrees when each name holds only files or only text and only file properties hold files:
+        only then are the files given (else None).
         """
         grouped: dict[str, list[Any]] = {}
         for name, value in form.multi_items():
@@ -321,15 +325,21 @@ class FormPlan:
                 values.append(value)
         fields: dict[str, list[Any]] = {}
         files: dict[str, Any] = {}
+        uploads: dict[str, list[UploadFile]] | None = {}
         for name, values in grouped.items():
             kind = self.file_kinds.get(name)
-            if kind == "single":
-                files[name] = "" if len(values) == 1 else [""] * len(values)
-            elif kind == "many" or isinstance(values[0], UploadFile):
-                files[name] = [""] * len(values)
-            else:
+            only_files = all(isinstance(value, UploadFile) for value in values)
+            if kind is None and not isinstance(values[0], UploadFile):
                 fields[name] = values
-        return fields, files
+                alike = not any(isinstance(value, UploadFile) for value in values)
+            else:
+                single = kind == "single" and len(values) == 1
+                files[name] = "" if single else [""] * len(values)
+                alike = only_files
+                if uploads is not None:
+                    uploads[name] = values
+            uploads = uploads if alike else None
+        return fields, files, uploads
 
 
 def _is_file(schema: Mapping[str, Any]) -> bool:
