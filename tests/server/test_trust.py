@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pyoco_server.domain.errors import SettingsError
 from pyoco_server.domain.settings import Settings
-from pyoco_server.domain.trust import DEMO_TASKS, TaskPolicy, is_never_allowed, refusals
-from pyoco_server.domain.workflow import TaskSpec
+from pyoco_server.domain.trust import (
+    DEMO_TASKS,
+    TaskPolicy,
+    flow_refusals,
+    is_never_allowed,
+    refusals,
+)
+from pyoco_server.domain.workflow import TaskSpec, parse_workflow
 
 NEVER = [
     "subprocess:getoutput",
@@ -187,3 +195,26 @@ def test_refusals_judge_each_module_once_and_say_what_each_task_would_be_told(
             expected.append(f"tasks.{name}: {why}")
     assert found == expected
     assert len(judged) == len(set(judged))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    chosen=st.lists(st.sampled_from([*CALLABLES, "use:t0", "use:plugin"]), min_size=1, max_size=12),
+    allow_all=st.booleans(),
+    narrowed=st.one_of(st.none(), st.sets(st.sampled_from(["mytasks", "wheelmod", "x"]))),
+)
+def test_a_parsed_flow_is_refused_as_its_tasks_are_one_by_one(
+    chosen: list[str], allow_all: bool, narrowed: set[str] | None
+) -> None:
+    """`flow_refusals` judges the file's modules (`Workflow.by_module`); `refusals` each task."""
+    lines = ["version: 1", "flow:", f"  graph: {' >> '.join(f't{n}' for n in range(len(chosen)))}"]
+    lines.append("tasks:")
+    for number, entry in enumerate(chosen):
+        kind, _, value = entry.partition(":")
+        task = f"use: {value}" if kind == "use" else f"callable: '{entry}'"
+        lines.append(f"  t{number}: {{{task}}}")
+    workflow = parse_workflow(("\n".join(lines) + "\n").encode())
+    policy = TaskPolicy(modules=("mytasks",), allow_all=allow_all)
+    options: dict[str, Any] = {"wheel_modules": {"wheelmod"}, "narrowed": narrowed}
+    expected = refusals(workflow.tasks, policy, **options)
+    assert flow_refusals(workflow, policy, **options) == expected

@@ -23,7 +23,7 @@ from pyoco.dsl.syntax import TaskWrapper
 from pyoco.schemas.config import FlowConfig, PyocoConfig, RuntimeConfig, TaskConfig
 
 from pyoco_server.domain.errors import CallableNotAllowed, FlowNotFound
-from pyoco_server.domain.trust import TaskPolicy, refusals
+from pyoco_server.domain.trust import TaskPolicy, flow_refusals
 from pyoco_server.domain.workflow import TaskSpec, Workflow
 
 
@@ -41,7 +41,7 @@ def load_tasks(
         CallableNotAllowed: a task may not run here; nothing of it was imported.
         FlowNotFound: a module cannot be imported or lacks the callable.
     """
-    refused = refusals(workflow.tasks, policy, wheel_modules=wheel_modules, narrowed=narrowed)
+    refused = flow_refusals(workflow, policy, wheel_modules=wheel_modules, narrowed=narrowed)
     if refused:
         raise CallableNotAllowed("; ".join(refused))
     if any(

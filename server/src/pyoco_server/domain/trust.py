@@ -24,7 +24,7 @@ import dataclasses
 import sys
 from collections.abc import Collection, Iterable, Mapping
 
-from pyoco_server.domain.workflow import TaskSpec
+from pyoco_server.domain.workflow import TaskSpec, Workflow
 
 DEMO_MODULE = "pyoco_server._workflow_test_tasks"
 DEMO_TASKS = frozenset(
@@ -178,13 +178,45 @@ def refusals(
         elif spec.use in tasks or policy.allow_all:
             refusal = None
         else:
-            refusal = (
-                f"'use: {spec.use}' names a plugin task, which runs only with "
-                "PYOCO_TASK_ALLOW_ALL; name a callable ('callable: module:function') instead"
-            )
+            refusal = _plugin_refusal(spec.use)
         if refusal is not None:
             found.append(f"tasks.{name}: {refusal}")
     return found
+
+
+def flow_refusals(
+    workflow: Workflow,
+    policy: TaskPolicy,
+    *,
+    wheel_modules: Collection[str] = (),
+    narrowed: Collection[str] | None = None,
+) -> list[str]:
+    """`refusals(workflow.tasks, ...)`, from the tasks the file groups by module.
+
+    Each module of the flow is judged once (`Workflow.by_module`), and its callables looked at
+    only when it is refused (the demo tasks run all the same): a flow of many tasks in a few
+    modules costs a few judgements. A test compares it with `refusals` on generated flows.
+    """
+    found: dict[str, str] = {}
+    for module, paths in workflow.by_module.items():
+        why = policy.module_refusal(module, wheel_modules, narrowed)
+        if why is not None:
+            for path, names in paths.items():
+                if path not in DEMO_TASKS:
+                    found.update((name, f"{path!r} {why}") for name in names)
+    if not policy.allow_all:
+        for name in workflow.plugins:
+            found[name] = _plugin_refusal(workflow.tasks[name].use)
+    if not found:
+        return []
+    return [f"tasks.{name}: {found[name]}" for name in workflow.tasks if name in found]
+
+
+def _plugin_refusal(use: str | None) -> str:
+    return (
+        f"'use: {use}' names a plugin task, which runs only with "
+        "PYOCO_TASK_ALLOW_ALL; name a callable ('callable: module:function') instead"
+    )
 
 
 def check_operator_modules(modules: Iterable[str]) -> list[str]:

@@ -3,9 +3,8 @@
 The gateway validates an upload with `parse_workflow` before anything is stored, so a bad file is
 refused with the reason; the worker parses the same text again to build the flow. The graph is
 read into a plan by `pyoco_server.domain.graph`; every task it names must be declared under
-`tasks:`, and each task needs `callable:` or `use:`. Task callables are only imported on the
-worker. `check_params` refuses the params of a run that the flow does not know (see
-`Workflow.known_params`).
+`tasks:`, each with `callable:` or `use:`, imported only on the worker. `check_params` refuses
+the params of a run that the flow does not know (see `Workflow.known_params`).
 
 YAML is read by libyaml's C scanner and parser where PyYAML has it (PyYAML's pure-Python ones
 otherwise, five to seven times slower), composed by a composer that counts nodes as it goes, so
@@ -41,8 +40,7 @@ _NAME = re.compile(r"^[A-Za-z_]\w*$")
 _PARAM_INPUT = re.compile(r"^\$ctx\.params\.(.+)$", re.DOTALL)
 _MAX_NODES = 100_000
 """Values a file may expand to, aliases counted at every use (stops 'billion laughs')."""
-_MAX_DEPTH = 100
-"""How deeply collections may nest."""
+_MAX_DEPTH = 100  # how deeply collections may nest
 
 _FORBIDDEN = {
     "flows": "one flow per file: use 'flow:' with a 'graph:' instead of 'flows:'",
@@ -80,6 +78,10 @@ class Workflow:
     """The params the flow declares: the keys of `flow.defaults`, and the `$ctx.params.NAME`
     its task inputs and graph expressions read. Empty: the flow declares none, and its tasks
     take params by parameter name, which cannot be known without importing them."""
+    by_module: Mapping[str, Mapping[str, tuple[str, ...]]]
+    """The tasks naming a callable, by module and callable, in order (`trust.flow_refusals`)."""
+    plugins: tuple[str, ...]
+    """The tasks whose `use:` names no task of the file (a plug-in task's name)."""
 
 
 def parse_workflow(raw: bytes) -> Workflow:
@@ -113,6 +115,8 @@ def parse_workflow(raw: bytes) -> Workflow:
         expose_env=_runtime_section(document.get("runtime")),
         plan=plan,
         known_params=_known_params(defaults, tasks, plan),
+        by_module=_by_module(tasks),
+        plugins=tuple(name for name, spec in tasks.items() if spec.use and spec.use not in tasks),
     )
 
 
@@ -373,6 +377,15 @@ def _check_declared(plan: GraphPlan, tasks: Mapping[str, TaskSpec]) -> None:
             f"flow.graph names task(s) {undeclared} that are not under 'tasks:'; declared: "
             f"{', '.join(tasks) or '(none)'}; declare each with 'callable:' or 'use:'",
         )
+
+
+def _by_module(tasks: Mapping[str, TaskSpec]) -> dict[str, dict[str, tuple[str, ...]]]:
+    found: dict[str, dict[str, tuple[str, ...]]] = {}
+    for name, spec in tasks.items():
+        if spec.callable is not None:
+            paths = found.setdefault(spec.callable.partition(":")[0], {})
+            paths[spec.callable] = (*paths.get(spec.callable, ()), name)
+    return found
 
 
 def _known_params(

@@ -22,7 +22,7 @@ from pyoco_server.domain.errors import (
     UnknownRequirement,
 )
 from pyoco_server.domain.records import CodeVersion, WheelIndexRecord
-from pyoco_server.domain.trust import TaskPolicy, refusals
+from pyoco_server.domain.trust import TaskPolicy, flow_refusals
 from pyoco_server.domain.wheels import available_to, code_of, current_versions, parse_requirement
 from pyoco_server.domain.workflow import Workflow
 from pyoco_server.ports import Backend, Bucket
@@ -132,7 +132,7 @@ class RunCode:
             code = self._catalog.bind(tag, requires)
         if workflow is not None:
             modules = self._catalog.modules(code) if self._catalog else frozenset()
-            found = refusals(workflow.tasks, self._policy, wheel_modules=modules, narrowed=narrowed)
+            found = flow_refusals(workflow, self._policy, wheel_modules=modules, narrowed=narrowed)
             if found:
                 raise CallableNotAllowed("; ".join(found))
         return code
