@@ -22,7 +22,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pyoco_server.contracts._specs import load_openapi
-from pyoco_server.gateway import forms
 from pyoco_server.gateway._multipart import JsonParts, casts, plain_fields
 
 SCHEMA: dict[str, Any] = {
@@ -58,14 +57,7 @@ TEXTS = st.one_of(
 
 def before(parser: OpenAPIURIParser, form_data: dict[str, Any]) -> dict[str, Any]:
     """`JsonParts.resolve_form` as it was: JSON parts decoded, the rest left to Connexion."""
-    decoded: dict[str, Any] = {}
-    for name in JsonParts(parser)._names:
-        values = form_data.pop(name, None)
-        raw = values[-1] if isinstance(values, list) and values else values
-        if isinstance(raw, str):
-            value = forms.json_object(raw, name, '{"x": 2}')
-            if raw.strip():
-                decoded[name] = value
+    decoded = JsonParts(parser).json_parts(form_data)
     return {**parser.resolve_form(form_data), **decoded}
 
 

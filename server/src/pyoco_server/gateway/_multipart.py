@@ -57,14 +57,7 @@ class JsonParts:
         A plain field (`plain_fields`) resolves to its value, or its values joined by commas,
         as Connexion's `resolve_form` resolves it; any other is resolved by Connexion's.
         """
-        decoded: dict[str, Any] = {}
-        for name in self._names:
-            values = form_data.pop(name, None)
-            raw = values[-1] if isinstance(values, list) and values else values
-            if isinstance(raw, str):
-                value = forms.json_object(raw, name, '{"x": 2}')
-                if raw.strip():
-                    decoded[name] = value
+        decoded = self.json_parts(form_data)
         plain = self._plain
         resolved: dict[str, Any] = {}
         for name, values in form_data.items():
@@ -74,6 +67,18 @@ class JsonParts:
                 resolved[name] = self._parser.resolve_form({name: values})[name]
         resolved.update(decoded)
         return resolved
+
+    def json_parts(self, form_data: dict[str, Any]) -> dict[str, Any]:
+        """The JSON parts, taken out of `form_data` and decoded (blank ones left out)."""
+        decoded: dict[str, Any] = {}
+        for name in self._names:
+            values = form_data.pop(name, None)
+            raw = values[-1] if isinstance(values, list) and values else values
+            if isinstance(raw, str):
+                value = forms.json_object(raw, name, '{"x": 2}')
+                if raw.strip():
+                    decoded[name] = value
+        return decoded
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._parser, name)
