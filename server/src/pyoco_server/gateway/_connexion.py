@@ -170,7 +170,8 @@ class _DecorateOnce(StarletteDecorator):
     body the request validator parsed and validated (`PARSED_BODY`), is called with that body;
     one taking `body` and files, of a multipart operation whose form the validator parsed
     (`PARSED_FORM`), with the arguments Connexion's own functions make of that form
-    (`_multipart.form_arguments`). Either reply is made a response by Connexion's response decorator.
+    (`_multipart.form_arguments`). Either reply is made a response by Connexion's response
+    decorator.
     """
 
     def __call__(self, function: Callable[..., Any]) -> Callable[..., Any]:

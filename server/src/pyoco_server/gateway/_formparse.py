@@ -2,9 +2,10 @@
 
 Starlette's parser (python-multipart, a byte-by-byte state machine with a callback per event)
 was the largest cost of a flow.yaml submit beyond the JSON path's. A submit's body is small and
-bounded (`limits.body_limits`), so this one reads it whole and splits it with `bytes.find`.
-Bodies that are larger or announce no length (a wheel upload) stream through Starlette's parser
-instead (`form_parser`): they may be far bigger than memory should hold.
+bounded (`limits.body_limits`), so this one reads it whole and splits it with `bytes.split`
+when its parts have the heads clients send (`simple_items`), with `bytes.find` part by part
+otherwise. Bodies that are larger or announce no length (a wheel upload) stream through
+Starlette's parser instead (`form_parser`): they may be far bigger than memory should hold.
 
 It answers exactly as Starlette's parser would (a differential test checks it on generated and
 malformed forms): the same fields and files in the same order, values decoded with the body's
@@ -177,11 +178,11 @@ def simple_items(
     """The items of a simple form, as `WholeBodyForm._any_items` reads them; None for another.
 
     A simple form's parts all have simple heads (`_SIMPLE_PART`), and it keeps within the
-    limits; `_any_items` reads (or refuses) any other. The body is cut at every delimiter in one step. That cuts it where `_any_items` does: a
-    simple head holds no line break but its own, and the delimiter's line starts with one, so no
-    delimiter starts inside a head unless the part's data begins with it, and then the head does
-    not match the cut-off piece. `tests/server/test_formparse.py` compares both on forms made
-    to tell them apart.
+    limits; `_any_items` reads (or refuses) any other. The body is cut at every delimiter in one
+    step. That cuts it where `_any_items` does: a simple head holds no line break but its own,
+    and the delimiter's line starts with one, so no delimiter starts inside a head unless the
+    part's data begins with it, and then the head does not match the cut-off piece.
+    `tests/server/test_formparse.py` compares both on forms made to tell them apart.
     """
     if not body.startswith(delimiter):
         return None

@@ -1,9 +1,11 @@
-"""Multipart forms parsed once, with their JSON parts decoded by the gateway (gateway/_connexion.py).
+"""Multipart forms parsed and resolved once, their JSON parts decoded by the gateway.
 
 Connexion's multipart validator parses the body, then the handler's request would parse it
 again; the validator (`_validators.LimitedMultiPartValidator`) leaves its parse in the scope
-(`PARSED_FORM`) for the handler. `JsonParts` decodes the parts that openapi.yaml encodes as
-`application/json` (`params`, `retry`).
+(`PARSED_FORM`) for the handler, with the fields it resolved (`RESOLVED_FORM`), from which the
+handler's arguments are made (`form_arguments`, called by gateway/_connexion.py). `JsonParts`
+decodes the parts that openapi.yaml encodes as `application/json` (`params`, `retry`), and
+resolves the plain string fields without Connexion's casts (`plain_fields`).
 """
 
 from __future__ import annotations
