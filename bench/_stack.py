@@ -118,6 +118,20 @@ class Stack:
     nats_pid: int
 
 
+def worker_command(*args: str) -> list[str]:
+    """The benchmarks' worker: tag `default`, the benchmark flows by name, then `args`."""
+    return [
+        sys.executable,
+        "-m",
+        "pyoco_worker.cli",
+        "--tags",
+        "default",
+        "--flow-resolver",
+        "bench.flows:resolve",
+        *args,
+    ]
+
+
 def _wait_http(url: str, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -198,16 +212,7 @@ def stack(
         worker_process = None
         if worker:
             worker_process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "pyoco_worker.cli",
-                    "--tags",
-                    "default",
-                    "--flow-resolver",
-                    "bench.flows:resolve",
-                    *worker_args,
-                ],
+                worker_command(*worker_args),
                 env=env,
                 cwd=ROOT,
                 stdout=log,

@@ -35,7 +35,7 @@ from pathlib import Path
 
 from bench._http import Connection
 from bench._results import write_result
-from bench._stack import ROOT, _wait_http, free_port, fresh_nats
+from bench._stack import ROOT, _wait_http, free_port, fresh_nats, worker_command
 from bench.e2e import watch_terminals
 from bench.submits import PATHS, Submit
 
@@ -117,17 +117,7 @@ def measure(runs: int) -> dict[str, float]:
             stderr=subprocess.DEVNULL,
         )
         worker = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "pyoco_worker.cli",
-                "--tags",
-                "default",
-                "--flow-resolver",
-                "bench.flows:resolve",
-                "--concurrency",
-                "8",
-            ],
+            worker_command("--concurrency", "8"),
             env=env,
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
