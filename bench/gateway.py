@@ -19,14 +19,16 @@ ratios, so that a slow moment skews one cycle, not the result. Every submit leav
 and a stored run behind; alternating also spreads the fuller stream, bucket and run index
 evenly over the kinds.
 
-The gateway's CPU per submit (its process tree's, from /proc, over each slice) is reported next
-to requests/s.
+The CPU per submit of the gateway (its process tree's, from /proc, over each slice), of
+nats-server and of wrk is reported next to requests/s: on two cores the three share the CPU, so
+a kind that costs nats-server or wrk more gets fewer requests/s for the same gateway CPU.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -36,7 +38,7 @@ from pathlib import Path
 import httpx
 
 from bench._results import write_result
-from bench._stack import stack, tree_cpu_seconds
+from bench._stack import Stack, cpu_seconds, stack, tree_cpu_seconds
 from bench.submits import CHAIN, JSON, SEED
 
 CONNECTIONS = 32
@@ -66,6 +68,20 @@ SUBMITS = {"POST /runs": JSON, "POST /runs/yaml (seed)": SEED, "POST /runs/yaml 
 FLOW_YAML = ("POST /runs/yaml (seed)", "POST /runs/yaml (50 tasks)")
 
 
+CPU_FIGURES = ("gateway_cpu_ms", "nats_cpu_ms", "wrk_cpu_ms")
+
+
+def _cpu(deployment: Stack) -> tuple[float, float, float]:
+    """CPU seconds so far of the gateway's process tree, of nats-server and of ended children
+    (the wrk runs), in the order of `CPU_FIGURES`."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (
+        tree_cpu_seconds(deployment.gateway.pid),
+        cpu_seconds(deployment.nats_pid),
+        children.ru_utime + children.ru_stime,
+    )
+
+
 def measure(gateway_workers: int, cycles: int, seconds: int) -> dict[str, object]:
     """The medians of `cycles` cycles of `seconds`-long wrk runs, one of each submit kind."""
     with stack(worker=False, gateway_workers=gateway_workers) as deployment:
@@ -78,10 +94,11 @@ def measure(gateway_workers: int, cycles: int, seconds: int) -> dict[str, object
             turn = order[cycle % len(order) :] + order[: cycle % len(order)]
             results = {}
             for name, submit in turn:
-                cpu = tree_cpu_seconds(deployment.gateway.pid)
+                before = _cpu(deployment)
                 results[name] = wrk(f"{url}{submit.path}", seconds, submit.wrk_script())
-                cpu = tree_cpu_seconds(deployment.gateway.pid) - cpu
-                results[name]["gateway_cpu_ms"] = cpu * 1000 / results[name]["requests"]
+                after = _cpu(deployment)
+                for figure, start, end in zip(CPU_FIGURES, before, after, strict=True):
+                    results[name][figure] = (end - start) * 1000 / results[name]["requests"]
             slices.append(results)
         reads = wrk(f"{url}/runs/{run_id}", seconds)
 
@@ -102,6 +119,8 @@ def measure(gateway_workers: int, cycles: int, seconds: int) -> dict[str, object
             name: median_ratio(name, "requests_per_s") for name in FLOW_YAML
         },
         "gateway CPU ms per submit": {name: median_of(name, "gateway_cpu_ms") for name in SUBMITS},
+        "nats-server CPU ms per submit": {name: median_of(name, "nats_cpu_ms") for name in SUBMITS},
+        "wrk CPU ms per submit": {name: median_of(name, "wrk_cpu_ms") for name in SUBMITS},
         "flow.yaml/JSON gateway CPU per submit": {
             name: median_ratio(name, "gateway_cpu_ms") for name in FLOW_YAML
         },

@@ -288,18 +288,21 @@ class RunIndex:
             return
         self._begin()
         execute = self._db.execute
+        labels: list[tuple[str, float, str]] = []
         for in_db, revision, summary, written in self._unwritten.values():
             if in_db == summary.key and written is not None and same_place(written, summary):
                 execute(indexdb.PROGRESS, indexdb.progress(summary, revision))  # it moved on
                 continue
             values = indexdb.row(summary, revision, self._default_tenant)
-            if in_db is None:
-                execute(indexdb.INSERT, values)
-            elif in_db == summary.key:
-                execute(indexdb.UPDATE, (*values[2:], *values[:2]))
-            else:  # the submit time changed: the row moves in the order
+            if in_db == summary.key:
+                execute(indexdb.UPDATE, (*values[2:], *values[:2]))  # a trigger moves labels
+                continue
+            if in_db is not None:  # the submit time changed: the row moves in the order
                 execute("DELETE FROM runs WHERE neg = ? AND run_id = ?", in_db)
-                execute(indexdb.INSERT, values)
+            execute(indexdb.INSERT, values)
+            labels += indexdb.labels(summary)
+        if labels:  # one statement for all: a trigger per row cost each new run a third more
+            self._db.executemany(indexdb.LABELS, labels)
         self._unwritten.clear()
 
     def _row(self, run_id: str) -> tuple[int, Summary] | None:

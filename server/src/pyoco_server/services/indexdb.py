@@ -3,7 +3,11 @@
 One row per run in `runs`, whose primary key is the listing order `(neg, run_id)` (`neg` is
 minus the submit time: ascending is newest first), so the plain listing walks the table itself.
 Each equality filter has an index `(value, neg, run_id)` that serves it in order; a run's labels
-(its `tags`) are rows of `labels`, kept by triggers. `sizes` holds how many runs each filter
+(its `tags`) are rows of `labels`, written with the run's row (`LABELS`) and moved or removed
+with it by triggers. The keys are stored in descending order and walked backwards: a new run,
+the newest, then goes at the end of each B-tree, where SQLite appends, rather than at the
+front, where each insert into a full page splits it (a fifth of a new run's cost, measured in
+docs/performance.md). `sizes` holds how many runs each filter
 value has (to pick the shortest list to walk) and the counts by tenant and status, `meta` the
 cache's identity (schema, bucket origin, default tenant) and the last revision applied.
 
@@ -25,7 +29,7 @@ from pyoco_server.services.listing import Summary
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 CACHE_KIB = 16 * 1024
 """The page cache per connection: the index's memory in the process, whatever the run count."""
 
@@ -55,23 +59,21 @@ CREATE TABLE IF NOT EXISTS runs (
     tenant TEXT,
     workflow_yaml_sha256 TEXT,
     rerun_of TEXT,
-    PRIMARY KEY (neg, run_id)
+    PRIMARY KEY (neg DESC, run_id DESC)
 ) WITHOUT ROWID;
 CREATE UNIQUE INDEX IF NOT EXISTS runs_run_id ON runs (run_id);
 CREATE INDEX IF NOT EXISTS runs_revision ON runs (revision);
-CREATE INDEX IF NOT EXISTS runs_status ON runs (status, neg, run_id);
-CREATE INDEX IF NOT EXISTS runs_flow_name ON runs (flow_name, neg, run_id);
-CREATE INDEX IF NOT EXISTS runs_tag ON runs (tag, neg, run_id);
-CREATE INDEX IF NOT EXISTS runs_tenant ON runs (tenant, neg, run_id) WHERE tenant IS NOT NULL;
-CREATE INDEX IF NOT EXISTS runs_workflow_yaml_sha256 ON runs (workflow_yaml_sha256, neg, run_id)
-    WHERE workflow_yaml_sha256 IS NOT NULL;
+CREATE INDEX IF NOT EXISTS runs_status ON runs (status, neg DESC, run_id DESC);
+CREATE INDEX IF NOT EXISTS runs_flow_name ON runs (flow_name, neg DESC, run_id DESC);
+CREATE INDEX IF NOT EXISTS runs_tag ON runs (tag, neg DESC, run_id DESC);
+CREATE INDEX IF NOT EXISTS runs_tenant ON runs (tenant, neg DESC, run_id DESC)
+    WHERE tenant IS NOT NULL;
+CREATE INDEX IF NOT EXISTS runs_workflow_yaml_sha256
+    ON runs (workflow_yaml_sha256, neg DESC, run_id DESC) WHERE workflow_yaml_sha256 IS NOT NULL;
 CREATE TABLE IF NOT EXISTS labels (
     label TEXT NOT NULL, neg REAL NOT NULL, run_id TEXT NOT NULL,
-    PRIMARY KEY (label, neg, run_id)
+    PRIMARY KEY (label, neg DESC, run_id DESC)
 ) WITHOUT ROWID;
-CREATE TRIGGER IF NOT EXISTS runs_labels_in AFTER INSERT ON runs BEGIN
-    INSERT OR IGNORE INTO labels SELECT value, new.neg, new.run_id FROM json_each(new.tags);
-END;
 CREATE TRIGGER IF NOT EXISTS runs_labels_out AFTER DELETE ON runs BEGIN
     DELETE FROM labels WHERE label IN (SELECT value FROM json_each(old.tags))
         AND neg = old.neg AND run_id = old.run_id;
@@ -101,6 +103,10 @@ UPDATE = (
     "start_time=?, end_time=?, worker_id=?, attempt=?, error=?, error_reason=?, tenant_id=?, "
     "tenant=?, workflow_yaml_sha256=?, rerun_of=? WHERE neg=? AND run_id=?"
 )
+
+LABELS = "INSERT OR IGNORE INTO labels (label, neg, run_id) VALUES (?, ?, ?)"
+"""A label of a run whose row `INSERT` wrote (`labels`): the triggers keep the labels of rows
+that change their tags or go, the writer adds those of new rows, all in one `executemany`."""
 
 PROGRESS = (
     "UPDATE runs SET revision=?, status=?, updated_at=?, start_time=?, end_time=?, worker_id=?, "
@@ -182,6 +188,12 @@ def row(summary: Summary, revision: int, default_tenant: str | None) -> tuple[An
         summary.workflow_yaml_sha256,
         summary.rerun_of,
     )
+
+
+def labels(summary: Summary) -> list[tuple[str, float, str]]:
+    """The run's `LABELS` rows."""
+    neg, run_id = summary.key
+    return [(label, neg, run_id) for label in summary.tags]
 
 
 def progress(summary: Summary, revision: int) -> tuple[Any, ...]:
