@@ -226,6 +226,8 @@ def test_validators_compile_each_schema_once(gateway: tuple[TestClient, str]) ->
     schema dicts of the operations, which must be the same dicts on every request."""
     assert "self._validator.validate(" in inspect.getsource(JSONRequestBodyValidator._validate)
     assert "self._validator.validate(" in inspect.getsource(FormDataValidator._validate)
+    # _validators.LimitedMultiPartValidator overrides the strict check it makes first
+    assert "self._validate_params_strictly(body)" in inspect.getsource(FormDataValidator._validate)
     client, key = gateway
     headers = {"X-API-Key": key}
 

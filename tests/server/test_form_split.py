@@ -18,8 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from starlette.datastructures import FormData, UploadFile
 
+from pyoco_server.gateway._formplan import FormPlan
 from pyoco_server.gateway._validators import (
-    FormPlan,
     LimitedMultiPartValidator,
     MultiPartFormDataValidator,
 )
@@ -138,3 +138,23 @@ def test_the_plan_reads_the_schema_once_per_schema_object() -> None:
     assert plan().files == ("file",)
     assert plan().fields == ("text", "count", "encoded", "files", "texts", "object")
     assert dict(plan().file_kinds) == {"file": "single", "encoded": "single", "files": "many"}
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.sampled_from(NAMES), max_size=5))
+def test_strict_validation_refuses_the_names_connexions_refuses(names: list[str]) -> None:
+    """The plan's names decide without Connexion's sets; a refusal is still Connexion's."""
+    body = dict.fromkeys(names, "")
+    outcomes = []
+    for validator in (
+        LimitedMultiPartValidator(schema=SCHEMA, encoding="utf-8", strict_validation=True),
+        MultiPartFormDataValidator(schema=SCHEMA, encoding="utf-8", strict_validation=True),
+    ):
+        try:
+            validator._validate_params_strictly(body)
+            outcomes.append(None)
+        except Exception as exc:  # compared, whatever it is
+            outcomes.append((type(exc), str(exc)))
+    assert outcomes[0] == outcomes[1]
+    declared = set(names) <= set(SCHEMA["properties"])  # type: ignore[arg-type]
+    assert (outcomes[0] is None) == declared

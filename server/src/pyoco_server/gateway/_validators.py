@@ -11,7 +11,7 @@ Connexion.
   jsonschema-rs before Connexion's validator (`_fastschema`).
 - The multipart validator bounds the number and size of parts (`LimitedMultiPartValidator`),
   parses small bodies whole (`_formparse`), reads what it needs of the schema once
-  (`FormPlan`), keeps the form for the handler (`PARSED_FORM`) and, like the handlers'
+  (`_formplan.FormPlan`), keeps the form for the handler (`PARSED_FORM`) and, like the handlers'
   requests, decodes the JSON parts itself (`JsonParts`, which wraps the URI parser's
   `resolve_form`).
 - Both body validators read a body of a stated length up to 1 MiB whole rather than through
@@ -23,10 +23,9 @@ Connexion.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import warnings
-from collections.abc import AsyncGenerator, Callable, Mapping
+from collections.abc import AsyncGenerator, Callable
 from typing import TYPE_CHECKING, Any
 
 with warnings.catch_warnings():
@@ -43,14 +42,15 @@ with warnings.catch_warnings():
         ParameterValidator,
     )
 from jsonschema import Draft4Validator, ValidationError
-from starlette.datastructures import FormData, Headers, UploadFile
+from starlette.datastructures import FormData, Headers
 from starlette.formparsers import MultiPartException
 from starlette.types import Message, Receive, Scope
 
 from pyoco_server.domain.codec import loads
 from pyoco_server.domain.errors import PayloadTooLarge
 from pyoco_server.gateway._fastschema import RustFirst
-from pyoco_server.gateway._formparse import WHOLE_BODY_BYTES, WholeBodyForm, form_parser
+from pyoco_server.gateway._formparse import WHOLE_BODY_BYTES
+from pyoco_server.gateway._formplan import FormPlan
 from pyoco_server.gateway._multipart import PARSED_BODY, PARSED_FORM, RESOLVED_FORM, JsonParts
 
 
@@ -208,8 +208,9 @@ class LimitedMultiPartValidator(_ReadWhole, MultiPartFormDataValidator):
     def _validator(self) -> Any:
         return body_validator(self._schema)
 
-    @property
+    @functools.cached_property
     def _plan(self) -> FormPlan:
+        """The schema's plan, kept by the validator (its schema is fixed) and by the class."""
         cls = type(self)
         plans = cls.__dict__.get("_plans")
         if plans is None:  # one cache per class: the plans depend on max_field_bytes
@@ -247,6 +248,10 @@ class LimitedMultiPartValidator(_ReadWhole, MultiPartFormDataValidator):
         scope[RESOLVED_FORM] = (data, uploads)
         return {**data, **files}
 
+    def _validate_params_strictly(self, data: dict[str, Any]) -> None:
+        if not data.keys() <= self._plan.names:  # Connexion's check builds two sets
+            super()._validate_params_strictly(data)
+
     def _refusal(self, message: str) -> Exception:
         if "exceeded maximum size" in message:
             return PayloadTooLarge("a form field", None, self.max_field_bytes, self.field_setting)
@@ -262,88 +267,6 @@ class LimitedMultiPartValidator(_ReadWhole, MultiPartFormDataValidator):
             )
             return refusal
         return MultiPartException(message)
-
-
-@dataclasses.dataclass(frozen=True)
-class FormPlan:
-    """What parsing and splitting a form reads of a multipart schema, read once per schema."""
-
-    files: tuple[str, ...]
-    """The file properties (`format: binary`), which bound the number of files."""
-    fields: tuple[str, ...]
-    """The other properties, which bound the number of fields."""
-    file_kinds: Mapping[str, str]
-    """`single` for a property that is a file, `many` for an array of files."""
-    parser: Callable[[Headers, AsyncGenerator[bytes, None]], Any]
-    """The form parser (`_formparse.form_parser`) with this schema's limits."""
-    whole: Callable[[Headers], WholeBodyForm]
-    """The parser of a body read whole, up to `WHOLE_BODY_BYTES`, with the same limits."""
-
-    @classmethod
-    def of(cls, schema: Mapping[str, Any], max_field_bytes: int) -> FormPlan:
-        """The plan of `schema`, its fields at most `max_field_bytes` each."""
-        properties: Mapping[str, Any] = schema.get("properties", {})
-        files = tuple(name for name, spec in properties.items() if spec.get("format") == "binary")
-        fields = tuple(name for name in properties if name not in files)
-        kinds = {}
-        for name, spec in properties.items():
-            if _is_file(spec):
-                kinds[name] = "single"
-            elif _is_file(spec.get("items", {})):
-                kinds[name] = "many"
-        max_files, max_fields = max(len(files), 1), max(len(fields), 1)
-        parser = form_parser(
-            max_files=max_files, max_fields=max_fields, max_part_size=max_field_bytes
-        )
-        whole = functools.partial(
-            WholeBodyForm,
-            stream=None,
-            max_files=max_files,
-            max_fields=max_fields,
-            max_part_size=max_field_bytes,
-        )
-        return cls(files, fields, kinds, parser, whole)
-
-    def split(
-        self, form: FormData
-    ) -> tuple[dict[str, list[Any]], dict[str, Any], dict[str, list[UploadFile]] | None]:
-        """The form's fields, its files as placeholders, and its files if the handler's alike.
-
-        As Connexion's `FormDataValidator._parse`: files are validated as empty strings (a list
-        of them when there are several, or when the schema wants an array, or when a field that
-        is not a file was sent as one), and only the fields (each name's values) are resolved.
-        The handler's request splits by value (`ConnexionRequest._split_form_files`), which
-        agrees when each name holds only files or only text and only file properties hold files:
-        only then are the files given (else None).
-        """
-        grouped: dict[str, list[Any]] = {}
-        for name, value in form.multi_items():
-            values = grouped.get(name)
-            if values is None:
-                grouped[name] = [value]
-            else:
-                values.append(value)
-        fields: dict[str, list[Any]] = {}
-        files: dict[str, Any] = {}
-        uploads: dict[str, list[UploadFile]] | None = {}
-        for name, values in grouped.items():
-            kind = self.file_kinds.get(name)
-            only_files = all(isinstance(value, UploadFile) for value in values)
-            if kind is None and not isinstance(values[0], UploadFile):
-                fields[name] = values
-                alike = not any(isinstance(value, UploadFile) for value in values)
-            else:
-                single = kind == "single" and len(values) == 1
-                files[name] = "" if single else [""] * len(values)
-                alike = only_files
-                if uploads is not None:
-                    uploads[name] = values
-            uploads = uploads if alike else None
-        return fields, files, uploads
-
-
-def _is_file(schema: Mapping[str, Any]) -> bool:
-    return schema.get("type") == "string" and schema.get("format") in ("binary", "base64")
 
 
 STATELESS_VALIDATORS = (StrictJSONBodyValidator, LimitedMultiPartValidator)

@@ -53,7 +53,9 @@ def retry(raw: str | dict[str, Any] | None) -> RetryPolicy | None:
 
 def requirements(raw: str | None) -> tuple[str, ...]:
     """The `requires` field: pinned wheel versions, comma-separated."""
-    pins = tuple(item.strip() for item in (raw or "").split(",") if item.strip())
+    if not raw:
+        return ()
+    pins = tuple(item.strip() for item in raw.split(",") if item.strip())
     bad = [pin for pin in pins if "==" not in pin]
     if bad:
         raise InvalidRequirement(
@@ -64,7 +66,9 @@ def requirements(raw: str | None) -> tuple[str, ...]:
 
 def labels(raw: str | None) -> tuple[str, ...]:
     """The `tags` field: labels, comma-separated (as `tags` of the JSON submit)."""
-    found = tuple(item.strip() for item in (raw or "").split(",") if item.strip())
+    if not raw:
+        return ()
+    found = tuple(item.strip() for item in raw.split(",") if item.strip())
     if len(found) > _MAX_LABELS:
         raise InvalidLabels(f"form field 'tags' has {len(found)} labels; at most {_MAX_LABELS}")
     long = [label for label in found if len(label) > _MAX_LABEL_CHARS]

@@ -1,0 +1,107 @@
+"""What the multipart validator reads of an operation's form schema, read once per schema.
+
+Connexion's `FormDataValidator` reads the schema's properties on every request to split a form
+into fields and files, and again to refuse fields it does not declare; `FormPlan` reads them
+once (`_validators.LimitedMultiPartValidator` keeps one per schema).
+`tests/server/test_form_split.py` runs Connexion's `_parse` and the plan's `split` on the same
+generated forms.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections.abc import AsyncGenerator, Callable, Mapping
+from typing import Any
+
+from starlette.datastructures import FormData, Headers, UploadFile
+
+from pyoco_server.gateway._formparse import WholeBodyForm, form_parser
+
+
+@dataclasses.dataclass(frozen=True)
+class FormPlan:
+    """What parsing and splitting a form reads of a multipart schema."""
+
+    files: tuple[str, ...]
+    """The file properties (`format: binary`), which bound the number of files."""
+    fields: tuple[str, ...]
+    """The other properties, which bound the number of fields."""
+    file_kinds: Mapping[str, str]
+    """`single` for a property that is a file, `many` for an array of files."""
+    parser: Callable[[Headers, AsyncGenerator[bytes, None]], Any]
+    """The form parser (`_formparse.form_parser`) with this schema's limits."""
+    whole: Callable[[Headers], WholeBodyForm]
+    """The parser of a body read whole, up to `WHOLE_BODY_BYTES`, with the same limits."""
+    names: frozenset[str] = frozenset()
+    """Every property: a form with other names is refused under strict validation."""
+
+    @classmethod
+    def of(cls, schema: Mapping[str, Any], max_field_bytes: int) -> FormPlan:
+        """The plan of `schema`, its fields at most `max_field_bytes` each."""
+        properties: Mapping[str, Any] = schema.get("properties", {})
+        files = tuple(name for name, spec in properties.items() if spec.get("format") == "binary")
+        fields = tuple(name for name in properties if name not in files)
+        kinds = {}
+        for name, spec in properties.items():
+            if _is_file(spec):
+                kinds[name] = "single"
+            elif _is_file(spec.get("items", {})):
+                kinds[name] = "many"
+        max_files, max_fields = max(len(files), 1), max(len(fields), 1)
+        parser = form_parser(
+            max_files=max_files, max_fields=max_fields, max_part_size=max_field_bytes
+        )
+        whole = functools.partial(
+            WholeBodyForm,
+            stream=None,
+            max_files=max_files,
+            max_fields=max_fields,
+            max_part_size=max_field_bytes,
+        )
+        return cls(files, fields, kinds, parser, whole, frozenset(properties))
+
+    def split(
+        self, form: FormData
+    ) -> tuple[dict[str, list[Any]], dict[str, Any], dict[str, list[UploadFile]] | None]:
+        """The form's fields, its files as placeholders, and its files if the handler's alike.
+
+        As Connexion's `FormDataValidator._parse`: files are validated as empty strings (a list
+        of them when there are several, or when the schema wants an array, or when a field that
+        is not a file was sent as one), and only the fields (each name's values) are resolved.
+        The handler's request splits by value (`ConnexionRequest._split_form_files`), which
+        agrees when each name holds only files or only text and only file properties hold files:
+        only then are the files given (else None).
+        """
+        grouped: dict[str, list[Any]] = {}
+        for name, value in form.multi_items():
+            values = grouped.get(name)
+            if values is None:
+                grouped[name] = [value]
+            else:
+                values.append(value)
+        fields: dict[str, list[Any]] = {}
+        files: dict[str, Any] = {}
+        uploads: dict[str, list[UploadFile]] | None = {}
+        kinds = self.file_kinds
+        for name, values in grouped.items():
+            kind = kinds.get(name)
+            uploaded = 0  # how many of the values are files
+            for value in values:
+                if isinstance(value, UploadFile):
+                    uploaded += 1
+            if kind is None and not isinstance(values[0], UploadFile):
+                fields[name] = values
+                alike = uploaded == 0
+            else:
+                files[name] = "" if kind == "single" and len(values) == 1 else [""] * len(values)
+                alike = uploaded == len(values)
+                if uploads is not None:
+                    uploads[name] = values
+            if not alike:
+                uploads = None
+        return fields, files, uploads
+
+
+def _is_file(schema: Mapping[str, Any]) -> bool:
+    return schema.get("type") == "string" and schema.get("format") in ("binary", "base64")
