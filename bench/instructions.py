@@ -1,6 +1,6 @@
 """The gateway's instructions per run end to end, counted by valgrind, on both submit paths.
 
-    uv run python -m bench.instructions [RUNS] [--keep DIR]
+    uv run python -m bench.instructions [RUNS] [--submits] [--keep DIR]
 
 CPU time on this shared machine moves by tens of percent within minutes, more than most changes
 to the gateway do; instructions do not. Here the gateway (`python -m pyoco_server.gateway`, as
@@ -14,6 +14,13 @@ is left for the last changes to be applied. Results: bench/results/instructions.
 `--keep DIR` the counters themselves are copied to DIR, one file per kind, for
 `callgrind_annotate` (which C functions the instructions went to; Python's own show as the
 interpreter's).
+
+With `--submits` no worker runs: the submits alone are counted (JSON, the seed's flow.yaml and
+one of 50 tasks, over 32 connections as `bench.gateway`'s wrk sends them), each covering the
+request, its response and the PENDING change the gateway then follows; what `bench.gateway`
+measures in CPU time, without the machine's noise. The reaper is held off: every 30 s it looks
+at every queued run, and with nothing running them that is every run submitted so far, a cost
+that would fall into whichever kind is being counted. Results: bench/results/instructions_submits.json.
 
 Under valgrind the gateway is about fifty times as slow, so its timers (heartbeats of the NATS
 connection, the reaper) fire more often per run than in service: a few per cent of the figure.
@@ -31,21 +38,45 @@ import signal
 import subprocess
 import sys
 import tempfile
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 
 from bench._http import Connection
 from bench._results import write_result
 from bench._stack import ROOT, _wait_http, free_port, fresh_nats, worker_command
 from bench.e2e import watch_terminals
-from bench.submits import PATHS, Submit
+from bench.submits import CHAIN, JSON, PATHS, SEED, Submit
 
 CONNECTIONS = 8
 WARM_UP = 50
+SUBMITS = {"json": JSON, "flow.yaml (seed)": SEED, "flow.yaml (50 tasks)": CHAIN}
+"""`--submits`: the kinds `bench.gateway` sends, counted with no worker."""
+SUBMIT_CONNECTIONS = 32
 
 
 async def submit_all(url: str, nats_url: str, submit: Submit, runs: int) -> None:
     """Submit `runs` runs over `CONNECTIONS` connections and wait until each has ended."""
     nc, watch = await watch_terminals(nats_url)
+    await post_all(url, submit, runs, CONNECTIONS, watch.wait)
+    await asyncio.sleep(1)  # the last changes reach the gateway's index
+    await nc.close()
+
+
+async def submit_only(url: str, _nats_url: str, submit: Submit, runs: int) -> None:
+    """Submit `runs` runs over `SUBMIT_CONNECTIONS` connections (nothing runs them)."""
+    await post_all(url, submit, runs, SUBMIT_CONNECTIONS, None)
+    await asyncio.sleep(1)  # their PENDING changes reach the gateway's index
+
+
+async def post_all(
+    url: str,
+    submit: Submit,
+    runs: int,
+    connections: int,
+    ended: Callable[[str], Awaitable[object]] | None,
+) -> None:
+    """POST `submit` `runs` times over `connections` connections; then, if told, wait until
+    `ended` says each run has."""
     left = list(range(runs))
 
     async def one_connection() -> list[str]:
@@ -59,11 +90,10 @@ async def submit_all(url: str, nats_url: str, submit: Submit, runs: int) -> None
         await connection.close()
         return run_ids
 
-    batches = await asyncio.gather(*(one_connection() for _ in range(CONNECTIONS)))
-    for run_id in (run_id for batch in batches for run_id in batch):
-        await asyncio.wait_for(watch.wait(run_id), 300)
-    await asyncio.sleep(1)  # the last changes reach the gateway's index
-    await nc.close()
+    batches = await asyncio.gather(*(one_connection() for _ in range(connections)))
+    if ended is not None:
+        for run_id in (run_id for batch in batches for run_id in batch):
+            await asyncio.wait_for(ended(run_id), 300)
 
 
 def dump(pid: int, name: str) -> None:
@@ -88,8 +118,8 @@ def totals(folder: Path) -> dict[str, int]:
     return found
 
 
-def measure(runs: int) -> dict[str, float]:
-    """Instructions per run of each path."""
+def measure(runs: int, kinds: Mapping[str, Submit], with_worker: bool) -> dict[str, float]:
+    """Instructions per run of each kind of submit (`with_worker`: run to their end)."""
     with fresh_nats() as server, tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         env = {
@@ -99,6 +129,8 @@ def measure(runs: int) -> dict[str, float]:
             "PYOCO_LOG_LEVEL": "warning",
             "PYOCO_INDEX_DIR": str(folder / "index"),
         }
+        if not with_worker:  # its scan of every queued run would fall into one kind or another
+            env["PYOCO_REAPER_INTERVAL_SEC"] = "86400"
         port = free_port()
         gateway = subprocess.Popen(
             [
@@ -116,26 +148,30 @@ def measure(runs: int) -> dict[str, float]:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        worker = subprocess.Popen(
-            worker_command("--concurrency", "8"),
-            env=env,
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        worker = None
+        if with_worker:
+            worker = subprocess.Popen(
+                worker_command("--concurrency", "8"),
+                env=env,
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        send = submit_all if with_worker else submit_only
         url = f"http://127.0.0.1:{port}"
         try:
             _wait_http(f"{url}/health", timeout=600)
-            for submit in PATHS.values():
-                asyncio.run(submit_all(url, server.url, submit, WARM_UP))
+            for submit in kinds.values():
+                asyncio.run(send(url, server.url, submit, WARM_UP))
             dump(gateway.pid, "start")
-            for name, submit in PATHS.items():
-                asyncio.run(submit_all(url, server.url, submit, runs))
-                dump(gateway.pid, name)
+            for number, submit in enumerate(kinds.values()):
+                asyncio.run(send(url, server.url, submit, runs))
+                dump(gateway.pid, f"kind{number}")  # a dump's name is one word
         finally:
-            for process in (gateway, worker):
+            processes = [process for process in (gateway, worker) if process is not None]
+            for process in processes:
                 process.send_signal(signal.SIGTERM)
-            for process in (gateway, worker):
+            for process in processes:
                 process.wait(120)
         counted = totals(folder)
         if "--keep" in sys.argv:  # the dumps, for callgrind_annotate
@@ -143,13 +179,28 @@ def measure(runs: int) -> dict[str, float]:
             kept.mkdir(parents=True, exist_ok=True)
             for path in folder.glob("callgrind.out*"):
                 shutil.copy(path, kept / path.name)
-    return {name: counted[name] / runs for name in PATHS}
+    return {name: counted[f"kind{number}"] / runs for number, name in enumerate(kinds)}
 
 
 def main() -> None:
     numbers = [int(arg) for arg in sys.argv[1:] if arg.isdigit()]
     runs = numbers[0] if numbers else 1000
-    per_run = measure(runs)
+    if "--submits" in sys.argv:
+        per_submit = measure(runs, SUBMITS, with_worker=False)
+        result: dict[str, object] = {
+            "submits": runs,
+            "gateway_instructions_per_submit": {
+                name: round(value) for name, value in per_submit.items()
+            },
+            "flow.yaml/JSON": {
+                name: round(value / per_submit["json"], 4)
+                for name, value in per_submit.items()
+                if name != "json"
+            },
+        }
+        print(json.dumps(write_result("instructions_submits", result), indent=2))
+        return
+    per_run = measure(runs, PATHS, with_worker=True)
     result = {
         "runs": runs,
         "gateway_instructions_per_run": {name: round(value) for name, value in per_run.items()},

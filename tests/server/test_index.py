@@ -12,6 +12,7 @@ import pytest
 from pyoco_server.domain.errors import InvalidInput
 from pyoco_server.services.index import (
     CREATED_NOTES,
+    STATUS_PAGE,
     Filters,
     RunIndex,
     Summary,
@@ -256,3 +257,45 @@ def test_notes_never_read_are_bounded() -> None:
     assert len(index._created) == CREATED_NOTES
     assert "gone-0" not in index._created
     assert f"gone-{CREATED_NOTES + 9}" in index._created
+
+
+@pytest.mark.parametrize("oldest_first", [False, True])
+def test_runs_of_a_status_are_read_a_page_at_a_time_in_order(oldest_first: bool) -> None:
+    """`with_status` reads `STATUS_PAGE` runs at a time; runs that tie on the submit time, a
+    page boundary inside the tie and runs changing status while it reads are neither repeated
+    nor skipped (but for those leaving the status)."""
+    index = RunIndex()
+    count = 2 * STATUS_PAGE + 7
+    for i in range(count):  # threes submitted at the same moment, one across each page end
+        index.put(summary(i, submitted_at=1000.0 + i // 3), revision=i + 1)
+    expected = sorted(
+        (summary(i, submitted_at=1000.0 + i // 3) for i in range(count)),
+        key=lambda run: run.key,
+        reverse=oldest_first,
+    )
+    assert [run.run_id for run in index.with_status("PENDING", oldest_first=oldest_first)] == [
+        run.run_id for run in expected
+    ]
+
+    seen = []
+    leaving = iter(expected[STATUS_PAGE + 3 :])  # each read moves a run not read yet on
+    for revision, run in enumerate(index.with_status("PENDING", oldest_first=oldest_first)):
+        seen.append(run.run_id)
+        gone = next(leaving, None)
+        if gone is not None and revision % 2:
+            index.put(
+                summary(int(gone.run_id[4:]), submitted_at=gone.submitted_at, status="RUNNING"),
+                revision=count + revision + 1,
+            )
+    assert len(seen) == len(set(seen))
+    assert seen[: STATUS_PAGE + 3] == [run.run_id for run in expected[: STATUS_PAGE + 3]]
+
+
+def test_a_caller_that_stops_early_reads_one_page() -> None:
+    index = filled(3 * STATUS_PAGE)
+    statements: list[str] = []
+    index._db.set_trace_callback(statements.append)
+    first = next(iter(index.with_status("PENDING", oldest_first=True)))
+    index._db.set_trace_callback(None)
+    assert first.run_id == "run-00000"
+    assert len([sql for sql in statements if sql.startswith("SELECT")]) == 1

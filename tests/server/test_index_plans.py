@@ -89,6 +89,17 @@ FILTERS = [
 ]
 
 
+def query_plans(index: RunIndex, statements: list[str]) -> list[tuple[str, list[str]]]:
+    """Each query among `statements` (as traced, values in place) with its plan's steps."""
+    queries = [sql for sql in statements if sql.lstrip().startswith("SELECT")]
+    assert queries
+    found = []
+    for sql in queries:
+        literal = sql.replace("-Inf", "-9e999").replace("Inf", "9e999")  # as SQLite reads them
+        found.append((sql, [row[3] for row in index._db.execute(f"EXPLAIN QUERY PLAN {literal}")]))
+    return found
+
+
 @pytest.mark.parametrize("filters", FILTERS, ids=repr)
 def test_pages_walk_an_index_in_its_order(filters: Filters) -> None:
     """No page query sorts what it reads (pages cost O(limit)), but a prefix's: it sorts at most
@@ -99,11 +110,20 @@ def test_pages_walk_an_index_in_its_order(filters: Filters) -> None:
     page = index.page(filters, 5)
     index.page(filters, 5, page.next_cursor)
     index._db.set_trace_callback(None)
-    queries = [sql for sql in statements if sql.lstrip().startswith("SELECT")]
-    assert queries
-    for sql in queries:
-        literal = sql.replace("-Inf", "-9e999").replace("Inf", "9e999")
-        plan = [row[3] for row in index._db.execute(f"EXPLAIN QUERY PLAN {literal}")]
+    for sql, plan in query_plans(index, statements):
         sorted_here = any("TEMP B-TREE" in step for step in plan)
         by_prefix = "runs_run_id" in sql and filters.run_id_prefix is not None
         assert not sorted_here or by_prefix, (sql, plan)
+
+
+@pytest.mark.parametrize("oldest_first", [False, True])
+def test_runs_of_a_status_are_read_in_the_status_index_order(oldest_first: bool) -> None:
+    """The reaper's reading (`with_status`) walks the status index, a page at a time."""
+    index = filled(runs(400))
+    statements: list[str] = []
+    index._db.set_trace_callback(statements.append)
+    assert len(list(index.with_status("PENDING", oldest_first=oldest_first))) == 200
+    index._db.set_trace_callback(None)
+    for sql, plan in query_plans(index, statements):
+        assert not any("TEMP B-TREE" in step for step in plan), (sql, plan)
+        assert any("runs_status" in step for step in plan), (sql, plan)

@@ -14,7 +14,8 @@ from pyoco_server.domain.codec import SNAPSHOT
 from pyoco_server.domain.settings import Settings
 from pyoco_server.domain.snapshot import FailureReason, RunSnapshot, RunStatus
 from pyoco_server.memory import MemoryBackend
-from pyoco_server.services.index import RunIndex, Summary
+from pyoco_server.services import indexdb
+from pyoco_server.services.index import STATUS_PAGE, RunIndex, Summary
 from pyoco_server.services.reaper import PENDING_CHECKS_PER_ROUND, REQUEUE_GRACE_SEC, Reaper
 from tests.support.fakes import Clock, Spy
 from tests.support.samples import job
@@ -204,3 +205,26 @@ def test_ended_runs_are_never_touched(status: RunStatus) -> None:
 
     assert world.current("r1").status is status
     assert world.reaper.ended == 0
+
+
+def test_a_round_reads_the_oldest_queued_runs_not_every_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """However many runs wait, a round reads the index a page at a time and stops after its
+    lookups: it looked at every PENDING run each round (a second of the gateway's event loop
+    per 100,000 queued runs)."""
+    world = World()
+    for number in range(3 * STATUS_PAGE):
+        run_id = f"r{number:04}"
+        world.store(
+            RunSnapshot.pending(job(run_id, submitted_at=START), job_seq=world.queued(run_id))
+        )
+    world.clock.now = START + REQUEUE_GRACE_SEC + 1
+    read = []
+    summary = indexdb.summary
+    monkeypatch.setattr(indexdb, "summary", lambda row: read.append(row) or summary(row))
+
+    world.sweep()
+
+    assert len(world.work.calls_to("get")) == PENDING_CHECKS_PER_ROUND
+    assert len(read) == STATUS_PAGE

@@ -56,6 +56,8 @@ log = logging.getLogger(__name__)
 
 COMMIT_EVERY = 5000
 """Changes written in one transaction at most (a burst of more is committed in parts)."""
+STATUS_PAGE = 256
+"""Runs read at a time by `RunIndex.with_status`."""
 CREATED_NOTES = 4096
 """Run ids noted as made (`RunIndex.creating`) and not seen yet, at most; older notes go."""
 
@@ -217,15 +219,28 @@ class RunIndex:
         return None if kept is None else kept[1]
 
     def with_status(self, status: str, *, oldest_first: bool = False) -> Iterator[Summary]:
-        """The runs in `status`, newest first (or oldest first), by submit time."""
-        self._write()
-        direction = "DESC" if oldest_first else ""
-        rows = self._db.execute(
-            f"SELECT {indexdb.COLUMNS} FROM runs r INDEXED BY runs_status WHERE r.status = ? "
-            f"ORDER BY r.neg {direction}, r.run_id {direction}",
-            (status,),
-        ).fetchall()
-        return map(indexdb.summary, rows)
+        """The runs in `status`, newest first (or oldest first), by submit time.
+
+        Read `STATUS_PAGE` runs at a time as the caller goes on, each page after the last run
+        of the one before (by its order key, which never changes): a caller that stops early
+        reads no further, and one that waits between runs holds no statement open. A run that
+        enters or leaves the status meanwhile may be seen or not; no run is seen twice.
+        """
+        direction, beyond = ("DESC", "<") if oldest_first else ("", ">")
+        after: tuple[float, str] = (math.inf, "") if oldest_first else (-math.inf, "")
+        while True:
+            self._write()
+            rows = self._db.execute(
+                f"SELECT {indexdb.COLUMNS} FROM runs r INDEXED BY runs_status WHERE r.status = ? "
+                f"AND (r.neg, r.run_id) {beyond} (?, ?) "
+                f"ORDER BY r.neg {direction}, r.run_id {direction} LIMIT ?",
+                (status, *after, STATUS_PAGE),
+            ).fetchall()
+            page = [indexdb.summary(row) for row in rows]
+            yield from page
+            if len(page) < STATUS_PAGE:
+                return
+            after = page[-1].key
 
     def counts_by_status(self) -> dict[str, int]:
         """How many runs are in each status (for metrics)."""

@@ -6,8 +6,8 @@ Each equality filter has an index `(value, neg, run_id)` that serves it in order
 (its `tags`) are rows of `labels`, written with the run's row (`LABELS`) and moved or removed
 with it by triggers. The keys are stored in descending order and walked backwards: a new run,
 the newest, then goes at the end of each B-tree, where SQLite appends, rather than at the
-front, where each insert into a full page splits it (a fifth of a new run's cost, measured in
-docs/performance.md). `sizes` holds how many runs each filter
+front, where each insert into a full page splits it (a fifth of the instructions of a new
+run's insert, measured in docs/performance.md). `sizes` holds how many runs each filter
 value has (to pick the shortest list to walk) and the counts by tenant and status, `meta` the
 cache's identity (schema, bucket origin, default tenant) and the last revision applied.
 

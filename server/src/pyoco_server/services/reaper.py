@@ -98,7 +98,8 @@ class Reaper:
             if now - seen < PRESENT_RECHECK_SEC
         }
         checked = 0
-        for summary in list(self._index.with_status(RunStatus.PENDING.value, oldest_first=True)):
+        # Read lazily: the loop stops after the oldest runs, however many are queued.
+        for summary in self._index.with_status(RunStatus.PENDING.value, oldest_first=True):
             if summary.submitted_at > now - REQUEUE_GRACE_SEC:
                 break
             if checked >= PENDING_CHECKS_PER_ROUND:
