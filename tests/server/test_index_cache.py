@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -20,6 +21,7 @@ from pyoco_server.gateway.runview import RunView
 from pyoco_server.jetstream import NatsBackend
 from pyoco_server.local.natsserver import NatsServer
 from pyoco_server.ports import BucketOrigin
+from pyoco_server.services import indexdb
 from pyoco_server.services.index import Filters, RunIndex, Summary
 from tests.support.pool import eventually
 
@@ -172,3 +174,31 @@ def test_a_damaged_cache_file_is_rebuilt(nats_server: NatsServer, tmp_path: Path
     for path in tmp_path.rglob("runs-0.sqlite3*"):
         path.write_bytes(b"not a database" * 100)
     asyncio.run(restart())
+
+
+def test_a_cache_of_another_schema_is_rebuilt(nats_server: NatsServer, tmp_path: Path) -> None:
+    """A cache written by a version with another schema (1: ascending keys, a trigger writing
+    new runs' labels) is started over, not used with the wrong layout."""
+
+    async def fill() -> None:
+        async with gateway(nats_server, tmp_path) as first:
+            await put_runs(await first.bucket(), ["x", "y"])
+            await eventually(lambda: len(first.listed()) == 2, LOADED_WITHIN_SEC)
+
+    async def restart() -> None:
+        async with gateway(nats_server, tmp_path) as second:
+            assert second.listed() == ["y", "x"]
+
+    asyncio.run(fill())
+    (path,) = tmp_path.rglob("runs-0.sqlite3")
+    with contextlib.closing(sqlite3.connect(path)) as old:
+        old.execute("UPDATE meta SET value = '1' WHERE name = 'schema'")
+        old.execute("CREATE TRIGGER runs_labels_in AFTER INSERT ON runs BEGIN SELECT 1; END")
+        old.commit()
+    asyncio.run(restart())
+    with contextlib.closing(sqlite3.connect(path)) as new:
+        assert new.execute("SELECT value FROM meta WHERE name = 'schema'").fetchone() == (
+            indexdb.SCHEMA_VERSION,
+        )
+        triggers = {name for (name,) in new.execute("SELECT name FROM sqlite_master")}
+        assert "runs_labels_in" not in triggers
