@@ -8,7 +8,7 @@ import asyncio
 import contextlib
 import sqlite3
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import orjson
@@ -160,42 +160,44 @@ def test_two_processes_on_one_cache_directory_each_list_everything(
     assert files == ["runs-0.sqlite3", "runs-1.sqlite3"]
 
 
-def test_a_damaged_cache_file_is_rebuilt(nats_server: NatsServer, tmp_path: Path) -> None:
+def restarted_after(server: NatsServer, cache: Path, spoil: Callable[[Path], None]) -> None:
+    """Fill a cache with two runs, `spoil` its directory, and check that a restart lists them."""
+
     async def fill() -> None:
-        async with gateway(nats_server, tmp_path) as first:
+        async with gateway(server, cache) as first:
             await put_runs(await first.bucket(), ["x", "y"])
             await eventually(lambda: len(first.listed()) == 2, LOADED_WITHIN_SEC)
 
     async def restart() -> None:
-        async with gateway(nats_server, tmp_path) as second:
+        async with gateway(server, cache) as second:
             assert second.listed() == ["y", "x"]
 
     asyncio.run(fill())
-    for path in tmp_path.rglob("runs-0.sqlite3*"):
-        path.write_bytes(b"not a database" * 100)
+    spoil(cache)
     asyncio.run(restart())
+
+
+def test_a_damaged_cache_file_is_rebuilt(nats_server: NatsServer, tmp_path: Path) -> None:
+    def damage(cache: Path) -> None:
+        for path in cache.rglob("runs-0.sqlite3*"):
+            path.write_bytes(b"not a database" * 100)
+
+    restarted_after(nats_server, tmp_path, damage)
 
 
 def test_a_cache_of_another_schema_is_rebuilt(nats_server: NatsServer, tmp_path: Path) -> None:
     """A cache written by a version with another schema (1: ascending keys, a trigger writing
     new runs' labels) is started over, not used with the wrong layout."""
 
-    async def fill() -> None:
-        async with gateway(nats_server, tmp_path) as first:
-            await put_runs(await first.bucket(), ["x", "y"])
-            await eventually(lambda: len(first.listed()) == 2, LOADED_WITHIN_SEC)
+    def downgrade(cache: Path) -> None:
+        (path,) = cache.rglob("runs-0.sqlite3")
+        with contextlib.closing(sqlite3.connect(path)) as old:
+            old.execute("UPDATE meta SET value = '1' WHERE name = 'schema'")
+            old.execute("CREATE TRIGGER runs_labels_in AFTER INSERT ON runs BEGIN SELECT 1; END")
+            old.commit()
 
-    async def restart() -> None:
-        async with gateway(nats_server, tmp_path) as second:
-            assert second.listed() == ["y", "x"]
-
-    asyncio.run(fill())
+    restarted_after(nats_server, tmp_path, downgrade)
     (path,) = tmp_path.rglob("runs-0.sqlite3")
-    with contextlib.closing(sqlite3.connect(path)) as old:
-        old.execute("UPDATE meta SET value = '1' WHERE name = 'schema'")
-        old.execute("CREATE TRIGGER runs_labels_in AFTER INSERT ON runs BEGIN SELECT 1; END")
-        old.commit()
-    asyncio.run(restart())
     with contextlib.closing(sqlite3.connect(path)) as new:
         assert new.execute("SELECT value FROM meta WHERE name = 'schema'").fetchone() == (
             indexdb.SCHEMA_VERSION,
