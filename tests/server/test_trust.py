@@ -13,11 +13,11 @@ from pyoco_server.domain.settings import Settings
 from pyoco_server.domain.trust import (
     DEMO_TASKS,
     TaskPolicy,
+    _plugin_refusal,
     flow_refusals,
     is_never_allowed,
-    refusals,
 )
-from pyoco_server.domain.workflow import TaskSpec, parse_workflow
+from pyoco_server.domain.workflow import TaskSpec, Workflow, parse_workflow
 
 NEVER = [
     "subprocess:getoutput",
@@ -41,8 +41,30 @@ NEVER = [
 ]
 
 
-def spec(callable_: str | None = None, use: str | None = None) -> TaskSpec:
-    return TaskSpec(callable=callable_, use=use, inputs={}, outputs=())
+def flow(tasks: dict[str, str]) -> Workflow:
+    """A parsed flow.yaml of `tasks` (name: `module:function`, or `use:name`), in one chain."""
+    lines = ["version: 1", "flow:", f"  graph: {' >> '.join(tasks)}", "tasks:"]
+    for name, entry in tasks.items():
+        kind, _, value = entry.partition(":")
+        lines.append(
+            f"  {name}: {{{f'use: {value}' if kind == 'use' else f'callable: {entry!r}'}}}"
+        )
+    return parse_workflow(("\n".join(lines) + "\n").encode())
+
+
+def one_by_one(tasks: dict[str, TaskSpec], policy: TaskPolicy, **options: Any) -> list[str]:
+    """What `flow_refusals` must say: each task's refusal, in the file's order."""
+    found = []
+    for name, task in tasks.items():
+        if task.callable is not None:
+            why = policy.refusal(task.callable, **options)
+        elif task.use in tasks or policy.allow_all:
+            why = None
+        else:
+            why = _plugin_refusal(task.use)
+        if why is not None:
+            found.append(f"tasks.{name}: {why}")
+    return found
 
 
 @pytest.mark.parametrize("path", NEVER)
@@ -108,18 +130,20 @@ def test_an_object_must_be_defined_in_an_allowed_module() -> None:
 
 
 def test_refusals_name_each_task_and_allow_aliases() -> None:
-    tasks = {
-        "ok": spec("pyoco_server._workflow_test_tasks:add_one"),
-        "alias": spec(use="ok"),
-        "shell": spec("subprocess:getoutput"),
-        "plugin": spec(use="some_plugin_task"),
-    }
-    found = refusals(tasks, TaskPolicy())
+    workflow = flow(
+        {
+            "ok": "pyoco_server._workflow_test_tasks:add_one",
+            "alias": "use:ok",
+            "shell": "subprocess:getoutput",
+            "plugin": "use:some_plugin_task",
+        }
+    )
+    found = flow_refusals(workflow, TaskPolicy())
     assert len(found) == 2
     assert found[0].startswith("tasks.shell:")
     assert found[1].startswith("tasks.plugin:")
     assert "PYOCO_TASK_ALLOW_ALL" in found[1]
-    assert refusals(tasks, TaskPolicy(allow_all=True)) == [found[0]]
+    assert flow_refusals(workflow, TaskPolicy(allow_all=True)) == [found[0]]
 
 
 def test_never_allowed_covers_private_and_builtin_modules() -> None:
@@ -165,14 +189,12 @@ CALLABLES = [
     allow_all=st.booleans(),
     narrowed=st.one_of(st.none(), st.sets(st.sampled_from(["mytasks", "wheelmod", "x"]))),
 )
-def test_refusals_judge_each_module_once_and_say_what_each_task_would_be_told(
+def test_a_flow_is_refused_as_its_tasks_are_one_by_one_judging_each_module_once(
     chosen: list[str], allow_all: bool, narrowed: set[str] | None
 ) -> None:
-    """The flow's refusals are, task by task, the policy's refusal of its callable."""
-    tasks = {"ok": spec("mytasks:f")}
-    for number, entry in enumerate(chosen):
-        kind, _, value = entry.partition(":")
-        tasks[f"t{number}"] = spec(use=value) if kind == "use" else spec(entry)
+    """`flow_refusals` judges the file's modules (`Workflow.by_module`), each once, and says
+    what each task's own refusal would."""
+    workflow = flow({"ok": "mytasks:f", **{f"t{n}": entry for n, entry in enumerate(chosen)}})
     policy = TaskPolicy(modules=("mytasks",), allow_all=allow_all)
     judged: list[str] = []
 
@@ -182,39 +204,8 @@ def test_refusals_judge_each_module_once_and_say_what_each_task_would_be_told(
             return super().module_refusal(module, *args)  # type: ignore[arg-type]
 
     counting = Counting(modules=policy.modules, allow_all=allow_all)
-    found = refusals(tasks, counting, wheel_modules={"wheelmod"}, narrowed=narrowed)
-    expected = []
-    for name, task in tasks.items():
-        if task.callable is not None:
-            why = policy.refusal(task.callable, wheel_modules={"wheelmod"}, narrowed=narrowed)
-        elif task.use in tasks or allow_all:
-            why = None
-        else:
-            why = refusals({name: task}, policy)[0].partition(": ")[2]
-        if why is not None:
-            expected.append(f"tasks.{name}: {why}")
-    assert found == expected
-    assert len(judged) == len(set(judged))
-
-
-@settings(max_examples=200, deadline=None)
-@given(
-    chosen=st.lists(st.sampled_from([*CALLABLES, "use:t0", "use:plugin"]), min_size=1, max_size=12),
-    allow_all=st.booleans(),
-    narrowed=st.one_of(st.none(), st.sets(st.sampled_from(["mytasks", "wheelmod", "x"]))),
-)
-def test_a_parsed_flow_is_refused_as_its_tasks_are_one_by_one(
-    chosen: list[str], allow_all: bool, narrowed: set[str] | None
-) -> None:
-    """`flow_refusals` judges the file's modules (`Workflow.by_module`); `refusals` each task."""
-    lines = ["version: 1", "flow:", f"  graph: {' >> '.join(f't{n}' for n in range(len(chosen)))}"]
-    lines.append("tasks:")
-    for number, entry in enumerate(chosen):
-        kind, _, value = entry.partition(":")
-        task = f"use: {value}" if kind == "use" else f"callable: '{entry}'"
-        lines.append(f"  t{number}: {{{task}}}")
-    workflow = parse_workflow(("\n".join(lines) + "\n").encode())
-    policy = TaskPolicy(modules=("mytasks",), allow_all=allow_all)
     options: dict[str, Any] = {"wheel_modules": {"wheelmod"}, "narrowed": narrowed}
-    expected = refusals(workflow.tasks, policy, **options)
-    assert flow_refusals(workflow, policy, **options) == expected
+    assert flow_refusals(workflow, counting, **options) == one_by_one(
+        dict(workflow.tasks), policy, **options
+    )
+    assert len(judged) == len(set(judged))

@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable
 
-from pyoco_server.domain.workflow import TaskSpec, Workflow
+from pyoco_server.domain.workflow import Workflow
 
 DEMO_MODULE = "pyoco_server._workflow_test_tasks"
 DEMO_TASKS = frozenset(
@@ -149,8 +149,8 @@ class TaskPolicy:
         )
 
 
-def refusals(
-    tasks: Mapping[str, TaskSpec],
+def flow_refusals(
+    workflow: Workflow,
     policy: TaskPolicy,
     *,
     wheel_modules: Collection[str] = (),
@@ -160,42 +160,10 @@ def refusals(
 
     A `use:` task may alias another task of the same file; a plugin task (from an installed
     package's entry points) runs only with `PYOCO_TASK_ALLOW_ALL`. The rules look at a
-    callable's module only (but for the demo tasks), so each module is judged once per flow.
-    """
-    found = []
-    judged: dict[str, str | None] = {}
-    for name, spec in tasks.items():
-        path = spec.callable
-        if path is not None:
-            if path in DEMO_TASKS:
-                continue
-            module = path.partition(":")[0]
-            if module in judged:
-                why = judged[module]
-            else:
-                why = judged[module] = policy.module_refusal(module, wheel_modules, narrowed)
-            refusal = None if why is None else f"{path!r} {why}"
-        elif spec.use in tasks or policy.allow_all:
-            refusal = None
-        else:
-            refusal = _plugin_refusal(spec.use)
-        if refusal is not None:
-            found.append(f"tasks.{name}: {refusal}")
-    return found
-
-
-def flow_refusals(
-    workflow: Workflow,
-    policy: TaskPolicy,
-    *,
-    wheel_modules: Collection[str] = (),
-    narrowed: Collection[str] | None = None,
-) -> list[str]:
-    """`refusals(workflow.tasks, ...)`, from the tasks the file groups by module.
-
-    Each module of the flow is judged once (`Workflow.by_module`), and its callables looked at
-    only when it is refused (the demo tasks run all the same): a flow of many tasks in a few
-    modules costs a few judgements. A test compares it with `refusals` on generated flows.
+    callable's module only (but for the demo tasks), so each module of the flow is judged once
+    (`Workflow.by_module`) and its callables looked at only when it is refused: a flow of many
+    tasks in a few modules costs a few judgements. The messages are those of `TaskPolicy.refusal`
+    for each task, in the file's order; a generated test compares them task by task.
     """
     found: dict[str, str] = {}
     for module, paths in workflow.by_module.items():
