@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import json
 import random
 import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pyoco_server.services import indexdb
 from pyoco_server.services.index import Filters, RunIndex, Summary
@@ -200,3 +203,14 @@ def test_same_place_names_every_field_the_counts_or_indexes_read_but_the_status(
         "tenant",
         "workflow_yaml_sha256",
     }
+
+
+@given(st.lists(st.text(min_size=1, max_size=8), max_size=4).map(tuple))
+def test_the_tags_column_is_the_plain_json_the_triggers_and_older_files_hold(
+    tags: tuple[str, ...],
+) -> None:
+    """Kept or not (`indexdb.tags_text`), the column text does not change, and reads back."""
+    text = indexdb.tags_text(tags)
+    assert text == json.dumps(list(tags), separators=(",", ":"))
+    assert indexdb.tags_of(text) == tags
+    assert indexdb.tags_text(tags) == text  # the kept text, the second time

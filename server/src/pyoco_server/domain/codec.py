@@ -114,9 +114,13 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON value")
 
 
+_FINITE = json.JSONEncoder(allow_nan=False)
+"""Made once: `json.dumps` with an option makes an encoder per call (a third of a small check)."""
+
+
 def check_finite(value: object) -> None:
     """Raise ValueError if `value` (plain JSON data) holds NaN or an infinity."""
-    json.dumps(value, allow_nan=False)
+    _FINITE.encode(value)
 
 
 def validate(message_name: str, payload: object) -> None:

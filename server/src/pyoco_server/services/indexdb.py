@@ -18,6 +18,7 @@ is committed with them), a bounded page cache, so its memory does not grow with 
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import sqlite3
@@ -34,6 +35,10 @@ CACHE_KIB = 16 * 1024
 """The page cache per connection: the index's memory in the process, whatever the run count."""
 
 MEMORY = ":memory:"
+
+LABEL_SETS = 256
+"""The sets of labels whose column text is kept (`tags_text`, `tags_of`): runs mostly repeat a
+few, and encoding them cost a new run 1.8 µs, decoding them 1 µs a listed run."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -174,7 +179,7 @@ def row(summary: Summary, revision: int, default_tenant: str | None) -> tuple[An
         revision,
         summary.flow_name,
         summary.tag,
-        json.dumps(summary.tags, separators=(",", ":")),
+        tags_text(summary.tags),
         summary.status,
         summary.updated_at,
         summary.start_time,
@@ -188,6 +193,18 @@ def row(summary: Summary, revision: int, default_tenant: str | None) -> tuple[An
         summary.workflow_yaml_sha256,
         summary.rerun_of,
     )
+
+
+@functools.lru_cache(maxsize=LABEL_SETS)
+def tags_text(tags: tuple[str, ...]) -> str:
+    """The `tags` column of a run with these labels (JSON, as the triggers read it)."""
+    return json.dumps(tags, separators=(",", ":"))
+
+
+@functools.lru_cache(maxsize=LABEL_SETS)
+def tags_of(text: str) -> tuple[str, ...]:
+    """The labels a `tags` column holds (`tags_text` the other way)."""
+    return tuple(json.loads(text))
 
 
 def labels(summary: Summary) -> list[tuple[str, float, str]]:
@@ -215,7 +232,7 @@ def progress(summary: Summary, revision: int) -> tuple[Any, ...]:
 
 def summary(row: Sequence[Any]) -> Summary:
     """The summary of a row of `COLUMNS`."""
-    return Summary(row[0], row[1], row[2], tuple(json.loads(row[3])), *row[4:])
+    return Summary(row[0], row[1], row[2], tags_of(row[3]), *row[4:])
 
 
 def read_meta(connection: sqlite3.Connection) -> dict[str, str]:
