@@ -15,7 +15,10 @@ measured one after the other for several seconds each compare badly (ratios from
 between rounds). Here the submit kinds alternate in short wrk runs (slices, 2 s unless told), a
 cycle being one slice of each kind, in turn first, second and last from one cycle to the next;
 each kind's requests/s is the median of its slices, and each ratio the median of the cycles'
-ratios, so that a slow moment skews one cycle, not the result. Every submit leaves a queued job
+ratios, so that a slow moment skews one cycle, not the result. Every cycle's ratios are in the
+result too: on this machine one run's cycles spread by up to ±0.2 around their median (for the same
+code, docs/performance.md, "2026-12-03 (midday)"), and a median of five moves by about ±0.05
+from one run to the next. Every submit leaves a queued job
 and a stored run behind; alternating also spreads the fuller stream, bucket and run index
 evenly over the kinds.
 
@@ -105,10 +108,11 @@ def measure(gateway_workers: int, cycles: int, seconds: int) -> dict[str, object
     def median_of(name: str, figure: str) -> float:
         return round(statistics.median(result[name][figure] for result in slices), 3)
 
+    def ratios(name: str, figure: str) -> list[float]:
+        return [round(r[name][figure] / r["POST /runs"][figure], 3) for r in slices]
+
     def median_ratio(name: str, figure: str) -> float:
-        return round(
-            statistics.median(r[name][figure] / r["POST /runs"][figure] for r in slices), 3
-        )
+        return round(statistics.median(ratios(name, figure)), 3)
 
     return {
         "requests/s": {
@@ -130,6 +134,10 @@ def measure(gateway_workers: int, cycles: int, seconds: int) -> dict[str, object
         },
         "slices requests/s": {
             name: [round(result[name]["requests_per_s"]) for result in slices] for name in SUBMITS
+        },
+        "cycles' flow.yaml/JSON ratios": {
+            name: {figure: ratios(name, figure) for figure in ("requests_per_s", "gateway_cpu_ms")}
+            for name in FLOW_YAML
         },
     }
 
