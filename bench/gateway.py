@@ -16,11 +16,10 @@ between rounds). Here the submit kinds alternate in short wrk runs (slices, 2 s 
 cycle being one slice of each kind, in turn first, second and last from one cycle to the next;
 each kind's requests/s is the median of its slices, and each ratio the median of the cycles'
 ratios, so that a slow moment skews one cycle, not the result. Every cycle's ratios are in the
-result too: on this machine one run's cycles spread by up to ±0.2 around their median (for the same
-code, docs/performance.md, "2026-12-03 (midday)"), and a median of five moves by about ±0.05
-from one run to the next. Every submit leaves a queued job
-and a stored run behind; alternating also spreads the fuller stream, bucket and run index
-evenly over the kinds.
+result too: on this machine one run's cycles spread by up to ±0.2 around their median (for the
+same code, docs/performance.md, "2026-12-03 (midday)"), and a median of five moves by about
+±0.05 from one run to the next. Every submit leaves a queued job and a stored run behind;
+alternating also spreads the fuller stream, bucket and run index evenly over the kinds.
 
 The CPU per submit of the gateway (its process tree's, from /proc, over each slice), of
 nats-server and of wrk is reported next to requests/s: on two cores the three share the CPU, so
