@@ -18,9 +18,10 @@ interpreter's).
 With `--submits` no worker runs: the submits alone are counted (JSON, the seed's flow.yaml and
 one of 50 tasks, over 32 connections as `bench.gateway`'s wrk sends them), each covering the
 request, its response and the PENDING change the gateway then follows; what `bench.gateway`
-measures in CPU time, without the machine's noise. The reaper is held off: every 30 s it looks
-at every queued run, and with nothing running them that is every run submitted so far, a cost
-that would fall into whichever kind is being counted. Results: bench/results/instructions_submits.json.
+measures in CPU time, without the machine's noise. The reaper is held off: every 30 s it reads
+queued runs from the run index (a page of the oldest, and those it saw in the last hour), and
+with nothing running them the queue only grows, a cost that would fall into whichever kind is
+being counted. Results: bench/results/instructions_submits.json.
 
 Under valgrind the gateway is about fifty times as slow, so its timers (heartbeats of the NATS
 connection, the reaper) fire more often per run than in service: a few per cent of the figure.
@@ -129,7 +130,7 @@ def measure(runs: int, kinds: Mapping[str, Submit], with_worker: bool) -> dict[s
             "PYOCO_LOG_LEVEL": "warning",
             "PYOCO_INDEX_DIR": str(folder / "index"),
         }
-        if not with_worker:  # its scan of every queued run would fall into one kind or another
+        if not with_worker:  # its reading of queued runs would fall into one kind or another
             env["PYOCO_REAPER_INTERVAL_SEC"] = "86400"
         port = free_port()
         gateway = subprocess.Popen(
