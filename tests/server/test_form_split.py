@@ -4,6 +4,8 @@ tells when the handler's request would split it alike (`ConnexionRequest._split_
 `_validators.LimitedMultiPartValidator._parse` reads what it needs of the schema once
 (`FormPlan`) instead of on every request; here Connexion's own `_parse` runs on the same
 generated forms, and both must hand the same fields to the URI parser and give the same data.
+A plain form is cut and split in one step (`FormPlan.simple_form`); here that step and the
+whole parser followed by `split` read the same generated forms, plain or not.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from typing import Any
 from connexion.lifecycle import ConnexionRequest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import FormData, Headers, UploadFile
+from starlette.formparsers import MultiPartException
 
 from pyoco_server.gateway._formplan import FormPlan
 from pyoco_server.gateway._validators import (
@@ -89,7 +92,7 @@ def connexions_split(form: FormData) -> tuple[list[tuple[str, Any]], list[tuple[
 
 
 def our_split(form: FormData) -> tuple[list[tuple[str, Any]], list[tuple[str, Any]]]:
-    fields, files, _ = FormPlan.of(SCHEMA, 1024).split(form)
+    fields, files, _ = FormPlan.of(SCHEMA, 1024).split(form.multi_items())
     resolved = Recording().resolve_form(fields)
     return list(fields.items()), list({**resolved, **files}.items())
 
@@ -118,7 +121,7 @@ def test_generated_forms_split_alike(items: list[tuple[str, Any]]) -> None:
     form = FormData(items)
     assert our_split(form) == connexions_split(form)
     # The files are left for the handler exactly when its request splits the form alike.
-    fields, _, uploads = FormPlan.of(SCHEMA, 1024).split(form)
+    fields, _, uploads = FormPlan.of(SCHEMA, 1024).split(form.multi_items())
     handlers_fields, handlers_files = handlers_split(form)
     if uploads is None:
         assert fields != handlers_fields
@@ -158,3 +161,106 @@ def test_strict_validation_refuses_the_names_connexions_refuses(names: list[str]
     assert outcomes[0] == outcomes[1]
     declared = set(names) <= set(SCHEMA["properties"])  # type: ignore[arg-type]
     assert (outcomes[0] is None) == declared
+
+
+BOUNDARY = "split-boundary"
+PLAIN_TYPE = f"multipart/form-data; boundary={BOUNDARY}"
+PART_VALUES = st.sampled_from(
+    [b"", b"x", b"12345678", b"123456789", "é".encode(), b"\xff", b"a\r\nb"]
+)
+
+
+def _body(parts: list[tuple[str, bytes | None, bytes]], closed: bool = True) -> bytes:
+    """A form as clients send it: (name, file name or None for a field, data) per part."""
+    body = b""
+    for name, filename, data in parts:
+        head = f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"'.encode()
+        if filename is not None:
+            head += b'; filename="' + filename + b'"\r\nContent-Type: text/plain'
+        body += head + b"\r\n\r\n" + data + b"\r\n"
+    return body + (f"--{BOUNDARY}--\r\n".encode() if closed else b"")
+
+
+def _seen(items: Any) -> Any:
+    if isinstance(items, UploadFile):
+        return ("file", items.filename, items.file.getvalue(), items.headers.raw)
+    if isinstance(items, dict):
+        return {name: _seen(value) for name, value in items.items()}
+    if isinstance(items, list | tuple):
+        return [_seen(item) for item in items]
+    return items
+
+
+def _read_in_full(plan: FormPlan, content_type: str, body: bytes) -> Any:
+    """The items and split of the usual way: the whole parser, then `split`."""
+    try:
+        items = plan.whole(Headers({"content-type": content_type})).form_of(body).multi_items()
+    except MultiPartException:
+        return None
+    return items, plan.split(items)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    parts=st.lists(
+        st.tuples(
+            st.sampled_from(NAMES),
+            st.one_of(st.none(), st.sampled_from([b"f.yaml", "é".encode(), b"\xff"])),
+            PART_VALUES,
+        ),
+        max_size=5,
+    ),
+    closed=st.booleans(),
+    content_type=st.sampled_from([PLAIN_TYPE, PLAIN_TYPE + "; charset=latin-1"]),
+)
+def test_a_plain_form_reads_in_one_step_as_in_full(
+    parts: list[tuple[str, bytes | None, bytes]], closed: bool, content_type: str
+) -> None:
+    """`simple_form` gives what the whole parser and `split` give, or leaves the form to them."""
+    plan = FormPlan.of(SCHEMA, 8)
+    body = _body(parts, closed)
+    plain = plan.simple_form(content_type, body)
+    if plain is not None:
+        assert _seen(plain) == _seen(_read_in_full(plan, content_type, body))
+    names = [name for name, _, _ in parts]
+    expected_plain = (
+        closed
+        and content_type == PLAIN_TYPE
+        and len(set(names)) == len(names)
+        and all(
+            (name in ("text", "count", "texts", "object") and filename is None)
+            or (name == "file" and filename is not None)
+            for name, filename, _ in parts
+        )
+        and all(len(data) <= 8 for _, filename, data in parts if filename is None)
+        and all(b"\xff" not in data for _, filename, data in parts if filename is None)
+        and all(filename != b"\xff" for _, filename, _ in parts)
+    )
+    assert (plain is not None) == expected_plain
+
+
+def test_the_benchmarks_flow_yaml_submit_is_a_plain_form() -> None:
+    """The submit of the seed's flow.yaml as a browser sends it reads in one step."""
+    schema = {
+        "type": "object",
+        "properties": {
+            "workflow": {"type": "string", "format": "binary"},
+            "flow_name": {"type": "string"},
+            "params": {"type": "object"},
+        },
+    }
+    body = _body(
+        [
+            ("flow_name", None, b"main"),
+            ("params", None, b'{"x":1}'),
+            ("workflow", b"flow.yaml", b"version: 1\n"),
+        ]
+    )
+    plain = FormPlan.of(schema, 1024).simple_form(PLAIN_TYPE, body)
+    assert plain is not None
+    items, (fields, files, uploads) = plain
+    assert fields == {"flow_name": ["main"], "params": ['{"x":1}']}
+    assert files == {"workflow": ""}
+    assert uploads is not None
+    assert uploads["workflow"][0].file.getvalue() == b"version: 1\n"
+    assert [name for name, _ in items] == ["flow_name", "params", "workflow"]

@@ -18,6 +18,7 @@ from pyoco_server.domain.settings import Settings
 from pyoco_server.domain.workflow import Workflow, parse_workflow
 from pyoco_server.gateway import create_app, workflows
 from pyoco_server.gateway._formparse import WholeBodyForm
+from pyoco_server.gateway._formplan import FormPlan
 from pyoco_server.gateway.workflows import ParsedFlows, WorkflowParser
 from pyoco_server.memory import MemoryBackend
 from tests.support.flows import FLOW_YAML, flow_yaml
@@ -131,8 +132,16 @@ def test_a_multipart_body_is_parsed_once(
         parses.calls += 1
         return whole(parser, *args)
 
+    plain = FormPlan.simple_form
+
+    def counted_plain(plan: Any, *args: Any) -> Any:
+        read = plain(plan, *args)
+        parses.calls += read is not None  # else the form is read in full, and counted there
+        return read
+
     monkeypatch.setattr(MultiPartParser, "parse", counted)
     monkeypatch.setattr(WholeBodyForm, "_items", counted_whole)
+    monkeypatch.setattr(FormPlan, "simple_form", counted_plain)
     response = submit(client, FLOW_YAML, {"x": 2})
     assert response.status_code == 201, response.text
     assert response.json()["flow_name"] == "main"

@@ -249,6 +249,6 @@ def test_requests_interleaving_through_one_validator_each_get_their_own_body() -
         )
         assert [scope[PARSED_BODY]["flow_name"] for scope in scopes[:6]] == names
         assert [scope[RESOLVED_FORM][0]["flow_name"] for scope in scopes[6:]] == names
-        assert [scope[PARSED_FORM]["flow_name"] for scope in scopes[6:]] == names
+        assert [dict(scope[PARSED_FORM])["flow_name"] for scope in scopes[6:]] == names
 
     asyncio.run(run())

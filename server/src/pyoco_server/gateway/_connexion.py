@@ -53,6 +53,7 @@ with warnings.catch_warnings():
     from connexion.operations import OpenAPIOperation
     from connexion.options import SwaggerUIOptions as SwaggerUIOptions
     from connexion.resolver import Resolution, Resolver
+from starlette.datastructures import FormData
 from starlette.types import Scope
 
 from pyoco_server.domain.codec import dumps, loads
@@ -202,9 +203,9 @@ class _DecorateOnce(StarletteDecorator):
             request = self.framework.get_request(
                 uri_parser=uri_parser, scope=scope, receive=receive
             )
-            form = scope.get(PARSED_FORM)
-            if form is not None:  # the multipart validator parsed it: not a second time
-                request._starlette_request._form = form
+            items = scope.get(PARSED_FORM)
+            if items is not None:  # the multipart validator parsed it: not a second time
+                request._starlette_request._form = FormData(items)
             return await decorated(request)
 
         return wrapper

@@ -3,7 +3,7 @@
 Starlette's parser (python-multipart, a byte-by-byte state machine with a callback per event)
 was the largest cost of a flow.yaml submit beyond the JSON path's. A submit's body is small and
 bounded (`limits.body_limits`), so this one reads it whole and splits it with `bytes.split`
-when its parts have the heads clients send (`simple_items`), with `bytes.find` part by part
+when its parts have the heads clients send (`simple_parts`), with `bytes.find` part by part
 otherwise. Bodies that are larger or announce no length (a wheel upload) stream through
 Starlette's parser instead (`form_parser`): they may be far bigger than memory should hold.
 
@@ -105,17 +105,14 @@ class WholeBodyForm:
     def _delimiter(self) -> tuple[bytes, str]:
         """The parts' delimiter and the body's charset, from the request's Content-Type."""
         content_type = self._headers["Content-Type"]
-        simple = _SIMPLE_CONTENT_TYPE.fullmatch(content_type)
-        if simple is not None:
-            boundary: bytes | None = simple.group(1).encode("latin-1")
-            charset = "utf-8"
-        else:
-            _, params = parse_options_header(content_type)
-            charset = _charset(params.get(b"charset", b"utf-8"))
-            boundary = params.get(b"boundary")
+        delimiter = simple_delimiter(content_type)
+        if delimiter is not None:
+            return delimiter, "utf-8"
+        _, params = parse_options_header(content_type)
+        boundary = params.get(b"boundary")
         if boundary is None:
             raise MultiPartException("Missing boundary in multipart.")
-        return b"--" + boundary, charset
+        return b"--" + boundary, _charset(params.get(b"charset", b"utf-8"))
 
     def _items(self, body: bytes, delimiter: bytes, charset: str) -> list[tuple[str, Any]]:
         simple = simple_items(
@@ -166,6 +163,44 @@ class WholeBodyForm:
             at = end + len(separator)
 
 
+SimplePart = tuple[bytes, bytes | None, bytes, bytes | None, bytes]
+"""A part of a simple form as sent: its name, file name (None for a field), Content-Disposition,
+Content-Type (None when absent) and data."""
+
+
+def simple_delimiter(content_type: str) -> bytes | None:
+    """The parts' delimiter for the Content-Type clients send; None for any other.
+
+    That is `_SIMPLE_CONTENT_TYPE`: no charset, so the form is UTF-8. Any other is read in full.
+    """
+    simple = _SIMPLE_CONTENT_TYPE.fullmatch(content_type)
+    return None if simple is None else b"--" + simple.group(1).encode("latin-1")
+
+
+def simple_parts(body: bytes, delimiter: bytes) -> list[SimplePart] | None:
+    """The parts of a simple form, in order; None for another.
+
+    A simple form's parts all have simple heads (`_SIMPLE_PART`) and it ends with the closing
+    delimiter; `WholeBodyForm._any_items` reads (or refuses) any other. The body is cut at every
+    delimiter in one step. That cuts it where `_any_items` does: a simple head holds no line
+    break but its own, and the delimiter's line starts with one, so no delimiter starts inside a
+    head unless the part's data begins with it, and then the head does not match the cut-off
+    piece. `tests/server/test_formparse.py` compares both on forms made to tell them apart.
+    """
+    if not body.startswith(delimiter):
+        return None
+    parts: list[SimplePart] = []
+    for piece in body[len(delimiter) :].split(b"\r\n" + delimiter):
+        if piece.startswith(b"--"):
+            return parts
+        head = _SIMPLE_PART.match(piece, 2) if piece.startswith(b"\r\n") else None
+        if head is None:
+            return None
+        disposition, raw_name, raw_filename, content_type = head.group(1, 2, 3, 4)
+        parts.append((raw_name, raw_filename, disposition, content_type, piece[head.end() :]))
+    return None  # no closing delimiter
+
+
 def simple_items(
     body: bytes,
     delimiter: bytes,
@@ -175,27 +210,16 @@ def simple_items(
     max_files: int,
     max_part_size: int,
 ) -> list[tuple[str, Any]] | None:
-    """The items of a simple form, as `WholeBodyForm._any_items` reads them; None for another.
+    """The items of a simple form within the limits; None for any other form.
 
-    A simple form's parts all have simple heads (`_SIMPLE_PART`), and it keeps within the
-    limits; `_any_items` reads (or refuses) any other. The body is cut at every delimiter in one
-    step. That cuts it where `_any_items` does: a simple head holds no line break but its own,
-    and the delimiter's line starts with one, so no delimiter starts inside a head unless the
-    part's data begins with it, and then the head does not match the cut-off piece.
-    `tests/server/test_formparse.py` compares both on forms made to tell them apart.
+    They are what `WholeBodyForm._any_items` reads of it (`simple_parts`).
     """
-    if not body.startswith(delimiter):
+    parts = simple_parts(body, delimiter)
+    if parts is None:
         return None
     items: list[tuple[str, Any]] = []
     files = fields = 0
-    for piece in body[len(delimiter) :].split(b"\r\n" + delimiter):
-        if piece.startswith(b"--"):
-            return items
-        head = _SIMPLE_PART.match(piece, 2) if piece.startswith(b"\r\n") else None
-        if head is None:
-            return None
-        disposition, raw_name, raw_filename, content_type = head.group(1, 2, 3, 4)
-        data = piece[head.end() :]
+    for raw_name, raw_filename, disposition, content_type, data in parts:
         if raw_filename is None:
             fields += 1
             if fields > max_fields or len(data) > max_part_size:
@@ -205,12 +229,19 @@ def simple_items(
             files += 1
             if files > max_files:
                 return None
-            headers = [(b"content-disposition", disposition)]
-            if content_type is not None:
-                headers.append((b"content-type", content_type))
-            upload = _upload(data, _decode(raw_filename, charset), headers)
+            upload = simple_upload(data, _decode(raw_filename, charset), disposition, content_type)
             items.append((_decode(raw_name, charset), upload))
-    return None  # no closing delimiter
+    return items
+
+
+def simple_upload(
+    data: bytes, filename: str, disposition: bytes, content_type: bytes | None
+) -> UploadFile:
+    """The file of a simple part, with the headers it was sent with."""
+    headers = [(b"content-disposition", disposition)]
+    if content_type is not None:
+        headers.append((b"content-type", content_type))
+    return _upload(data, filename, headers)
 
 
 def _part_head(

@@ -14,9 +14,21 @@ import functools
 from collections.abc import AsyncGenerator, Callable, Mapping
 from typing import Any
 
-from starlette.datastructures import FormData, Headers, UploadFile
+from starlette.datastructures import Headers, UploadFile
 
-from pyoco_server.gateway._formparse import WholeBodyForm, form_parser
+from pyoco_server.gateway._formparse import (
+    WholeBodyForm,
+    form_parser,
+    simple_delimiter,
+    simple_parts,
+    simple_upload,
+)
+
+Items = list[tuple[str, Any]]
+"""A form's fields and files by name, in order (what `FormData.multi_items` gives)."""
+Split = tuple[dict[str, list[Any]], dict[str, Any], dict[str, list[UploadFile]] | None]
+"""A form's fields, its files as placeholders, and its files if the handler's request splits
+alike (`FormPlan.split`)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,6 +47,8 @@ class FormPlan:
     """The parser of a body read whole, up to `WHOLE_BODY_BYTES`, with the same limits."""
     names: frozenset[str] = frozenset()
     """Every property: a form with other names is refused under strict validation."""
+    max_field_bytes: int = 0
+    """The most a field's value may hold (a larger one is refused)."""
 
     @classmethod
     def of(cls, schema: Mapping[str, Any], max_field_bytes: int) -> FormPlan:
@@ -59,11 +73,9 @@ class FormPlan:
             max_fields=max_fields,
             max_part_size=max_field_bytes,
         )
-        return cls(files, fields, kinds, parser, whole, frozenset(properties))
+        return cls(files, fields, kinds, parser, whole, frozenset(properties), max_field_bytes)
 
-    def split(
-        self, form: FormData
-    ) -> tuple[dict[str, list[Any]], dict[str, Any], dict[str, list[UploadFile]] | None]:
+    def split(self, items: Items) -> Split:
         """The form's fields, its files as placeholders, and its files if the handler's alike.
 
         As Connexion's `FormDataValidator._parse`: files are validated as empty strings (a list
@@ -74,7 +86,7 @@ class FormPlan:
         only then are the files given (else None).
         """
         grouped: dict[str, list[Any]] = {}
-        for name, value in form.multi_items():
+        for name, value in items:
             values = grouped.get(name)
             if values is None:
                 grouped[name] = [value]
@@ -101,6 +113,46 @@ class FormPlan:
             if not alike:
                 uploads = None
         return fields, files, uploads
+
+    def simple_form(self, content_type: str, body: bytes) -> tuple[Items, Split] | None:
+        """A plain form's items and their `split`, in one step; None for any other form.
+
+        A plain form is a simple one (`_formparse.simple_parts`: the heads and Content-Type
+        clients send, so UTF-8) of at most one part per name: each field a property that is
+        not a file, of valid UTF-8 and within `max_field_bytes`, each file a single-file
+        property (`format: binary`), its name valid UTF-8. It is within the limits by
+        construction and splits alike; any other form is read in full (`WholeBodyForm`,
+        then `split`), which this reads as: `tests/server/test_form_split.py` compares both.
+        """
+        delimiter = simple_delimiter(content_type)
+        parts = None if delimiter is None else simple_parts(body, delimiter)
+        if parts is None:
+            return None
+        items: Items = []
+        fields: dict[str, list[Any]] = {}
+        files: dict[str, Any] = {}
+        uploads: dict[str, list[UploadFile]] = {}
+        kinds, texts, binaries = self.file_kinds, self.fields, self.files
+        try:
+            for raw_name, raw_filename, disposition, part_type, data in parts:
+                name = raw_name.decode()
+                if name in fields or name in files:
+                    return None
+                if raw_filename is None:
+                    if name in kinds or name not in texts or len(data) > self.max_field_bytes:
+                        return None
+                    value: Any = data.decode()
+                    fields[name] = [value]
+                else:
+                    if kinds.get(name) != "single" or name not in binaries:
+                        return None
+                    value = simple_upload(data, raw_filename.decode(), disposition, part_type)
+                    files[name] = ""
+                    uploads[name] = [value]
+                items.append((name, value))
+        except UnicodeDecodeError:  # read in full, as latin-1
+            return None
+        return items, (fields, files, uploads)
 
 
 def _is_file(schema: Mapping[str, Any]) -> bool:

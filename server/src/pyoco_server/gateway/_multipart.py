@@ -22,7 +22,8 @@ from starlette.types import Scope
 from pyoco_server.gateway import forms
 
 PARSED_FORM = "pyoco.parsed_form"
-"""Scope key under which the multipart validator leaves the form it parsed for the handler."""
+"""Scope key under which the multipart validator leaves the form it parsed for the handler: its
+fields and files by name, in order (`FormData(items)` makes the form of them)."""
 
 RESOLVED_FORM = "pyoco.resolved_form"
 """Scope key under which the multipart validator leaves the form's fields as it resolved them,
@@ -131,7 +132,7 @@ def form_arguments(
     if files is None:
         fields: dict[str, list[Any]] = {}
         files = {}
-        for name, value in asgi_scope[PARSED_FORM].multi_items():
+        for name, value in asgi_scope[PARSED_FORM]:
             split = files if isinstance(value, UploadFile) else fields
             values = split.get(name)
             if values is None:

@@ -10,8 +10,9 @@ Connexion.
   schema is compiled once (`body_validator`, `parameter_validator`), and bodies are checked by
   jsonschema-rs before Connexion's validator (`_fastschema`).
 - The multipart validator bounds the number and size of parts (`LimitedMultiPartValidator`),
-  parses small bodies whole (`_formparse`), reads what it needs of the schema once
-  (`_formplan.FormPlan`), keeps the form for the handler (`PARSED_FORM`) and, like the handlers'
+  parses small bodies whole (`_formparse`; a plain form in one step with its split:
+  `FormPlan.simple_form`), reads what it needs of the schema once (`_formplan.FormPlan`),
+  keeps the form for the handler (`PARSED_FORM`) and, like the handlers'
   requests, decodes the JSON parts itself (`JsonParts`, which wraps the URI parser's
   `resolve_form`).
 - Both body validators read a body of a stated length up to 1 MiB whole rather than through
@@ -50,7 +51,7 @@ from pyoco_server.domain.codec import loads
 from pyoco_server.domain.errors import PayloadTooLarge
 from pyoco_server.gateway._fastschema import RustFirst
 from pyoco_server.gateway._formparse import WHOLE_BODY_BYTES
-from pyoco_server.gateway._formplan import FormPlan
+from pyoco_server.gateway._formplan import FormPlan, Items, Split
 from pyoco_server.gateway._multipart import PARSED_BODY, PARSED_FORM, RESOLVED_FORM, JsonParts
 
 
@@ -143,10 +144,19 @@ class _ReadWhole:
 
 def _content_length(scope: Scope) -> int | None:
     """The request's Content-Length when it is plain digits (as Connexion reads it: the first)."""
-    for name, value in scope["headers"]:
-        if name == b"content-length":
-            return int(value) if value.isdigit() else None
-    return None
+    length = _header(scope, b"content-length")
+    return int(length) if length.isdigit() else None  # bytes: ASCII digits only
+
+
+def _header(scope: Scope, name: bytes) -> bytes:
+    """The first value of header `name` (lower case), or b"".
+
+    Starlette's `Headers` decodes it as latin-1.
+    """
+    for key, value in scope["headers"]:
+        if key == name:
+            return value  # type: ignore[no-any-return]
+    return b""
 
 
 class StrictJSONBodyValidator(_ReadWhole, JSONRequestBodyValidator):
@@ -227,6 +237,12 @@ class LimitedMultiPartValidator(_ReadWhole, MultiPartFormDataValidator):
         return self._fields(form, scope)
 
     def _parse_whole(self, raw: bytes, scope: Scope) -> Any:
+        if self._uri_parser is not None:
+            content_type = _header(scope, b"content-type").decode("latin-1")
+            plain = self._plan.simple_form(content_type, raw)
+            if plain is not None:  # what the lines below give, in one step
+                items, split = plain
+                return self._resolved(items, split, scope)
         try:
             form = self._plan.whole(Headers(scope=scope)).form_of(raw)
         except MultiPartException as exc:
@@ -234,17 +250,23 @@ class LimitedMultiPartValidator(_ReadWhole, MultiPartFormDataValidator):
         return self._fields(form, scope)
 
     def _fields(self, form: FormData, scope: Scope) -> Any:
-        """What Connexion's `_parse` returns for `form` (its files as placeholders: `split`).
-
-        The form, and its fields as resolved with its files when the handler's request would
-        split it alike, are left for the handler (`PARSED_FORM`, `RESOLVED_FORM`), which only a
-        request whose form validates reaches.
-        """
-        scope[PARSED_FORM] = form
+        """What Connexion's `_parse` returns for `form` (its files as placeholders: `split`)."""
+        items = form.multi_items()
         if self._uri_parser is None:
+            scope[PARSED_FORM] = items
             return {name: form.getlist(name) for name in form}
-        fields, files, uploads = self._plan.split(form)
+        return self._resolved(items, self._plan.split(items), scope)
+
+    def _resolved(self, items: Items, split: Split, scope: Scope) -> Any:
+        """The form to validate: its fields resolved, its files as placeholders.
+
+        The form's items, and its fields as resolved with its files when the handler's request
+        would split it alike, are left for the handler (`PARSED_FORM`, `RESOLVED_FORM`), which
+        only a request whose form validates reaches.
+        """
+        fields, files, uploads = split
         data: dict[str, Any] = self._uri_parser.resolve_form(fields)
+        scope[PARSED_FORM] = items
         scope[RESOLVED_FORM] = (data, uploads)
         return {**data, **files}
 
