@@ -220,6 +220,19 @@ def test_render_without_nats() -> None:
     assert "pyoco_runs{" not in GatewayMetrics().render(Deployment()).decode()
 
 
+def test_each_request_counts_in_its_series_however_often_it_is_met() -> None:
+    """The series are kept by their labels' sources: statuses of one class share a series."""
+    metrics = GatewayMetrics()
+    for status in (404, 409, 200, 200, None, 404):
+        metrics.observe_request("get_run", status, 0.01)
+    metrics.observe_request("list_runs", 200, 0.01)
+    series = parse(metrics.render(Deployment()).decode())
+    assert requests_of(series, "get_run", "4xx") == 3
+    assert requests_of(series, "get_run", "2xx") == 2
+    assert requests_of(series, "get_run", "5xx") == 1
+    assert requests_of(series, "list_runs", "2xx") == 1
+
+
 def test_metrics_objects_share_no_state() -> None:
     first, second = GatewayMetrics(), GatewayMetrics()
     first.submitted("a")

@@ -116,15 +116,27 @@ class GatewayMetrics:
             ["tag"],
             registry=registry,
         )
+        # Each series by its labels, as `labels()` finds it (a lock and a tuple on every call).
+        # As many as prometheus-client keeps: operations by status, and the tags' labels.
+        self._request_series: dict[tuple[str, int | None], Any] = {}
+        self._submitted_series: dict[str, Any] = {}
 
     def submitted(self, tag: str) -> None:
         """Count a run accepted for `tag` (call once the job is queued)."""
         self.history.submitted(tag)
-        self._submitted.labels(self._tags.label(tag) if self._tags else tag).inc()
+        label = self._tags.label(tag) if self._tags else tag
+        series = self._submitted_series.get(label)
+        if series is None:
+            series = self._submitted_series[label] = self._submitted.labels(label)
+        series.inc()
 
     def observe_request(self, operation_id: str, status: int | None, seconds: float) -> None:
         """Record one HTTP request's duration."""
-        self._durations.labels(operation_id, status_class(status)).observe(seconds)
+        series = self._request_series.get((operation_id, status))
+        if series is None:
+            series = self._durations.labels(operation_id, status_class(status))
+            self._request_series[operation_id, status] = series
+        series.observe(seconds)
 
     def render(self, deployment: Deployment) -> bytes:
         """Every series in the Prometheus text format (`CONTENT_TYPE`)."""
