@@ -127,11 +127,11 @@ def check_params(workflow: Workflow, params: Mapping[str, Any]) -> None:
         InvalidWorkflow: `unknown_params`, naming them and the known ones.
     """
     known = workflow.known_params
-    unknown = [key for key in params if key not in known]
+    unknown = sorted(key for key in params if key not in known)
     if known and unknown:
         raise InvalidWorkflow(
             "unknown_params",
-            f"params {sorted(unknown)} are used by no task and no default; known: {', '.join(known)} "
+            f"params {unknown} are used by no task and no default; known: {', '.join(known)} "
             "(a task that takes a param by its parameter name needs it in flow.defaults)",
         )
 

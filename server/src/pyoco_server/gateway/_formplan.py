@@ -121,8 +121,8 @@ class FormPlan:
         clients send, so UTF-8) of at most one part per name: each field a property that is
         not a file, of valid UTF-8 and within `max_field_bytes`, each file a single-file
         property (`format: binary`), its name valid UTF-8. It is within the limits by
-        construction and splits alike; any other form is read in full (`WholeBodyForm`,
-        then `split`), which this reads as: `tests/server/test_form_split.py` compares both.
+        construction and splits alike. Any other form is read in full (`WholeBodyForm`, then
+        `split`); both ways read a plain form alike (`tests/server/test_form_split.py`).
         """
         delimiter = simple_delimiter(content_type)
         parts = None if delimiter is None else simple_parts(body, delimiter)

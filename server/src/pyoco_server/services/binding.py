@@ -112,8 +112,8 @@ class RunCode:
     """Binds a submission to its code and checks its task callables before anything is stored.
 
     The callables' check (`flow_refusals`) depends only on the flow.yaml's content, the policy
-    (fixed for a `RunCode`), the bound wheels' modules and the key's modules; its answer is
-    kept by those, so a flow submitted again is judged by its answer (`_refusals`).
+    (fixed for a `RunCode`), the bound wheels' modules and the modules the API key may use; its
+    answer is kept by those, so a flow submitted again is judged by that answer (`_refusals`).
     """
 
     def __init__(self, catalog: WheelCatalog | None, policy: TaskPolicy) -> None:
