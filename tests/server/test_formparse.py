@@ -18,12 +18,14 @@ from hypothesis import strategies as st
 from starlette.datastructures import Headers, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
+from pyoco_server.gateway import _formparse
 from pyoco_server.gateway._formparse import (
     WHOLE_BODY_BYTES,
     WholeBodyForm,
     form_parser,
     simple_items,
 )
+from pyoco_server.gateway._formplan import FormPlan
 
 LIMITS = {"max_files": 2, "max_fields": 4, "max_part_size": 64}
 
@@ -252,3 +254,31 @@ def test_the_forms_clients_send_are_read_the_simple_way() -> None:
     ]:
         delimiter = b"--" + content_type.split("boundary=")[1].encode()
         assert simple_items(body, delimiter, "utf-8", **LIMITS) is not None
+
+
+class _CountedHeads:
+    """A part heads' pattern that counts the heads it is asked to match."""
+
+    def __init__(self, pattern: Any) -> None:
+        self.pattern = pattern
+        self.matched = 0
+
+    def match(self, *args: Any) -> Any:
+        self.matched += 1
+        return self.pattern.match(*args)
+
+
+def test_a_body_of_many_parts_is_refused_after_a_few(monkeypatch: pytest.MonkeyPatch) -> None:
+    """However many parts a body holds, the simple readings look at no more heads than it may
+    have parts before leaving the form to the full reading, which refuses it as Starlette's."""
+    part = b'--b0\r\nContent-Disposition: form-data; name="f"\r\n\r\nx\r\n'
+    body = part * 10_000 + b"--b0--\r\n"
+    counted = _CountedHeads(_formparse._SIMPLE_PART)
+    monkeypatch.setattr(_formparse, "_SIMPLE_PART", counted)
+    assert simple_items(body, b"--b0", "utf-8", **LIMITS) is None
+    assert counted.matched == LIMITS["max_fields"] + LIMITS["max_files"]
+    plan = FormPlan.of({"type": "object", "properties": {"f": {"type": "string"}}}, 64)
+    counted.matched = 0
+    assert plan.simple_form("multipart/form-data; boundary=b0", body) is None
+    assert counted.matched <= 1
+    assert both("multipart/form-data; boundary=b0", body)[0] == "refused"

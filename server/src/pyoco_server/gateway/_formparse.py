@@ -177,22 +177,25 @@ def simple_delimiter(content_type: str) -> bytes | None:
     return None if simple is None else b"--" + simple.group(1).encode("latin-1")
 
 
-def simple_parts(body: bytes, delimiter: bytes) -> list[SimplePart] | None:
-    """The parts of a simple form, in order; None for another.
+def simple_parts(body: bytes, delimiter: bytes, max_parts: int) -> list[SimplePart] | None:
+    """The parts of a simple form of at most `max_parts` parts, in order; None for another.
 
     A simple form's parts all have simple heads (`_SIMPLE_PART`) and it ends with the closing
-    delimiter; `WholeBodyForm._any_items` reads (or refuses) any other. The body is cut at every
-    delimiter in one step. That cuts it where `_any_items` does: a simple head holds no line
+    delimiter; `WholeBodyForm._any_items` reads (or refuses) any other. The body is cut at its
+    delimiters in one step. That cuts it where `_any_items` does: a simple head holds no line
     break but its own, and the delimiter's line starts with one, so no delimiter starts inside a
     head unless the part's data begins with it, and then the head does not match the cut-off
     piece. `tests/server/test_formparse.py` compares both on forms made to tell them apart.
+    At most `max_parts` + 1 pieces are cut and looked at, however many parts a body holds.
     """
     if not body.startswith(delimiter):
         return None
     parts: list[SimplePart] = []
-    for piece in body[len(delimiter) :].split(b"\r\n" + delimiter):
+    for piece in body[len(delimiter) :].split(b"\r\n" + delimiter, max_parts):
         if piece.startswith(b"--"):
             return parts
+        if len(parts) == max_parts:
+            return None  # a part more than it may have
         head = _SIMPLE_PART.match(piece, 2) if piece.startswith(b"\r\n") else None
         if head is None:
             return None
@@ -214,7 +217,7 @@ def simple_items(
 
     They are what `WholeBodyForm._any_items` reads of it (`simple_parts`).
     """
-    parts = simple_parts(body, delimiter)
+    parts = simple_parts(body, delimiter, max_fields + max_files)
     if parts is None:
         return None
     items: list[tuple[str, Any]] = []

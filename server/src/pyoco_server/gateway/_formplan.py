@@ -125,7 +125,8 @@ class FormPlan:
         `split`); both ways read a plain form alike (`tests/server/test_form_split.py`).
         """
         delimiter = simple_delimiter(content_type)
-        parts = None if delimiter is None else simple_parts(body, delimiter)
+        max_parts = len(self.fields) + len(self.files)  # one part per declared name at most
+        parts = None if delimiter is None else simple_parts(body, delimiter, max_parts)
         if parts is None:
             return None
         items: Items = []
