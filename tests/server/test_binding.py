@@ -12,7 +12,6 @@ from pyoco_server.domain.records import WheelIndexRecord, WheelVersion
 from pyoco_server.domain.trust import TaskPolicy
 from pyoco_server.domain.workflow import parse_workflow
 from pyoco_server.memory import MemoryBackend
-from pyoco_server.services import binding
 from pyoco_server.services.binding import RunCode, WheelCatalog
 
 
@@ -80,15 +79,15 @@ def test_a_submission_is_bound_and_its_callables_checked() -> None:
     asyncio.run(test())
 
 
-def test_a_kept_verdict_answers_only_the_same_flow_modules_and_narrowing() -> None:
-    """The callables' check is kept by the flow's digest, the bound modules and the key's
-    narrowing: a flow allowed by one binding or key is still refused by another, and the
-    other way round, in any order."""
+def test_a_flows_check_answers_for_the_binding_and_key_at_hand() -> None:
+    """One flow, checked again and again under bindings that provide its module or not and keys
+    narrowed to it or not: each check answers for its own binding and key, whatever the checks
+    before it answered (no verdict is kept from one check to the next)."""
 
     async def test() -> None:
         code = RunCode(await catalog_with(version("0.1.0", ("gpu",))), TaskPolicy())
         flow = parse_workflow(FLOW)
-        for _ in range(2):  # the second round answers from what the first kept
+        for _ in range(2):
             assert [c.version for c in code.bind("gpu", workflow=flow)] == ["0.1.0"]
             with pytest.raises(CallableNotAllowed, match=r"tasks\.shout"):
                 code.bind("cpu", workflow=flow)  # no wheel with my_ext for this tag
@@ -100,14 +99,3 @@ def test_a_kept_verdict_answers_only_the_same_flow_modules_and_narrowing() -> No
                 code.bind("gpu", workflow=other)
 
     asyncio.run(test())
-
-
-def test_the_kept_verdicts_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(binding, "VERDICTS", 3)
-    code = RunCode(None, TaskPolicy(modules=("my_ext",)))
-    for number in range(10):
-        flow = parse_workflow(FLOW + f"# {number}\n".encode())
-        code.bind("default", workflow=flow)
-        assert len(code._verdicts) <= 3
-    with pytest.raises(CallableNotAllowed, match=r"tasks\.shout"):  # a new policy, a new verdict
-        RunCode(None, TaskPolicy()).bind("default", workflow=flow)

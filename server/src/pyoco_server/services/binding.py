@@ -104,24 +104,12 @@ class WheelCatalog:
         self._records.pop(key, None)
 
 
-VERDICTS = 1024
-"""How many of `flow_refusals`' answers a `RunCode` keeps (all are dropped when it is full)."""
-
-
 class RunCode:
-    """Binds a submission to its code and checks its task callables before anything is stored.
-
-    The callables' check (`flow_refusals`) depends only on the flow.yaml's content, the policy
-    (fixed for a `RunCode`), the bound wheels' modules and the modules the API key may use; its
-    answer is kept by those, so a flow submitted again is judged by that answer (`_refusals`).
-    """
+    """Binds a submission to its code and checks its task callables before anything is stored."""
 
     def __init__(self, catalog: WheelCatalog | None, policy: TaskPolicy) -> None:
         self._catalog = catalog
         self._policy = policy
-        self._verdicts: dict[
-            tuple[str, frozenset[str], tuple[str, ...] | None], tuple[str, ...]
-        ] = {}
 
     def bind(
         self,
@@ -144,22 +132,7 @@ class RunCode:
             code = self._catalog.bind(tag, requires)
         if workflow is not None:
             modules = self._catalog.modules(code) if self._catalog else frozenset()
-            found = self._refusals(workflow, modules, narrowed)
+            found = flow_refusals(workflow, self._policy, wheel_modules=modules, narrowed=narrowed)
             if found:
                 raise CallableNotAllowed("; ".join(found))
         return code
-
-    def _refusals(
-        self, workflow: Workflow, modules: frozenset[str], narrowed: Collection[str] | None
-    ) -> tuple[str, ...]:
-        """`flow_refusals` of the flow, kept by its digest, the modules and the narrowing."""
-        key = (workflow.sha256, modules, None if narrowed is None else tuple(narrowed))
-        found = self._verdicts.get(key)
-        if found is None:
-            found = tuple(
-                flow_refusals(workflow, self._policy, wheel_modules=modules, narrowed=narrowed)
-            )
-            if len(self._verdicts) >= VERDICTS:
-                self._verdicts.clear()
-            self._verdicts[key] = found
-        return found
