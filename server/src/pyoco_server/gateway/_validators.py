@@ -52,6 +52,7 @@ from pyoco_server.domain.errors import PayloadTooLarge
 from pyoco_server.gateway._fastschema import RustFirst
 from pyoco_server.gateway._formparse import WHOLE_BODY_BYTES
 from pyoco_server.gateway._formplan import FormPlan, Items, Split
+from pyoco_server.gateway._headers import header
 from pyoco_server.gateway._multipart import PARSED_BODY, PARSED_FORM, RESOLVED_FORM, JsonParts
 
 
@@ -144,19 +145,8 @@ class _ReadWhole:
 
 def _content_length(scope: Scope) -> int | None:
     """The request's Content-Length when it is plain digits (as Connexion reads it: the first)."""
-    length = _header(scope, b"content-length")
-    return int(length) if length.isdigit() else None  # bytes: ASCII digits only
-
-
-def _header(scope: Scope, name: bytes) -> bytes:
-    """The first value of header `name` (lower case), or b"".
-
-    Starlette's `Headers` decodes it as latin-1.
-    """
-    for key, value in scope["headers"]:
-        if key == name:
-            return value  # type: ignore[no-any-return]
-    return b""
+    length = header(scope, b"content-length")
+    return int(length) if length is not None and length.isdigit() else None  # ASCII digits
 
 
 class StrictJSONBodyValidator(_ReadWhole, JSONRequestBodyValidator):
@@ -238,7 +228,7 @@ class LimitedMultiPartValidator(_ReadWhole, MultiPartFormDataValidator):
 
     def _parse_whole(self, raw: bytes, scope: Scope) -> Any:
         if self._uri_parser is not None:
-            content_type = _header(scope, b"content-type").decode("latin-1")
+            content_type = (header(scope, b"content-type") or b"").decode("latin-1")
             plain = self._plan.simple_form(content_type, raw)
             if plain is not None:  # what the lines below give, in one step
                 items, split = plain

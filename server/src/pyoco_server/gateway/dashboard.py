@@ -24,6 +24,7 @@ from pathlib import Path
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pyoco_server.domain.settings import Settings
+from pyoco_server.gateway._headers import header
 
 UI_DIR = Path(__file__).resolve().parent / "ui"
 PREFIX = "/ui/"
@@ -155,10 +156,8 @@ class DashboardMiddleware:
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope.get("headers") or ():
-        if key == name:
-            return str(value.decode("latin-1"))
-    return None
+    value = header(scope, name)
+    return None if value is None else value.decode("latin-1")
 
 
 async def _send(

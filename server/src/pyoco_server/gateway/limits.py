@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from pyoco_server.domain.errors import PayloadTooLarge
 from pyoco_server.domain.settings import Settings
 from pyoco_server.gateway._connexion import matched_operation_id
+from pyoco_server.gateway._headers import header
 
 _SMALL = 64 * 1024
 """Bodies of operations that take only a few fields."""
@@ -82,7 +83,7 @@ class BodyLimitMiddleware:
         if declared is not None and declared > limit:
             raise PayloadTooLarge("the request body", declared, limit, setting)
         counted = _counting(receive, limit, setting)
-        if declared is None and _header(scope, b"transfer-encoding") is not None:
+        if declared is None and header(scope, b"transfer-encoding") is not None:
             messages = await _read_all(counted)
             size = sum(len(message.get("body", b"")) for message in messages)
             scope = _with_length(scope, size)
@@ -90,15 +91,8 @@ class BodyLimitMiddleware:
         await self.app(scope, counted, send)
 
 
-def _header(scope: Scope, name: bytes) -> bytes | None:
-    for key, value in scope.get("headers") or ():
-        if key == name:
-            return bytes(value)
-    return None
-
-
 def _content_length(scope: Scope) -> int | None:
-    value = _header(scope, b"content-length")
+    value = header(scope, b"content-length")
     try:
         return int(value) if value is not None else None
     except ValueError:
