@@ -259,6 +259,39 @@ def test_notes_never_read_are_bounded() -> None:
     assert f"gone-{CREATED_NOTES + 9}" in index._created
 
 
+def test_runs_not_ended_are_kept_in_memory_up_to_a_bound() -> None:
+    """A queue of runs waiting for workers stays in the file: beyond `live_runs` runs not ended,
+    the first seen leave memory, and their next change reads them back, with the same `before`
+    and counts as if they had been kept; runs within the bound are never read back."""
+    index = RunIndex(live_runs=8)
+    seen: list[str] = []
+    index._db = CountingLookups(index._db, seen)  # type: ignore[assignment]
+    for i in range(5):
+        index.creating(f"run-{i:05d}")
+        index.put(summary(i), revision=i + 1)
+    for i in range(5):
+        assert index.put(summary(i, status="RUNNING"), revision=10 + i).before == summary(i)
+    assert seen == []  # all within the bound
+    for i in range(5, 45):
+        index.creating(f"run-{i:05d}")
+        index.put(summary(i), revision=20 + i)
+        assert len(index._live) <= 8
+    index.commit()
+    seen.clear()
+    for i in range(45):
+        status = "RUNNING" if i >= 5 else "COMPLETED"
+        before = summary(i, status="PENDING" if i >= 5 else "RUNNING")
+        assert index.put(summary(i, status=status), revision=100 + i).before == before
+        assert len(index._live) <= 8
+    assert seen.count("SELECT") >= 45 - 8 - 5  # the queued runs forgotten were read back
+    assert index.counts_by_status() == {"COMPLETED": 5, "RUNNING": 40}
+    for i in range(5, 45):
+        index.put(summary(i, status="COMPLETED"), revision=200 + i)
+    index.commit()
+    assert index.counts_by_status() == {"COMPLETED": 45}
+    assert index._live == {}
+
+
 @pytest.mark.parametrize("oldest_first", [False, True])
 def test_runs_of_a_status_are_read_a_page_at_a_time_in_order(oldest_first: bool) -> None:
     """`with_status` reads `STATUS_PAGE` runs at a time; runs that tie on the submit time, a

@@ -14,7 +14,8 @@ where it stopped.
 The database is a file (the gateway's cache, services/indexcache.py) or kept in memory. A file
 keeps the revision of the runs bucket it holds everything up to, and the bucket's identity:
 a restarted gateway resumes from that revision (`resume`) instead of reading every run again.
-Memory does not grow with the runs (SQLite's bounded page cache; the rest is on disk).
+Memory does not grow with the runs (SQLite's bounded page cache, and at most `LIVE_RUNS` runs not
+ended kept to spare a read at their next change; the rest is on disk).
 With `default_tenant`, runs stored without a tenant (submitted while API keys were off) are
 listed under that tenant.
 """
@@ -22,6 +23,7 @@ listed under that tenant.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import logging
 import math
 from collections.abc import Iterator
@@ -60,6 +62,8 @@ STATUS_PAGE = 256
 """Runs read at a time by `RunIndex.with_status`."""
 CREATED_NOTES = 4096
 """Run ids noted as made (`RunIndex.creating`) and not seen yet, at most; older notes go."""
+LIVE_RUNS = 8192
+"""Runs not ended whose summary is kept in memory, at most (`RunIndex.put`)."""
 
 
 _Unwritten = tuple[tuple[float, str] | None, int, Summary, Summary | None]
@@ -84,13 +88,20 @@ class RunIndex:
     """
 
     def __init__(
-        self, scan_budget: int = 2000, default_tenant: str | None = None, path: str = MEMORY
+        self,
+        scan_budget: int = 2000,
+        default_tenant: str | None = None,
+        path: str = MEMORY,
+        *,
+        live_runs: int = LIVE_RUNS,
     ) -> None:
         self._scan_budget = scan_budget
         self._default_tenant = default_tenant
         self._live: dict[str, tuple[int, Summary]] = {}
-        """The runs not ended yet that changed since the start, as indexed (revision, summary):
-        their next change needs no read of the file. Bounded by the runs in flight."""
+        """Runs not ended yet that changed since the start, as indexed (revision, summary):
+        their next change needs no read of the file. At most `live_runs`, the first seen going
+        first: a queue of a million runs waiting for workers stays in the file."""
+        self._live_runs = live_runs
         self._unwritten: dict[str, _Unwritten] = {}
         """Changes not written yet, by run (at most `COMMIT_EVERY`)."""
         self._created: dict[str, None] = {}
@@ -183,7 +194,18 @@ class RunIndex:
             self._live.pop(summary.run_id, None)
         else:
             self._live[summary.run_id] = (revision, summary)
+            if len(self._live) > self._live_runs:
+                self._forget_oldest_live()
         return Applied(True, before)
+
+    def _forget_oldest_live(self) -> None:
+        """Keep the newest three quarters of the live runs (their next change reads the file).
+
+        Rebuilt rather than deleted from the front one at a time: a dict finds its first key
+        by skipping the deleted ones before it, which would cost O(n) per deletion.
+        """
+        live = self._live
+        self._live = dict(itertools.islice(live.items(), len(live) // 4, None))
 
     def remove(self, run_id: str, revision: int = 0) -> Summary | None:
         """Forget a run (deleted or expired); the summary it had, if indexed."""
