@@ -292,6 +292,33 @@ def test_runs_not_ended_are_kept_in_memory_up_to_a_bound() -> None:
     assert index._live == {}
 
 
+def test_a_wheel_is_bound_while_a_run_bound_to_it_has_not_ended(tmp_path: Path) -> None:
+    """Bindings are kept with the runs, written or not, and outlast a reopening of the file."""
+    path = str(tmp_path / "runs.sqlite3")
+    index = RunIndex(path=path)
+    index.put(summary(1), 1, code=("aa", "bb"))
+    index.put(summary(2), 2, code=("aa",))
+    index.put(summary(3), 3)
+    assert (index.bound("aa"), index.bound("bb"), index.bound("cc")) == (True, True, False)
+    index.put(summary(4, status="RUNNING"), 4, code=("dd",))
+    index.put(summary(4, status="COMPLETED"), 5, code=("dd",))  # ended before any write
+    index.commit()
+    assert not index.bound("dd")
+    index.put(summary(1, status="RUNNING"), 6, code=("aa", "bb"))
+    index.commit()
+    index.close()
+    index = RunIndex(path=path)  # a restarted gateway resuming its file
+    assert (index.bound("aa"), index.bound("bb")) == (True, True)
+    index.put(summary(1, status="FAILED"), 7, code=("aa", "bb"))
+    assert (index.bound("aa"), index.bound("bb")) == (True, False)  # run 2 still holds "aa"
+    index.put(summary(2, status="CANCELLED"), 8, code=("aa",))
+    assert not index.bound("aa")
+    index.put(summary(5), 9, code=("ee",))
+    index.commit()
+    index.remove("run-00005", 10)
+    assert not index.bound("ee")
+
+
 @pytest.mark.parametrize("oldest_first", [False, True])
 def test_runs_of_a_status_are_read_a_page_at_a_time_in_order(oldest_first: bool) -> None:
     """`with_status` reads `STATUS_PAGE` runs at a time; runs that tie on the submit time, a

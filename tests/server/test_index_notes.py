@@ -26,11 +26,11 @@ def test_the_runs_a_gateway_submits_are_not_looked_up_in_its_index(
     all_seen = asyncio.Event()
     put, row = RunIndex.put, RunIndex._row
 
-    def counted_put(index: RunIndex, summary: Summary, revision: int) -> object:
+    def counted_put(index: RunIndex, summary: Summary, revision: int, *code: object) -> object:
         puts.append(summary.run_id)
         if len(puts) == RUNS:
             all_seen.set()
-        return put(index, summary, revision)
+        return put(index, summary, revision, *code)  # type: ignore[arg-type]
 
     def counted_row(index: RunIndex, run_id: str) -> object:
         lookups.append(run_id)

@@ -163,6 +163,27 @@ def test_the_file_of_a_deleted_version_stays_while_runs_are_bound_to_it(tmp_path
     asyncio.run(test())
 
 
+def test_a_later_round_removes_the_file_once_no_run_is_bound_to_it(tmp_path: Path) -> None:
+    registry = Registry(tmp_path)
+    old, new = registry.upload("0.1.0"), registry.upload("0.2.0")
+    registry.in_use.add(old.sha256)
+    files = registry.backend.wheel_files.objects
+
+    async def test() -> None:
+        for upload in (old, new):
+            await registry.service.upload(upload, WHO)
+        await registry.service.delete(old.filename, WHO)
+        records = await registry.backend.wheel_index.all()
+        await registry.service.drop_unused_files(records)
+        assert object_name(old.sha256) in files  # a run not ended is still bound to it
+        registry.in_use.clear()
+        await registry.service.drop_unused_files(records)
+        assert object_name(old.sha256) not in files
+        assert object_name(new.sha256) in files  # a live version's file stays, bound or not
+
+    asyncio.run(test())
+
+
 def test_a_download_writes_the_stored_file(tmp_path: Path) -> None:
     registry = Registry(tmp_path)
     upload = registry.upload("0.1.0")

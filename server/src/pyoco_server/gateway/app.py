@@ -82,9 +82,13 @@ _STARTUP_WAIT_SEC = 5.0
 
 
 def handlers_for(
-    backend: Backend, view: RunView, metrics: GatewayMetrics, catalog: WheelCatalog | None = None
+    backend: Backend,
+    view: RunView,
+    metrics: GatewayMetrics,
+    catalog: WheelCatalog | None = None,
+    wheels: WheelService | None = None,
 ) -> dict[str, object]:
-    """The handler object of each OpenAPI tag."""
+    """The handler object of each OpenAPI tag (`wheels`: the registry, else one made here)."""
     settings = backend.settings
     policy = TaskPolicy(settings.task_modules, settings.task_allow_all)
     service = RunService(
@@ -97,9 +101,7 @@ def handlers_for(
         workflows=WorkflowTexts(backend.workflows, settings.run_retention_sec),
         on_new_id=view.index.creating,
     )
-    wheels = WheelService(
-        backend.wheel_files, backend.wheel_index, backend.wheel_history, in_use=view.bound
-    )
+    wheels = wheels or wheel_registry(backend, view)
     submits = IdempotentSubmits(service, backend.idempotency)
     workers = WorkerService(backend.workers, settings)
     dead_letters = DeadLetterService(backend.dead_letters, backend.runs, backend.jobs)
@@ -148,12 +150,27 @@ async def _handle_max_deliveries(backend: Backend) -> None:
         await subscription.close()
 
 
-async def _reap(reaper: Reaper, view: RunView, interval: float) -> None:
-    """Every `interval`, end the runs whose job is gone (see reaper.py)."""
+def wheel_registry(backend: Backend, view: RunView) -> WheelService:
+    """The wheel registry, told by `view` which wheels runs not ended are bound to."""
+    return WheelService(
+        backend.wheel_files, backend.wheel_index, backend.wheel_history, in_use=view.bound
+    )
+
+
+async def _reap(
+    reaper: Reaper, view: RunView, interval: float, wheels: WheelService, catalog: WheelCatalog
+) -> None:
+    """Every `interval`, end the runs whose job is gone, and drop unneeded wheel files.
+
+    The runs: reaper.py; the files of deleted wheel versions no run is bound to any more:
+    `WheelService.drop_unused_files`.
+    """
     while True:
         await asyncio.sleep(interval)
         if view.loaded:
             await reaper.sweep()
+            if catalog.loaded:
+                await wheels.drop_unused_files(catalog.records.values())
 
 
 async def _load_keys(keys: ApiKeyCache, backend: Backend) -> None:
@@ -218,7 +235,9 @@ def create_app(
         if keys is not None:
             await _load_keys(keys, backend)
         advisories = asyncio.create_task(_handle_max_deliveries(backend))
-        reaping = asyncio.create_task(_reap(reaper, view, settings.reaper_interval_sec))
+        reaping = asyncio.create_task(
+            _reap(reaper, view, settings.reaper_interval_sec, wheels, catalog)
+        )
         stalls = asyncio.create_task(
             report_stalls(f"gateway process {os.getpid()}", asyncio.Event())
         )
@@ -245,6 +264,7 @@ def create_app(
     view = RunView(backend)
     reaper = Reaper(backend.runs, backend.work, view.index, settings)
     catalog = WheelCatalog(backend)
+    wheels = wheel_registry(backend, view)
     labels = TagLabels(
         settings,
         pending_by_tag=lambda: view.index.counts_by_tag("PENDING"),
@@ -258,7 +278,7 @@ def create_app(
         history=Throughput(ready=lambda: view.loaded),
     )
     view.listen(metrics.history.changed)
-    handlers = handlers_for(backend, view, metrics, catalog)
+    handlers = handlers_for(backend, view, metrics, catalog, wheels)
     check_handlers(spec, handlers)
     app = GatewayApp(
         __name__,

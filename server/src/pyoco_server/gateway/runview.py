@@ -14,12 +14,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import Any
 
 import orjson
 
 from pyoco_server.domain.errors import BackendUnavailable
-from pyoco_server.domain.states import TERMINAL
 from pyoco_server.gateway.indexcache import IndexCache
 from pyoco_server.ports import Backend, Bucket, BucketOrigin
 from pyoco_server.services.index import Filters, Page, RunIndex, Summary
@@ -46,8 +44,6 @@ class RunView:
         self.hub = WatchHub()
         self.workers = WorkerView(backend)
         self.waits = RunWaits(self.workers, QueueProbe(backend.deployment), backend.settings)
-        self._bound: dict[str, set[str]] = {}
-        """Wheel sha256 -> the queued or running runs bound to it."""
         self._listeners: list[ChangeListener] = []
         self.feed = RunFeed(backend.settings.default_tenant)
         """The run list's event streams (`GET /runs/events`)."""
@@ -106,8 +102,12 @@ class RunView:
         self.feed.close()
 
     def bound(self, sha256: str) -> bool:
-        """True while a queued or running run is bound to the wheel with this content."""
-        return bool(self._bound.get(sha256))
+        """True while a queued or running run is bound to the wheel with this content.
+
+        The run index keeps the bindings with the runs, so they outlast a restart that resumes
+        it; until it holds the whole bucket, any wheel may be bound.
+        """
+        return not self._mirror.loaded or self.index.bound(sha256)
 
     def _resume(self, origin: BucketOrigin) -> int:
         """Where the feed starts: after what the index file holds (0: from scratch)."""
@@ -119,12 +119,13 @@ class RunView:
         # orjson: fastest, and the summary's fields are all text, integers of no size or times.
         data = orjson.loads(raw)
         summary = Summary.from_snapshot(data)
-        change = self.index.put(summary, revision)
+        code = data.get("code")
+        bound = tuple(version["sha256"] for version in code) if code else ()
+        change = self.index.put(summary, revision, bound)
         self._commit_soon()
         if change.applied:  # not an older revision than the one kept
             for listener in self._listeners:
                 listener(change.before, summary, revision)
-        self._track_code(run_id, data.get("code") or (), data["status"] in TERMINAL)
         self.hub.publish(run_id, Change(revision, raw))
 
     def _commit_soon(self) -> None:
@@ -147,15 +148,4 @@ class RunView:
         if before is not None:
             for listener in self._listeners:
                 listener(before, None, revision)
-        for runs in self._bound.values():  # deleted or expired: no longer needs its code
-            runs.discard(run_id)
         self.hub.publish(run_id, Change(revision, None))
-
-    def _track_code(self, run_id: str, code: Any, ended: bool) -> None:
-        """Keep `_bound` current: a run counts while it is queued or running."""
-        for bound in code:
-            runs = self._bound.setdefault(bound["sha256"], set())
-            if ended:
-                runs.discard(run_id)
-            else:
-                runs.add(run_id)

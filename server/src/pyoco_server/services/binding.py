@@ -45,6 +45,11 @@ class WheelCatalog:
         """Stop following."""
         await self._feed.stop()
 
+    @property
+    def loaded(self) -> bool:
+        """True once the index's contents are in memory."""
+        return self._feed.loaded
+
     async def wait_loaded(self, timeout: float | None = None) -> bool:
         """Wait until the index's contents are in memory."""
         return await self._feed.wait_loaded(timeout)

@@ -66,9 +66,9 @@ LIVE_RUNS = 8192
 """Runs not ended whose summary is kept in memory, at most (`RunIndex.put`)."""
 
 
-_Unwritten = tuple[tuple[float, str] | None, int, Summary, Summary | None]
+_Unwritten = tuple[tuple[float, str] | None, int, Summary, Summary | None, tuple[str, ...]]
 """A change not written yet: the run's key in the database (None: not there), the revision,
-the summary, and the summary the database holds (None: not there)."""
+the summary, the summary the database holds (None: not there), and the wheels it is bound to."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -169,11 +169,12 @@ class RunIndex:
         if len(created) > CREATED_NOTES:
             del created[next(iter(created))]
 
-    def put(self, summary: Summary, revision: int) -> Applied:
+    def put(self, summary: Summary, revision: int, code: tuple[str, ...] = ()) -> Applied:
         """Add or update a run (an older revision than the one kept is ignored).
 
-        Written to the database at the next commit or read: the changes of a run meanwhile (a
-        short run's PENDING, RUNNING and COMPLETED) cost one write.
+        `code`: the SHA-256 of each registry wheel the run is bound to (`bound`). Written to
+        the database at the next commit or read: the changes of a run meanwhile (a short run's
+        PENDING, RUNNING and COMPLETED) cost one write.
         """
         run_id = summary.run_id
         new = run_id in self._created
@@ -187,7 +188,7 @@ class RunIndex:
         unwritten = self._unwritten.get(summary.run_id)
         written = unwritten[3] if unwritten is not None else before  # as in the database
         in_db = unwritten[0] if unwritten is not None else (None if before is None else before.key)
-        self._unwritten[summary.run_id] = (in_db, revision, summary, written)
+        self._unwritten[summary.run_id] = (in_db, revision, summary, written, code)
         self._sizes.count(before, summary)
         self._note(revision)
         if summary.status in TERMINAL:
@@ -234,6 +235,12 @@ class RunIndex:
         """Commit and close the database."""
         self.commit()
         self._db.close()
+
+    def bound(self, sha256: str) -> bool:
+        """True while a run not ended is bound to the registry wheel with this content."""
+        self._write()
+        found = self._db.execute("SELECT 1 FROM code WHERE sha256 = ? LIMIT 1", (sha256,))
+        return found.fetchone() is not None
 
     def get(self, run_id: str) -> Summary | None:
         """A run's summary, if indexed."""
@@ -326,7 +333,10 @@ class RunIndex:
         self._begin()
         execute = self._db.execute
         labels: list[tuple[str, float, str]] = []
-        for in_db, revision, summary, written in self._unwritten.values():
+        code: list[tuple[str, str]] = []
+        for in_db, revision, summary, written, bound in self._unwritten.values():
+            if bound and summary.status not in TERMINAL:  # triggers drop them when it ends
+                code += ((summary.run_id, sha256) for sha256 in bound)
             if in_db == summary.key and written is not None and same_place(written, summary):
                 execute(indexdb.PROGRESS, indexdb.progress(summary, revision))  # it moved on
                 continue
@@ -340,6 +350,8 @@ class RunIndex:
             labels += indexdb.labels(summary)
         if labels:  # one statement for all: 12,000 instructions a run, the trigger was 66,000
             self._db.executemany(indexdb.LABELS, labels)
+        if code:
+            self._db.executemany(indexdb.CODE, code)
         self._unwritten.clear()
 
     def _row(self, run_id: str) -> tuple[int, Summary] | None:

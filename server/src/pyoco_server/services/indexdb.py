@@ -7,7 +7,8 @@ Each equality filter has an index `(value, neg, run_id)` that serves it in order
 with it by triggers. The keys are stored in descending order and walked backwards: a new run,
 the newest, then goes at the end of each B-tree, where SQLite appends, rather than at the
 front, where each insert into a full page splits it (a fifth of the instructions of a new
-run's insert, measured in docs/performance.md). `sizes` holds how many runs each filter
+run's insert, measured in docs/performance.md). `code` holds the registry wheels each run not
+ended is bound to (triggers drop a run's rows when it ends or goes). `sizes` holds how many runs each filter
 value has (to pick the shortest list to walk) and the counts by tenant and status, `meta` the
 cache's identity (schema, bucket origin, default tenant) and the last revision applied.
 
@@ -26,11 +27,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from pyoco_server.domain.states import TERMINAL
 from pyoco_server.services.listing import Summary
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 CACHE_KIB = 16 * 1024
 """The page cache per connection: the index's memory in the process, whatever the run count."""
 
@@ -89,7 +91,18 @@ CREATE TRIGGER IF NOT EXISTS runs_labels_change AFTER UPDATE OF tags ON runs
         AND neg = old.neg AND run_id = old.run_id;
     INSERT OR IGNORE INTO labels SELECT value, new.neg, new.run_id FROM json_each(new.tags);
 END;
-"""
+CREATE TABLE IF NOT EXISTS code (
+    run_id TEXT NOT NULL, sha256 TEXT NOT NULL, PRIMARY KEY (run_id, sha256)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS code_sha256 ON code (sha256);
+CREATE TRIGGER IF NOT EXISTS runs_code_ended AFTER UPDATE OF status ON runs
+    WHEN new.status IN (ENDED) BEGIN
+    DELETE FROM code WHERE run_id = new.run_id;
+END;
+CREATE TRIGGER IF NOT EXISTS runs_code_out AFTER DELETE ON runs BEGIN
+    DELETE FROM code WHERE run_id = old.run_id;
+END;
+""".replace("ENDED", ", ".join(f"'{status}'" for status in sorted(TERMINAL)))
 
 COLUMNS = (
     "r.run_id, r.flow_name, r.tag, r.tags, r.status, -r.neg, r.updated_at, r.start_time, "
@@ -108,6 +121,10 @@ UPDATE = (
     "start_time=?, end_time=?, worker_id=?, attempt=?, error=?, error_reason=?, tenant_id=?, "
     "tenant=?, workflow_yaml_sha256=?, rerun_of=? WHERE neg=? AND run_id=?"
 )
+
+CODE = "INSERT OR IGNORE INTO code (run_id, sha256) VALUES (?, ?)"
+"""A wheel (its SHA-256) a run not ended is bound to (`code`): written with the run's changes,
+removed by triggers when the run ends or goes, so the table holds the runs in flight only."""
 
 LABELS = "INSERT OR IGNORE INTO labels (label, neg, run_id) VALUES (?, ?, ?)"
 """A label of a run whose row `INSERT` wrote (`labels`): the triggers keep the labels of rows
@@ -245,7 +262,9 @@ def clear(connection: sqlite3.Connection, meta: dict[str, str]) -> None:
     if connection.in_transaction:
         connection.execute("COMMIT")
     # Dropped rather than emptied: a DELETE would run the label trigger once per run.
-    connection.executescript("DROP TABLE runs; DROP TABLE labels; DROP TABLE sizes;")
+    connection.executescript(
+        "DROP TABLE runs; DROP TABLE labels; DROP TABLE sizes; DROP TABLE code;"
+    )
     connection.executescript(_SCHEMA)
     connection.execute("DELETE FROM meta WHERE name != 'schema'")
     connection.executemany("INSERT INTO meta (name, value) VALUES (?, ?)", meta.items())

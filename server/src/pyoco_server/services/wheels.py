@@ -4,8 +4,9 @@ An upload is checked (`domain.wheels.inspect_wheel`), its file stored by content
 (`sha256-<hex>`), then recorded in its distribution's index record with a compare-and-set: of
 two concurrent uploads of one version exactly one is recorded, and the other gets 409 (its file is
 removed again unless another version has the same content). A deletion marks the version deleted
-in the same way, so new runs are bound to the previous version; the file is removed once no
-queued or running run is bound to it (`in_use`, answered by the gateway's run view).
+in the same way, so new runs are bound to the previous version; the file is removed at once
+unless a queued or running run is bound to it (`in_use`, answered by the gateway's run view),
+else by a later `drop_unused_files` (each gateway calls it every reaper round) once none is.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import dataclasses
 import logging
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +93,8 @@ class WheelService:
         self._history = history
         self._in_use = in_use
         self._clock = clock
+        self._dropped: set[str] = set()
+        """Files of deleted versions this process removed (or found gone)."""
 
     async def upload(self, upload: Upload, who: Provenance) -> StoredWheel:
         """Store and record a new version.
@@ -206,6 +209,22 @@ class WheelService:
             return None
         return await self._index.get(canonicalize_name(name.distribution))
 
+    async def drop_unused_files(self, records: Iterable[WheelIndexRecord]) -> None:
+        """Remove the files of deleted versions (`records`: the wheel index) no run needs now.
+
+        A deletion leaves the file while runs not ended are bound to it; this removes it once
+        none is. A NATS outage ends the round early: the next round tries again.
+        """
+        for sha256 in deleted_files(records) - self._dropped:
+            if self._in_use(sha256):
+                continue
+            try:
+                await self._files.delete(object_name(sha256))
+            except BackendUnavailable as exc:
+                log.warning("wheel file %s not removed: %s", sha256, exc)
+                return
+            self._dropped.add(sha256)
+
     async def _drop_file_unless_used(self, distribution: str, sha256: str) -> None:
         """Remove a file no live version and no queued or running run needs any more."""
         try:
@@ -242,6 +261,16 @@ def _check_upload(
             f"{distribution} already has a version and replace is false; upload with "
             "replace=true (--replace) to make this one current",
         )
+
+
+def deleted_files(records: Iterable[WheelIndexRecord]) -> set[str]:
+    """The content (SHA-256) of every deleted version's file that no live version shares."""
+    deleted: set[str] = set()
+    live: set[str] = set()
+    for record in records:
+        for version in record.versions:
+            (deleted if version.deleted else live).add(version.sha256)
+    return deleted - live
 
 
 def _version_named(record: WheelIndexRecord, wheel_name: str) -> WheelVersion | None:
