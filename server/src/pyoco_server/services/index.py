@@ -217,6 +217,7 @@ class RunIndex:
         self._begin()
         if kept is not None:
             self._db.execute("DELETE FROM runs WHERE neg = ? AND run_id = ?", kept[1].key)
+            self._db.execute(indexdb.CODE_OUT, (run_id,))
             self._sizes.count(kept[1], None)
         self._note(revision)
         return None if kept is None else kept[1]
@@ -333,10 +334,7 @@ class RunIndex:
         self._begin()
         execute = self._db.execute
         labels: list[tuple[str, float, str]] = []
-        code: list[tuple[str, str]] = []
-        for in_db, revision, summary, written, bound in self._unwritten.values():
-            if bound and summary.status not in TERMINAL:  # triggers drop them when it ends
-                code += ((summary.run_id, sha256) for sha256 in bound)
+        for in_db, revision, summary, written, _ in self._unwritten.values():
             if in_db == summary.key and written is not None and same_place(written, summary):
                 execute(indexdb.PROGRESS, indexdb.progress(summary, revision))  # it moved on
                 continue
@@ -350,9 +348,23 @@ class RunIndex:
             labels += indexdb.labels(summary)
         if labels:  # one statement for all: 12,000 instructions a run, the trigger was 66,000
             self._db.executemany(indexdb.LABELS, labels)
+        self._write_code()
+        self._unwritten.clear()
+
+    def _write_code(self) -> None:
+        """Write the wheels of the runs not ended, remove those of the runs that ended."""
+        code: list[tuple[str, str]] = []
+        ended: list[tuple[str]] = []
+        for in_db, _, summary, _, bound in self._unwritten.values():
+            if bound:  # a run's snapshots all name its wheels
+                if summary.status not in TERMINAL:
+                    code += ((summary.run_id, sha256) for sha256 in bound)
+                elif in_db is not None:  # its rows were written with its row
+                    ended.append((summary.run_id,))
         if code:
             self._db.executemany(indexdb.CODE, code)
-        self._unwritten.clear()
+        if ended:
+            self._db.executemany(indexdb.CODE_OUT, ended)
 
     def _row(self, run_id: str) -> tuple[int, Summary] | None:
         row = self._db.execute(

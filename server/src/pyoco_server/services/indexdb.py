@@ -8,7 +8,7 @@ with it by triggers. The keys are stored in descending order and walked backward
 the newest, then goes at the end of each B-tree, where SQLite appends, rather than at the
 front, where each insert into a full page splits it (a fifth of the instructions of a new
 run's insert, measured in docs/performance.md). `code` holds the registry wheels each run not
-ended is bound to (triggers drop a run's rows when it ends or goes). `sizes` holds how many runs each filter
+ended is bound to. `sizes` holds how many runs each filter
 value has (to pick the shortest list to walk) and the counts by tenant and status, `meta` the
 cache's identity (schema, bucket origin, default tenant) and the last revision applied.
 
@@ -27,7 +27,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pyoco_server.domain.states import TERMINAL
 from pyoco_server.services.listing import Summary
 
 log = logging.getLogger(__name__)
@@ -95,14 +94,7 @@ CREATE TABLE IF NOT EXISTS code (
     run_id TEXT NOT NULL, sha256 TEXT NOT NULL, PRIMARY KEY (run_id, sha256)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS code_sha256 ON code (sha256);
-CREATE TRIGGER IF NOT EXISTS runs_code_ended AFTER UPDATE OF status ON runs
-    WHEN new.status IN (ENDED) BEGIN
-    DELETE FROM code WHERE run_id = new.run_id;
-END;
-CREATE TRIGGER IF NOT EXISTS runs_code_out AFTER DELETE ON runs BEGIN
-    DELETE FROM code WHERE run_id = old.run_id;
-END;
-""".replace("ENDED", ", ".join(f"'{status}'" for status in sorted(TERMINAL)))
+"""
 
 COLUMNS = (
     "r.run_id, r.flow_name, r.tag, r.tags, r.status, -r.neg, r.updated_at, r.start_time, "
@@ -123,8 +115,11 @@ UPDATE = (
 )
 
 CODE = "INSERT OR IGNORE INTO code (run_id, sha256) VALUES (?, ?)"
-"""A wheel (its SHA-256) a run not ended is bound to (`code`): written with the run's changes,
-removed by triggers when the run ends or goes, so the table holds the runs in flight only."""
+"""A wheel (its SHA-256) a run not ended is bound to (`code`): written with its changes."""
+CODE_OUT = "DELETE FROM code WHERE run_id = ?"
+"""A run's wheels, removed when it ends (its snapshots keep its code) or goes: the table holds
+the runs in flight only. Not by a trigger, which would cost every change of every run about
+50,000 instructions, wheels or not (`bench.mirror --instructions`)."""
 
 LABELS = "INSERT OR IGNORE INTO labels (label, neg, run_id) VALUES (?, ?, ?)"
 """A label of a run whose row `INSERT` wrote (`labels`): the triggers keep the labels of rows
