@@ -150,7 +150,9 @@ _DELIVERY = {
         "older than the ack wait plus three of these counts as stale.",
     ),
     "PYOCO_REAPER_INTERVAL_SEC": SettingDoc(
-        (GATEWAY,), "How often a gateway ends runs whose job is gone (FAILED `lost`)."
+        (GATEWAY,),
+        "How often a gateway ends runs whose job is gone (FAILED `lost`) and removes the "
+        "files of deleted wheel versions no queued or running run is bound to any more.",
     ),
     "PYOCO_RUN_TIMEOUT_SEC": SettingDoc(
         (GATEWAY,), "Default `timeout_sec` of a run submitted without one (0: none)."
