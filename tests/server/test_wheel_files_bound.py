@@ -60,6 +60,8 @@ def test_a_deleted_versions_file_stays_while_a_run_queued_before_a_restart_needs
     # Resuming the index the first one kept; its reaper rounds come every half second.
     second = start_gateway(settings, tmp_path, PYOCO_REAPER_INTERVAL_SEC="0.5")
     with second.client() as client:
+        # Listing answers once the index is loaded: until then every wheel counts as bound.
+        wait_until(lambda: client.get("/runs").status_code == 200, timeout=10, what="the index")
         assert client.delete(f"/wheels/{WHEEL}").status_code == 200
         assert client.get(f"/runs/{run_id}").json()["status"] == "PENDING"
         assert stored(settings, sha256)
