@@ -65,6 +65,32 @@ def test_runs_execute_in_a_warm_child_that_is_kept_after_a_clean_end(tmp_path: P
     assert after == first, "a run whose task raised leaves its process reusable"
 
 
+def test_a_job_pickle_cannot_carry_fails_at_once_and_its_process_stays(tmp_path: Path) -> None:
+    """Params nested past pickle's recursion limit, from a job no gateway checked.
+
+    The run fails with the reason, at its first delivery; before, the pickling error escaped
+    the pool, the process was replaced, and the job came back until its deliveries ran out.
+    """
+    deep: object = 1
+    for _ in range(5000):
+        deep = [deep]
+
+    async def scenario() -> tuple[int, Outcome, int]:
+        async with started_pool() as pool:
+            first = await task_pid(pool, tmp_path)
+            refused = await execute(pool, job("add_one", x=deep))
+            after = await task_pid(pool, tmp_path)
+            return first, refused, after
+
+    first, refused, after = run(scenario())
+
+    assert refused.status is RunStatus.FAILED
+    assert refused.reason is FailureReason.EXECUTION_ERROR
+    assert "could not be handed to a run process (RecursionError" in str(refused.error)
+    assert (refused.tasks, refused.records) == ({}, {})
+    assert after == first, "nothing reached the run process: it runs the next job"
+
+
 def test_a_run_process_never_runs_another_tenants_run(tmp_path: Path) -> None:
     """Task code may leave threads behind in its process: they must not see another tenant."""
 

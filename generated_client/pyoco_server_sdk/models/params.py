@@ -11,10 +11,14 @@ T = TypeVar("T", bound="Params")
 
 @_attrs_define
 class Params:
-    """Parameters of the run, passed to the flow's tasks by name.
+    """Parameters of the run, passed to the flow's tasks by name. Plain JSON: no NaN or
+    Infinity, text that is valid Unicode (no lone surrogate escape such as `\\ud800`), and
+    arrays and objects nested at most 64 levels deep, the params object being the first;
+    anything else is a 400 `invalid_input`. Their JSON text counts against
+    `PYOCO_MAX_RUN_SNAPSHOT_BYTES` (413 beyond).
 
-    Example:
-        {'x': 1}
+        Example:
+            {'x': 1}
 
     """
 

@@ -43,7 +43,12 @@ class RunYamlSubmitRequest:
     tag: str | Unset = UNSET
     """ A routing tag; one subject token of letters, digits, `_` and `-`. """
     params: Params | Unset = UNSET
-    """ Parameters of the run, passed to the flow's tasks by name. """
+    """ Parameters of the run, passed to the flow's tasks by name. Plain JSON: no NaN or
+    Infinity, text that is valid Unicode (no lone surrogate escape such as `\\ud800`), and
+    arrays and objects nested at most 64 levels deep, the params object being the first;
+    anything else is a 400 `invalid_input`. Their JSON text counts against
+    `PYOCO_MAX_RUN_SNAPSHOT_BYTES` (413 beyond).
+     """
     tags: str | Unset = UNSET
     """ Labels stored with the run, comma-separated (see RunSubmitRequest `tags`): at most
     64 labels of at most 128 characters each (422 `invalid_tags` otherwise).

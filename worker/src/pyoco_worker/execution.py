@@ -19,11 +19,13 @@ from pyoco_server.domain.copies import pickled_by_slots
 from pyoco_server.domain.errors import RunAbandoned
 from pyoco_server.domain.records import CodeVersion, Job, LogStream
 from pyoco_server.domain.snapshot import (
+    MAX_ERROR_CHARS,
     FailureReason,
     RunSnapshot,
     RunStatus,
     TaskRecord,
     TaskState,
+    bounded_text,
 )
 
 T = TypeVar("T")
@@ -251,6 +253,22 @@ def not_started(job: Job, control: RunControl) -> Outcome:
     if control.reason is StopReason.TIMEOUT:
         return Outcome(RunStatus.FAILED, {}, {}, timeout_message(control), FailureReason.TIMEOUT)
     return Outcome(RunStatus.CANCELLED, {}, {}, None, FailureReason.CANCELLED)
+
+
+def unsendable(job: Job, detail: str) -> Outcome:
+    """The outcome of a run whose job could not be handed to a run process (`UnsendableJob`).
+
+    Gateways refuse params that cause it (nested too deep: `MAX_NESTING`); a job queued some
+    other way fails at once, not at each of its deliveries.
+    """
+    error = f"run {job.run_id}'s job could not be handed to a run process ({detail})"
+    return Outcome(
+        RunStatus.FAILED,
+        {},
+        {},
+        bounded_text(error, MAX_ERROR_CHARS),
+        FailureReason.EXECUTION_ERROR,
+    )
 
 
 class Executor(Protocol):

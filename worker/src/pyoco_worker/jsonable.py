@@ -9,7 +9,8 @@ converted the same way every time (never a memory address) and the caller marks 
   text is already a key;
 - bytes become base64 text; NaN and infinities become their names ("NaN", "Infinity");
 - enums become their value, dataclasses a dict of their fields, dates ISO 8601 text;
-- anything else becomes its `repr()` with ` at 0x...` addresses removed.
+- anything else becomes its `repr()` with ` at 0x...` addresses removed, as does a value nested
+  deeper than a run's params may be (`MAX_NESTING` levels of arrays and objects).
 """
 
 from __future__ import annotations
@@ -24,8 +25,10 @@ import re
 from pathlib import PurePath
 from typing import Any
 
+from pyoco_server.domain.codec import MAX_NESTING
+
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
-_MAX_DEPTH = 64
+_MAX_DEPTH = MAX_NESTING
 
 
 def to_json(value: Any) -> tuple[Any, bool]:

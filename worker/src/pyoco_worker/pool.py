@@ -37,9 +37,16 @@ from pyoco_worker.execution import (
     RunControl,
     StopReason,
     not_started,
+    unsendable,
 )
 from pyoco_worker.freshness import CodeWatch
-from pyoco_worker.process import RUN_PROCESS_NAME, Delivered, RunProcess, Violation
+from pyoco_worker.process import (
+    RUN_PROCESS_NAME,
+    Delivered,
+    RunProcess,
+    UnsendableJob,
+    Violation,
+)
 from pyoco_worker.protocol import (
     Cancel,
     Finished,
@@ -222,11 +229,16 @@ class ProcessPool:
         loop = asyncio.get_running_loop()
         if control.reason is not None:  # stopped before it started: the child never sees it
             return not_started(job, control), True
+        try:
+            child.send(RunJob(job, installed, self._code.pins_for(child.loaded, job.tenant_id)))
+        except UnsendableJob as exc:  # deterministic: another delivery would fail the same way
+            outcome = unsendable(job, str(exc))
+            log.warning("%s", outcome.error)
+            return outcome, True
         state = RunState(job, control, loop.create_future())
         child.attach(lambda message: self._on_message(child, state, on_progress, message, logs))
         unhook = control.on_stop(lambda reason: self._begin_stop(child, state, reason))
         state.timers.append(loop.call_later(self._flush_interval, self._ask_progress, child, state))
-        child.send(RunJob(job, installed, self._code.pins_for(child.loaded, job.tenant_id)))
         if control.reason is not None:
             self._begin_stop(child, state, control.reason)
         try:

@@ -57,6 +57,10 @@ class Violation:
     detail: str
 
 
+class UnsendableJob(ValueError):
+    """A job that cannot be pickled for a run process (params nested past pickle's limit)."""
+
+
 Delivered = FromChild | Violation | None
 Sink = Callable[[Delivered], None]
 """Receives a run process's messages, a `Violation`, and None once it is gone."""
@@ -173,9 +177,17 @@ class RunProcess:
             self._backlog.append(message)
 
     def send(self, message: RunJob) -> None:
-        """Send a job to the child (dropped once it is gone)."""
+        """Send a job to the child (dropped once it is gone).
+
+        Raises:
+            UnsendableJob: the job cannot be pickled; nothing was sent, the child is unchanged.
+        """
+        try:
+            payload = pickle.dumps(message, pickle.HIGHEST_PROTOCOL)
+        except (RecursionError, pickle.PicklingError, TypeError, ValueError) as exc:
+            raise UnsendableJob(f"{type(exc).__name__}: {exc}") from None
         if not self._gone:
-            self._jobs_out.send(pickle.dumps(message, pickle.HIGHEST_PROTOCOL))
+            self._jobs_out.send(payload)
 
     def tell(self, message: Control) -> None:
         """Send a control message (cancel, progress request)."""

@@ -175,7 +175,7 @@ class StrictJSONBodyValidator(_ReadWhole, JSONRequestBodyValidator):
                 detail=f"the request body must be UTF-8 JSON, not {self._encoding}"
             )
         try:
-            body = loads(raw)
+            body = loads(raw, unicode_only=True)
         except ValueError as exc:
             raise BadRequestProblem(
                 detail=f"the request body is not valid UTF-8 JSON: {exc}"

@@ -26,7 +26,7 @@ def json_object(raw: str | dict[str, Any] | None, field: str, example: str) -> d
     if raw is None or not raw.strip():
         return {}
     try:
-        value = loads(raw)
+        value = loads(raw, unicode_only=True)
     except ValueError as exc:
         raise InvalidInput(f"form field {field!r} is not valid JSON: {exc}") from None
     if not isinstance(value, dict):

@@ -14,7 +14,7 @@ from typing import Any
 from pyoco_server.aio import through_flaps
 from pyoco_server.domain import names
 from pyoco_server.domain.cas import compare_and_set
-from pyoco_server.domain.codec import check_finite, dumps
+from pyoco_server.domain.codec import MAX_NESTING, check_finite, check_nesting, dumps
 from pyoco_server.domain.errors import (
     BackendUnavailable,
     InvalidInput,
@@ -174,13 +174,7 @@ class RunService:
     def _job(self, submission: Submission, run_id: str) -> Job:
         _check_names(submission)
         params = dict(submission.params)
-        try:
-            check_finite(params)
-            size = len(dumps(params))
-        except (TypeError, ValueError):
-            raise InvalidInput(
-                "params must be plain JSON; NaN and Infinity are not allowed"
-            ) from None
+        size = _encoded_size(params)
         limit = self._settings.max_run_snapshot_bytes
         if size > limit:
             raise PayloadTooLarge("params", size, limit, "PYOCO_MAX_RUN_SNAPSHOT_BYTES")
@@ -337,6 +331,27 @@ def _check_names(submission: Submission) -> None:
         )
     if submission.tag is not None and not names.is_tag(submission.tag):
         raise InvalidInput(f"tag {submission.tag!r} is invalid: use {names.TAG_RULE}")
+
+
+def _encoded_size(params: dict[str, Any]) -> int:
+    """The size of `params` as JSON, or `InvalidInput` saying why they are not plain JSON."""
+    try:
+        check_nesting(params)
+    except ValueError:
+        raise InvalidInput(
+            f"params nest arrays and objects more than {MAX_NESTING} levels deep (the params "
+            "object is the first); pass deeper data flattened, or as JSON text in a string"
+        ) from None
+    try:
+        check_finite(params)
+        return len(dumps(params))
+    except UnicodeEncodeError:
+        raise InvalidInput(
+            "params hold text that is not valid Unicode (a lone surrogate escape such as "
+            "\\ud800); send text as UTF-8 or as escapes of whole characters"
+        ) from None
+    except (TypeError, ValueError):
+        raise InvalidInput("params must be plain JSON; NaN and Infinity are not allowed") from None
 
 
 def rerun_of(
