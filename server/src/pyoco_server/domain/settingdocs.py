@@ -284,6 +284,12 @@ _GATEWAY = {
         (GATEWAY,), "Open watch streams per API key and gateway process."
     ),
     "PYOCO_SSE_HEARTBEAT_SEC": SettingDoc((GATEWAY,), "Heartbeat interval of event streams."),
+    "PYOCO_HTTP_HEADER_TIMEOUT_SEC": SettingDoc(
+        (GATEWAY,),
+        "A connection that sends no request within this long of opening, or whose request's "
+        "headers take longer, is closed, so that idle or slow clients cannot hold the "
+        "gateway's connections (an idle connection after a response: uvicorn's 5 s).",
+    ),
     "PYOCO_HTTP_VALIDATE_RESPONSES": SettingDoc(
         (GATEWAY,), "Validate every response against openapi.yaml (for tests and fuzzing)."
     ),

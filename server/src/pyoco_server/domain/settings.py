@@ -129,6 +129,9 @@ class Settings:
         default="X-API-Key",
     )
     sse_heartbeat_sec: float = env("PYOCO_SSE_HEARTBEAT_SEC", positive_float, default=15.0)
+    http_header_timeout_sec: float = env(
+        "PYOCO_HTTP_HEADER_TIMEOUT_SEC", positive_float, default=30.0
+    )
     http_validate_responses: bool = env("PYOCO_HTTP_VALIDATE_RESPONSES", parse_bool, default=False)
     worker_shutdown_grace_sec: float = env(
         "PYOCO_WORKER_SHUTDOWN_GRACE_SEC", positive_float, default=30.0

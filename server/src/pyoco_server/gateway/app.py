@@ -42,6 +42,7 @@ from pyoco_server.gateway.handlers.runs import RunsApi
 from pyoco_server.gateway.handlers.views import ViewsApi
 from pyoco_server.gateway.handlers.wheels import WheelsApi
 from pyoco_server.gateway.handlers.workers import WorkersApi
+from pyoco_server.gateway.httpwrites import OneWriteProtocol
 from pyoco_server.gateway.labels import TagLabels
 from pyoco_server.gateway.limits import BodyLimitMiddleware, body_limits, form_field_limit
 from pyoco_server.gateway.mediatype import MediaTypeCase
@@ -202,6 +203,7 @@ def app_from_env() -> GatewayApp:
     """The uvicorn factory: settings and logging from the environment, NATS as the backend."""
     settings = Settings.from_env()
     configure_logging(settings, "pyoco-server")
+    OneWriteProtocol.header_timeout_sec = settings.http_header_timeout_sec
     app = create_app(
         settings,
         NatsBackend(settings, "pyoco-http-api", role="gateway"),

@@ -95,9 +95,62 @@ class CorkedTransport:
 
 
 class OneWriteProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol whose request cycles write through a `CorkedTransport`."""
+    """uvicorn's httptools protocol whose request cycles write through a `CorkedTransport`.
+
+    It also closes a connection whose request headers do not arrive within
+    `header_timeout_sec`. uvicorn closes a connection left idle after a response
+    (`timeout_keep_alive`), but not one that never sends a byte, nor one that stops halfway
+    through a request's headers: each such connection was held for good (a few KiB and a file
+    descriptor each), so a client that opened them by the thousand (slowloris) could use up the
+    gateway's descriptors. A new connection waits for its first byte as an idle one waits after
+    a response (uvicorn's keep-alive timer, cancelled by any byte); a request's headers that do
+    not arrive in one read get a deadline counted from that read, not renewed by later bytes.
+    A request whose headers arrive in one read, as nearly all do, sets no timer.
+    A request's body is not timed here: its size is bounded (limits.py).
+    """
+
+    header_timeout_sec = 30.0
+    """PYOCO_HTTP_HEADER_TIMEOUT_SEC, set by the app factory (app.py) in each process."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         """Set the connection up as uvicorn does, then write to it through a `CorkedTransport`."""
         super().connection_made(transport)
         self.transport = CorkedTransport(transport, self.loop)  # type: ignore[assignment]
+        self._reading_headers = False
+        self._header_timer: asyncio.TimerHandle | None = None
+        self.timeout_keep_alive_task = self.loop.call_later(
+            self.header_timeout_sec, self.timeout_keep_alive_handler
+        )
+
+    def data_received(self, data: bytes) -> None:
+        """Read as uvicorn does; headers left incomplete by this read get their deadline."""
+        super().data_received(data)
+        if self._reading_headers and self._header_timer is None:
+            self._header_timer = self.loop.call_later(
+                self.header_timeout_sec, self.timeout_keep_alive_handler
+            )
+
+    def on_message_begin(self) -> None:
+        """A request starts: its headers are being read."""
+        super().on_message_begin()
+        self._reading_headers = True
+
+    def on_headers_complete(self) -> None:
+        """The request's headers are in: no deadline for them any more."""
+        self._reading_headers = False
+        self._cancel_header_timer()
+        super().on_headers_complete()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        """Forget the deadlines, then end the connection as uvicorn does.
+
+        uvicorn cancels its own timer only for a connection closed cleanly, not a reset one.
+        """
+        self._cancel_header_timer()
+        self._unset_keepalive_if_required()
+        super().connection_lost(exc)
+
+    def _cancel_header_timer(self) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+            self._header_timer = None

@@ -1,0 +1,134 @@
+"""Idle and slow clients cannot hold the gateway's connections (httpwrites.OneWriteProtocol).
+
+Against a real gateway process with PYOCO_HTTP_HEADER_TIMEOUT_SEC=1, over raw sockets: a
+connection that sends nothing, or a request's headers a byte at a time (slowloris), is closed
+once the deadline passes; headers that arrive in pieces within it, a keep-alive connection's
+next request, and a request whose body comes later are served. Before, such connections were
+held for good: 4,000 of them held 4,000 descriptors of the gateway's.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pyoco_server.domain.settings import Settings
+from tests.support.processes import Gateway, start_gateway
+
+TIMEOUT_SEC = 1.0
+REQUEST = b"GET /health HTTP/1.1\r\nHost: gateway\r\n\r\n"
+LENGTH = re.compile(rb"(?i)content-length: *(\d+)")
+
+
+@pytest.fixture
+def settings_env(settings_env: dict[str, str]) -> dict[str, str]:
+    return {**settings_env, "PYOCO_HTTP_HEADER_TIMEOUT_SEC": str(TIMEOUT_SEC)}
+
+
+@pytest.fixture
+def gateway(settings: Settings, tmp_path: Path) -> Iterator[Gateway]:
+    gateway = start_gateway(settings, tmp_path)
+    yield gateway
+    gateway.process.stop()
+
+
+def connect(gateway: Gateway) -> socket.socket:
+    host, port = gateway.url.removeprefix("http://").split(":")
+    connection = socket.create_connection((host, int(port)), timeout=10)
+    return connection
+
+
+def closed_within(connection: socket.socket, seconds: float) -> float | None:
+    """Seconds until the gateway closed `connection` (read to its end), or None if it did not."""
+    started = time.monotonic()
+    connection.settimeout(seconds)
+    try:
+        while connection.recv(65536):
+            pass
+    except TimeoutError:
+        return None
+    except ConnectionResetError:
+        pass
+    return time.monotonic() - started
+
+
+def response_to(connection: socket.socket) -> bytes:
+    """One response, head and body (by its Content-Length); what came if the connection ended."""
+    connection.settimeout(10)
+    received = b""
+    while True:
+        head, separator, body = received.partition(b"\r\n\r\n")
+        length = LENGTH.search(head)
+        if separator and len(body) >= (int(length.group(1)) if length else 0):
+            return received
+        chunk = connection.recv(65536)
+        if not chunk:
+            return received
+        received += chunk
+
+
+def test_a_connection_that_sends_nothing_is_closed_after_the_deadline(gateway: Gateway) -> None:
+    with connect(gateway) as connection:
+        waited = closed_within(connection, TIMEOUT_SEC * 10)
+    assert waited is not None, "the gateway kept a connection that never sent a byte"
+    assert waited >= TIMEOUT_SEC * 0.5
+
+
+def test_headers_sent_a_byte_at_a_time_are_cut_off_at_the_deadline(gateway: Gateway) -> None:
+    """Each byte comes well within the deadline: it counts from the first, not the last."""
+    with connect(gateway) as connection:
+        started = time.monotonic()
+        connection.settimeout(0.2)
+        closed = False
+        for byte in REQUEST[:-2] + b"X-Pad: 1\r\n" * 100:  # headers that never end
+            if closed or time.monotonic() - started > TIMEOUT_SEC * 10:
+                break
+            try:
+                connection.sendall(bytes([byte]))
+                closed = connection.recv(65536) == b""
+            except TimeoutError:
+                pass
+            except (BrokenPipeError, ConnectionResetError):
+                closed = True
+        elapsed = time.monotonic() - started
+    assert closed, "the gateway kept reading headers a byte at a time past the deadline"
+    assert TIMEOUT_SEC * 0.5 <= elapsed < TIMEOUT_SEC * 10
+
+
+def test_headers_in_pieces_within_the_deadline_are_served(gateway: Gateway) -> None:
+    with connect(gateway) as connection:
+        for piece in (REQUEST[:10], REQUEST[10:25], REQUEST[25:]):
+            connection.sendall(piece)
+            time.sleep(TIMEOUT_SEC / 5)  # the slowness under test, not a wait for something
+        response = response_to(connection)
+    assert response.startswith(b"HTTP/1.1 200 "), response
+
+
+def test_a_keep_alive_connection_serves_requests_after_the_first(gateway: Gateway) -> None:
+    """The first request's deadline does not close the connection under the next ones."""
+    with connect(gateway) as connection:
+        for _ in range(3):
+            connection.sendall(REQUEST)
+            assert response_to(connection).startswith(b"HTTP/1.1 200 ")
+            time.sleep(TIMEOUT_SEC * 0.7)  # the pause under test, within uvicorn's keep-alive
+
+
+def test_a_body_that_comes_after_the_deadline_is_not_cut_off(gateway: Gateway) -> None:
+    """Only headers are timed: a body's size is bounded, and a slow link may take a while."""
+    body = b'{"flow_name": "main", "tag": "nobody-serves-this"}'
+    head = (
+        "POST /runs HTTP/1.1\r\nHost: gateway\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    with connect(gateway) as connection:
+        connection.sendall(head)
+        time.sleep(TIMEOUT_SEC * 1.5)  # the slowness under test
+        connection.sendall(body)
+        connection.settimeout(10)
+        response = connection.recv(65536)
+    assert response.startswith(b"HTTP/1.1 201 "), response
