@@ -1,14 +1,18 @@
-"""Idle and slow clients cannot hold the gateway's connections (httpwrites.OneWriteProtocol).
+"""Idle, slow and bloated requests cannot hold the gateway's connections or memory
+(httpwrites.OneWriteProtocol).
 
 Against a real gateway process with PYOCO_HTTP_HEADER_TIMEOUT_SEC=1, over raw sockets: a
 connection that sends nothing, or a request's headers a byte at a time (slowloris), is closed
 once the deadline passes; headers that arrive in pieces within it, a keep-alive connection's
 next request, and a request whose body comes later are served. Before, such connections were
-held for good: 4,000 of them held 4,000 descriptors of the gateway's.
+held for good: 4,000 of them held 4,000 descriptors of the gateway's. A request line or headers
+over 64 KiB are a 431 problem, with the gateway's memory unchanged; before, 64 MiB of headers
+were read and the request served.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import socket
 import time
@@ -18,7 +22,9 @@ from pathlib import Path
 import pytest
 
 from pyoco_server.domain.settings import Settings
+from pyoco_server.gateway.httpwrites import MAX_HEAD_BYTES
 from tests.support.processes import Gateway, start_gateway
+from tests.support.usage import MIB, rss_bytes
 
 TIMEOUT_SEC = 1.0
 REQUEST = b"GET /health HTTP/1.1\r\nHost: gateway\r\n\r\n"
@@ -132,3 +138,46 @@ def test_a_body_that_comes_after_the_deadline_is_not_cut_off(gateway: Gateway) -
         connection.settimeout(10)
         response = connection.recv(65536)
     assert response.startswith(b"HTTP/1.1 201 "), response
+
+
+@pytest.mark.parametrize("where", ["headers", "query"])
+def test_a_head_over_the_limit_is_a_431_and_the_gateway_does_not_grow(
+    gateway: Gateway, where: str
+) -> None:
+    with connect(gateway) as warm:  # the paths a request takes, warmed up
+        warm.sendall(REQUEST)
+        assert response_to(warm).startswith(b"HTTP/1.1 200 ")
+    before = rss_bytes(gateway.process.pid)
+    with connect(gateway) as connection:
+        if where == "query":
+            connection.sendall(b"GET /health?q=")
+            filler = b"a" * 65536
+        else:
+            connection.sendall(b"GET /health HTTP/1.1\r\nHost: gateway\r\n")
+            filler = b"X-Pad: " + b"b" * 1000 + b"\r\n"
+        sent = 0
+        try:
+            while sent < 64 * MIB:
+                connection.sendall(filler)
+                sent += len(filler)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the gateway answered and closed while the rest was on its way
+        response = response_to(connection)
+    grown = rss_bytes(gateway.process.pid) - before
+
+    head, _, body = response.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 431 "), response[:300]
+    assert b"content-type: application/problem+json" in head
+    problem = json.loads(body)
+    assert (problem["status"], problem["reason"]) == (431, "headers_too_large")
+    assert f"more than {MAX_HEAD_BYTES} bytes" in problem["detail"]
+    assert sent < 16 * MIB, "the gateway read on past its limit"
+    assert grown < 4 * MIB, f"the gateway grew by {grown / MIB:.1f} MiB"
+
+
+def test_a_head_just_within_the_limit_is_served(gateway: Gateway) -> None:
+    pad = b"X-Pad: " + b"c" * (MAX_HEAD_BYTES - 1024) + b"\r\n"
+    with connect(gateway) as connection:
+        connection.sendall(b"GET /health HTTP/1.1\r\nHost: gateway\r\n" + pad + b"\r\n")
+        response = response_to(connection)
+    assert response.startswith(b"HTTP/1.1 200 "), response[:300]

@@ -30,6 +30,7 @@ PROBLEM_ACTIONS: dict[str, str] = {
     "wheel_exists": "Upload with `replace=true` to make this version the current one, or raise the version.",
     "payload_too_large": "Send less, or have the operator raise the limit `detail` names.",
     "unsupported_media_type": "Send the body with a `Content-Type` the operation takes.",
+    "headers_too_large": "Send less in the query string and headers; data belongs in the body.",
     **dict.fromkeys(
         [
             "not_utf8",

@@ -65,6 +65,7 @@ export type Problem = {
  * | `wheel_exists` | 409 | `replace=false` and the distribution already has a version |
  * | `payload_too_large` | 413 | a body, upload, field or the resulting job is over its limit |
  * | `unsupported_media_type` | 415 | the body's Content-Type is not one the operation takes |
+ * | `headers_too_large` | 431 | the request's line and headers take more than 64 KiB (any operation; the connection is closed) |
  * | `not_utf8`, `invalid_yaml`, `invalid_yaml_root`, `too_complex`, `unsupported_key`, `unknown_keys`, `unsupported_version`, `missing_flow_graph`, `invalid_defaults`, `invalid_task`, `invalid_task_callable`, `missing_callable`, `undeclared_task`, `unknown_params`, `invalid_pipes`, `invalid_runtime`, `invalid_graph` | 422 | the flow.yaml is invalid (see `detail`) |
  * | `callable_not_allowed` | 422 | a task's callable is outside the allowed modules |
  * | `invalid_wheel`, `invalid_wheel_name` | 422 | the upload is not a wheel matching its file name |

@@ -1,4 +1,6 @@
-"""uvicorn's HTTP protocol with a response's writes sent to the socket together.
+"""uvicorn's HTTP protocol as the gateway serves it: writes together, requests' heads bounded.
+
+`OneWriteProtocol` bounds a request's line and headers in time and size (its docstring).
 
 uvicorn writes a response's status line and headers when the application sends
 `http.response.start`, and its body when it sends `http.response.body`: two `send` system calls
@@ -13,7 +15,7 @@ connection first write (or drop) what is kept, in order. Once `WRITE_THROUGH_BYT
 are written at once, so that a large body meets the transport's flow control (uvicorn waits for
 the socket to drain when its buffer is full) as it would without the cork.
 tests/server/test_http_writes.py checks the writes a response makes, streams, large bodies,
-closes and a client that goes away.
+closes and a client that goes away; tests/server/test_slow_clients.py the bounds on requests.
 """
 
 from __future__ import annotations
@@ -23,8 +25,39 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from pyoco_server.domain.codec import dumps
+
 WRITE_THROUGH_BYTES = 64 * 1024
 """Kept bytes that are written without waiting for the end of the loop's round."""
+
+MAX_HEAD_BYTES = 64 * 1024
+"""The most a request's line and headers may take together (431 `headers_too_large` beyond)."""
+
+
+def _problem_response(status: int, phrase: str, reason: str, detail: str) -> bytes:
+    body = dumps(
+        {
+            "type": "about:blank",
+            "title": phrase,
+            "status": status,
+            "detail": detail,
+            "reason": reason,
+        }
+    )
+    head = (
+        f"HTTP/1.1 {status} {phrase}\r\ncontent-type: application/problem+json\r\n"
+        f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
+    )
+    return head.encode("ascii") + body
+
+
+_HEAD_TOO_LARGE = _problem_response(
+    431,
+    "Request Header Fields Too Large",
+    "headers_too_large",
+    f"the request's line and headers take more than {MAX_HEAD_BYTES} bytes; send less in the "
+    "query string and headers (data belongs in the body)",
+)
 
 
 class CorkedTransport:
@@ -107,6 +140,11 @@ class OneWriteProtocol(HttpToolsProtocol):
     not arrive in one read get a deadline counted from that read, not renewed by later bytes.
     A request whose headers arrive in one read, as nearly all do, sets no timer.
     A request's body is not timed here: its size is bounded (limits.py).
+
+    Nor did uvicorn bound a request's line and headers: 64 MiB of headers were read into
+    memory and the request served (the gateway's RSS grew by 55 MiB, and kept it). Headers
+    still incomplete after a read that brings them over `MAX_HEAD_BYTES` are answered 431
+    (`headers_too_large`) and the connection closed, before any of the application runs.
     """
 
     header_timeout_sec = 30.0
@@ -117,15 +155,21 @@ class OneWriteProtocol(HttpToolsProtocol):
         super().connection_made(transport)
         self.transport = CorkedTransport(transport, self.loop)  # type: ignore[assignment]
         self._reading_headers = False
+        self._head_bytes = 0
         self._header_timer: asyncio.TimerHandle | None = None
         self.timeout_keep_alive_task = self.loop.call_later(
             self.header_timeout_sec, self.timeout_keep_alive_handler
         )
 
     def data_received(self, data: bytes) -> None:
-        """Read as uvicorn does; headers left incomplete by this read get their deadline."""
+        """Read as uvicorn does; headers left incomplete by this read are bounded."""
         super().data_received(data)
-        if self._reading_headers and self._header_timer is None:
+        if not self._reading_headers:
+            return
+        self._head_bytes += len(data)
+        if self._head_bytes > MAX_HEAD_BYTES:
+            self._refuse_head()
+        elif self._header_timer is None:
             self._header_timer = self.loop.call_later(
                 self.header_timeout_sec, self.timeout_keep_alive_handler
             )
@@ -134,6 +178,7 @@ class OneWriteProtocol(HttpToolsProtocol):
         """A request starts: its headers are being read."""
         super().on_message_begin()
         self._reading_headers = True
+        self._head_bytes = 0
 
     def on_headers_complete(self) -> None:
         """The request's headers are in: no deadline for them any more."""
@@ -149,6 +194,14 @@ class OneWriteProtocol(HttpToolsProtocol):
         self._cancel_header_timer()
         self._unset_keepalive_if_required()
         super().connection_lost(exc)
+
+    def _refuse_head(self) -> None:
+        """Answer 431 and close: the request's line and headers are over `MAX_HEAD_BYTES`."""
+        self._reading_headers = False
+        self._cancel_header_timer()
+        if not self.transport.is_closing():
+            self.transport.write(_HEAD_TOO_LARGE)
+            self.transport.close()
 
     def _cancel_header_timer(self) -> None:
         if self._header_timer is not None:
