@@ -7,22 +7,25 @@ once the deadline passes; headers that arrive in pieces within it, a keep-alive 
 next request, and a request whose body comes later are served. Before, such connections were
 held for good: 4,000 of them held 4,000 descriptors of the gateway's. A request line or headers
 over 64 KiB are a 431 problem, with the gateway's memory unchanged; before, 64 MiB of headers
-were read and the request served.
+were read and the request served. A connection that pipelines thousands of requests is closed
+once 32 wait behind the one running; before, uvicorn queued all it read (about 2 KiB each).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import pytest
 
 from pyoco_server.domain.settings import Settings
-from pyoco_server.gateway.httpwrites import MAX_HEAD_BYTES
+from pyoco_server.gateway.httpwrites import MAX_HEAD_BYTES, MAX_PIPELINED
 from tests.support.processes import Gateway, start_gateway
 from tests.support.usage import MIB, rss_bytes
 
@@ -76,6 +79,18 @@ def response_to(connection: socket.socket) -> bytes:
         if not chunk:
             return received
         received += chunk
+
+
+def next_response(reader: BinaryIO) -> bytes:
+    """The next response on a connection read through `reader`, head and body."""
+    head = b""
+    while not head.endswith(b"\r\n\r\n"):
+        line = reader.readline()
+        if not line:
+            return head
+        head += line
+    length = LENGTH.search(head)
+    return head + reader.read(int(length.group(1)) if length else 0)
 
 
 def test_a_connection_that_sends_nothing_is_closed_after_the_deadline(gateway: Gateway) -> None:
@@ -181,3 +196,58 @@ def test_a_head_just_within_the_limit_is_served(gateway: Gateway) -> None:
         connection.sendall(b"GET /health HTTP/1.1\r\nHost: gateway\r\n" + pad + b"\r\n")
         response = response_to(connection)
     assert response.startswith(b"HTTP/1.1 200 "), response[:300]
+
+
+def test_a_few_pipelined_requests_are_all_answered_in_order(gateway: Gateway) -> None:
+    ids = [f"pipelined{n:02d}" for n in range(10)]
+    requests = [
+        f"GET /health HTTP/1.1\r\nHost: gateway\r\nX-Request-ID: {id_}\r\n\r\n" for id_ in ids
+    ]
+    with connect(gateway) as connection:
+        connection.sendall("".join(requests).encode())
+        reader = connection.makefile("rb")
+        responses = [next_response(reader) for _ in requests]
+    assert all(response.startswith(b"HTTP/1.1 200 ") for response in responses), responses
+    echoed = [re.search(rb"(?i)x-request-id: *(\S+)", response) for response in responses]
+    assert [match.group(1).decode() if match else None for match in echoed] == ids
+
+
+def test_thousands_of_pipelined_requests_close_the_connection_not_fill_the_gateway(
+    gateway: Gateway,
+) -> None:
+    with connect(gateway) as warm:
+        warm.sendall(REQUEST)
+        assert response_to(warm).startswith(b"HTTP/1.1 200 ")
+    before = rss_bytes(gateway.process.pid)
+    received = b""
+    with connect(gateway) as connection:
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # closed meanwhile
+            connection.sendall(REQUEST * 8000)
+        grown = rss_bytes(gateway.process.pid) - before
+        connection.settimeout(10)
+        try:
+            while chunk := connection.recv(65536):
+                received += chunk
+        except ConnectionResetError:
+            pass
+
+    answered = received.count(b"HTTP/1.1 200 ")
+    assert answered == received.count(b"HTTP/1.1 "), "some were not 200s"
+    assert answered <= MAX_PIPELINED + 1, f"{answered} of 8,000 pipelined requests answered"
+    assert grown < 4 * MIB, f"the gateway grew by {grown / MIB:.1f} MiB"
+
+
+def test_a_head_that_begins_after_other_requests_in_the_same_read_is_not_refused(
+    gateway: Gateway,
+) -> None:
+    """The bytes of a read before a request's head are not counted against it."""
+    padded = b"GET /health HTTP/1.1\r\nHost: gateway\r\nX-Pad: " + b"p" * 4000 + b"\r\n\r\n"
+    ahead = padded * 20  # 80 KB of whole requests, in one write with the next one's start
+    assert len(ahead) > MAX_HEAD_BYTES
+    with connect(gateway) as connection:
+        connection.sendall(ahead + REQUEST[:20])
+        reader = connection.makefile("rb")
+        answered = [next_response(reader) for _ in range(20)]
+        connection.sendall(REQUEST[20:])
+        answered.append(next_response(reader))
+    assert [response[:13] for response in answered] == [b"HTTP/1.1 200 "] * 21, answered[-1]
