@@ -34,7 +34,7 @@ MAX_HEAD_BYTES = 64 * 1024
 """What a request's line and headers may take beyond the read that began them (431 beyond)."""
 
 MAX_PIPELINED = 32
-"""Requests a connection may have waiting behind the one running (it is closed beyond)."""
+"""Requests a read may leave waiting behind the one running (the connection is closed beyond)."""
 
 
 def _problem_response(status: int, phrase: str, reason: str, detail: str) -> bytes:
@@ -133,27 +133,28 @@ class CorkedTransport:
 class OneWriteProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol whose request cycles write through a `CorkedTransport`.
 
-    It also closes a connection whose request headers do not arrive within
-    `header_timeout_sec`. uvicorn closes a connection left idle after a response
-    (`timeout_keep_alive`), but not one that never sends a byte, nor one that stops halfway
-    through a request's headers: each such connection was held for good (a few KiB and a file
-    descriptor each), so a client that opened them by the thousand (slowloris) could use up the
-    gateway's descriptors. A new connection waits for its first byte as an idle one waits after
-    a response (uvicorn's keep-alive timer, cancelled by any byte); a request's headers that do
-    not arrive in one read get a deadline counted from that read, not renewed by later bytes.
-    A request whose headers arrive in one read, as nearly all do, sets no timer.
-    A request's body is not timed here: its size is bounded (limits.py).
+    It also bounds what a connection may make the gateway hold before any of the application
+    runs; uvicorn bounded none of it:
 
-    Nor did uvicorn bound a request's line and headers: 64 MiB of headers were read into
-    memory and the request served (the gateway's RSS grew by 55 MiB, and kept it). Headers
-    still incomplete once the reads after the one that began them bring more than
-    `MAX_HEAD_BYTES` are answered 431 (`headers_too_large`) and the connection closed, before
-    any of the application runs.
+    - **Time.** A connection that never sends a byte, or stops halfway through a request's
+      headers, was held for good (a few KiB and a file descriptor each), so a client opening
+      them by the thousand (slowloris) could use up the gateway's descriptors. A new connection
+      now waits for its first byte as an idle one waits after a response (uvicorn's keep-alive
+      timer, cancelled by any byte), and headers still incomplete after a read get a deadline
+      counted from that read, not renewed by later bytes. Both are `header_timeout_sec`.
+    - **Headers.** 64 MiB of headers were read into memory and the request served (the
+      gateway's RSS grew by 55 MiB, and kept it). Headers still incomplete once the reads after
+      the one that began them bring more than `MAX_HEAD_BYTES` are answered 431
+      (`headers_too_large`) and the connection closed.
+    - **Pipelining.** uvicorn parses a whole read ahead, queueing each request it finds behind
+      the one running, about 2 KiB each: 20 connections that sent 8,000 small requests each
+      without reading the answers held 310 MiB of the gateway's. A read that leaves more than
+      `MAX_PIPELINED` requests waiting closes the connection (`_drop_pipeline`), so what one
+      read queued is all such a client can make the gateway hold, and only until the read ends.
 
-    Nor the requests a connection pipelines: uvicorn parses a whole read ahead, queueing each
-    request it finds behind the one running, about 2 KiB each, so 20 connections that sent
-    8,000 small requests each without reading a response held 310 MiB of the gateway's. A
-    connection with `MAX_PIPELINED` requests waiting is closed (`_drop_pipeline`).
+    A request's body is not timed here: its size is bounded (limits.py). Everything is checked
+    once per read, after uvicorn's parser has taken it: a request read whole, as nearly all are,
+    costs one function call more than uvicorn's own protocol, and sets no timer.
     """
 
     header_timeout_sec = 30.0
@@ -163,26 +164,34 @@ class OneWriteProtocol(HttpToolsProtocol):
         """Set the connection up as uvicorn does, then write to it through a `CorkedTransport`."""
         super().connection_made(transport)
         self.transport = CorkedTransport(transport, self.loop)  # type: ignore[assignment]
-        self._reading_headers = False
+        self._head_scope: object = None
         self._head_bytes = 0
-        self._head_began = False
-        self._overrun = False
         self._header_timer: asyncio.TimerHandle | None = None
         self.timeout_keep_alive_task = self.loop.call_later(
             self.header_timeout_sec, self.timeout_keep_alive_handler
         )
 
     def data_received(self, data: bytes) -> None:
-        """Read as uvicorn does; headers left incomplete by this read are bounded.
+        """Read as uvicorn does, then bound what the read left waiting (the class docstring).
 
-        The read in which a request begins may hold other requests before it (pipelined): it
-        is not counted, so a head may take up to one read (256 KiB) more than the limit.
+        A request whose head is being read has a scope (uvicorn makes one as a request
+        begins) that no request cycle has yet (it makes the cycle once the headers are in).
+        The read in which a head begins may hold other requests before it: it is not counted.
         """
-        self._head_began = False
-        super().data_received(data)
-        if not self._reading_headers:
+        _read(self, data)
+        if len(self.pipeline) > MAX_PIPELINED:
+            self._drop_pipeline()
             return
-        if not self._head_began:
+        scope, cycle = self.scope, self.cycle
+        if scope is None or (cycle is not None and cycle.scope is scope):
+            if self._header_timer is not None:  # the headers it waited for are in
+                self._cancel_header_timer()
+            return
+        if scope is not self._head_scope:
+            self._head_scope = scope
+            self._head_bytes = 0
+            self._cancel_header_timer()
+        else:
             self._head_bytes += len(data)
         if self._head_bytes > MAX_HEAD_BYTES:
             self._refuse_head()
@@ -190,32 +199,6 @@ class OneWriteProtocol(HttpToolsProtocol):
             self._header_timer = self.loop.call_later(
                 self.header_timeout_sec, self.timeout_keep_alive_handler
             )
-
-    def on_message_begin(self) -> None:
-        """A request starts: its headers are being read."""
-        super().on_message_begin()
-        self._reading_headers = True
-        self._head_began = True
-        self._head_bytes = 0
-
-    def on_headers_complete(self) -> None:
-        """The request's headers are in: no deadline for them any more; queue it, or drop all."""
-        self._reading_headers = False
-        self._cancel_header_timer()
-        if self._overrun or len(self.pipeline) >= MAX_PIPELINED:
-            self._drop_pipeline()
-            return
-        super().on_headers_complete()
-
-    def on_body(self, body: bytes) -> None:
-        """Hand a chunk of the request's body on, unless the connection is being dropped."""
-        if not self._overrun:
-            super().on_body(body)
-
-    def on_message_complete(self) -> None:
-        """The request is read, unless the connection is being dropped."""
-        if not self._overrun:
-            super().on_message_complete()
 
     def connection_lost(self, exc: Exception | None) -> None:
         """Forget the deadlines, then end the connection as uvicorn does.
@@ -227,21 +210,18 @@ class OneWriteProtocol(HttpToolsProtocol):
         super().connection_lost(exc)
 
     def _drop_pipeline(self) -> None:
-        """Close a connection that sent `MAX_PIPELINED` requests ahead of their responses.
+        """Close a connection that sent too many requests ahead of their responses.
 
         The requests read from it and not started are forgotten; the one running ends, its
         response going nowhere. A client may send the unanswered requests again on a new
         connection, as HTTP/1.1 has pipelining clients do when a connection closes.
         """
-        if self._overrun:
-            return
-        self._overrun = True
         self.pipeline.clear()
+        self._cancel_header_timer()
         self.transport.close()
 
     def _refuse_head(self) -> None:
         """Answer 431 and close: the request's line and headers are over `MAX_HEAD_BYTES`."""
-        self._reading_headers = False
         self._cancel_header_timer()
         if not self.transport.is_closing():
             self.transport.write(_HEAD_TOO_LARGE)
@@ -251,3 +231,7 @@ class OneWriteProtocol(HttpToolsProtocol):
         if self._header_timer is not None:
             self._header_timer.cancel()
             self._header_timer = None
+
+
+_read = HttpToolsProtocol.data_received
+"""uvicorn's reading of a connection's bytes (called directly: cheaper than `super()`)."""
