@@ -46,8 +46,9 @@ class RunYamlSubmitRequest:
     """ Parameters of the run, passed to the flow's tasks by name. Plain JSON: no NaN or
     Infinity, text that is valid Unicode (no lone surrogate escape such as `\\ud800`), and
     arrays and objects nested at most 64 levels deep, the params object being the first;
-    anything else is a 400 `invalid_input`. Their JSON text counts against
-    `PYOCO_MAX_RUN_SNAPSHOT_BYTES` (413 beyond).
+    anything else is a 400 `invalid_input` (`invalid_request` when a JSON body cannot be
+    read at all). Their JSON text counts against `PYOCO_MAX_RUN_SNAPSHOT_BYTES` (413
+    beyond).
      """
     tags: str | Unset = UNSET
     """ Labels stored with the run, comma-separated (see RunSubmitRequest `tags`): at most

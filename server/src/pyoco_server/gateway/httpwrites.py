@@ -193,6 +193,8 @@ class OneWriteProtocol(HttpToolsProtocol):
             self._cancel_header_timer()
         else:
             self._head_bytes += len(data)
+        if self.transport.get_protocol() is not self:  # upgraded (a WebSocket): not ours
+            return
         if self._head_bytes > MAX_HEAD_BYTES:
             self._refuse_head()
         elif self._header_timer is None:
