@@ -11,6 +11,7 @@ deep as allowed run, and come back whole.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import httpx
 import pytest
@@ -55,10 +56,11 @@ def submit_form(client: httpx.Client, params: str) -> httpx.Response:
     )
 
 
-SUBMITS = {"json": submit_json, "form": submit_form}
+Submit = Callable[[httpx.Client, str], httpx.Response]
+SUBMITS: dict[str, Submit] = {"json": submit_json, "form": submit_form}
 
 
-def unreadable(submit: object) -> str:
+def unreadable(submit: Submit) -> str:
     """The reason of params the JSON reader refuses: the whole body, or the form's field."""
     return "invalid_request" if submit is submit_json else "invalid_input"
 
@@ -82,9 +84,8 @@ def test_params_as_deep_as_allowed_run_and_come_back_whole(
 @pytest.mark.parametrize("submit", SUBMITS.values(), ids=SUBMITS.keys())
 @pytest.mark.parametrize("levels", [MAX_NESTING + 1, 500, 1_000, 100_000])
 def test_params_nested_deeper_are_refused_and_nothing_is_queued(
-    gateway: Gateway, submit: object, levels: int
+    gateway: Gateway, submit: Submit, levels: int
 ) -> None:
-    assert callable(submit)
     with gateway.client() as client:
         response = submit(client, params_text(levels))
         listed = client.get("/runs").json()["items"]
@@ -119,8 +120,7 @@ def test_a_rerun_cannot_nest_params_deeper(gateway: Gateway, start_worker: Worke
 
 
 @pytest.mark.parametrize("submit", SUBMITS.values(), ids=SUBMITS.keys())
-def test_text_that_is_not_unicode_is_refused_as_such(gateway: Gateway, submit: object) -> None:
-    assert callable(submit)
+def test_text_that_is_not_unicode_is_refused_as_such(gateway: Gateway, submit: Submit) -> None:
     with gateway.client() as client:
         response = submit(client, '{"x": "a\\ud800b"}')
 
@@ -156,9 +156,8 @@ def test_a_lone_surrogate_anywhere_in_a_body_is_a_400_not_a_500(
 
 @pytest.mark.parametrize("submit", SUBMITS.values(), ids=SUBMITS.keys())
 def test_a_number_of_thousands_of_digits_is_refused_in_words_a_client_can_act_on(
-    gateway: Gateway, submit: object
+    gateway: Gateway, submit: Submit
 ) -> None:
-    assert callable(submit)
     with gateway.client() as client:
         response = submit(client, '{"x": ' + "9" * 5_000 + "}")
 

@@ -52,17 +52,22 @@ class Refusal:
     reason: str
     headers: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
+    def document(self) -> bytes:
+        """The problem document, as JSON."""
+        return dumps(
+            {
+                "type": "about:blank",
+                "title": self.title,
+                "status": self.status,
+                "detail": self.detail,
+                "reason": self.reason,
+            }
+        )
+
     def response(self) -> Response:
         """The `application/problem+json` response."""
-        body = {
-            "type": "about:blank",
-            "title": self.title,
-            "status": self.status,
-            "detail": self.detail,
-            "reason": self.reason,
-        }
         return Response(
-            dumps(body), self.status, headers=dict(self.headers), media_type=PROBLEM_JSON
+            self.document(), self.status, headers=dict(self.headers), media_type=PROBLEM_JSON
         )
 
 

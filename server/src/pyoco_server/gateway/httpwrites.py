@@ -25,7 +25,7 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from pyoco_server.domain.codec import dumps
+from pyoco_server.gateway.access import PROBLEM_JSON, Refusal
 
 WRITE_THROUGH_BYTES = 64 * 1024
 """Kept bytes that are written without waiting for the end of the loop's round."""
@@ -37,29 +37,24 @@ MAX_PIPELINED = 32
 """Requests a read may leave waiting behind the one running (the connection is closed beyond)."""
 
 
-def _problem_response(status: int, phrase: str, reason: str, detail: str) -> bytes:
-    body = dumps(
-        {
-            "type": "about:blank",
-            "title": phrase,
-            "status": status,
-            "detail": detail,
-            "reason": reason,
-        }
-    )
+def _raw_response(refusal: Refusal) -> bytes:
+    """`refusal` as the bytes of an HTTP/1.1 response that closes the connection."""
+    body = refusal.document()
     head = (
-        f"HTTP/1.1 {status} {phrase}\r\ncontent-type: application/problem+json\r\n"
+        f"HTTP/1.1 {refusal.status} {refusal.title}\r\ncontent-type: {PROBLEM_JSON}\r\n"
         f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
     )
     return head.encode("ascii") + body
 
 
-_HEAD_TOO_LARGE = _problem_response(
-    431,
-    "Request Header Fields Too Large",
-    "headers_too_large",
-    f"the request's line and headers take more than {MAX_HEAD_BYTES} bytes; send less in the "
-    "query string and headers (data belongs in the body)",
+_HEAD_TOO_LARGE = _raw_response(
+    Refusal(
+        431,
+        "Request Header Fields Too Large",
+        f"the request's line and headers take more than {MAX_HEAD_BYTES} bytes; send less in "
+        "the query string and headers (data belongs in the body)",
+        "headers_too_large",
+    )
 )
 
 
