@@ -1,5 +1,6 @@
 """The gateway's HTTP protocol (gateway/httpwrites.py): a response's headers and body leave as one
-write; streamed responses, closes and clients that go away are served as uvicorn serves them.
+write; streamed responses, closes and clients that go away are served as uvicorn serves them; a
+body the application is slow to take is not held against its client's pace.
 
 A real uvicorn server on a loopback port, on uvloop as the gateway runs, with the writes on each
 connection's socket transport counted."""
@@ -325,3 +326,44 @@ def test_the_gateway_serves_with_the_one_write_protocol(monkeypatch: pytest.Monk
     gateway_main.main()
     assert served["http"] is OneWriteProtocol
     assert served["port"] == 8123
+
+
+class _Hasty(OneWriteProtocol):
+    """Bodies held to a pace that no client can keep while uvicorn does not read."""
+
+    header_timeout_sec = 0.3
+    body_min_bytes_per_sec = 50_000_000
+
+
+def test_a_body_the_application_is_slow_to_take_is_not_cut_off() -> None:
+    """uvicorn stops reading a body once 64 KiB of it wait for the application: that wait is
+    not the client's pace, however long it lasts (OneWriteProtocol's bound on bodies)."""
+    size = 4 * 1024 * 1024
+
+    async def slow_reader(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await asyncio.sleep(_Hasty.header_timeout_sec * 4)  # the slowness under test
+        received, more = 0, True
+        while more:
+            message = await receive()
+            received += len(message.get("body", b""))
+            more = message.get("more_body", False)
+        answer = b"%d" % received
+        headers = [(b"content-length", b"%d" % len(answer))]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": answer})
+
+    async def body() -> None:
+        async with serving(slow_reader, _Hasty) as (port, _):
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            head = (
+                b"POST / HTTP/1.1\r\nhost: test\r\nconnection: close\r\ncontent-length: %d\r\n\r\n"
+            )
+            writer.write(head % size)
+            writer.write(b"x" * size)
+            await asyncio.wait_for(writer.drain(), WAIT_SEC)
+            received = await asyncio.wait_for(reader.read(), WAIT_SEC)
+            writer.close()
+        assert received.startswith(b"HTTP/1.1 200 OK\r\n"), received[:200]
+        assert received.endswith(b"\r\n\r\n%d" % size)
+
+    run(body)

@@ -4,8 +4,11 @@
 Against a real gateway process with PYOCO_HTTP_HEADER_TIMEOUT_SEC=1, over raw sockets: a
 connection that sends nothing, or a request's headers a byte at a time (slowloris), is closed
 once the deadline passes; headers that arrive in pieces within it, a keep-alive connection's
-next request, and a request whose body comes later are served. Before, such connections were
-held for good: 4,000 of them held 4,000 descriptors of the gateway's. A request line or headers
+next request, and a request whose body pauses within it are served. Before, such connections
+were held for good: 4,000 of them held 4,000 descriptors of the gateway's. With
+PYOCO_HTTP_BODY_MIN_BYTES_PER_SEC=1000, a body that stops coming is a 408 problem, and one sent
+a byte at a time, before or after the request's answer, closes the connection; a body that
+keeps pace is served however long it takes. Before, all three were held for good. A request line or headers
 over 64 KiB are a 431 problem, with the gateway's memory unchanged; before, 64 MiB of headers
 were read and the request served. A connection that pipelines thousands of requests is closed
 once 32 wait behind the one running; before, uvicorn queued all it read (about 2 KiB each).
@@ -30,13 +33,19 @@ from tests.support.processes import Gateway, start_gateway
 from tests.support.usage import MIB, rss_bytes
 
 TIMEOUT_SEC = 1.0
+BODY_RATE = 1000
+"""PYOCO_HTTP_BODY_MIN_BYTES_PER_SEC here, in bytes a second."""
 REQUEST = b"GET /health HTTP/1.1\r\nHost: gateway\r\n\r\n"
 LENGTH = re.compile(rb"(?i)content-length: *(\d+)")
 
 
 @pytest.fixture
 def settings_env(settings_env: dict[str, str]) -> dict[str, str]:
-    return {**settings_env, "PYOCO_HTTP_HEADER_TIMEOUT_SEC": str(TIMEOUT_SEC)}
+    return {
+        **settings_env,
+        "PYOCO_HTTP_HEADER_TIMEOUT_SEC": str(TIMEOUT_SEC),
+        "PYOCO_HTTP_BODY_MIN_BYTES_PER_SEC": str(BODY_RATE),
+    }
 
 
 @pytest.fixture
@@ -139,20 +148,116 @@ def test_a_keep_alive_connection_serves_requests_after_the_first(gateway: Gatewa
             time.sleep(TIMEOUT_SEC * 0.7)  # the pause under test, within uvicorn's keep-alive
 
 
-def test_a_body_that_comes_after_the_deadline_is_not_cut_off(gateway: Gateway) -> None:
-    """Only headers are timed: a body's size is bounded, and a slow link may take a while."""
-    body = b'{"flow_name": "main", "tag": "nobody-serves-this"}'
-    head = (
-        "POST /runs HTTP/1.1\r\nHost: gateway\r\nContent-Type: application/json\r\n"
-        f"Content-Length: {len(body)}\r\n\r\n"
+def submit_head(length: int, path: str = "/runs") -> bytes:
+    """The line and headers of a JSON submit whose body takes `length` bytes."""
+    return (
+        f"POST {path} HTTP/1.1\r\nHost: gateway\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {length}\r\n\r\n"
     ).encode()
+
+
+def submit_body(padding: int = 0) -> bytes:
+    """A submit no worker takes, its params padded by `padding` bytes."""
+    params = {"pad": "x" * padding}
+    return json.dumps({"flow_name": "main", "tag": "nobody-serves-this", "params": params}).encode()
+
+
+def test_a_body_that_pauses_within_the_deadline_is_served(gateway: Gateway) -> None:
+    body = submit_body()
     with connect(gateway) as connection:
-        connection.sendall(head)
-        time.sleep(TIMEOUT_SEC * 1.5)  # the slowness under test
-        connection.sendall(body)
-        connection.settimeout(10)
-        response = connection.recv(65536)
+        connection.sendall(submit_head(len(body)) + body[:10])
+        time.sleep(TIMEOUT_SEC * 0.5)  # the slowness under test
+        connection.sendall(body[10:])
+        response = response_to(connection)
     assert response.startswith(b"HTTP/1.1 201 "), response
+
+
+def test_a_body_that_stops_coming_is_a_408_and_the_connection_closed(gateway: Gateway) -> None:
+    """Before, the gateway waited for the rest for good, the connection held."""
+    body = submit_body()
+    with connect(gateway) as connection:
+        started = time.monotonic()
+        connection.sendall(submit_head(len(body)) + body[:10])
+        response = response_to(connection)
+        elapsed = time.monotonic() - started
+        closed = closed_within(connection, TIMEOUT_SEC * 5)
+    head, _, document = response.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 408 "), response
+    assert b"content-type: application/problem+json" in head.lower()
+    problem = json.loads(document)
+    assert problem["reason"] == "body_too_slow"
+    assert "PYOCO_HTTP_BODY_MIN_BYTES_PER_SEC" in problem["detail"]
+    assert closed is not None, "the connection stayed open after the 408"
+    assert TIMEOUT_SEC * 0.5 <= elapsed < TIMEOUT_SEC * 10
+
+
+def trickle(
+    connection: socket.socket, data: bytes, every_sec: float, give_up_sec: float
+) -> tuple[bool, bytes]:
+    """Send `data` a byte every `every_sec`; whether the gateway closed first, and what it sent.
+
+    Gives up after `give_up_sec`.
+    """
+    started = time.monotonic()
+    received = b""
+    connection.settimeout(every_sec)
+    for byte in data:
+        if time.monotonic() - started > give_up_sec:
+            return False, received
+        try:
+            connection.sendall(bytes([byte]))
+            chunk = connection.recv(65536)
+        except TimeoutError:
+            continue
+        except (BrokenPipeError, ConnectionResetError):
+            return True, received
+        if not chunk:
+            return True, received
+        received += chunk
+    return False, received
+
+
+def test_a_body_sent_a_byte_at_a_time_is_cut_off(gateway: Gateway) -> None:
+    """Each byte comes well within the deadline; the pace is what is judged (BODY_RATE)."""
+    body = submit_body(4096)
+    with connect(gateway) as connection:
+        connection.sendall(submit_head(len(body)))
+        started = time.monotonic()
+        closed, received = trickle(connection, body, 0.05, TIMEOUT_SEC * 10)
+        elapsed = time.monotonic() - started
+    assert closed, "the gateway kept reading a body a byte at a time past the deadline"
+    assert received.startswith(b"HTTP/1.1 408 "), received
+    assert TIMEOUT_SEC * 0.5 <= elapsed < TIMEOUT_SEC * 10
+
+
+def test_a_body_that_keeps_pace_is_served_however_long_it_takes(gateway: Gateway) -> None:
+    """Pieces for twice the deadline, at ten times BODY_RATE."""
+    body = submit_body(BODY_RATE * 20)
+    pieces = 20
+    size = -(-len(body) // pieces)
+    with connect(gateway) as connection:
+        connection.sendall(submit_head(len(body)))
+        for at in range(0, len(body), size):
+            connection.sendall(body[at : at + size])
+            time.sleep(TIMEOUT_SEC * 2 / pieces)  # the pace under test
+        response = response_to(connection)
+    assert response.startswith(b"HTTP/1.1 201 "), response
+
+
+def test_a_body_trickled_after_an_early_answer_is_cut_off(gateway: Gateway) -> None:
+    """A path the gateway does not have is answered at once, before its body.
+
+    uvicorn then reads the body to drop it, each byte cancelling its keep-alive timer: before,
+    the connection was held for good.
+    """
+    body = submit_body(4096)
+    with connect(gateway) as connection:
+        connection.sendall(submit_head(len(body), "/no-such-path"))
+        reader = connection.makefile("rb")
+        assert next_response(reader).startswith(b"HTTP/1.1 404 ")
+        closed, received = trickle(connection, body, 0.05, TIMEOUT_SEC * 10)
+    assert closed, "the gateway kept reading the body of an answered request a byte at a time"
+    assert received == b"", received  # answered already: no 408 after its answer
 
 
 @pytest.mark.parametrize("where", ["headers", "query"])

@@ -22,6 +22,7 @@ PROBLEM_ACTIONS: dict[str, str] = {
     "dead_letter_not_found": "Check the id: `GET /dlq` lists the dead letters kept (they expire after `PYOCO_DLQ_MAX_AGE_SEC`).",
     "wheel_not_found": "Check the name: `GET /wheels` lists the stored wheels.",
     "method_not_allowed": "Use one of the methods the `Allow` header lists.",
+    "body_too_slow": "Send the whole body without pausing; a link slower than the operator's `PYOCO_HTTP_BODY_MIN_BYTES_PER_SEC` needs that setting lowered.",
     "not_redrivable": "Nothing to do while the run is queued or running; a dead letter that kept no job cannot be redriven: submit the run again (or re-run it).",
     "idempotency_key_reused": "Use a new `Idempotency-Key` for a different request.",
     "idempotency_key_in_progress": "Retry the same request with the same key after `Retry-After` seconds.",

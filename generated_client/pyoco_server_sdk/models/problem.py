@@ -51,6 +51,8 @@ class Problem:
     | `dead_letter_not_found` | 404 | no such dead letter |
     | `wheel_not_found` | 404 | no such wheel |
     | `method_not_allowed` | 405 | the path does not take this method (`Allow` lists those it takes) |
+    | `body_too_slow` | 408 | the request's body came slower than the gateway takes (any operation with a body; the
+    connection is closed) |
     | `not_redrivable` | 409 | the dead letter keeps no job, or its run is queued or running |
     | `idempotency_key_reused` | 409 | the Idempotency-Key was used for a different request |
     | `idempotency_key_in_progress` | 409 | the first request with this key is still being submitted (Retry-After) |

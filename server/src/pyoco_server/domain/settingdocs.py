@@ -288,7 +288,16 @@ _GATEWAY = {
         (GATEWAY,),
         "A connection that sends no request within this long of opening, or whose request's "
         "headers take longer, is closed, so that idle or slow clients cannot hold the "
-        "gateway's connections (an idle connection after a response: uvicorn's 5 s).",
+        "gateway's connections (an idle connection after a response: uvicorn's 5 s). It is "
+        "also the time a request's body gets before it must keep pace with "
+        "`PYOCO_HTTP_BODY_MIN_BYTES_PER_SEC`.",
+    ),
+    "PYOCO_HTTP_BODY_MIN_BYTES_PER_SEC": SettingDoc(
+        (GATEWAY,),
+        "The slowest a request's body may come, on average, once "
+        "`PYOCO_HTTP_HEADER_TIMEOUT_SEC` have passed since it began: a slower one is answered "
+        "408 `body_too_slow` and its connection closed, so that bodies sent a byte at a time, "
+        "or never finished, cannot hold the gateway's connections.",
     ),
     "PYOCO_HTTP_VALIDATE_RESPONSES": SettingDoc(
         (GATEWAY,), "Validate every response against openapi.yaml (for tests and fuzzing)."

@@ -132,6 +132,9 @@ class Settings:
     http_header_timeout_sec: float = env(
         "PYOCO_HTTP_HEADER_TIMEOUT_SEC", positive_float, default=30.0
     )
+    http_body_min_bytes_per_sec: int = env(
+        "PYOCO_HTTP_BODY_MIN_BYTES_PER_SEC", positive_int, default=1024
+    )
     http_validate_responses: bool = env("PYOCO_HTTP_VALIDATE_RESPONSES", parse_bool, default=False)
     worker_shutdown_grace_sec: float = env(
         "PYOCO_WORKER_SHUTDOWN_GRACE_SEC", positive_float, default=30.0

@@ -204,6 +204,7 @@ def app_from_env() -> GatewayApp:
     settings = Settings.from_env()
     configure_logging(settings, "pyoco-server")
     OneWriteProtocol.header_timeout_sec = settings.http_header_timeout_sec
+    OneWriteProtocol.body_min_bytes_per_sec = settings.http_body_min_bytes_per_sec
     app = create_app(
         settings,
         NatsBackend(settings, "pyoco-http-api", role="gateway"),

@@ -1,6 +1,7 @@
 """uvicorn's HTTP protocol as the gateway serves it: writes together, requests' heads bounded.
 
-`OneWriteProtocol` bounds a request's line and headers in time and size (its docstring).
+`OneWriteProtocol` bounds a request's line and headers in time and size, and its body's pace
+(its docstring).
 
 uvicorn writes a response's status line and headers when the application sends
 `http.response.start`, and its body when it sends `http.response.body`: two `send` system calls
@@ -125,6 +126,20 @@ class CorkedTransport:
         return getattr(self._transport, name)
 
 
+def _body_too_slow(grace_sec: float, min_bytes_per_sec: int) -> bytes:
+    """The 408 for a request whose body came slower than the gateway takes."""
+    return _raw_response(
+        Refusal(
+            408,
+            "Request Timeout",
+            f"the request's body came slower than {min_bytes_per_sec} bytes a second after its "
+            f"first {grace_sec:g} s (PYOCO_HTTP_BODY_MIN_BYTES_PER_SEC); send the whole body "
+            "without pausing",
+            "body_too_slow",
+        )
+    )
+
+
 class OneWriteProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol whose request cycles write through a `CorkedTransport`.
 
@@ -147,13 +162,25 @@ class OneWriteProtocol(HttpToolsProtocol):
       `MAX_PIPELINED` requests waiting closes the connection (`_drop_pipeline`), so what one
       read queued is all such a client can make the gateway hold, and only until the read ends.
 
-    A request's body is not timed here: its size is bounded (limits.py). Everything is checked
-    once per read, after uvicorn's parser has taken it: a request read whole, as nearly all are,
-    costs one function call more than uvicorn's own protocol, and sets no timer.
+    - **Bodies.** A request whose body stopped coming, or came a byte at a time, was held for
+      good, however its answer went: the application waits for the rest, and once it answered
+      early (a 401, a 404) uvicorn reads the rest to discard it, each read cancelling its
+      keep-alive timer. A body still incomplete after a read must come at
+      `body_min_bytes_per_sec` on average once `header_timeout_sec` have passed since that
+      read; else the request is answered 408 (`body_too_slow`) if it was not answered yet, and
+      the connection closed (`_check_body`). While uvicorn stops reading because the
+      application has not taken what came, the count starts again: that wait is not the
+      client's. A wheel upload on a slow link is still served: 1 KiB a second is 8 kbit/s.
+
+    Everything is checked once per read, after uvicorn's parser has taken it: a request read
+    whole, as nearly all are, costs one function call more than uvicorn's own protocol, and
+    sets no timer.
     """
 
     header_timeout_sec = 30.0
     """PYOCO_HTTP_HEADER_TIMEOUT_SEC, set by the app factory (app.py) in each process."""
+    body_min_bytes_per_sec = 1024
+    """PYOCO_HTTP_BODY_MIN_BYTES_PER_SEC, set by the app factory (app.py) in each process."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         """Set the connection up as uvicorn does, then write to it through a `CorkedTransport`."""
@@ -162,6 +189,10 @@ class OneWriteProtocol(HttpToolsProtocol):
         self._head_scope: object = None
         self._head_bytes = 0
         self._header_timer: asyncio.TimerHandle | None = None
+        self._body_cycle: Any = None  # uvicorn's RequestResponseCycle
+        self._body_since = 0.0
+        self._body_bytes = 0
+        self._body_timer: asyncio.TimerHandle | None = None
         self.timeout_keep_alive_task = self.loop.call_later(
             self.header_timeout_sec, self.timeout_keep_alive_handler
         )
@@ -181,6 +212,8 @@ class OneWriteProtocol(HttpToolsProtocol):
         if scope is None or (cycle is not None and cycle.scope is scope):
             if self._header_timer is not None:  # the headers it waited for are in
                 self._cancel_header_timer()
+            if cycle is not None and cycle.more_body:  # a body still to come
+                self._body_read(cycle, len(data))
             return
         if scope is not self._head_scope:
             self._head_scope = scope
@@ -203,8 +236,47 @@ class OneWriteProtocol(HttpToolsProtocol):
         uvicorn cancels its own timer only for a connection closed cleanly, not a reset one.
         """
         self._cancel_header_timer()
+        if self._body_timer is not None:
+            self._body_timer.cancel()
+            self._body_timer = None
         self._unset_keepalive_if_required()
         super().connection_lost(exc)
+
+    def _body_read(self, cycle: Any, size: int) -> None:
+        """Count a read of `cycle`'s body; the read that began it starts the count."""
+        if cycle is self._body_cycle:
+            self._body_bytes += size
+            return
+        self._body_cycle = cycle
+        self._body_since = self.loop.time()
+        self._body_bytes = 0
+        if self._body_timer is None:
+            self._body_timer = self.loop.call_at(
+                self._body_since + self.header_timeout_sec, self._check_body
+            )
+
+    def _check_body(self) -> None:
+        """Close the connection if the body in progress is behind its pace (the class docstring).
+
+        Else look again when it would be behind.
+        """
+        self._body_timer = None
+        cycle = self._body_cycle
+        if cycle is not self.cycle or not cycle.more_body or self.transport.is_closing():
+            return  # that body is in, or the connection going
+        now = self.loop.time()
+        if self.flow.read_paused:  # uvicorn waits for the application: not the client's pace
+            self._body_since, self._body_bytes = now, 0
+        due = self._body_since + self.header_timeout_sec
+        due += self._body_bytes / self.body_min_bytes_per_sec
+        if now < due:
+            self._body_timer = self.loop.call_at(due, self._check_body)
+            return
+        if not cycle.response_started:
+            self.transport.write(
+                _body_too_slow(self.header_timeout_sec, self.body_min_bytes_per_sec)
+            )
+        self.transport.close()
 
     def _drop_pipeline(self) -> None:
         """Close a connection that sent too many requests ahead of their responses.
