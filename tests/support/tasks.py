@@ -155,6 +155,22 @@ def spawn_and_wait(pid_file: str, seconds: float) -> int:
     return child.pid
 
 
+def leave_running(daemon: bool = False) -> dict[str, int]:
+    """Start a long `sleep` and return without waiting for it: its pid and this process's.
+
+    With `daemon`, the sleep leaves this process's session, and its parent (a shell) exits at
+    once, as a daemon's does.
+    """
+    import subprocess
+
+    if daemon:
+        shell = "setsid sleep 300 > /dev/null 2>&1 & echo $!"
+        pid = int(subprocess.run(["sh", "-c", shell], capture_output=True, check=True).stdout)
+    else:
+        pid = subprocess.Popen(["sleep", "300"]).pid
+    return {"left": pid, "run_process": os.getpid()}
+
+
 MEET_TIMEOUT_SEC = 10.0
 """How long `meet` waits for the other task before it fails."""
 

@@ -19,7 +19,7 @@ The child starts a session of its own (so the worker can signal the run and ever
 tasks started, as one group, and a signal to the worker's group does not reach it), takes stop
 signals meant for everyone without dying (the worker decides), and asks Linux to kill it when its
 fork server dies; the fork server dies with the worker (forkserver.py), so no run outlives its
-worker.
+worker. Processes a run's tasks leave running are killed when the run ends (leftovers.py).
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from pyoco.core.models import Flow
 from pyoco_server import heap
 from pyoco_server.domain.snapshot import FailureReason, RunStatus
 from pyoco_server.domain.trust import TaskPolicy
-from pyoco_worker import forkserver, sandbox, taskfiles, threads
+from pyoco_worker import forkserver, leftovers, sandbox, taskfiles, threads
 from pyoco_worker.capture import OutputCapture
 from pyoco_worker.engine import JobExecution
 from pyoco_worker.execution import Installed, Outcome
@@ -87,6 +87,7 @@ def child_main(
 ) -> None:
     """Entry point of a run process."""
     _detach_from_worker()
+    leftovers.adopt_orphans()
     if config.run_as_user and os.geteuid() == 0:
         sandbox.become(config.run_as_user, Path(config.workdir))
     else:
@@ -124,6 +125,7 @@ def child_main(
         channel.begin(job.run_id, execution)
         capture.begin(job.run_id)
         outcome = code.use(message.installed) or execution.run()
+        leftovers.stop_left_running()  # before the run's end is told: none outlives it
         capture.end()  # the run's last lines go before its end
         channel.end()
         _report_imports(channel, imports)
