@@ -87,6 +87,7 @@ SAMPLES: dict[str, tuple[str, str, object]] = {
     "PYOCO_WATCH_MAX_STREAMS": ("watch_max_streams", "50", 50),
     "PYOCO_WATCH_MAX_STREAMS_PER_KEY": ("watch_max_streams_per_key", "5", 5),
     "PYOCO_RUN_LOG_MAX_BYTES": ("run_log_max_bytes", "4096", 4096),
+    "PYOCO_RUN_MEMORY_MAX_BYTES": ("run_memory_max_bytes", "536870912", 512 * 1024**2),
     "PYOCO_RUN_LOGS_MAX_AGE_SEC": ("run_logs_max_age_sec", "3600", 3600.0),
     "PYOCO_RUN_LOGS_MAX_BYTES": ("run_logs_max_bytes", "1048576", 1048576),
     "PYOCO_METRICS_TAGS": ("metrics_tags", "gpu, cpu_2", ("gpu", "cpu_2")),
@@ -181,6 +182,8 @@ def test_from_env_reads_the_process_environment_by_default(
         ("PYOCO_LOG_LEVEL", "verbose", "one of debug, info"),
         ("PYOCO_DLQ_PUBLISH_EXECUTION_ERROR", "maybe", "1/true/yes/on or 0/false/no/off"),
         ("PYOCO_HTTP_VALIDATE_RESPONSES", "2", "1/true/yes/on or 0/false/no/off"),
+        ("PYOCO_RUN_MEMORY_MAX_BYTES", "1000000", "0 (no limit) or at least 134217728 bytes"),
+        ("PYOCO_RUN_MEMORY_MAX_BYTES", "1G", "a whole number of bytes"),
     ],
 )
 def test_invalid_value_names_the_variable_and_what_it_accepts(

@@ -155,6 +155,24 @@ def spawn_and_wait(pid_file: str, seconds: float) -> int:
     return child.pid
 
 
+def allocate(size: int) -> int:
+    """Hold `size` bytes of memory, written to, for a moment; `size`."""
+    held = bytearray(size)
+    held[::4096] = b"x" * len(held[::4096])
+    return len(held)
+
+
+def raise_memory_limit(x: object = None) -> str:
+    """Try to lift this process's data limit; what happened."""
+    import resource
+
+    try:
+        resource.setrlimit(resource.RLIMIT_DATA, (resource.RLIM_INFINITY,) * 2)
+    except (ValueError, OSError) as exc:
+        return f"refused: {exc}"
+    return "lifted"
+
+
 def leave_running(daemon: bool = False) -> dict[str, int]:
     """Start a long `sleep` and return without waiting for it: its pid and this process's.
 

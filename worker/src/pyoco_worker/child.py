@@ -76,6 +76,8 @@ class ChildConfig:
     workdir: str = "."
     log_max_bytes: int = 1024 * 1024
     """What a run's tasks may print and log (PYOCO_RUN_LOG_MAX_BYTES; see capture.py)."""
+    memory_max_bytes: int = 0
+    """The data memory the process may map (PYOCO_RUN_MEMORY_MAX_BYTES; 0: no limit)."""
     log_echo: bool = False
     """Also write each captured line to the worker's stderr, prefixed with the run id."""
     reload: bool = False
@@ -88,6 +90,7 @@ def child_main(
     """Entry point of a run process."""
     _detach_from_worker()
     leftovers.adopt_orphans()
+    sandbox.limit_memory(config.memory_max_bytes)
     if config.run_as_user and os.geteuid() == 0:
         sandbox.become(config.run_as_user, Path(config.workdir))
     else:

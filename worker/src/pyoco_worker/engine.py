@@ -33,7 +33,7 @@ from pyoco_server.domain.snapshot import (
     TaskState,
     bounded_text,
 )
-from pyoco_worker import threads
+from pyoco_worker import sandbox, threads
 from pyoco_worker.execution import (
     EMPTY_PROGRESS,
     NO_CODE,
@@ -251,7 +251,10 @@ def _refused(reason: FailureReason, detail: str) -> Outcome:
 
 def _describe(exc: BaseException) -> str:
     text = str(exc)
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    described = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    if isinstance(exc, MemoryError):
+        described += sandbox.memory_limit_note()
+    return described
 
 
 def _final_status(status: PyocoRunStatus) -> RunStatus:

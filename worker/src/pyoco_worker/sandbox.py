@@ -1,4 +1,4 @@
-"""What a run process may see: a scrubbed environment, exposed variables, an unprivileged user.
+"""What a run process may see and take: a scrubbed environment, exposed variables, its memory.
 
 Run processes execute task code, which is code a tenant chose (from the code an operator
 allowed). They must not see the worker's secrets: the NATS URL and credentials, the API-key
@@ -10,7 +10,7 @@ in a flow.yaml resolves only those.
 
 When the worker runs as root and `PYOCO_RUN_AS_USER` names a user, run processes switch to that
 user before they run anything, so task code cannot read the worker's files (its NATS credentials
-among them).
+among them). `PYOCO_RUN_MEMORY_MAX_BYTES` bounds the data memory each may map.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import contextlib
 import ctypes
 import os
 import pwd
+import resource
 import signal
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -98,6 +99,29 @@ def die_with_parent(signum: int = signal.SIGKILL) -> None:
         libc.prctl(_PR_SET_PDEATHSIG, int(signum))
     except (OSError, AttributeError):
         pass
+
+
+def limit_memory(max_bytes: int) -> None:
+    """Limit the data memory this process (and what it starts) may map to `max_bytes`.
+
+    `RLIMIT_DATA`: the heap and private writable mappings, thread stacks included. Both the soft
+    and the hard limit, so that task code cannot raise it again. 0: no limit; a lower hard limit
+    already set is kept.
+    """
+    if not max_bytes:
+        return
+    _, hard = resource.getrlimit(resource.RLIMIT_DATA)
+    if hard != resource.RLIM_INFINITY:
+        max_bytes = min(max_bytes, hard)
+    resource.setrlimit(resource.RLIMIT_DATA, (max_bytes, max_bytes))
+
+
+def memory_limit_note() -> str:
+    """What to add to a `MemoryError`'s description: the limit this process runs under, if any."""
+    limit, _ = resource.getrlimit(resource.RLIMIT_DATA)
+    if limit == resource.RLIM_INFINITY:
+        return ""
+    return f" (a run may map {limit} bytes of data memory: PYOCO_RUN_MEMORY_MAX_BYTES)"
 
 
 def prepare_workdir(workdir: Path, user: str) -> None:

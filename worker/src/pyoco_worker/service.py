@@ -69,6 +69,7 @@ def _child_config(settings: Settings, resolver: str | None) -> ChildConfig:
         workdir=str(workdir),
         reload=settings.worker_reload,
         log_max_bytes=settings.run_log_max_bytes,
+        memory_max_bytes=settings.run_memory_max_bytes,
         log_echo=settings.log_level == "debug",
     )
 

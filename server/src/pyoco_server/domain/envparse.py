@@ -74,6 +74,24 @@ def positive_int(raw: str) -> int:
     return value
 
 
+MIN_MEMORY_LIMIT = 128 * 1024**2
+"""The smallest memory limit a run process takes: it maps about 50 MiB before any task runs."""
+
+
+def memory_limit(raw: str) -> int:
+    """Bytes of memory, at least 128 MiB (134217728); 0 for no limit."""
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError("expected a whole number of bytes (0 for no limit)") from None
+    if value != 0 and value < MIN_MEMORY_LIMIT:
+        raise ValueError(
+            f"expected 0 (no limit) or at least {MIN_MEMORY_LIMIT} bytes (128 MiB): a run "
+            "process maps about 50 MiB before its run starts"
+        )
+    return value
+
+
 def pattern(pattern: re.Pattern[str], what: str) -> Callable[[str], str]:
     """A parser of text that must match `pattern` (described as `what` in the error)."""
 

@@ -191,6 +191,12 @@ _WORKERS = {
         "(on for the worker of `up`).",
         ("pyoco-worker --reload/--no-reload", "pyoco-server up --worker-reload/--no-worker-reload"),
     ),
+    "PYOCO_RUN_MEMORY_MAX_BYTES": SettingDoc(
+        (WORKER,),
+        "The data memory each run process may map (`RLIMIT_DATA`, inherited by the processes "
+        "its tasks start): past it an allocation fails, so a run that needs more fails with "
+        "`MemoryError` instead of taking the machine's memory from the worker and other runs.",
+    ),
     "PYOCO_RUN_LOG_MAX_BYTES": SettingDoc(
         (WORKER,),
         "What a run's tasks may print and log, across its attempts (the rest is dropped, with "

@@ -23,6 +23,7 @@ from pyoco_server.domain.envparse import (
     env,
     env_names,
     history,
+    memory_limit,
     nats_url,
     non_negative_float,
     parse_bool,
@@ -186,6 +187,8 @@ class Settings:
     watch_max_streams_per_key: int = env(
         "PYOCO_WATCH_MAX_STREAMS_PER_KEY", positive_int, default=100
     )
+    run_memory_max_bytes: int = env("PYOCO_RUN_MEMORY_MAX_BYTES", memory_limit, default=0)
+    """The data memory each run process may map (RLIMIT_DATA; 0: no limit)."""
     run_log_max_bytes: int = env("PYOCO_RUN_LOG_MAX_BYTES", positive_int, default=1024**2)
     """Bytes of task output (the lines' text) a run keeps in its log; the rest is dropped."""
     run_logs_max_age_sec: float = env("PYOCO_RUN_LOGS_MAX_AGE_SEC", non_negative_float, default=0.0)
