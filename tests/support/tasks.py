@@ -173,6 +173,14 @@ def raise_memory_limit(x: object = None) -> str:
     return "lifted"
 
 
+def fork_then_die(seconds: float) -> int:
+    """Fork a process that lives `seconds` (holding this process's pipes), then die at once."""
+    if os.fork() == 0:
+        time.sleep(seconds)
+        os._exit(0)
+    os._exit(3)
+
+
 def leave_running(daemon: bool = False) -> dict[str, int]:
     """Start a long `sleep` and return without waiting for it: its pid and this process's.
 

@@ -159,6 +159,28 @@ def test_a_task_that_exits_its_process_fails_only_its_run(tmp_path: Path) -> Non
     assert next_run.status is RunStatus.COMPLETED
 
 
+def test_a_crash_is_seen_at_once_though_a_fork_holds_the_pipes_open() -> None:
+    """A task forks a process that lives a minute, holding the pipes, then its process dies.
+
+    Before, the death was seen only when the fork ended (a minute here; never for a fork that
+    does not end); now when the fork server says the run process exited.
+    """
+
+    async def scenario() -> tuple[Outcome, float]:
+        async with started_pool() as pool:
+            started = asyncio.get_running_loop().time()
+            crashed = await asyncio.wait_for(execute(pool, job("fork_then_die", seconds=60)), 30)
+            return crashed, asyncio.get_running_loop().time() - started
+
+    crashed, took = run(scenario())
+
+    assert crashed.status is RunStatus.FAILED
+    assert crashed.reason is FailureReason.CRASHED
+    assert crashed.error is not None
+    assert "exit code 3" in crashed.error, crashed.error
+    assert took < 20, f"the crash was seen after {took:.1f}s"
+
+
 def test_the_crashed_task_record_says_when_and_why() -> None:
     async def scenario() -> Outcome:
         async with started_pool(flush_interval=30.0) as pool:

@@ -67,6 +67,18 @@ class FrameReader:
             self._loop.remove_reader(self._fd)
             self._loop = None
 
+    def finish(self) -> None:
+        """The writer has ended: deliver the frames the pipe holds now, then end the stream.
+
+        `on_closed(None)`, as at the end of the file, which never comes while another process
+        still holds the pipe open.
+        """
+        if self._loop is None:
+            return
+        self._readable()
+        if self._loop is not None:
+            self._close(None)
+
     def _readable(self) -> None:
         while self._loop is not None:
             try:

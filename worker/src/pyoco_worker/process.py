@@ -1,8 +1,11 @@
 """`RunProcess`: the worker's handle on one warm run process (its pipes and state buffer).
 
 The worker's ends of the pipes are read and written through the event loop as frames
-(framing.py): a message of any size arrives whole, and only the end of the stream (or an error
-on it) means the process is gone. A message that breaks the protocol is delivered as a
+(framing.py): a message of any size arrives whole. The process is gone at the end of the stream
+(or an error on it), or once the fork server says it exited (its sentinel), whichever comes
+first: a process a task forked holds the pipe open after the run process died, so the end of the
+stream came only when that one ended (a crash seen after a minute, or never). What the process
+sent before it exited is delivered first. A message that breaks the protocol is delivered as a
 `Violation`, and the process is not trusted with another run.
 """
 
@@ -18,7 +21,7 @@ import os
 import pickle
 from collections.abc import Callable
 from multiprocessing.connection import Connection
-from multiprocessing.context import BaseContext
+from multiprocessing.context import BaseContext, ForkServerProcess
 from multiprocessing.process import BaseProcess
 from typing import Any
 
@@ -93,6 +96,7 @@ class RunProcess:
         self._sink: Sink | None = None
         self._backlog: collections.deque[Delivered] = collections.deque()
         self._gone = False
+        self._sentinel: tuple[asyncio.AbstractEventLoop, int] | None = None
         self._reader = FrameReader(
             jobs.fileno(), self._on_frame, self._on_closed, MAX_MESSAGE_BYTES
         )
@@ -126,6 +130,7 @@ class RunProcess:
         child_control.close()
         child = cls(process, jobs, control, states, lease)
         child._reader.start()
+        child._watch_exit()
         child._jobs_out.start()
         child._control_out.start()
         ready: asyncio.Future[Delivered] = asyncio.get_running_loop().create_future()
@@ -151,6 +156,27 @@ class RunProcess:
     def detach(self) -> None:
         """Stop delivering; later messages wait for the next `attach`."""
         self._sink = None
+
+    def _watch_exit(self) -> None:
+        """Read the rest of the stream once the process exits (the module docstring).
+
+        Only a process from the fork server has a sentinel that its forks do not hold open.
+        """
+        if not isinstance(self.process, ForkServerProcess):
+            return
+        self._sentinel = (asyncio.get_running_loop(), self.process.sentinel)
+        self._sentinel[0].add_reader(self._sentinel[1], self._on_exit)
+
+    def _on_exit(self) -> None:
+        self._unwatch_exit()
+        self._reader.finish()
+
+    def _unwatch_exit(self) -> None:
+        if self._sentinel is not None:
+            loop, sentinel = self._sentinel
+            self._sentinel = None
+            with contextlib.suppress(ValueError, OSError, RuntimeError):
+                loop.remove_reader(sentinel)
 
     def _on_frame(self, payload: bytes) -> None:
         try:
@@ -224,6 +250,7 @@ class RunProcess:
     def close(self) -> None:
         """Drop the pipes; an idle child then exits by itself."""
         self._gone = True
+        self._unwatch_exit()
         with contextlib.suppress(ValueError, OSError, RuntimeError):
             self._reader.stop()
             self._jobs_out.stop()
