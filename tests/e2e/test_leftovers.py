@@ -1,10 +1,12 @@
-"""Processes a run's tasks leave running are stopped when the run ends (pyoco_worker/leftovers.py).
+"""What a run leaves behind does not outlive it (pyoco_worker/leftovers.py, sandbox.Baseline).
 
 A real gateway and worker (one run process) run a task that starts a `sleep` and returns
 without waiting for it, as a plain child or as a daemon that left the run process's session
 (its parent shell gone). By the time the run's end is stored, the `sleep` is gone, the run's
 log says so, and the same run process takes the next run. Before, the `sleep` ran on after its
-run, and after its worker had stopped.
+run, and after its worker had stopped. A task that moves its process to another directory and
+changes its environment leaves the next run in the process where it would have been; before,
+every later run of the process worked in `/`.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import pytest
 
 from tests.support.flows import flow_yaml
 from tests.support.processes import Gateway, WorkerFactory
-from tests.support.runs import submit
+from tests.support.runs import status, submit
 from tests.support.waiting import wait_terminal
 
 
@@ -71,3 +73,23 @@ def test_a_process_a_task_waits_for_is_not_counted(
         assert wait_terminal(client, run_id)["status"] == "COMPLETED"
         lines = client.get(f"/runs/{run_id}/logs").json()["items"]
     assert [line["message"] for line in lines] == ["after the fork 3"]
+
+
+def test_the_next_run_starts_where_the_process_did_not_where_a_task_moved_it(
+    gateway: Gateway, start_worker: WorkerFactory, tmp_path: Path
+) -> None:
+    start_worker(args=("--concurrency", "1"))
+    with httpx.Client(base_url=gateway.url, timeout=10) as client:
+        outputs = []
+        for workflow in (
+            flow_yaml("wander", defaults=f"{{to: '{tmp_path}'}}"),
+            flow_yaml("where"),
+        ):
+            run_id = submit(client, workflow)
+            assert wait_terminal(client, run_id)["status"] == "COMPLETED"
+            records = status(client, run_id)["task_records"]
+            assert isinstance(records, dict)
+            outputs.append(next(iter(records.values()))["output"])
+    started_in, (now_in, wandered) = outputs
+    assert now_in == started_in != str(tmp_path)
+    assert wandered is None

@@ -181,6 +181,19 @@ def fork_then_die(seconds: float) -> int:
     os._exit(3)
 
 
+def wander(to: str) -> str:
+    """Move this process elsewhere and change its environment; where it was."""
+    before = os.getcwd()
+    os.chdir(to)
+    os.environ["PYOCO_TEST_WANDERED"] = to
+    return before
+
+
+def where(x: object = None) -> list[str | None]:
+    """This process's working directory, and what `wander` set in its environment."""
+    return [os.getcwd(), os.environ.get("PYOCO_TEST_WANDERED")]
+
+
 def leave_running(daemon: bool = False) -> dict[str, int]:
     """Start a long `sleep` and return without waiting for it: its pid and this process's.
 

@@ -113,6 +113,7 @@ def child_main(
     channel.send(Ready())
     _report_imports(channel, imports)
     code = _Code()
+    baseline = sandbox.Baseline()
     while (message := _next_job(jobs)) is not None:
         job = message.job
         imports.ignore(message.installed.paths)
@@ -129,6 +130,7 @@ def child_main(
         capture.begin(job.run_id)
         outcome = code.use(message.installed) or execution.run()
         leftovers.stop_left_running()  # before the run's end is told: none outlives it
+        baseline.restore()
         capture.end()  # the run's last lines go before its end
         channel.end()
         _report_imports(channel, imports)

@@ -116,6 +116,30 @@ def limit_memory(max_bytes: int) -> None:
     resource.setrlimit(resource.RLIMIT_DATA, (max_bytes, max_bytes))
 
 
+class Baseline:
+    """A run process's working directory and environment, put back after each run.
+
+    A run's task may change either (`os.chdir`, `os.environ`); the process's next run must not
+    start where it left them: a `chdir("/")` made every later run of the process work in `/`,
+    where pyoco makes its `artifacts` directory (a run not as root then failed).
+    """
+
+    def __init__(self) -> None:
+        self._cwd = os.getcwd()
+        self._environ = dict(os.environ)
+
+    def restore(self) -> None:
+        """Go back to the working directory (made again if a task removed it) and environment."""
+        try:
+            os.chdir(self._cwd)
+        except OSError:
+            os.makedirs(self._cwd, exist_ok=True)
+            os.chdir(self._cwd)
+        if os.environ != self._environ:
+            os.environ.clear()
+            os.environ.update(self._environ)
+
+
 def memory_limit_note() -> str:
     """What to add to a `MemoryError`'s description: the limit this process runs under, if any."""
     limit, _ = resource.getrlimit(resource.RLIMIT_DATA)
