@@ -1,6 +1,6 @@
-"""`leftovers.stop_children`: every child of a run process, and what they leave, killed and reaped.
+"""What a run leaves: its process's children killed, its directory and environment put back.
 
-Each case runs in a forked process of its own, made a subreaper as a run process is: the test
+`leftovers.stop_children` and `sandbox.Baseline`. Each case of the first runs in a forked process of its own, made a subreaper as a run process is: the test
 process has children of its own (nats-server) that must not be touched.
 """
 
@@ -12,10 +12,11 @@ import subprocess
 import time
 from collections.abc import Callable
 from multiprocessing.connection import Connection
+from pathlib import Path
 
 import pytest
 
-from pyoco_worker import leftovers
+from pyoco_worker import leftovers, sandbox
 
 Setup = Callable[[], list[int]]
 """Starts processes in the forked process; the pids that must be gone afterwards."""
@@ -109,3 +110,24 @@ def test_children_are_found_without_the_lists_of_children(monkeypatch: pytest.Mo
     monkeypatch.setattr(leftovers, "_children", original)
     stopped, remaining, still, _ = stop_in_fork(a_child_with_its_own)
     assert (stopped, remaining, still) == (2, False, [])
+
+
+def test_a_run_process_goes_back_to_its_directory_and_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """After a run that moved, changed its environment, and removed its working directory."""
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    monkeypatch.setenv("PYOCO_TEST_KEPT", "1")
+    baseline = sandbox.Baseline()
+
+    os.chdir(tmp_path)
+    work.rmdir()
+    os.environ["PYOCO_TEST_ADDED"] = "1"
+    del os.environ["PYOCO_TEST_KEPT"]
+    baseline.restore()
+
+    assert Path.cwd() == work
+    assert os.environ.get("PYOCO_TEST_KEPT") == "1"
+    assert "PYOCO_TEST_ADDED" not in os.environ
