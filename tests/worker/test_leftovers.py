@@ -1,7 +1,8 @@
 """What a run leaves: its process's children killed, its directory and environment put back.
 
-`leftovers.stop_children` and `sandbox.Baseline`. Each case of the first runs in a forked process of its own, made a subreaper as a run process is: the test
-process has children of its own (nats-server) that must not be touched.
+`leftovers.stop_children` and `sandbox.Baseline`. Each case of the first runs in a forked
+process of its own, made a subreaper as a run process is: the test process has children of its
+own (nats-server) that must not be touched.
 """
 
 from __future__ import annotations
