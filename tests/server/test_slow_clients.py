@@ -7,11 +7,12 @@ once the deadline passes; headers that arrive in pieces within it, a keep-alive 
 next request, and a request whose body pauses within it are served. Before, such connections
 were held for good: 4,000 of them held 4,000 descriptors of the gateway's. With
 PYOCO_HTTP_BODY_MIN_BYTES_PER_SEC=1000, a body that stops coming is a 408 problem, and one sent
-a byte at a time, before or after the request's answer, closes the connection; a body that
-keeps pace is served however long it takes. Before, all three were held for good. A request line or headers
-over 64 KiB are a 431 problem, with the gateway's memory unchanged; before, 64 MiB of headers
-were read and the request served. A connection that pipelines thousands of requests is closed
-once 32 wait behind the one running; before, uvicorn queued all it read (about 2 KiB each).
+a byte at a time, before or after the request's answer, closes the connection; a body that keeps
+pace is served however long it takes. Before, all three were held for good. A request line or
+headers over 64 KiB are a 431 problem, with the gateway's memory unchanged; before, 64 MiB of
+headers were read and the request served. A connection that pipelines thousands of requests is
+closed once 32 wait behind the one running; before, uvicorn queued all it read (about 2 KiB
+each).
 """
 
 from __future__ import annotations
