@@ -11,10 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from pyoco_client import AsyncClient, Client, LogEvent
+from pyoco_client._commands.logs import _shown
 from tests.support.cli import invoke, ok
 from tests.support.flows import flow_yaml
 from tests.support.processes import Gateway, WorkerFactory
 from tests.support.runs import submit
+from tests.support.tasks import CONTROLS
 from tests.support.waiting import wait_terminal
 
 CHATTY = flow_yaml("chatty", "chatty_after", defaults="{x: 7}")
@@ -59,6 +61,31 @@ def test_logs_prints_a_line_per_record_filters_by_task_and_notes_a_cut_log(
         "- system log limit of 600 bytes reached; 400 bytes dropped"
     )
     assert cut_text.stderr == "note: the run's log reached its limit; later output was dropped\n"
+
+
+def test_text_output_escapes_what_could_drive_the_terminal_but_colours(
+    gateway: Gateway, start_worker: WorkerFactory
+) -> None:
+    """A task's output must not retitle, clear or overwrite the terminal of whoever reads it (an
+    admin reading another tenant's run); --raw and JSON output keep it as written."""
+    start_worker()
+    run_id = ended_run(gateway, flow_yaml("print_controls"))
+
+    text = ok("--server", gateway.url, "logs", run_id).stdout
+    raw = ok("--server", gateway.url, "logs", run_id, "--raw").stdout
+    as_json = ok("--server", gateway.url, "logs", run_id, "--output", "json").stdout
+
+    # Printed to a pipe, click drops the CSI sequences (colours, clearing) either way.
+    assert text.split(" ", 3)[3] == "red \\x1b]0;retitled\\x07 \\x1b[2J\tback\\x0dover\n"
+    assert raw.split(" ", 3)[3] == "red \x1b]0;retitled\x07 \tback\rover\n"
+    assert json.loads(as_json)["message"] == CONTROLS
+
+
+def test_only_colours_tabs_and_line_feeds_are_shown_as_they_are() -> None:
+    """What a terminal gets, where click passes everything on."""
+    assert _shown(CONTROLS + "\nnext\x00\x7f\x9b") == (
+        "\x1b[31mred\x1b[0m \\x1b]0;retitled\\x07 \\x1b[2J\tback\\x0dover\nnext\\x00\\x7f\\x9b"
+    )
 
 
 def test_logs_of_an_unknown_run_is_one_line_and_a_hint(gateway: Gateway) -> None:

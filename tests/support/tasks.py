@@ -181,6 +181,16 @@ def fork_then_die(seconds: float) -> int:
     os._exit(3)
 
 
+CONTROLS = "\x1b[31mred\x1b[0m \x1b]0;retitled\x07 \x1b[2J\tback\rover"
+"""A line that colours, retitles and clears a terminal and overwrites itself (`print_controls`)."""
+
+
+def print_controls(x: object = None) -> int:
+    """Print `CONTROLS`."""
+    print(CONTROLS)
+    return 0
+
+
 def wander(to: str) -> str:
     """Move this process elsewhere and change its environment; where it was."""
     before = os.getcwd()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 
 import click
 
@@ -15,6 +16,10 @@ from pyoco_client._session import pass_client
 _PAGE = 1000
 """Records asked for per request."""
 
+_CONTROLS = re.compile(r"\x1b\[[0-9;]*m|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+"""Colours (SGR sequences), printed as they are, and every other control character but tab and
+line feed, printed escaped (`_shown`)."""
+
 
 @click.command()
 @pass_client
@@ -24,17 +29,33 @@ _PAGE = 1000
 )
 @click.option("--task", metavar="TASK", help="Only the records of this task.")
 @click.option("--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def logs(client: Client, run_id: str, follow: bool, task: str | None, output: str) -> None:
-    """Show what the tasks of run RUN_ID printed and logged, oldest first.
+@click.option(
+    "--raw",
+    is_flag=True,
+    help="Print control characters in text output as the tasks wrote them (they can move the "
+    "cursor, retitle or clear a terminal); by default only colours are.",
+)
+def logs(
+    client: Client, run_id: str, follow: bool, task: str | None, output: str, raw: bool
+) -> None:
+    r"""Show what the tasks of run RUN_ID printed and logged, oldest first.
 
     Text output is one line per record: local time, task (`-` outside any task), where it came
     from (stdout, stderr, the level of a logging record, or system) and the text, as in
     `2026-11-30T12:00:00.123 load stdout 3 rows`. JSON output is one record per line. A run
     keeps at most PYOCO_RUN_LOG_MAX_BYTES of logs; a note on stderr says when it was cut.
     With --follow, the records the run writes next are printed as it writes them, until it
-    ends (Ctrl-C stops following; the run goes on).
+    ends (Ctrl-C stops following; the run goes on). Text output shows control characters other
+    than colours escaped (`\x1b`), so that what a task printed cannot drive the terminal that
+    reads it; --raw prints them as written.
     """
-    show = emit if output == "json" else _print_line
+    if output == "json":
+        show = emit
+    else:
+
+        def show(record: JsonObject) -> None:
+            _print_line(record, raw)
+
     if follow:
         for event in client.follow_logs(run_id, task):
             if event.record is not None:
@@ -54,9 +75,20 @@ def logs(client: Client, run_id: str, follow: bool, task: str | None, output: st
         click.echo("note: the run's log reached its limit; later output was dropped", err=True)
 
 
-def _print_line(record: JsonObject) -> None:
+def _print_line(record: JsonObject, raw: bool) -> None:
     moment = datetime.datetime.fromtimestamp(record["ts"]).isoformat(timespec="milliseconds")
     source = (
         record["level"] if record["stream"] == "log" and record.get("level") else record["stream"]
     )
-    click.echo(f"{moment} {record.get('task') or '-'} {source} {record['message']}")
+    message = record["message"] if raw else _shown(record["message"])
+    click.echo(f"{moment} {_shown(record.get('task') or '-')} {source} {message}")
+
+
+def _shown(text: str) -> str:
+    """`text` with every control character but tab, line feed and colours escaped."""
+    return _CONTROLS.sub(_escaped, text)
+
+
+def _escaped(control: re.Match[str]) -> str:
+    found = control.group()
+    return found if len(found) > 1 else f"\\x{ord(found):02x}"
