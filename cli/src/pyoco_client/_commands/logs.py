@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import re
+from collections.abc import Callable
 
 import click
 
@@ -49,12 +51,9 @@ def logs(
     than colours escaped (`\x1b`), so that what a task printed cannot drive the terminal that
     reads it; --raw prints them as written.
     """
-    if output == "json":
-        show = emit
-    else:
-
-        def show(record: JsonObject) -> None:
-            _print_line(record, raw)
+    show: Callable[[JsonObject], None] = (
+        emit if output == "json" else functools.partial(_print_line, raw=raw)
+    )
 
     if follow:
         for event in client.follow_logs(run_id, task):
