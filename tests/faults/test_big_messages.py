@@ -10,6 +10,7 @@ import pytest
 
 from tests.support.flows import flow_yaml
 from tests.support.processes import Gateway, WorkerFactory
+from tests.support.runs import status as status_of
 from tests.support.runs import submit
 from tests.support.waiting import wait_terminal
 
@@ -55,6 +56,13 @@ def test_big_messages_give_the_same_result_every_time(
         assert error_length is not None
         assert error_length < 10_000  # cut at the source, head and tail kept
         assert "characters cut" in str(ended[0]["error"])
+    elif task == "big_output":
+        assert (status, reason) == ("COMPLETED", None)
+        assert not truncated  # the output, too big to keep, is a note in its record
+        with gateway.client() as client:
+            records = status_of(client, run_ids[0])["task_records"]
+        assert isinstance(records, dict)
+        assert str(records[task]["output"]).startswith("<text of 1000000 characters: more than")
     else:
         assert (status, reason) == ("COMPLETED", None)
         assert truncated is True  # too big to keep: the status is what matters

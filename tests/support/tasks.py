@@ -139,6 +139,11 @@ def big_output(size: int) -> str:
     return "o" * size
 
 
+def measure(big_output: str) -> int:
+    """The length of `big_output`'s output, received whole."""
+    return len(big_output)
+
+
 def big_error(size: int) -> None:
     """Raise an exception whose message is `size` characters long."""
     raise ValueError("e" * size)

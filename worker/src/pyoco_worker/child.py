@@ -47,6 +47,7 @@ from pyoco_worker.capture import OutputCapture
 from pyoco_worker.engine import JobExecution
 from pyoco_worker.execution import Installed, Outcome
 from pyoco_worker.flows import FlowResolver, FlowSource, ResolverError, load_resolver
+from pyoco_worker.jsonable import MAX_VALUE_BYTES
 from pyoco_worker.protocol import (
     Cancel,
     Control,
@@ -78,6 +79,8 @@ class ChildConfig:
     """What a run's tasks may print and log (PYOCO_RUN_LOG_MAX_BYTES; see capture.py)."""
     memory_max_bytes: int = 0
     """The data memory the process may map (PYOCO_RUN_MEMORY_MAX_BYTES; 0: no limit)."""
+    max_value_bytes: int = MAX_VALUE_BYTES
+    """A task output or input kept in a record at most (PYOCO_MAX_RUN_SNAPSHOT_BYTES)."""
     log_echo: bool = False
     """Also write each captured line to the worker's stderr, prefixed with the run id."""
     reload: bool = False
@@ -125,6 +128,7 @@ def child_main(
             message.installed,
             environment=lambda names: sandbox.exposed(config.exposable, names),
             tasks=capture,
+            max_value_bytes=config.max_value_bytes,
         )
         channel.begin(job.run_id, execution)
         capture.begin(job.run_id)

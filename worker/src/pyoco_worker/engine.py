@@ -45,7 +45,7 @@ from pyoco_worker.execution import (
     RunControl,
 )
 from pyoco_worker.flows import FlowSource
-from pyoco_worker.jsonable import to_json
+from pyoco_worker.jsonable import MAX_VALUE_BYTES, bounded, to_json
 
 Environment = Callable[[tuple[str, ...]], contextlib.AbstractContextManager[object]]
 """Sets the environment a run sees (the names its flow.yaml exposes) for the duration."""
@@ -76,8 +76,10 @@ class JobExecution:
         installed: Installed = NO_CODE,
         environment: Environment = lambda _names: contextlib.nullcontext(),
         tasks: TaskObserver | None = None,
+        max_value_bytes: int = MAX_VALUE_BYTES,
     ) -> None:
         self._flows = flows
+        self._max_value_bytes = max_value_bytes
         self._tasks = tasks
         self._job = job
         self._changed = changed
@@ -121,7 +123,7 @@ class JobExecution:
             return _refused(FailureReason.CALLABLE_NOT_ALLOWED, exc.detail)
         _keep_signatures(built.flow)
         run_ctx = RunContext(run_id=self._job.run_id)
-        self._reader = _RecordReader(run_ctx)
+        self._reader = _RecordReader(run_ctx, self._max_value_bytes)
         self._run_ctx = run_ctx
         if self._cancelled.is_set():
             self._mark_cancelling()  # pyoco then schedules no task
@@ -326,8 +328,9 @@ class _RecordReader:
     reused, never a whole record.
     """
 
-    def __init__(self, run_ctx: RunContext) -> None:
+    def __init__(self, run_ctx: RunContext, max_value_bytes: int) -> None:
         self._run_ctx = run_ctx
+        self._max_value_bytes = max_value_bytes
         self._outputs: dict[str, tuple[object, object, bool]] = {}
 
     def states(self, names: Iterable[str] | None = None) -> dict[str, PyocoTaskState]:
@@ -350,6 +353,8 @@ class _RecordReader:
             self._output(name, record.output) if state is TaskState.SUCCEEDED else (None, False)
         )
         inputs, _ = to_json(dict(record.inputs))
+        limit = self._max_value_bytes
+        inputs = {key: bounded(value, False, limit)[0] for key, value in inputs.items()}
         return TaskRecord(
             state=state,
             started_at=record.started_at,
@@ -366,6 +371,6 @@ class _RecordReader:
         cached = self._outputs.get(name)
         if cached is not None and cached[0] is raw:
             return cached[1], cached[2]
-        output, converted = to_json(raw)
+        output, converted = bounded(*to_json(raw), self._max_value_bytes)
         self._outputs[name] = (raw, output, converted)
         return output, converted

@@ -11,6 +11,11 @@ converted the same way every time (never a memory address) and the caller marks 
 - enums become their value, dataclasses a dict of their fields, dates ISO 8601 text;
 - anything else becomes its `repr()` with ` at 0x...` addresses removed, as does a value nested
   deeper than a run's params may be (`MAX_NESTING` levels of arrays and objects).
+
+A converted value whose JSON is larger than a whole run snapshot may hold is replaced by a note
+saying so (`bounded`): stored, it would make the snapshot drop every task's record to fit, and
+sent whole it cost the worker its size in memory (a 300 MiB output failed its run as a broken
+protocol, over the largest message a run process may send).
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ import re
 from pathlib import PurePath
 from typing import Any
 
-from pyoco_server.domain.codec import MAX_NESTING
+from pyoco_server.domain.codec import MAX_NESTING, dumps
 
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 _MAX_DEPTH = MAX_NESTING
@@ -36,6 +41,40 @@ def to_json(value: Any) -> tuple[Any, bool]:
     state = _State()
     result = _convert(value, state, 0)
     return result, state.converted
+
+
+MAX_VALUE_BYTES = 262_144
+"""The default of `bounded`'s limit: PYOCO_MAX_RUN_SNAPSHOT_BYTES's."""
+
+_KINDS = {str: "text", list: "an array", dict: "an object"}
+
+
+def bounded(value: Any, converted: bool, max_bytes: int) -> tuple[Any, bool]:
+    """`(value, converted)` from `to_json`, or a note in the value's place past `max_bytes`.
+
+    The note is past `max_bytes` of JSON, and counts as converted. Numbers and short text are not measured; long text is measured in characters (each takes a
+    byte or more), anything else by encoding it.
+    """
+    kind = type(value)
+    if kind is str:
+        if len(value) * 6 <= max_bytes:  # a character takes at most 6 bytes of JSON
+            return value, converted
+        size = len(value)
+        if size > max_bytes:
+            return _note(f"text of {size} characters", max_bytes), True
+    elif kind is not list and kind is not dict:
+        return value, converted
+    size = len(dumps(value))
+    if size <= max_bytes:
+        return value, converted
+    return _note(f"{_KINDS[kind]} of {size} bytes as JSON", max_bytes), True
+
+
+def _note(what: str, max_bytes: int) -> str:
+    return (
+        f"<{what}: more than the {max_bytes} bytes a task's record may hold "
+        "(PYOCO_MAX_RUN_SNAPSHOT_BYTES); not kept>"
+    )
 
 
 class _State:

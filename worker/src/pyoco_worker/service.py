@@ -70,6 +70,7 @@ def _child_config(settings: Settings, resolver: str | None) -> ChildConfig:
         reload=settings.worker_reload,
         log_max_bytes=settings.run_log_max_bytes,
         memory_max_bytes=settings.run_memory_max_bytes,
+        max_value_bytes=settings.max_run_snapshot_bytes,
         log_echo=settings.log_level == "debug",
     )
 
