@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from pyoco_server.domain.errors import GatewayBusy
 from pyoco_server.domain.settings import Settings
+from pyoco_server.gateway.limits import BodyBudget
 from tests.support.processes import Gateway, start_gateway
 from tests.support.usage import MIB, CountingBody, problem, rss_bytes
 
@@ -119,3 +121,19 @@ def test_multipart_fields_are_limited_in_size_and_number(gateway: Gateway) -> No
     assert "PYOCO_MAX_RUN_SNAPSHOT_BYTES" in str(detail)
     for refused in (two_files, many_fields):
         assert "workflow" in str(problem(refused, 400, "invalid_multipart")["detail"])
+
+
+def test_the_body_budget_holds_sizes_and_lets_a_lone_body_through() -> None:
+    """`BodyBudget` alone: a body larger than the budget passes when no other is held."""
+    budget = BodyBudget(100)
+    budget.take(150)  # alone: a body within its operation's limit is always received
+    with pytest.raises(GatewayBusy):
+        budget.take(1)
+    budget.give_back(150)
+    budget.take(60)
+    budget.take(40)
+    with pytest.raises(GatewayBusy) as refused:
+        budget.take(1)
+    assert refused.value.retry_after == 1
+    assert "PYOCO_HTTP_BODIES_MAX_BYTES" in refused.value.detail
+    assert budget.held == 100

@@ -43,6 +43,7 @@ SAMPLES: dict[str, tuple[str, str, object]] = {
     "PYOCO_SSE_HEARTBEAT_SEC": ("sse_heartbeat_sec", "2.5", 2.5),
     "PYOCO_HTTP_HEADER_TIMEOUT_SEC": ("http_header_timeout_sec", "12.5", 12.5),
     "PYOCO_HTTP_BODY_MIN_BYTES_PER_SEC": ("http_body_min_bytes_per_sec", "512", 512),
+    "PYOCO_HTTP_BODIES_MAX_BYTES": ("http_bodies_max_bytes", "1048576", 1048576),
     "PYOCO_RUN_RETENTION_SEC": ("run_retention_sec", "3600", 3600.0),
     "PYOCO_RUNS_KV_HISTORY": ("runs_kv_history", "4", 4),
     "PYOCO_IDEMPOTENCY_KV_BUCKET": ("idempotency_kv_bucket", "acme_idem", "acme_idem"),

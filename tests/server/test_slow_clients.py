@@ -1,5 +1,6 @@
-"""Idle, slow and bloated requests cannot hold the gateway's connections or memory
-(httpwrites.OneWriteProtocol).
+"""Idle, slow and bloated requests cannot hold the gateway's connections or memory.
+
+httpwrites.OneWriteProtocol, and limits.BodyBudget for the bodies held at once.
 
 Against a real gateway process with PYOCO_HTTP_HEADER_TIMEOUT_SEC=1, over raw sockets: a
 connection that sends nothing, or a request's headers a byte at a time (slowloris), is closed
@@ -12,7 +13,8 @@ pace is served however long it takes. Before, all three were held for good. A re
 headers over 64 KiB are a 431 problem, with the gateway's memory unchanged; before, 64 MiB of
 headers were read and the request served. A connection that pipelines thousands of requests is
 closed once 32 wait behind the one running; before, uvicorn queued all it read (about 2 KiB
-each).
+each). With PYOCO_HTTP_BODIES_MAX_BYTES=250000, a body that does not fit beside a stalled one is
+a 503 before it is read, and fits once that one is in; before, nothing bounded their sum.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ from tests.support.usage import MIB, rss_bytes
 TIMEOUT_SEC = 1.0
 BODY_RATE = 1000
 """PYOCO_HTTP_BODY_MIN_BYTES_PER_SEC here, in bytes a second."""
+BODIES_MAX = 250_000
+"""PYOCO_HTTP_BODIES_MAX_BYTES here."""
 REQUEST = b"GET /health HTTP/1.1\r\nHost: gateway\r\n\r\n"
 LENGTH = re.compile(rb"(?i)content-length: *(\d+)")
 
@@ -46,6 +50,7 @@ def settings_env(settings_env: dict[str, str]) -> dict[str, str]:
         **settings_env,
         "PYOCO_HTTP_HEADER_TIMEOUT_SEC": str(TIMEOUT_SEC),
         "PYOCO_HTTP_BODY_MIN_BYTES_PER_SEC": str(BODY_RATE),
+        "PYOCO_HTTP_BODIES_MAX_BYTES": str(BODIES_MAX),
     }
 
 
@@ -259,6 +264,41 @@ def test_a_body_trickled_after_an_early_answer_is_cut_off(gateway: Gateway) -> N
         closed, received = trickle(connection, body, 0.05, TIMEOUT_SEC * 10)
     assert closed, "the gateway kept reading the body of an answered request a byte at a time"
     assert received == b"", received  # answered already: no 408 after its answer
+
+
+def test_bodies_over_the_process_budget_are_refused_until_one_is_in(gateway: Gateway) -> None:
+    """A stalled body holds its size; one that does not fit beside it is a 503 before it is read.
+
+    Before, nothing bounded the sum: 800 connections holding all but the last byte of a 500 KB
+    submit took the gateway from 77 to 475 MiB.
+    """
+    held, refused = submit_body(150_000), submit_body(120_000)
+    with connect(gateway) as holding, connect(gateway) as other:
+        expecting = submit_head(len(held)).replace(b"\r\n\r\n", b"\r\nExpect: 100-continue\r\n\r\n")
+        holding.sendall(expecting)  # answered once the application reads: its size is taken
+        assert response_to(holding).startswith(b"HTTP/1.1 100 ")
+        holding.sendall(held[:-1])
+        other.sendall(submit_head(len(refused)))
+        busy = response_to(other)
+        closed = closed_within(other, 10)
+        with connect(gateway) as small:
+            small.sendall(REQUEST)
+            health = response_to(small)
+        holding.sendall(held[-1:])
+        accepted = response_to(holding)
+    with connect(gateway) as after:
+        after.sendall(submit_head(len(refused)) + refused)
+        again = response_to(after)
+    head, _, document = busy.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 503 "), busy
+    assert b"retry-after: 1" in head.lower()
+    problem = json.loads(document)
+    assert problem["reason"] == "gateway_busy"
+    assert "PYOCO_HTTP_BODIES_MAX_BYTES" in problem["detail"]
+    assert closed is not None, "the refused request's connection stayed open"
+    assert health.startswith(b"HTTP/1.1 200 "), health
+    assert accepted.startswith(b"HTTP/1.1 201 "), accepted
+    assert again.startswith(b"HTTP/1.1 201 "), again
 
 
 @pytest.mark.parametrize("where", ["headers", "query"])

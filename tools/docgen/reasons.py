@@ -64,6 +64,7 @@ PROBLEM_ACTIONS: dict[str, str] = {
     "too_many_watches": "Close streams you no longer read, or wait `Retry-After` seconds and retry.",
     "backend_unavailable": "Retry after `Retry-After` seconds: nothing was stored, so a retry cannot duplicate anything.",
     "queue_full": "Retry after `Retry-After` seconds (nothing was stored); if it lasts, workers are not keeping up.",
+    "gateway_busy": "Retry after `Retry-After` seconds (nothing was read or stored); if it lasts, the gateway is receiving many large or slow bodies at once (the operator's `PYOCO_HTTP_BODIES_MAX_BYTES`).",
     "submit_outcome_unknown": "Retry with the same `Idempotency-Key` (send one with every submit): it answers with the run if it was stored, or submits it.",
 }
 """By `ProblemReason` code."""

@@ -76,6 +76,7 @@ export type Problem = {
  * | `too_many_watches` | 429 | too many open event streams (Retry-After) |
  * | `backend_unavailable` | 503 | NATS is unreachable or still loading (Retry-After) |
  * | `queue_full` | 503 | the work queue is full (Retry-After) |
+ * | `gateway_busy` | 503 | the gateway process is receiving as many request bodies as it may hold (any operation with a body; Retry-After; the connection is closed) |
  * | `submit_outcome_unknown` | 503 | the run may still happen: retry with the same Idempotency-Key (Retry-After) |
  *
  */

@@ -359,6 +359,19 @@ class SubmitOutcomeUnknown(BackendUnavailable):
         )
 
 
+class GatewayBusy(BackendUnavailable):
+    """The gateway process holds as many request bodies as it may; retry in a moment."""
+
+    reason = "gateway_busy"
+
+    def __init__(self, held: int, limit: int) -> None:
+        super().__init__(
+            f"this gateway process is receiving {held} bytes of request bodies, as much as it "
+            f"may hold at once (PYOCO_HTTP_BODIES_MAX_BYTES, {limit}); retry in a moment",
+            1,
+        )
+
+
 class QueueFull(BackendUnavailable):
     """A stream or bucket reached its size limit (`setting`); retry once it has drained."""
 

@@ -305,6 +305,13 @@ _GATEWAY = {
         "408 `body_too_slow` and its connection closed, so that bodies sent a byte at a time, "
         "or never finished, cannot hold the gateway's connections.",
     ),
+    "PYOCO_HTTP_BODIES_MAX_BYTES": SettingDoc(
+        (GATEWAY,),
+        "The request bodies a gateway process holds at once, by their declared sizes (a "
+        "wheel's counted up to 1 MiB, since larger ones go to a file): a request whose body "
+        "does not fit is answered 503 `gateway_busy` before its body is read, so that many "
+        "slow or stalled uploads cannot take the gateway's memory.",
+    ),
     "PYOCO_HTTP_VALIDATE_RESPONSES": SettingDoc(
         (GATEWAY,), "Validate every response against openapi.yaml (for tests and fuzzing)."
     ),

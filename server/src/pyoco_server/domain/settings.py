@@ -136,6 +136,8 @@ class Settings:
     http_body_min_bytes_per_sec: int = env(
         "PYOCO_HTTP_BODY_MIN_BYTES_PER_SEC", positive_int, default=1024
     )
+    http_bodies_max_bytes: int = env("PYOCO_HTTP_BODIES_MAX_BYTES", positive_int, default=2**26)
+    """Request bodies a gateway process receives at once, in bytes (gateway/limits.py)."""
     http_validate_responses: bool = env("PYOCO_HTTP_VALIDATE_RESPONSES", parse_bool, default=False)
     worker_shutdown_grace_sec: float = env(
         "PYOCO_WORKER_SHUTDOWN_GRACE_SEC", positive_float, default=30.0

@@ -44,7 +44,12 @@ from pyoco_server.gateway.handlers.wheels import WheelsApi
 from pyoco_server.gateway.handlers.workers import WorkersApi
 from pyoco_server.gateway.httpwrites import OneWriteProtocol
 from pyoco_server.gateway.labels import TagLabels
-from pyoco_server.gateway.limits import BodyLimitMiddleware, body_limits, form_field_limit
+from pyoco_server.gateway.limits import (
+    BodyBudget,
+    BodyLimitMiddleware,
+    body_limits,
+    form_field_limit,
+)
 from pyoco_server.gateway.mediatype import MediaTypeCase
 from pyoco_server.gateway.metrics import (
     GatewayMetrics,
@@ -291,7 +296,11 @@ def create_app(
             outermost=RequestIdMiddleware,
             access=api_key_layer(keys, spec, settings) if keys is not None else None,
             observer=functools.partial(RequestMetricsMiddleware, metrics=metrics),
-            after_routing=functools.partial(BodyLimitMiddleware, limits=body_limits(settings)),
+            after_routing=functools.partial(
+                BodyLimitMiddleware,
+                limits=body_limits(settings),
+                budget=BodyBudget(settings.http_bodies_max_bytes),
+            ),
             before_routing=functools.partial(LiteralPathMethods, spec=spec),
             after_access=submit_rate_layer(settings),
             in_front=functools.partial(DashboardMiddleware, dashboard=Dashboard(settings)),

@@ -21,6 +21,7 @@ from pyoco_server.domain.errors import (
     CallableNotAllowed,
     DeadLetterNotFound,
     ForbiddenTenant,
+    GatewayBusy,
     IdempotencyConflict,
     IdempotencyInProgress,
     InvalidInput,
@@ -97,6 +98,8 @@ def problem_for(exc: PyocoError) -> ConnexionResponse:
         detail = exc.detail
         headers["Retry-After"] = str(exc.retry_after)
         ext["reason"] = exc.reason
+        if isinstance(exc, GatewayBusy):
+            headers["Connection"] = "close"  # its body was not read
     else:
         log.error("unexpected %s: %s", type(exc).__name__, exc)
         detail = "the server failed to handle the request; see its log"
