@@ -11,7 +11,6 @@ every later run of the process worked in `/`.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -19,18 +18,9 @@ import httpx
 import pytest
 
 from tests.support.flows import flow_yaml
-from tests.support.processes import Gateway, WorkerFactory
+from tests.support.processes import Gateway, WorkerFactory, pid_alive
 from tests.support.runs import status, submit
 from tests.support.waiting import wait_terminal
-
-
-def alive(pid: int) -> bool:
-    """Whether process `pid` exists (a zombie counts: it has not been reaped)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 def left_running(client: httpx.Client, daemon: bool) -> tuple[dict[str, Any], str]:
@@ -50,10 +40,10 @@ def test_a_process_a_task_leaves_running_is_stopped_as_its_run_ends(
     start_worker(args=("--concurrency", "1"))
     with httpx.Client(base_url=gateway.url, timeout=10) as client:
         first, run_id = left_running(client, daemon)
-        assert not alive(first["left"]), "the run's sleep outlived its run"
+        assert not pid_alive(first["left"]), "the run's sleep outlived its run"
         lines = client.get(f"/runs/{run_id}/logs").json()["items"]
         second, _ = left_running(client, daemon)
-    assert not alive(second["left"])
+    assert not pid_alive(second["left"])
     warnings = [line for line in lines if line["level"] == "WARNING"]
     assert [line["message"] for line in warnings] == [
         "the run left 1 process(es) running; they were killed as it ended (a task must wait "

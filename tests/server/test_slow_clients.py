@@ -26,7 +26,7 @@ import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import pytest
 
@@ -94,6 +94,14 @@ def response_to(connection: socket.socket) -> bytes:
         if not chunk:
             return received
         received += chunk
+
+
+def problem_in(response: bytes, status: int) -> Any:
+    """The problem document of `response`, which must have `status`."""
+    head, _, document = response.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 %d " % status), response
+    assert b"content-type: application/problem+json" in head.lower()
+    return json.loads(document)
 
 
 def next_response(reader: BinaryIO) -> bytes:
@@ -187,10 +195,7 @@ def test_a_body_that_stops_coming_is_a_408_and_the_connection_closed(gateway: Ga
         response = response_to(connection)
         elapsed = time.monotonic() - started
         closed = closed_within(connection, TIMEOUT_SEC * 5)
-    head, _, document = response.partition(b"\r\n\r\n")
-    assert head.startswith(b"HTTP/1.1 408 "), response
-    assert b"content-type: application/problem+json" in head.lower()
-    problem = json.loads(document)
+    problem = problem_in(response, 408)
     assert problem["reason"] == "body_too_slow"
     assert "PYOCO_HTTP_BODY_MIN_BYTES_PER_SEC" in problem["detail"]
     assert closed is not None, "the connection stayed open after the 408"
@@ -289,10 +294,8 @@ def test_bodies_over_the_process_budget_are_refused_until_one_is_in(gateway: Gat
     with connect(gateway) as after:
         after.sendall(submit_head(len(refused)) + refused)
         again = response_to(after)
-    head, _, document = busy.partition(b"\r\n\r\n")
-    assert head.startswith(b"HTTP/1.1 503 "), busy
-    assert b"retry-after: 1" in head.lower()
-    problem = json.loads(document)
+    problem = problem_in(busy, 503)
+    assert b"retry-after: 1" in busy.partition(b"\r\n\r\n")[0].lower()
     assert problem["reason"] == "gateway_busy"
     assert "PYOCO_HTTP_BODIES_MAX_BYTES" in problem["detail"]
     assert closed is not None, "the refused request's connection stayed open"
@@ -326,10 +329,7 @@ def test_a_head_over_the_limit_is_a_431_and_the_gateway_does_not_grow(
         response = response_to(connection)
     grown = rss_bytes(gateway.process.pid) - before
 
-    head, _, body = response.partition(b"\r\n\r\n")
-    assert head.startswith(b"HTTP/1.1 431 "), response[:300]
-    assert b"content-type: application/problem+json" in head
-    problem = json.loads(body)
+    problem = problem_in(response, 431)
     assert (problem["status"], problem["reason"]) == (431, "headers_too_large")
     assert f"more than {MAX_HEAD_BYTES} bytes" in problem["detail"]
     assert sent < 16 * MIB, "the gateway read on past its limit"
