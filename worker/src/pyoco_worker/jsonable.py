@@ -52,7 +52,8 @@ _KINDS = {str: "text", list: "an array", dict: "an object"}
 def bounded(value: Any, converted: bool, max_bytes: int) -> tuple[Any, bool]:
     """`(value, converted)` from `to_json`, or a note in the value's place past `max_bytes`.
 
-    The note is past `max_bytes` of JSON, and counts as converted. Numbers and short text are not measured; long text is measured in characters (each takes a
+    The note replaces a value whose JSON takes more than `max_bytes`, and counts as converted.
+    Numbers and short text are not measured; long text is measured in characters (each takes a
     byte or more), anything else by encoding it.
     """
     kind = type(value)
